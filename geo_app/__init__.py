@@ -1,0 +1,54 @@
+"""NTM map application for Bến Tre (plan 4798/KH-UBND, 2021-2025)."""
+from __future__ import annotations
+
+from flask import Flask, render_template
+
+from .datastore import DataStore, DataUnavailable
+from .settings import ROOT, Settings
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Flask app factory: settings from the environment (NTM_*), overridable by `test_config`."""
+    app = Flask(__name__, instance_relative_config=True, template_folder=str(ROOT / "templates"))
+    app.config.from_mapping(
+        SETTINGS=Settings.from_env(),
+        FRAME_ANCESTORS="*",  # who may embed /embed in an iframe (CSP frame-ancestors)
+        JSON_SORT_KEYS=False,
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False
+    app.extensions["ntm_store"] = DataStore(app.config["SETTINGS"])
+
+    from .views import register_blueprints
+
+    register_blueprints(app)
+    _register_errors(app)
+
+    from .cli import data_cli
+
+    app.cli.add_command(data_cli)
+    try:
+        from .export_cli import export_command
+    except ImportError:  # pragma: no cover - while the export module is absent
+        export_command = None
+    if export_command is not None:
+        app.cli.add_command(export_command)
+    return app
+
+
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(DataUnavailable)
+    def data_unavailable(exc: DataUnavailable):
+        return render_template("error.html", status=503, title="Dữ liệu chưa sẵn sàng / Data not available",
+                               message=str(exc)), 503
+
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return render_template("error.html", status=400, title="Yêu cầu không hợp lệ / Bad request",
+                               message=exc.description), 400
+
+    @app.errorhandler(404)
+    def not_found(exc):
+        return render_template("error.html", status=404, title="Không tìm thấy / Not found",
+                               message=exc.description), 404

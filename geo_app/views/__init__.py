@@ -1,0 +1,14 @@
+"""Web views (the only layer that imports Flask besides the app factory)."""
+from __future__ import annotations
+
+from importlib import import_module
+
+from flask import Flask
+
+BLUEPRINT_MODULES = ("maps", "api", "planning", "exports")
+
+
+def register_blueprints(app: Flask) -> None:
+    for name in BLUEPRINT_MODULES:
+        module = import_module(f"{__name__}.{name}")
+        app.register_blueprint(module.bp)

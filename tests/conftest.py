@@ -1,0 +1,53 @@
+"""Shared fixtures: the default data (built once), the real app and its test client."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data" / "ben-tre"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"reference data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def default_boundaries() -> Path:
+    """The default commune layer in data/boundaries/, built if missing (as the README commands do)."""
+    from geo_app.boundaries import build_default
+    from geo_app.settings import DEFAULT_DATA_DIR
+
+    path, report = build_default(DEFAULT_DATA_DIR / "boundaries")
+    assert report.usable, report.to_text()
+    return path
+
+
+@pytest.fixture(scope="session")
+def default_settings(default_boundaries):
+    from geo_app.settings import DEFAULT_DATA_DIR, Settings
+
+    return Settings.from_env({"NTM_DATA_DIR": str(DEFAULT_DATA_DIR)})
+
+
+@pytest.fixture(scope="session")
+def dataset(default_settings):
+    from geo_app.model import load_dataset
+
+    return load_dataset(default_settings)
+
+
+@pytest.fixture(scope="session")
+def app(default_settings):
+    from geo_app import create_app
+
+    return create_app({"TESTING": True, "SETTINGS": default_settings})
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
