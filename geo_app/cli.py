@@ -80,16 +80,22 @@ def summary_command(year: int | None, as_json: bool) -> None:
 
 
 def summary_text(result: dict) -> str:
+    from .criteria import DISTRICT_LEVEL_BY_KEY
     from .mapspec import summary_sentence
+
+    def level(key: str) -> str:
+        return DISTRICT_LEVEL_BY_KEY[key].name_vi if key in DISTRICT_LEVEL_BY_KEY else key
 
     lines = [summary_sentence(result["province"], result["year"])]
     if result.get("illustrative"):
         lines.append("(Có số liệu minh họa — illustrative values included, not official.)")
     lines.append(f"{'Mã':<5} {'Huyện':<22} {'Xã':>3} {'NTM':>4} {'NC':>3}  Cấp huyện")
     for d in result["districts"]:
-        lines.append(f"{d['code']:<5} {d['name']:<22} {d['xa_total']:>3} {d['xa_ntm']:>4} {d['xa_nang_cao']:>3}  {d['level']}")
+        lines.append(f"{d['code']:<5} {d['name']:<22} {d['xa_total']:>3} {d['xa_ntm']:>4} {d['xa_nang_cao']:>3}  {level(d['level'])}")
     lines.append("Mục tiêu 2025 (KH 4798):")
     for t in result["targets"]:
         mark = "đạt" if t["met"] else f"thiếu {t['gap']}"
-        lines.append(f"  - {t['label_vi']}: {t['actual']} / {t['target']} ({mark})")
+        actual, target = (level(t["actual"]), level(t["target"])) if t["unit"] == "district" and \
+            isinstance(t["actual"], str) else (t["actual"], t["target"])
+        lines.append(f"  - {t['label_vi']}: {actual} / {target} ({mark})")
     return "\n".join(lines)

@@ -82,4 +82,7 @@ def _resolve(folder: Path, name: str, setting: str) -> Path:
 def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes and not p.name.startswith("."))
+    return sorted(
+        p for p in folder.iterdir()
+        if p.suffix.lower() in suffixes and not p.name.startswith(".") and not p.name.endswith(".source.json")
+    )

@@ -1,4 +1,44 @@
-"""Placeholder blueprint: being written."""
-from flask import Blueprint
+"""JSON API: `GET /api/communes.geojson?year=` and `GET /api/summary.json?year=`. Errors are JSON too."""
+from __future__ import annotations
 
-bp = Blueprint("api", __name__)
+from flask import Blueprint, jsonify
+from werkzeug.exceptions import HTTPException
+
+from ..datastore import DataUnavailable
+from ..webgeo import web_view
+from .common import dataset, parse_view_args, store
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.get("/communes.geojson")
+def communes_geojson():
+    """Every commune in `year` (default: latest) with its status, as a GeoJSON FeatureCollection."""
+    args = parse_view_args(dataset())
+    fc = web_view(store(), args.year, args.layer, args.criterion).communes_fc
+    response = jsonify(fc)
+    response.mimetype = "application/geo+json"
+    return response
+
+
+@bp.get("/summary.json")
+def summary_json():
+    """The same JSON as `flask --app app data summary --json`."""
+    ds = dataset()
+    args = parse_view_args(ds)
+    return jsonify(ds.summary(args.year))
+
+
+def json_error(exc: HTTPException):
+    """Errors of the API as JSON {"error": "...", "status": code}, never an HTML page."""
+    return jsonify({"error": exc.description, "status": exc.code}), exc.code
+
+
+# By code, so these win over the app's HTML handlers for the same codes (Flask looks up codes first).
+for _code in (400, 404, 405, 500):
+    bp.register_error_handler(_code, json_error)
+
+
+@bp.errorhandler(DataUnavailable)
+def json_unavailable(exc: DataUnavailable):
+    return jsonify({"error": str(exc), "status": 503}), 503

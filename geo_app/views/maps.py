@@ -1,4 +1,105 @@
-"""Placeholder blueprint: being written."""
-from flask import Blueprint
+"""`GET /`: the province map page (map, summary, controls, search, table), all state in the URL."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, render_template, request, url_for
+
+from ..criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
+from ..mapspec import LANGS
+from ..render_folium import ATTRIBUTION, map_parts
+from ..settings import DEFAULT_BOUNDARY_NAME
+from ..units import DISTRICTS
+from ..viewstate import ViewState, map_view
+from ..webgeo import web_view
+from .common import dataset, parse_view_args, store
 
 bp = Blueprint("maps", __name__)
+
+LAYER_LABELS = {
+    "level": ("Mức đạt chuẩn NTM", "NTM level"),
+    "band": ("Số tiêu chí đạt (nhóm)", "Criteria met (band)"),
+    "criterion": ("Một tiêu chí", "One criterion"),
+    "district": ("Cấp huyện", "District level"),
+}
+PROVENANCE_SHORT = {"official": ("chính thức", "official"), "documented": ("có tài liệu", "documented"),
+                    "illustrative": ("minh họa", "illustrative")}
+
+
+@bp.get("/")
+def index():
+    ds = dataset()
+    args = parse_view_args(ds)
+    state = ViewState(**asdict(args))
+    view = map_view(ds, state)
+    web = web_view(store(), args.year, args.layer, args.criterion)
+    settings = current_app.config["SETTINGS"]
+    parts = map_parts(view.spec, web.communes_fc, web.districts_fc, lang=args.lang, height="100%",
+                      basemap_url=settings.basemap_url, static_url=url_for("static", filename="").rstrip("/"),
+                      attribution=boundary_attribution(ds.sources.get("boundaries", ""), args.lang))
+    en = args.lang == "en"
+    return render_template(
+        "map.html", lang=args.lang, args=args, view=view, spec=view.spec, map=parts, years=ds.years,
+        rows=table_rows(web.communes_fc, view.spec, args.lang, args.district), districts=DISTRICTS,
+        layers=[(k, v[1 if en else 0]) for k, v in LAYER_LABELS.items()],
+        criteria=[(c.number, c.name_en if en else c.name_vi) for c in CRITERIA],
+        illustrative_count=sum(f["properties"]["provenance"] == "illustrative" for f in web.communes_fc["features"]),
+    )
+
+
+def boundary_attribution(path: str, lang: str) -> str:
+    """Attribution for the boundary layer in use: the default layer's licence, or the user's file name."""
+    from pathlib import Path
+
+    name = Path(path).name
+    if not name or name == DEFAULT_BOUNDARY_NAME:
+        return ATTRIBUTION[lang]
+    if lang == "en":
+        return f"Commune boundaries: {name} (layer supplied by the user); unit codes: GSO"
+    return f"Ranh giới xã: {name} (lớp do người dùng cung cấp); mã đơn vị: TCTK (GSO)"
+
+
+def table_rows(fc: dict, spec, lang: str, district: str | None = None) -> list[dict]:
+    """One row per commune in view (its district's, or all) for the page's table, by district then name."""
+    classes = {c.key: c.label(lang) for c in spec.classes}
+    idx = 1 if lang == "en" else 0
+    rows = []
+    for f in fc["features"]:
+        p = f["properties"]
+        if district and p["district_code"] != district:
+            continue
+        level = COMMUNE_LEVEL_BY_KEY.get(p["level"])
+        rows.append({
+            **p,
+            "level_label": (level.name_en if lang == "en" else level.name_vi) if level else p["level"],
+            "class_label": classes.get(p["class"], ""),
+            "provenance_label": PROVENANCE_SHORT.get(p["provenance"], ("", ""))[idx],
+            "source_link": p["source_url"] if _is_http(p["source_url"]) else "",
+        })
+    return sorted(rows, key=lambda r: (r["district_code"], r["search"]))
+
+
+def _is_http(url: str) -> bool:
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+@bp.app_context_processor
+def page_helpers() -> dict:
+    """`page_lang` and `lang_url(code)` for every template (the language switch in base.html)."""
+    lang = request.args.get("lang", "vi")
+    lang = lang if lang in LANGS else "vi"
+
+    def lang_url(code: str) -> str:
+        params = request.args.to_dict()
+        params.pop("lang", None)
+        if code != "vi":
+            params["lang"] = code
+        endpoint = request.endpoint or "maps.index"
+        return url_for(endpoint, **(request.view_args or {}), **params)
+
+    return {"page_lang": lang, "lang_url": lang_url}

@@ -1,4 +1,308 @@
-"""Placeholder blueprint: being written."""
-from flask import Blueprint
+"""Planners' pages: lagging communes (+ CSV/XLSX), criteria gap matrix, targets of plan 4798, progress charts."""
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+
+from .. import planning as P
+from ..charts import inline_svg, progress_svg
+from ..criteria import BANDS, CRITERIA
+from ..model import Dataset
+from ..plan import PLAN_ID, SHARE_NANG_CAO, SHARE_NTM
+from ..tabular import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
+from ..units import DISTRICTS
+from .common import ViewArgs, bad_request, dataset, parse_view_args, store
 
 bp = Blueprint("planning", __name__)
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    """Same content-security policy as the map page: nothing loads from another host."""
+    from .maps import security_headers
+
+    return security_headers(response)
+
+# Shading of the gap matrix by share of xã missing a criterion (YlGnBu-family, darker = more missing).
+GAP_SHADES = ((0.0, "#ffffff"), (20.0, "#edf8b1"), (40.0, "#c7e9b4"), (60.0, "#7fcdbb"), (80.0, "#41b6c4"),
+              (100.1, "#1d91c0"))
+
+STRINGS = {
+    "vi": {
+        "nav_map": "Bản đồ", "nav_lagging": "Xã cần ưu tiên", "nav_gaps": "Ma trận tiêu chí", "nav_targets": "Tiến độ KH",
+        "lagging_title": "Xã cần ưu tiên", "gaps_title": "Tiêu chí chưa đạt theo huyện",
+        "targets_title": f"Tiến độ so với mục tiêu năm 2025 (KH {PLAN_ID})",
+        "year": "Năm", "district": "Huyện", "all_districts": "Toàn tỉnh", "band": "Nhóm tiêu chí", "any": "Tất cả",
+        "criterion": "Thiếu tiêu chí", "apply": "Lọc", "download": "Tải về", "rows": "xã trong danh sách",
+        "none": "Không có xã nào phù hợp bộ lọc.", "show_on_map": "Xem trên bản đồ",
+        "order": "Thứ tự: chưa đạt chuẩn dưới 15 tiêu chí, rồi 15-18 tiêu chí, rồi xã NTM chưa nâng cao ở huyện "
+                 "có dưới 40 % xã nâng cao; trong mỗi nhóm, xã đạt ít tiêu chí hơn (xa mức kế tiếp hơn) đứng trước.",
+        "map_missing": "Bản đồ chưa sẵn sàng; bảng dưới đây vẫn đầy đủ.",
+        "illustrative": "Trang này dùng số liệu MINH HỌA, không phải số liệu chính thức; không trích dẫn.",
+        "gaps_intro": "Mỗi ô: số xã (và tỷ lệ trong các xã có dữ liệu) chưa đạt tiêu chí. Bấm vào ô để mở bản đồ "
+                      "tiêu chí đó của huyện.",
+        "xa_with_data": "xã có dữ liệu", "no_data": "xã chưa có dữ liệu", "shade": "Màu đậm hơn = nhiều xã chưa đạt hơn.",
+        "province": "Toàn tỉnh", "target": "Chỉ tiêu", "actual": "Thực hiện", "goal": "Mục tiêu", "gap": "Còn thiếu",
+        "status": "Tình trạng", "met": "Đạt", "not_met": "Chưa đạt", "tracked": "Theo dõi",
+        "per_district": "Theo huyện", "progress": "Tiến độ qua các năm",
+        "whatif": "Giả định: nếu các xã sau đạt chuẩn NTM vào năm sau",
+        "whatif_all18": "Tất cả xã đang đạt 18 tiêu chí", "whatif_codes": "Chọn xã (chưa đạt chuẩn)",
+        "whatif_run": "Tính thử", "whatif_result": "Kết quả giả định cho năm", "before": "Hiện tại", "after": "Giả định",
+        "whatif_chosen": "Xã được giả định đạt chuẩn", "whatif_already": "Đã đạt chuẩn (bỏ qua)",
+        "whatif_township": "Chuyển thành thị trấn vào năm sau (không còn tính)", "whatif_none": "Không có xã nào.",
+        "share_ntm": "% xã NTM", "share_nc": "% xã nâng cao", "model": "Xã kiểu mẫu", "ge15": "Xã còn lại ≥ 15 TC",
+        "download_note": "Tệp CSV/XLSX có cùng bộ lọc với bảng.",
+        "commune": "Xã", "level": "Mức đạt", "criteria_met": "Số TC đạt", "missing": "Tiêu chí chưa đạt",
+        "last_change": "Thay đổi gần nhất", "provenance": "Nguồn gốc", "group": "Nhóm", "note": "Ghi chú",
+        "yes": "có", "no": "chưa", "lang_other": "English", "chart_alt": "Biểu đồ tiến độ",
+    },
+    "en": {
+        "nav_map": "Map", "nav_lagging": "Lagging communes", "nav_gaps": "Criteria gaps", "nav_targets": "Plan progress",
+        "lagging_title": "Communes lagging behind", "gaps_title": "Criteria not met, by district",
+        "targets_title": f"Progress against the 2025 targets (plan {PLAN_ID})",
+        "year": "Year", "district": "District", "all_districts": "Whole province", "band": "Criteria band",
+        "any": "Any", "criterion": "Missing criterion", "apply": "Filter", "download": "Download",
+        "rows": "communes listed", "none": "No commune matches these filters.", "show_on_map": "Show on map",
+        "order": "Order: not yet NTM with under 15 criteria, then 15-18 criteria, then NTM communes not yet advanced "
+                 "in districts with under 40 % advanced; within a group, fewest criteria (furthest from the next "
+                 "level) first.",
+        "map_missing": "The map is not available yet; the table below is complete.",
+        "illustrative": "This page uses ILLUSTRATIVE values, not official figures; do not cite.",
+        "gaps_intro": "Each cell: the number (and share of xã with data) of xã not meeting the criterion. Click a "
+                      "cell to open the map of that criterion for the district.",
+        "xa_with_data": "xã with data", "no_data": "xã without data", "shade": "Darker = more xã not meeting it.",
+        "province": "Whole province", "target": "Target", "actual": "Actual", "goal": "Goal", "gap": "Gap",
+        "status": "Status", "met": "Met", "not_met": "Not met", "tracked": "Tracked",
+        "per_district": "By district", "progress": "Progress over the years",
+        "whatif": "What if these communes reached NTM next year", "whatif_all18": "Every xã now at 18 criteria",
+        "whatif_codes": "Choose communes (not yet NTM)", "whatif_run": "Try it", "whatif_result": "What-if result for",
+        "before": "Now", "after": "What if", "whatif_chosen": "Communes assumed to reach NTM",
+        "whatif_already": "Already NTM (ignored)", "whatif_township": "Become townships next year (no longer counted)",
+        "whatif_none": "None.", "share_ntm": "% xã NTM", "share_nc": "% xã advanced", "model": "Model xã",
+        "ge15": "Other xã ≥ 15 criteria", "download_note": "The CSV/XLSX files use the same filters as the table.",
+        "commune": "Commune", "level": "Level", "criteria_met": "Criteria met", "missing": "Criteria not met",
+        "last_change": "Last change", "provenance": "Provenance", "group": "Group", "note": "Note",
+        "yes": "yes", "no": "no", "lang_other": "Tiếng Việt", "chart_alt": "Progress chart",
+    },
+}
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _lagging_request(ds: Dataset) -> tuple[ViewArgs, P.LaggingFilters]:
+    """View args plus the lagging filters (band, criterion), 400 with a readable message if invalid."""
+    args = parse_view_args(ds, extra_layers=("lagging",))
+    try:
+        filters = P.LaggingFilters(year=args.year, district=args.district,
+                                   band=request.args.get("band") or None, criterion=args.criterion)
+    except P.PlanningError as exc:
+        bad_request(str(exc))
+    return args, filters
+
+
+def _query(args: ViewArgs, filters: P.LaggingFilters | None = None, **extra) -> dict:
+    q: dict = {"year": args.year}
+    if filters is not None:
+        q.update({k: v for k, v in (("district", filters.district), ("band", filters.band),
+                                    ("criterion", filters.criterion)) if v})
+    if args.lang != "vi":
+        q["lang"] = args.lang
+    q.update({k: v for k, v in extra.items() if v is not None})
+    return q
+
+
+def _url(path: str, q: dict) -> str:
+    return f"{request.script_root}{path}" + (f"?{urlencode(q)}" if q else "")
+
+
+def _common(ds: Dataset, args: ViewArgs) -> dict:
+    """Template context every planning page shares (base.html provides navigation and the language switch)."""
+    return {
+        "t": STRINGS[args.lang], "lang": args.lang, "year": args.year, "years": ds.years,
+        "illustrative": ds.has_illustrative(args.year), "districts": list(DISTRICTS.items()),
+    }
+
+
+# --------------------------------------------------------------------------- lagging
+
+
+@bp.get("/lagging")
+def lagging_page():
+    ds = dataset()
+    args, filters = _lagging_request(ds)
+    rows = P.lagging(ds, filters)
+    q = _query(args, filters)
+    ctx = _common(ds, args)
+    ctx.update(
+        rows=rows, counts=P.lagging_counts(rows), filters=filters,
+        place=DISTRICTS.get(filters.district or "", STRINGS[args.lang]["all_districts"]), group_labels=P.GROUP_LABELS,
+        bands=BANDS, criteria=CRITERIA, csv_url=_url("/lagging.csv", q), xlsx_url=_url("/lagging.xlsx", q),
+        map_parts=_lagging_map(ds, rows, filters, args.lang),
+        criterion_label=P.criterion_label, level_name=P.level_name,
+    )
+    return render_template("lagging.html", **ctx)
+
+
+@bp.get("/lagging.csv")
+def lagging_csv():
+    ds = dataset()
+    args, filters = _lagging_request(ds)
+    columns, rows = P.lagging_table(P.lagging(ds, filters), args.lang)
+    return _download(to_csv(columns, rows), CSV_MIME, _filename(filters, "csv"))
+
+
+@bp.get("/lagging.xlsx")
+def lagging_xlsx():
+    ds = dataset()
+    args, filters = _lagging_request(ds)
+    columns, rows = P.lagging_table(P.lagging(ds, filters), args.lang)
+    title = STRINGS[args.lang]["lagging_title"] + f" — {DISTRICTS.get(filters.district or '', 'Bến Tre')}, {args.year}"
+    if ds.has_illustrative(args.year):
+        title += " — " + STRINGS[args.lang]["illustrative"]
+    body = to_xlsx(columns, rows, sheet=f"{args.year}", title=title)
+    return _download(body, XLSX_MIME, _filename(filters, "xlsx"))
+
+
+def _filename(filters: P.LaggingFilters, ext: str) -> str:
+    parts = ["ntm-lagging", str(filters.year), filters.district, filters.band and f"band{filters.band}",
+             filters.criterion and f"tc{filters.criterion}"]
+    return "-".join(p for p in parts if p) + f".{ext}"
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    resp = Response(body, mimetype=mimetype)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+def _lagging_map(ds: Dataset, rows: list[P.LaggingRow], filters: P.LaggingFilters, lang: str):
+    """The map with exactly the listed communes highlighted (classes = lagging groups)."""
+    from ..render_folium import map_parts
+    from ..webgeo import web_view
+    from .maps import boundary_attribution
+
+    spec, keys = P.lagging_spec(ds, rows, filters.year, filters.district, lang)
+    web = web_view(store(), filters.year, "level")
+    return map_parts(spec, relabel(web.communes_fc, keys), web.districts_fc,
+                     highlight={r.ward_code for r in rows}, lang=lang, height="520px",
+                     basemap_url=current_app.config["SETTINGS"].basemap_url,
+                     static_url=url_for("static", filename="").rstrip("/"),
+                     attribution=boundary_attribution(ds.sources.get("boundaries", ""), lang))
+
+
+def relabel(communes_fc: dict, keys: dict[str, str]) -> dict:
+    """A copy of the commune FeatureCollection with each feature's `class` set from `keys` (ward_code -> class)."""
+    features = [{**f, "properties": {**f["properties"], "class": keys.get(f["properties"]["ward_code"], "no_data")}}
+                for f in communes_fc["features"]]
+    return {**communes_fc, "features": features}
+
+
+@bp.before_app_request
+def lagging_layer_on_main_map():
+    """`/?layer=lagging&…` (the lagging map layer) is the lagging map view: redirect there, filters kept."""
+    if request.path == "/" and request.args.get("layer") == "lagging":
+        q = {k: v for k, v in request.args.items() if k != "layer" and v}
+        return redirect(_url("/lagging", q))
+    return None
+
+
+# --------------------------------------------------------------------------- gaps
+
+
+@bp.get("/gaps")
+def gaps_page():
+    ds = dataset()
+    args = parse_view_args(ds)
+    matrix = P.gap_matrix(ds, args.year)
+    ctx = _common(ds, args)
+    ctx.update(matrix=matrix, criteria=CRITERIA, shade=_shade, text_on=_text_on,
+               cell_url=lambda d, k: _url("/", _map_query(args, d, k)))
+    return render_template("gaps.html", **ctx)
+
+
+def _map_query(args: ViewArgs, district: str, criterion: int) -> dict:
+    q: dict = {"year": args.year, "layer": "criterion", "criterion": criterion}
+    if district:
+        q["district"] = district
+    if args.lang != "vi":
+        q["lang"] = args.lang
+    return q
+
+
+def _shade(share: float | None) -> str:
+    if share is None:
+        return "#f0f0f0"
+    for limit, color in GAP_SHADES:
+        if share <= limit:
+            return color
+    return GAP_SHADES[-1][1]
+
+
+def _text_on(color: str) -> str:
+    return "#ffffff" if color in ("#41b6c4", "#1d91c0") else "#111111"
+
+
+# --------------------------------------------------------------------------- targets
+
+
+@bp.get("/targets")
+def targets_page():
+    ds = dataset()
+    args = parse_view_args(ds)
+    whatif_raw = ",".join(v for v in request.args.getlist("whatif") if v.strip())
+    result = None
+    if whatif_raw:
+        try:
+            mode, codes = P.parse_whatif(whatif_raw)
+            result = P.what_if(ds, args.year, mode, codes)
+        except P.PlanningError as exc:
+            bad_request(str(exc))
+    view = P.targets(ds, args.year)
+    ctx = _common(ds, args)
+    ctx.update(view=view, result=result, cells=P.target_cells, zip=zip,
+               by_key=lambda rows: {r["key"]: r for r in rows}, charts=_charts(ds, args.lang), share_ntm=SHARE_NTM,
+               share_nc=SHARE_NANG_CAO, candidates=_candidates(ds, args.year),
+               chosen_codes=set(whatif_raw.split(",")), whatif_raw=whatif_raw,
+               chart_url=lambda code: _url("/charts/progress.svg", {k: v for k, v in (
+                   ("district", code), ("lang", "en" if args.lang == "en" else None)) if v}))
+    return render_template("targets.html", **ctx)
+
+
+def _candidates(ds: Dataset, year: int) -> list[dict]:
+    """Xã not yet NTM (what-if choices), most criteria first, by district."""
+    rows = P.lagging(ds, P.LaggingFilters(year=year))
+    rows = [r for r in rows if r.level == "chua_dat"]
+    rows.sort(key=lambda r: (r.district_code, -r.criteria_met, r.commune))
+    return [{"ward_code": r.ward_code, "commune": r.commune, "district": r.district,
+             "criteria_met": r.criteria_met} for r in rows]
+
+
+def _charts(ds: Dataset, lang: str) -> list[tuple[str, str, str]]:
+    """(district code or '', title, inline SVG) for the province and each district, cached per data revision."""
+    def build(ds: Dataset) -> list[tuple[str, str, str]]:
+        series = P.progress_all(ds)
+        out = []
+        for code, points in series.items():
+            title = DISTRICTS.get(code, "Tỉnh Bến Tre")
+            out.append((code, title, inline_svg(progress_svg(points, title, lang, salt=code or "province"))))
+        return out
+    return store().cached(("planning-charts", lang), build)
+
+
+@bp.get("/charts/progress.svg")
+def progress_chart():
+    ds = dataset()
+    args = parse_view_args(ds)
+    code = args.district or ""
+    title = DISTRICTS.get(code, "Tỉnh Bến Tre")
+
+    def build(ds: Dataset) -> str:
+        return progress_svg(P.progress(ds, code or None), title, args.lang, salt=code or "province")
+
+    svg = store().cached(("progress-svg", code, args.lang), build)
+    resp = Response(svg, mimetype="image/svg+xml")
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp

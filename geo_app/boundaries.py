@@ -1,0 +1,512 @@
+"""Read anybody's commune layer into the canonical frame, with a report of everything found wrong.
+
+read_boundaries(path) -> (GeoDataFrame, CheckReport): one row per 2020-2024 GSO code, EPSG:4326,
+columns ward_code, name, type, district_code, district_name, vintage, geometry. Never raises for bad
+input: every problem becomes a report entry naming the file, feature and column.
+"""
+from __future__ import annotations
+
+import codecs
+import math
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from .boundary_build import (CANONICAL_COLUMNS, DEFAULT_NAME, build_default, canonical_frame, check_coverage,
+                             empty_frame, repair_geometries)
+from .report import CheckReport
+from .textnorm import name_key, nfc
+from .units import DISTRICTS, REMOVED_2020, code_for_name, district_code_for_name, merged_into, units
+
+CODE_COLUMNS = ("ma_xa", "maxa", "ma_px", "ma_phuong_xa", "ward_code", "wardcode", "code", "gso_code", "ma",
+                "ma_dvhc", "madvhc", "commune_code", "xa_code", "gso_code_2019", "code_2019", "gso_code_2020",
+                "code_2020", "code_2020_2024")
+NAME_COLUMNS = ("ten_xa", "tenxa", "ten_px", "ten_phuong_xa", "ward_name", "ward", "commune_name", "commune",
+                "name", "ten", "ten_dvhc", "name_vi", "name_3", "xa", "phuong_xa")
+DISTRICT_COLUMNS = ("district_code", "ma_huyen", "mahuyen", "ma_qh", "ma_quan_huyen", "dist_code", "district",
+                    "huyen", "ten_huyen", "tenhuyen", "district_name", "dist_name", "name_2", "quan_huyen")
+LAYER_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json")
+VIETNAM_LONLAT = (102.0, 8.0, 110.5, 23.5)  # minx, miny, maxx, maxy
+BEN_TRE_LONLAT = (105.6, 9.4, 107.2, 10.7)  # Bến Tre with a generous margin
+CRS_HINT = ("VN-2000 / TM-3 105°45' (EPSG:9210) is Bến Tre's provincial system; pass it with --crs EPSG:9210 "
+            "(or set NTM_BOUNDARIES_CRS=EPSG:9210), or the layer's own system if you know it")
+CODE_HINT = "add a ma_xa column with the GSO code"
+
+__all__ = ["read_boundaries", "build_default", "CANONICAL_COLUMNS", "DEFAULT_NAME"]
+
+
+@dataclass
+class Source:
+    """What to hand to the reader, and what kind of file it is."""
+
+    target: str
+    shapefile: bool = False
+    cpg: str | None = None  # the shapefile's .cpg text (its code page), None when there is no .cpg
+    layer: str | None = None
+
+
+def read_boundaries(path: str | Path, crs: str | None = None,
+                    encoding: str | None = None) -> tuple[gpd.GeoDataFrame, CheckReport]:
+    """Read a commune layer (shapefile, folder, .zip, GeoPackage, GeoJSON); never raises for bad input."""
+    path = Path(path)
+    report = CheckReport(kind="boundaries", path=str(path))
+    try:
+        frame = _read(path, crs, encoding, report)
+    except Exception as exc:  # noqa: BLE001 - a last guard: the user gets a report, not a traceback
+        report.error(f"could not read the layer ({type(exc).__name__}: {exc}); check that it is a valid "
+                     "shapefile, GeoPackage or GeoJSON of polygons")
+        frame = None
+    if frame is None or not report.usable:
+        return empty_frame(), report
+    return frame, report
+
+
+def _read(path: Path, crs: str | None, encoding: str | None, report: CheckReport) -> gpd.GeoDataFrame | None:
+    source = _locate(path, report)
+    if source is None:
+        return None
+    gdf = _load(source, encoding, report)
+    if gdf is None:
+        return None
+    report.features = len(gdf)
+    if gdf.empty:
+        report.error("the layer holds no features; export the commune polygons again")
+        return None
+    if not _has_polygons(gdf, report):
+        return None
+    gdf = _to_wgs84(gdf, crs, source, report)
+    if gdf is None:
+        return None
+    columns = _columns(gdf, report)
+    targets = _match(gdf, columns, report)
+    labels = _labels(gdf, columns)
+    parts = repair_geometries(gdf.geometry, targets, labels, report)
+    if not parts:
+        if not report.errors:
+            report.error("no feature has both a matched GSO unit and a polygon geometry; nothing to map")
+        return None
+    check_coverage(parts, labels, report)
+    frame = canonical_frame(_by_code(parts, report))
+    report.matched = list(frame["ward_code"])
+    _report_missing(report)
+    return frame
+
+
+# ---------------------------------------------------------------- locating and loading
+
+def _locate(path: Path, report: CheckReport) -> Source | None:
+    if not path.exists():
+        hint = " — build it with `flask --app app data build`" if path.name == DEFAULT_NAME else \
+            "; check the path (or the NTM_BOUNDARIES setting)"
+        report.error(f"file not found: {path}{hint}")
+        return None
+    if path.is_dir():
+        return _locate_in_folder(path, report)
+    if path.suffix.lower() == ".zip":
+        return _locate_in_zip(path, report)
+    if path.stat().st_size == 0:
+        report.error("the file is empty (0 bytes); export the layer again")
+        return None
+    if path.suffix.lower() == ".shp":
+        return _shapefile(path, report)
+    return Source(target=str(path))
+
+
+def _shapefile(shp: Path, report: CheckReport) -> Source | None:
+    missing = [shp.with_suffix(s).name for s in (".shx", ".dbf") if not _sibling(shp, s).exists()]
+    if missing:
+        report.error(f"{', '.join(missing)} missing next to {shp.name}; a shapefile needs its .shp, .shx and .dbf "
+                     "(and .prj) files together — copy all of them, or send a .zip of the folder")
+        return None
+    cpg = _sibling(shp, ".cpg")
+    return Source(target=str(shp), shapefile=True, cpg=cpg.read_text("latin-1").strip() if cpg.exists() else None)
+
+
+def _sibling(shp: Path, suffix: str) -> Path:
+    """The shapefile part with this suffix, in lower or upper case."""
+    lower = shp.with_suffix(suffix)
+    return lower if lower.exists() else shp.with_suffix(suffix.upper())
+
+
+def _locate_in_folder(folder: Path, report: CheckReport) -> Source | None:
+    found = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".shp")
+    if not found:
+        found = sorted(p for p in folder.iterdir()
+                       if p.suffix.lower() in LAYER_SUFFIXES and not p.name.endswith(".source.json"))
+    if len(found) != 1:
+        what = f"several layers ({', '.join(p.name for p in found)})" if found else "no shapefile (.shp)"
+        report.error(f"the folder holds {what}; point to one layer file")
+        return None
+    return _shapefile(found[0], report) if found[0].suffix.lower() == ".shp" else Source(target=str(found[0]))
+
+
+def _locate_in_zip(path: Path, report: CheckReport) -> Source | None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if not n.endswith("/") and "__MACOSX" not in n]
+    except (zipfile.BadZipFile, OSError) as exc:
+        report.error(f"not a readable .zip file ({exc}); zip the shapefile's parts (.shp, .shx, .dbf, .prj, .cpg) again")
+        return None
+    found = [n for n in names if n.lower().endswith(".shp")] or \
+        [n for n in names if n.lower().endswith(LAYER_SUFFIXES)]
+    if len(found) != 1:
+        what = f"several layers ({', '.join(found)})" if found else "no shapefile (.shp)"
+        report.error(f"the .zip holds {what}; zip exactly one layer")
+        return None
+    member = found[0]
+    stem = member.rsplit(".", 1)[0].lower()
+    lower = {n.lower(): n for n in names}
+    if member.lower().endswith(".shp"):
+        missing = [stem.rsplit("/", 1)[-1] + s for s in (".shx", ".dbf") if stem + s not in lower]
+        if missing:
+            report.error(f"{', '.join(missing)} missing from the .zip next to {member}; zip all parts of the shapefile")
+            return None
+    cpg = None
+    if stem + ".cpg" in lower:
+        with zipfile.ZipFile(path) as zf:
+            cpg = zf.read(lower[stem + ".cpg"]).decode("latin-1").strip()
+    return Source(target=f"zip://{path.resolve()}!{member}", shapefile=member.lower().endswith(".shp"), cpg=cpg)
+
+
+def _load(source: Source, encoding: str | None, report: CheckReport) -> gpd.GeoDataFrame | None:
+    source.layer = _polygon_layer(source, report)
+    kwargs = {"layer": source.layer} if source.layer else {}
+    if source.shapefile:
+        return _load_shapefile(source, encoding, kwargs, report)
+    try:
+        return gpd.read_file(source.target, engine="pyogrio", **kwargs)
+    except Exception as exc:  # noqa: BLE001 - GDAL raises many types for unreadable files
+        report.error(f"cannot read this as a GIS layer ({_short(exc)}); use a shapefile (.shp with .shx, .dbf, "
+                     ".prj), a .zip of one, a GeoPackage (.gpkg) or GeoJSON of commune polygons")
+        return None
+
+
+def _codec(label: str | None) -> str | None:
+    """Python codec for a .cpg text or an encoding argument ("UTF-8", "1258", "ANSI 1252", "cp1258")."""
+    if not label:
+        return None
+    text = label.strip().lower().replace("ansi ", "")
+    text = "utf-8" if text == "65001" else (f"cp{text}" if text.isdigit() else text)
+    try:
+        return codecs.lookup(text).name
+    except LookupError:
+        return None
+
+
+def _load_shapefile(source: Source, encoding: str | None, kwargs: dict,
+                    report: CheckReport) -> gpd.GeoDataFrame | None:
+    """Shapefile attributes: the .cpg's code page, else `encoding`, else UTF-8, else Windows-1258 (Vietnamese)."""
+    label = source.cpg or encoding
+    codec = _codec(label)
+    if label and codec is None:
+        where = f"the .cpg file says '{source.cpg}'" if source.cpg else f"encoding '{encoding}'"
+        report.error(f"{where}, which is not a known text encoding; use e.g. UTF-8 or cp1258")
+        return None
+    try:
+        if codec in (None, "utf-8"):
+            try:
+                gdf = gpd.read_file(source.target, engine="pyogrio", encoding="UTF-8", **kwargs)
+                if codec is None:
+                    report.info.append("no .cpg file; attributes read as UTF-8 — if names look wrong, pass the "
+                                       "encoding or add a .cpg file holding it")
+                return gdf
+            except UnicodeDecodeError:
+                if codec is not None:
+                    report.error(f"the attributes are not valid UTF-8 although {label} was given; pass the right "
+                                 "encoding (e.g. cp1258) or fix the .cpg file")
+                    return None
+            codec = "cp1258"
+            report.warn("no .cpg file and the attributes are not UTF-8; read as Windows-1258 (cp1258) — if names "
+                        "look wrong, pass the encoding or add a .cpg file holding it")
+        return _decoded(gpd.read_file(source.target, engine="pyogrio", encoding="ISO-8859-1", **kwargs), codec)
+    except Exception as exc:  # noqa: BLE001 - GDAL raises many types for unreadable files
+        report.error(f"cannot read this shapefile ({_short(exc)}); check that its .shp, .shx and .dbf belong together")
+        return None
+
+
+def _decoded(gdf: gpd.GeoDataFrame, codec: str) -> gpd.GeoDataFrame:
+    """Attributes read byte-for-byte (latin-1) re-decoded with `codec` in Python (GDAL's CP1258 drops characters)."""
+    def fix(value: object) -> object:
+        return value.encode("latin-1").decode(codec, errors="replace") if isinstance(value, str) else value
+
+    geometry = gdf.geometry.name
+    out = gdf.rename(columns={c: fix(c) for c in gdf.columns if c != geometry})
+    for col in out.columns:
+        if col != geometry and (out[col].dtype == object or pd.api.types.is_string_dtype(out[col])):
+            out[col] = out[col].map(fix)
+    return out
+
+
+def _polygon_layer(source: Source, report: CheckReport) -> str | None:
+    """For a multi-layer file (GeoPackage), the polygon layer to read."""
+    try:
+        layers = pyogrio.list_layers(source.target)
+    except Exception:  # noqa: BLE001 - unreadable files are reported by the reader itself
+        return None
+    if len(layers) <= 1:
+        return None
+    polygons = [str(name) for name, kind in layers if kind and "polygon" in str(kind).lower()]
+    chosen = polygons[0] if polygons else str(layers[0][0])
+    report.warn(f"the file holds {len(layers)} layers; reading '{chosen}' — keep only the commune layer in the file")
+    return chosen
+
+
+def _short(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+
+
+# ---------------------------------------------------------------- coordinate reference system
+
+def _has_polygons(gdf: gpd.GeoDataFrame, report: CheckReport) -> bool:
+    kinds = gdf.geometry.dropna().geom_type.value_counts()
+    if any(k in kinds for k in ("Polygon", "MultiPolygon", "GeometryCollection")):
+        return True
+    found = ", ".join(f"{n} {k}" for k, n in kinds.items()) or "no geometries"
+    report.error(f"the layer holds no polygon geometry ({found}); a commune layer needs one polygon per commune")
+    return False
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame, crs: str | None, source: Source,
+              report: CheckReport) -> gpd.GeoDataFrame | None:
+    bounds = _bounds(gdf)
+    if bounds is None:
+        report.error("no feature has a geometry; export the commune polygons with their geometry")
+        return None
+    if crs:
+        try:
+            given = CRS.from_user_input(crs)
+        except CRSError:
+            report.error(f"the CRS '{crs}' is not understood; pass an EPSG code such as EPSG:9210")
+            return None
+        if gdf.crs is not None and CRS(gdf.crs) != given:
+            report.warn(f"the layer declares {CRS(gdf.crs).name}; using {given.name} as asked (--crs {crs})")
+        gdf = gdf.set_crs(given, allow_override=True)
+    elif gdf.crs is None:
+        gdf = _assume_crs(gdf, bounds, source, report)
+        if gdf is None:
+            return None
+    try:
+        out = gdf.to_crs("EPSG:4326")
+    except Exception as exc:  # noqa: BLE001
+        report.error(f"cannot reproject from {gdf.crs} to EPSG:4326 ({_short(exc)}); pass the layer's CRS with --crs")
+        return None
+    return out if _in_ben_tre(out, report) else None
+
+
+def _assume_crs(gdf: gpd.GeoDataFrame, bounds: tuple, source: Source, report: CheckReport) -> gpd.GeoDataFrame | None:
+    what = "the .prj file is missing" if source.shapefile else "the layer declares no CRS"
+    minx, miny, maxx, maxy = bounds
+    if _inside(bounds, VIETNAM_LONLAT):
+        report.warn(f"{what}; the coordinates look like longitude/latitude in Vietnam, so EPSG:4326 is assumed")
+        return gdf.set_crs("EPSG:4326")
+    if max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90:
+        report.error(f"{what} and the coordinates ({_fmt(bounds)}) look like longitude/latitude outside Vietnam; "
+                     "pass the layer's CRS with --crs")
+    else:
+        report.error(f"{what} and the coordinates are projected (x {minx:,.0f}..{maxx:,.0f}, "
+                     f"y {miny:,.0f}..{maxy:,.0f}); {CRS_HINT}")
+    return None
+
+
+def _in_ben_tre(gdf: gpd.GeoDataFrame, report: CheckReport) -> bool:
+    bounds = _bounds(gdf)
+    bx0, by0, bx1, by1 = BEN_TRE_LONLAT
+    if bounds and bounds[0] <= bx1 and bounds[2] >= bx0 and bounds[1] <= by1 and bounds[3] >= by0:
+        return True
+    report.error(f"after reprojection the layer lies at {_fmt(bounds)}, not in Bến Tre (about 106.0-106.8°E, "
+                 f"9.8-10.3°N); the CRS is probably wrong — {CRS_HINT}")
+    return False
+
+
+def _bounds(gdf: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
+    geoms = gdf.geometry[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if geoms.empty:
+        return None
+    b = tuple(float(v) for v in geoms.total_bounds)
+    return b if all(math.isfinite(v) for v in b) else None
+
+
+def _inside(b: tuple, box: tuple) -> bool:
+    return b[0] >= box[0] and b[1] >= box[1] and b[2] <= box[2] and b[3] <= box[3]
+
+
+def _fmt(b: tuple | None) -> str:
+    return "no extent" if b is None else f"x {b[0]:.4g}..{b[2]:.4g}, y {b[1]:.4g}..{b[3]:.4g}"
+
+
+# ---------------------------------------------------------------- matching features to GSO units
+
+@dataclass
+class Columns:
+    code: str | None
+    name: str | None
+    district: str | None
+
+
+def _find(gdf: gpd.GeoDataFrame, candidates: tuple[str, ...]) -> list[str]:
+    """Columns of the frame named like the candidates (case-insensitive), in the candidates' order."""
+    by_lower = {str(c).lower(): c for c in gdf.columns if c != gdf.geometry.name}
+    return [by_lower[c] for c in candidates if c in by_lower]
+
+
+def _columns(gdf: gpd.GeoDataFrame, report: CheckReport) -> Columns:
+    codes = _find(gdf, CODE_COLUMNS)
+    known = set(units()) | set(REMOVED_2020)
+    useful = [c for c in codes if any(norm_code(v) in known for v in gdf[c])]
+    cols = Columns(code=(useful or codes or [None])[0], name=(_find(gdf, NAME_COLUMNS) or [None])[0],
+                   district=(_find(gdf, DISTRICT_COLUMNS) or [None])[0])
+    found = ", ".join(f"{role} '{col}'" for role, col in vars(cols).items() if col)
+    report.info.append(f"columns used: {found or 'none'}")
+    if cols.code is None and cols.name is None:
+        report.error(f"no column with GSO codes ({', '.join(CODE_COLUMNS[:6])}, ...) or names "
+                     f"({', '.join(NAME_COLUMNS[:6])}, ...); columns present: "
+                     f"{', '.join(str(c) for c in gdf.columns if c != gdf.geometry.name) or 'none'}; {CODE_HINT}")
+    elif cols.code is None:
+        report.warn(f"no GSO code column ({', '.join(CODE_COLUMNS[:6])}, ...); features matched by name within "
+                    f"district as a fallback — {CODE_HINT}")
+    return cols
+
+
+def _text(value: object) -> str:
+    """Cell value as NFC text; whole floats lose their '.0' (28813.0 -> '28813')."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = nfc(value)
+    return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
+
+
+def norm_code(value: object) -> str | None:
+    """A GSO code as a 5-digit string (28813, 28813.0, ' 28813' -> '28813'); None if not a code."""
+    text = _text(value) if value is not None else ""
+    return text.zfill(5) if text.isdigit() and len(text) <= 5 else None
+
+
+def _district(value: object) -> str | None:
+    """District code from a code (831) or a name ("Châu Thành", "Huyện Châu Thành")."""
+    text = _text(value) if value is not None else ""
+    return district_code_for_name(text.zfill(3) if text.isdigit() else text) if text else None
+
+
+def _cell(gdf: gpd.GeoDataFrame, col: str | None, i: int) -> object:
+    if col is None:
+        return None
+    value = gdf[col].iloc[i]
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+
+def _labels(gdf: gpd.GeoDataFrame, cols: Columns) -> list[str]:
+    out = []
+    for i in range(len(gdf)):
+        name, code = _cell(gdf, cols.name, i), _cell(gdf, cols.code, i)
+        bits = [f"'{nfc(name)}'" if name is not None else "", f"code {nfc(code)}" if code is not None else ""]
+        out.append(f"feature {i}" + (f" ({', '.join(b for b in bits if b)})" if any(bits) else ""))
+    return out
+
+
+def _match(gdf: gpd.GeoDataFrame, cols: Columns, report: CheckReport) -> list[str | None]:
+    """The 2020-2024 GSO code each feature belongs to (None when it matches nothing)."""
+    if cols.code is None and cols.name is None:
+        return [None] * len(gdf)
+    targets, renamed, removed = [], [], 0
+    for i in range(len(gdf)):
+        raw = _cell(gdf, cols.code, i)
+        code = norm_code(raw)
+        name = nfc(_cell(gdf, cols.name, i)) if cols.name else ""
+        if code in units():
+            targets.append(code)
+            _check_name(i, code, name, renamed, report)
+        elif code in REMOVED_2020:
+            old_name, into = REMOVED_2020[code]
+            report.info.append(f"feature {i}: {code} {old_name} was merged into {into} {units()[into].name} "
+                               f"(NQ 855/NQ-UBTVQH14, 2020); its area is dissolved into {into}")
+            targets.append(into)
+            removed += 1
+        else:
+            targets.append(_match_by_name(i, raw, name, _cell(gdf, cols.district, i), report))
+    if removed:
+        report.warn(f"{removed} features carry 2019 codes of units merged away on 2020-02-01; they were dissolved "
+                    "into the units they joined (details in the info lines)")
+    if renamed:
+        report.warn(f"{len(renamed)} features are named differently from their code's GSO unit — check the code "
+                    f"column '{cols.code}': " + "; ".join(renamed))
+    if not any(targets):
+        report.error(f"none of the {len(gdf)} features matches a GSO unit of Bến Tre (2020-2024) by code or "
+                     f"by name; {CODE_HINT} (5-digit codes, e.g. 28813 for Xã Giao Long)")
+    return targets
+
+
+def _check_name(i: int, code: str, name: str, renamed: list[str], report: CheckReport) -> None:
+    """Report a code whose name in the layer is not its GSO name (nor a 2019 name it absorbed)."""
+    unit = units()[code]
+    if not name or name_key(name) in {name_key(unit.name), name_key(unit.name_in(2024))}:
+        return
+    if merged_into(unit.district_code, name) == code:
+        report.info.append(f"feature {i}: {code} '{name}' (2019) is part of {code} {unit.name} since 2020 "
+                           "(NQ 855/NQ-UBTVQH14)")
+        return
+    renamed.append(f"feature {i}: {code} is {unit.name}, the layer says '{name}'")
+
+
+def _match_by_name(i: int, raw: object, name: str, district_raw: object, report: CheckReport) -> str | None:
+    """Fallback: the unit with this name in this district (or the only one with this name in the province)."""
+    district = _district(district_raw)
+    where = f"name '{name}'" + (f", district '{nfc(district_raw)}'" if district_raw is not None else "")
+    why = f"code '{nfc(raw)}' is not a GSO code of Bến Tre" if raw is not None else "no code"
+    if not name:
+        report.unmatched.append(f"feature {i} ({why}): no GSO unit with this code and no name to fall back on; "
+                                f"{CODE_HINT}")
+        return None
+    code = (merged_into(district, name) or code_for_name(district, name)) if district else None
+    note = ""
+    if code is None:
+        hits = _anywhere(name)
+        if len(hits) == 1:
+            code = hits[0]
+            if district_raw is not None:
+                note = f" (found in {units()[code].district_name}, not in the layer's district)"
+        elif len(hits) > 1:
+            report.unmatched.append(f"feature {i} ({where}): several units bear this name "
+                                    f"({', '.join(hits)}); add a district column (ma_huyen) or {CODE_HINT}")
+            return None
+    if code is None:
+        report.unmatched.append(f"feature {i} ({where}): no GSO unit with this code or name; {CODE_HINT}")
+        return None
+    unit = units()[code]
+    report.info.append(f"feature {i} ({where}): matched by name to {code} {unit.name}{note} — fallback, {why}")
+    if name_key(name) not in {name_key(unit.name), name_key(unit.name_in(2024))}:
+        report.info.append(f"feature {i}: {name} was merged into {code} {unit.name} (NQ 855/NQ-UBTVQH14, 2020)")
+    return code
+
+
+def _anywhere(name: str) -> list[str]:
+    """Codes of every 2020 unit (or 2019 unit merged into one) with this name, any district."""
+    hits = {merged_into(d, name) or code_for_name(d, name) for d in DISTRICTS}
+    return sorted(h for h in hits if h)
+
+
+def _by_code(parts: list[tuple[int, str, object]], report: CheckReport) -> dict[str, list[object]]:
+    """Geometries per 2020 code; a code reached by several features is reported and dissolved."""
+    features: dict[str, list[int]] = {}
+    out: dict[str, list[object]] = {}
+    for i, code, geom in parts:
+        features.setdefault(code, []).append(i)
+        out.setdefault(code, []).append(geom)
+    for code, index in features.items():
+        if len(index) > 1:
+            report.info.append(f"features {', '.join(map(str, index))} all belong to {code} {units()[code].name}; "
+                               "dissolved into one unit")
+    return out
+
+
+def _report_missing(report: CheckReport) -> None:
+    missing = sorted(set(units()) - set(report.matched))
+    if missing:
+        names = ", ".join(f"{c} {units()[c].name}" if len(missing) <= 20 else c for c in missing)
+        report.warn(f"the layer lacks {len(missing)} of the {len(units())} units of the GSO 2020-2024 list: {names}; "
+                    "they will show as missing on the map")

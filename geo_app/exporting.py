@@ -1,0 +1,90 @@
+"""Exports of one map view in every format, shared by the web routes and `flask --app app export`.
+
+No Flask here: takes the DataStore (for the cached web geometry) and a validated ViewState.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jinja2
+
+from . import render_static
+from .datastore import DataStore
+from .settings import ROOT
+from .viewstate import MapView, ViewState, map_view
+
+MIMETYPES = {
+    "html": "text/html; charset=utf-8",
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "pdf": "application/pdf",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+FORMATS = tuple(MIMETYPES)
+
+
+@dataclass(frozen=True)
+class Export:
+    """An exported file: its bytes, MIME type and a meaningful file name."""
+
+    data: bytes
+    mimetype: str
+    filename: str
+
+
+def filename(state: ViewState, fmt: str) -> str:
+    """'ntm-ben-tre-2024-level-832.png'; the deck is per year: 'ntm-ben-tre-2024-slides.pptx'."""
+    if fmt == "pptx":
+        return f"ntm-ben-tre-{state.year}-slides{'-en' if state.lang == 'en' else ''}.pptx"
+    return f"{state.slug()}.{fmt}"
+
+
+def export(store: DataStore, state: ViewState, fmt: str, scale: int = 1, generated: dt.date | None = None,
+           attribution: str | None = None, header: bool = True) -> Export:
+    """Render `state` as `fmt` (html|png|svg|pdf|pptx); `scale` and `header` apply to the images."""
+    if fmt not in MIMETYPES:
+        raise ValueError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
+    ds = store.dataset()
+    if fmt == "pptx":
+        from .render_pptx import build_deck
+
+        data = build_deck(ds, state.year, state.lang, generated)
+    elif fmt == "html":
+        data = standalone_html(store, state, generated, attribution).encode("utf-8")
+    else:
+        data = render_static.render(map_view(ds, state, generated), fmt, scale, header)
+    return Export(data, MIMETYPES[fmt], filename(state, fmt))
+
+
+def standalone_html(store: DataStore, state: ViewState, generated: dt.date | None = None,
+                    attribution: str | None = None) -> str:
+    """One self-contained HTML file (every script, style and image inlined) that works from file://."""
+    view = map_view(store.dataset(), state, generated)
+    parts = map_document_parts(store, view, assets="inline", attribution=attribution)
+    return _templates().get_template("embed.html").render(
+        view=view, map=parts, lang=state.lang, standalone=True, show_title=True, title=view.spec.title,
+        nonce=None,
+    )
+
+
+def map_document_parts(store: DataStore, view: MapView, assets: str = "url", controls: bool = True,
+                       legend: bool = True, static_url: str = "/static", attribution: str | None = None,
+                       basemap_url: str | None = None):
+    """The interactive map (head/body/script parts) for a view, on the cached web geometry."""
+    from .render_folium import map_parts
+    from .webgeo import web_view
+
+    state = view.state
+    web = web_view(store, state.year, state.layer, state.criterion)
+    return map_parts(view.spec, web.communes_fc, web.districts_fc, assets=assets, controls=controls, legend=legend,
+                     lang=state.lang, height="100%", static_url=static_url, attribution=attribution,
+                     basemap_url=basemap_url)
+
+
+@lru_cache(maxsize=1)
+def _templates() -> jinja2.Environment:
+    """The app's templates folder, rendered without Flask (autoescaped like Flask's)."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(ROOT / "templates")),
+                              autoescape=jinja2.select_autoescape(["html"]))

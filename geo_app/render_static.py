@@ -1,0 +1,269 @@
+"""Static map renderer (matplotlib/geopandas, Agg, no browser): one MapView -> PNG, SVG or PDF bytes.
+
+Slide-ready 16:9 (PNG 1920x1080 at scale=1), drawn in UTM 48N (EPSG:32648) so the scale bar is in true
+metres. Same classes and colours as the web map (the MapSpec). DejaVu Sans is selected explicitly so
+Vietnamese diacritics never fall back to missing-glyph boxes. No Flask, no Folium.
+"""
+from __future__ import annotations
+
+import io
+import math
+
+import geopandas as gpd
+import matplotlib
+from matplotlib import patheffects
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from .mapspec import DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, classify
+from .textnorm import strip_type
+from .viewstate import MapView
+
+RENDER_CRS = "EPSG:32648"  # WGS 84 / UTM zone 48N: metres, Bến Tre (105.9-106.9°E) lies inside it
+FIG_INCHES = (16.0, 9.0)
+BASE_DPI = 120  # 16 x 120 = 1920 px, 9 x 120 = 1080 px
+FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
+MAP_RECT = (0.01, 0.085, 0.68, 0.79)  # left, bottom, width, height of the map axes (figure fraction)
+PANEL_RECT = (0.705, 0.085, 0.285, 0.79)
+BARE_MAP_RECT = (0.01, 0.085, 0.68, 0.895)  # without the title lines (slides carry them as text)
+BARE_PANEL_RECT = (0.705, 0.085, 0.285, 0.895)
+HATCH = "////"
+HATCH_COLOR = "#636363"
+WARNING_COLOR = "#b35806"
+FONT = "DejaVu Sans"
+RC = {
+    "font.family": "sans-serif",
+    "font.sans-serif": [FONT],
+    "svg.fonttype": "path",  # glyphs as paths: the SVG looks the same without the font installed
+    "svg.hashsalt": "ntm-ben-tre",  # deterministic ids
+    "pdf.fonttype": 42,  # embedded TrueType: text stays selectable
+    "hatch.linewidth": 0.6,
+}
+HALO = [patheffects.withStroke(linewidth=3, foreground="white")]
+
+
+def render(view: MapView, fmt: str = "png", scale: int = 1, header: bool = True) -> bytes:
+    """The map of `view` as PNG/SVG/PDF bytes; `scale` multiplies the PNG pixel size (1 -> 1920x1080).
+
+    `header=False` leaves out the title and summary lines (for slides, which carry them as editable text).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
+    if scale not in (1, 2, 3, 4):
+        raise ValueError(f"scale {scale!r} is not supported; use 1, 2, 3 or 4")
+    with matplotlib.rc_context(RC):
+        fig = draw_figure(view, scale, header)
+        return figure_bytes(fig, fmt, title=view.spec.title)
+
+
+def figure_bytes(fig: Figure, fmt: str, title: str = "") -> bytes:
+    """Save a figure with fixed metadata (no dates), so equal input gives equal bytes."""
+    buf = io.BytesIO()
+    with matplotlib.rc_context(RC):
+        fig.savefig(buf, format=fmt, dpi=fig.dpi, metadata=_metadata(fmt, title))
+    return buf.getvalue()
+
+
+def _metadata(fmt: str, title: str) -> dict:
+    creator = "NTM Bến Tre map (matplotlib)"
+    if fmt == "pdf":
+        return {"Title": title, "Creator": creator, "Producer": creator, "CreationDate": None, "ModDate": None}
+    if fmt == "svg":
+        return {"Title": title, "Creator": creator, "Date": None}
+    return {"Title": title, "Software": creator}
+
+
+def draw_figure(view: MapView, scale: int = 1, header: bool = True) -> Figure:
+    """Lay out title, map, legend panel and footer on a 16:9 figure (axes[0] is the map)."""
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=FIG_INCHES, dpi=BASE_DPI * scale, facecolor="white")
+        ax = fig.add_axes(MAP_RECT if header else BARE_MAP_RECT)
+        draw_map(ax, view)
+        panel = fig.add_axes(PANEL_RECT if header else BARE_PANEL_RECT)
+        draw_legend(panel, view)
+        if header:
+            draw_header(fig, view)
+        draw_footer(fig, view)
+        ax.apply_aspect()
+    return fig
+
+
+def draw_header(fig: Figure, view: MapView) -> None:
+    fig.text(0.012, 0.955, view.spec.title, fontsize=22, fontweight="bold", va="center", color="#111111")
+    fig.text(0.012, 0.905, view.summary, fontsize=13, va="center", color="#333333", wrap=True)
+
+
+def draw_footer(fig: Figure, view: MapView) -> None:
+    lines = view.footer_lines()
+    y = 0.058
+    for i, line in enumerate(lines):
+        warn = bool(view.warning) and i == len(lines) - 1
+        fig.text(0.012, y, line, fontsize=10.5, va="center", color=WARNING_COLOR if warn else "#444444",
+                 fontweight="bold" if warn else "normal")
+        y -= 0.022
+
+
+def draw_map(ax, view: MapView) -> None:
+    """Communes coloured by class, district outlines and names, pilots, north arrow and scale bar."""
+    spec = view.spec
+    communes = view.communes.to_crs(RENDER_CRS)
+    districts = view.districts.to_crs(RENDER_CRS)
+    ax.set_axis_off()
+    ax.set_aspect("equal", adjustable="box")
+    if spec.layer == "district":
+        _fill(ax, districts, districts["level"], spec, view)
+        communes.boundary.plot(ax=ax, color="#ffffff", linewidth=0.35)
+    else:
+        _fill(ax, communes, classify(view.communes, spec.layer, spec.criterion), spec, view)
+    districts.boundary.plot(ax=ax, color=DISTRICT_OUTLINE, linewidth=1.4)
+    _zoom(ax, communes, districts, view)
+    if view.state.district:
+        _commune_labels(ax, communes[communes["district_code"] == view.state.district])
+    _district_labels(ax, districts, communes, view)
+    _pilots(ax, communes, view)
+    draw_north_arrow(ax)
+    draw_scale_bar(ax)
+
+
+def _fill(ax, frame: gpd.GeoDataFrame, keys, spec, view: MapView) -> None:
+    """Fill each class in its colour; hatched classes get a grey hatch; out-of-district units fade."""
+    by_key = spec.class_by_key()
+    focus = _in_focus(frame, view)
+    for key in keys.unique():
+        cls = by_key.get(key)
+        if cls is None:
+            raise ValueError(f"class {key!r} is not in the map spec for layer {spec.layer!r}")
+        for inside, alpha in ((True, 1.0), (False, 0.35)):
+            part = frame[(keys == key) & (focus == inside)]
+            if len(part):
+                _fill_class(ax, part, cls, alpha)
+
+
+def _fill_class(ax, part: gpd.GeoDataFrame, cls: MapClass, alpha: float) -> None:
+    part.plot(ax=ax, color=cls.color, edgecolor="white", linewidth=0.4, alpha=alpha)
+    if cls.hatched:
+        part.plot(ax=ax, facecolor="none", edgecolor=HATCH_COLOR, hatch=HATCH, linewidth=0, alpha=alpha)
+
+
+def _in_focus(frame: gpd.GeoDataFrame, view: MapView):
+    if not view.state.district:
+        return frame["district_code"].notna() | True
+    return frame["district_code"] == view.state.district
+
+
+def _zoom(ax, communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, view: MapView) -> None:
+    """Frame the province, or the chosen district, centred with a margin and the map box's aspect."""
+    target = districts[districts["district_code"] == view.state.district] if view.state.district else communes
+    minx, miny, maxx, maxy = target.total_bounds
+    pad = 0.04 * max(maxx - minx, maxy - miny)
+    width, height = maxx - minx + 2 * pad, maxy - miny + 2 * pad
+    _, _, box_w, box_h = ax.get_position().bounds
+    box = (box_w * FIG_INCHES[0]) / (box_h * FIG_INCHES[1])
+    width, height = max(width, height * box), max(height, width / box)
+    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    ax.set_xlim(cx - width / 2, cx + width / 2)
+    ax.set_ylim(cy - height / 2, cy + height / 2)
+    ax.set_autoscale_on(False)
+
+
+def short_district(name: str) -> str:
+    """'Huyện Chợ Lách' -> 'Chợ Lách'; 'Thành phố Bến Tre' -> 'TP Bến Tre'."""
+    return "TP " + strip_type(name) if name.lower().startswith("thành phố") else strip_type(name)
+
+
+def _district_labels(ax, districts: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, view: MapView) -> None:
+    """District names (bold, haloed), nudged below a pilot marker they would hide."""
+    size = 9 if view.state.district else 12
+    pilots = list(communes[communes["is_pilot"]].representative_point())
+    (xmin, xmax), (ymin, ymax) = ax.get_xlim(), ax.get_ylim()
+    for row, point in zip(districts.itertuples(), districts.representative_point()):
+        focus = not view.state.district or row.district_code == view.state.district
+        if view.state.district and focus:
+            continue  # the title names it; its communes are labelled instead
+        y = point.y
+        if any(abs(p.x - point.x) < 0.06 * (xmax - xmin) and abs(p.y - y) < 0.04 * (ymax - ymin) for p in pilots):
+            y -= 0.05 * (ymax - ymin)
+        ax.text(point.x, y, short_district(row.district_name), fontsize=size, fontweight="bold",
+                ha="center", va="center", color="#111111" if focus else "#555555", path_effects=HALO,
+                clip_on=True, zorder=6)
+
+
+def _commune_labels(ax, communes: gpd.GeoDataFrame) -> None:
+    """Commune names (for a district view); pilots are labelled by `_pilots`."""
+    others = communes[~communes["is_pilot"]]
+    for name, point in zip(others["name"], others.representative_point()):
+        ax.text(point.x, point.y, strip_type(name), fontsize=7.5, ha="center", va="top", color="#222222",
+                path_effects=[patheffects.withStroke(linewidth=2, foreground="white")], clip_on=True, zorder=5)
+
+
+def _pilots(ax, communes: gpd.GeoDataFrame, view: MapView) -> None:
+    """Pilot communes: orange outline, a star marker and a label (left of the star near the right edge)."""
+    pilots = communes[communes["is_pilot"]]
+    if not len(pilots):
+        return
+    pilots.boundary.plot(ax=ax, color=PILOT_OUTLINE, linewidth=2.6, zorder=7)
+    word = "pilot" if view.lang == "en" else "thí điểm"
+    xmin, xmax = ax.get_xlim()
+    for name, point in zip(pilots["name"], pilots.representative_point()):
+        ax.plot([point.x], [point.y], marker="*", markersize=16, color=PILOT_OUTLINE, markeredgecolor="white",
+                markeredgewidth=1.0, zorder=8, clip_on=True)
+        right_side = point.x > xmin + 0.7 * (xmax - xmin)
+        ax.annotate(f"{strip_type(name)} ({word})", (point.x, point.y), xytext=(-10 if right_side else 10, 8),
+                    textcoords="offset points", ha="right" if right_side else "left", fontsize=11,
+                    fontweight="bold", color=PILOT_OUTLINE, path_effects=HALO, zorder=8, annotation_clip=True,
+                    clip_on=True)
+
+
+def draw_north_arrow(ax) -> None:
+    """An arrow pointing up (grid north of UTM 48N is within 0.3° of true north in Bến Tre)."""
+    ax.annotate("N", xy=(0.955, 0.97), xytext=(0.955, 0.86), xycoords="axes fraction", textcoords="axes fraction",
+                ha="center", va="top", fontsize=16, fontweight="bold", path_effects=HALO,
+                arrowprops={"facecolor": "#111111", "edgecolor": "white", "width": 6, "headwidth": 16,
+                            "headlength": 14}, zorder=9)
+
+
+def nice_length(span_m: float) -> float:
+    """A round scale-bar length (1, 2 or 5 x 10^n metres) close to a fifth of the visible width."""
+    target = span_m / 5
+    power = 10 ** math.floor(math.log10(target))
+    return max(m * power for m in (1, 2, 5) if m * power <= target)
+
+
+def draw_scale_bar(ax) -> None:
+    """A two-segment scale bar in the lower-left corner, in kilometres (the axes are metres)."""
+    xmin, xmax = ax.get_xlim()
+    ymin, ymax = ax.get_ylim()
+    length = nice_length(xmax - xmin)
+    x0 = xmin + 0.03 * (xmax - xmin)
+    y0 = ymin + 0.04 * (ymax - ymin)
+    h = 0.012 * (ymax - ymin)
+    half = length / 2
+    for i, colour in enumerate(("#111111", "#ffffff")):
+        ax.add_patch(matplotlib.patches.Rectangle((x0 + i * half, y0), half, h, facecolor=colour,
+                                                  edgecolor="#111111", linewidth=1, zorder=9))
+    label = f"{length / 1000:g} km"
+    for x, text in ((x0, "0"), (x0 + length, label)):
+        ax.text(x, y0 + 1.8 * h, text, ha="center", va="bottom", fontsize=10, path_effects=HALO, zorder=9)
+
+
+def draw_legend(panel, view: MapView) -> None:
+    """Legend with the count in each class, plus the pilot and district-outline symbols."""
+    panel.set_axis_off()
+    spec = view.spec
+    en = view.lang == "en"
+    handles, labels = [], []
+    for cls, count in spec.legend():
+        handles.append(Patch(facecolor=cls.color, edgecolor=HATCH_COLOR if cls.hatched else "#888888",
+                             hatch=HATCH if cls.hatched else None, linewidth=0.6))
+        labels.append(f"{cls.label(view.lang)} ({count})")
+    handles.append(Line2D([], [], color=DISTRICT_OUTLINE, linewidth=1.6))
+    labels.append("District boundary" if en else "Ranh giới huyện")
+    handles.append(Line2D([], [], marker="*", color=PILOT_OUTLINE, markersize=14, linewidth=2.2,
+                          markeredgecolor="white"))
+    labels.append("Pilot commune (plan 4798)" if en else "Xã thí điểm (KH 4798)")
+    unit = "districts" if spec.layer == "district" else "communes"
+    title = f"Legend ({unit})" if en else ("Chú giải (số huyện)" if spec.layer == "district" else "Chú giải (số xã)")
+    legend = panel.legend(handles, labels, loc="upper left", title=title, fontsize=12, title_fontsize=13,
+                          frameon=False, handlelength=2.2, handleheight=1.4, labelspacing=0.9, alignment="left")
+    legend.get_title().set_fontweight("bold")

@@ -1,0 +1,392 @@
+/* NTM map component: tooltips, popups, legend, district labels, pilot markers and search for a
+ * Leaflet map built by geo_app/render_folium.py.
+ *
+ * Security: every piece of data text reaches the DOM through textContent / setAttribute only,
+ * never innerHTML or string-built markup. Links are made only from http(s) URLs.
+ */
+(function () {
+  "use strict";
+
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  /** Lower-case, diacritic-free text for searching ("Giồng Trôm" -> "giong trom"). */
+  function fold(text) {
+    return String(text || "")
+      .normalize("NFD")
+      .replace(/[\u0300-\u036f]/g, "")
+      .replace(/[đĐ]/g, "d")
+      .toLowerCase()
+      .replace(/\s+/g, " ")
+      .trim();
+  }
+
+  /** A URL usable as a link, or null: only absolute http(s) URLs. */
+  function safeUrl(raw) {
+    if (!raw) return null;
+    try {
+      var url = new URL(String(raw).trim());
+      return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function ensureHatchPatterns(hatches) {
+    var holder = document.getElementById("ntm-svg-defs");
+    if (!holder) {
+      holder = document.createElementNS(SVG_NS, "svg");
+      holder.setAttribute("id", "ntm-svg-defs");
+      holder.setAttribute("width", "0");
+      holder.setAttribute("height", "0");
+      holder.setAttribute("aria-hidden", "true");
+      holder.style.position = "absolute";
+      holder.appendChild(document.createElementNS(SVG_NS, "defs"));
+      document.body.appendChild(holder);
+    }
+    var defs = holder.firstChild;
+    hatches.forEach(function (h) {
+      if (document.getElementById(h.id)) return;
+      var pattern = document.createElementNS(SVG_NS, "pattern");
+      pattern.setAttribute("id", h.id);
+      pattern.setAttribute("patternUnits", "userSpaceOnUse");
+      pattern.setAttribute("width", "6");
+      pattern.setAttribute("height", "6");
+      pattern.setAttribute("patternTransform", "rotate(45)");
+      var bg = document.createElementNS(SVG_NS, "rect");
+      bg.setAttribute("width", "6");
+      bg.setAttribute("height", "6");
+      bg.setAttribute("fill", h.background);
+      var line = document.createElementNS(SVG_NS, "rect");
+      line.setAttribute("width", "2.5");
+      line.setAttribute("height", "6");
+      line.setAttribute("fill", h.color);
+      pattern.appendChild(bg);
+      pattern.appendChild(line);
+      defs.appendChild(pattern);
+    });
+  }
+
+  function swatch(cls) {
+    var box = el("span", "ntm-swatch" + (cls.hatched ? " ntm-swatch-hatched" : ""));
+    box.style.backgroundColor = cls.color;
+    if (cls.hatched) box.style.setProperty("--ntm-hatch", cls.color);
+    if (cls.outline) box.style.borderColor = cls.outline;
+    box.setAttribute("aria-hidden", "true");
+    return box;
+  }
+
+  function NtmMap(map, communes, districts, cfg) {
+    this.map = map;
+    this.communes = communes;
+    this.districts = districts;
+    this.cfg = cfg;
+    this.s = cfg.strings;
+    this.byCode = {};
+    this.markers = {};
+    this.search = null;
+  }
+
+  NtmMap.prototype.mount = function () {
+    var self = this;
+    ensureHatchPatterns(this.cfg.hatches || []);
+    this.map.attributionControl.addAttribution(this.cfg.attribution);
+    this.communes.eachLayer(function (layer) {
+      var p = layer.feature.properties;
+      self.byCode[p.ward_code] = layer;
+      layer.bindTooltip(function () { return self.tooltip(p); }, { sticky: true, className: "ntm-tooltip" });
+      layer.bindPopup(function () { return self.popup(p); }, { maxWidth: 340, className: "ntm-popup-wrap" });
+      if (layer._path) layer._path.setAttribute("data-ward-code", p.ward_code);
+      if (p.is_pilot) self.addPilotMarker(layer, p);
+    });
+    this.districts.eachLayer(function (layer) {
+      var p = layer.feature.properties;
+      if (layer._path) {
+        layer._path.setAttribute("data-district-code", p.district_code);
+        layer._path.classList.add("ntm-district");
+      }
+      self.addDistrictLabel(p);
+    });
+    this.communes.eachLayer(function (layer) {
+      if (layer._path) layer._path.classList.add("ntm-commune");
+    });
+    if (this.cfg.showLegend) this.addLegend();
+    if (this.cfg.showControls) this.addSearch();
+    this.fit();
+    return this;
+  };
+
+  NtmMap.prototype.fit = function () {
+    var target = this.communes;
+    var code = this.cfg.district;
+    if (code) {
+      this.districts.eachLayer(function (layer) {
+        if (layer.feature.properties.district_code === code) target = layer;
+      });
+    }
+    var bounds = target.getBounds();
+    if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [8, 8] });
+  };
+
+  NtmMap.prototype.levelLabel = function (p) {
+    return this.cfg.levels[p.level] || p.level;
+  };
+
+  NtmMap.prototype.tooltip = function (p) {
+    var box = el("div", "ntm-tip");
+    box.appendChild(el("strong", "ntm-tip-name", p.name));
+    box.appendChild(el("div", "ntm-tip-district", p.district_name));
+    var cls = this.cfg.classes[p["class"]];
+    box.appendChild(el("div", "ntm-tip-class", cls ? cls.label : this.levelLabel(p)));
+    if (p.is_pilot) box.appendChild(el("div", "ntm-tip-pilot", this.s.pilot));
+    return box;
+  };
+
+  NtmMap.prototype.popup = function (p) {
+    var s = this.s;
+    var box = el("div", "ntm-popup");
+    box.appendChild(el("h3", "ntm-popup-name", p.name));
+    box.appendChild(el("p", "ntm-popup-sub", p.district_name + " · " + p.type));
+    if (p.is_pilot) box.appendChild(this.pilotBox(p));
+    var dl = el("dl", "ntm-facts");
+    function row(term, value) {
+      dl.appendChild(el("dt", null, term));
+      dl.appendChild(el("dd", null, value));
+    }
+    row(s.level, this.levelLabel(p));
+    if (p.level !== "not_applicable" && p.level !== "no_data") {
+      row(s.criteria_met, p.criteria_met + "/19");
+      row(s.year_recognised, p.year_recognised ? String(p.year_recognised) : "—");
+    }
+    box.appendChild(dl);
+    if (p.level === "not_applicable") {
+      box.appendChild(el("p", "ntm-popup-note", s.not_applicable_note));
+    } else if (p.level === "no_data") {
+      box.appendChild(el("p", "ntm-popup-note", s.no_data_note));
+    } else {
+      box.appendChild(this.checklist(p));
+    }
+    if (p.note) box.appendChild(el("p", "ntm-popup-note", p.note));
+    box.appendChild(this.provenance(p));
+    return box;
+  };
+
+  NtmMap.prototype.pilotBox = function (p) {
+    var wrap = el("div", "ntm-pilot-box");
+    wrap.appendChild(el("strong", null, this.s.pilot_heading));
+    var ul = el("ul");
+    (this.cfg.pilots[p.ward_code] || []).forEach(function (req) { ul.appendChild(el("li", null, req)); });
+    wrap.appendChild(ul);
+    return wrap;
+  };
+
+  NtmMap.prototype.checklist = function (p) {
+    var s = this.s;
+    var wrap = el("details", "ntm-checklist");
+    if (this.cfg.openChecklist) wrap.open = true;
+    wrap.appendChild(el("summary", null, s.checklist + " (" + p.criteria_met + "/19)"));
+    var ol = el("ol");
+    this.cfg.criteria.forEach(function (c) {
+      var met = p["c" + c.number] === true;
+      var li = el("li", met ? "ntm-met" : "ntm-not-met");
+      li.appendChild(el("span", "ntm-mark", met ? "✓" : "✗")).setAttribute("aria-hidden", "true");
+      li.appendChild(el("span", "ntm-crit-name", c.number + ". " + c.name));
+      li.appendChild(el("span", "ntm-crit-state", met ? s.met : s.not_met));
+      ol.appendChild(li);
+    });
+    wrap.appendChild(ol);
+    return wrap;
+  };
+
+  NtmMap.prototype.provenance = function (p) {
+    var s = this.s;
+    var para = el("p", "ntm-provenance");
+    var label = this.cfg.provenances[p.provenance] || p.provenance || s.unknown;
+    para.appendChild(el("span", "ntm-prov-label ntm-prov-" + (p.provenance || "none"), s.provenance + ": " + label));
+    var url = safeUrl(p.source_url);
+    if (url) {
+      para.appendChild(document.createTextNode(" · "));
+      var a = el("a", null, s.source);
+      a.setAttribute("href", url);
+      a.setAttribute("rel", "noopener noreferrer");
+      a.setAttribute("target", "_blank");
+      a.setAttribute("title", url);
+      para.appendChild(a);
+    } else if (p.source_url) {
+      para.appendChild(el("span", "ntm-source-text", " · " + s.source + ": " + p.source_url));
+    }
+    return para;
+  };
+
+  NtmMap.prototype.addPilotMarker = function (layer, p) {
+    var self = this;
+    var star = el("span", "ntm-pilot-star", "★");
+    var icon = L.divIcon({ className: "ntm-pilot-marker", html: star, iconSize: [22, 22], iconAnchor: [11, 11] });
+    var marker = L.marker([p.label_lat, p.label_lon], {
+      icon: icon, title: p.name + " — " + this.s.pilot, alt: p.name, keyboard: true, riseOnHover: true
+    });
+    marker.on("click", function () { layer.openPopup(); });
+    marker.addTo(this.map);
+    var node = marker.getElement();
+    if (node) node.setAttribute("data-ward-code", p.ward_code);
+    this.markers[p.ward_code] = marker;
+    void self;
+  };
+
+  NtmMap.prototype.addDistrictLabel = function (p) {
+    var cls = this.cfg.districtClasses[p.level] || {};
+    var box = el("div", "ntm-district-text");
+    box.appendChild(el("span", "ntm-district-name", p.short_name));
+    var share = p.pct_ntm === null || p.pct_ntm === undefined ? "—" : Math.round(p.pct_ntm) + " %";
+    box.appendChild(el("span", "ntm-district-share", share + " " + this.s.xa_ntm_short +
+      " (" + p.xa_ntm + "/" + p.xa_total + ")"));
+    box.setAttribute("title", p.district_name + ": " + (cls.label || p.level));
+    box.style.backgroundColor = cls.color || "#fff";
+    box.style.color = cls.text || "#111";
+    if (!this.map.getPane("ntmLabels")) {
+      var pane = this.map.createPane("ntmLabels");
+      pane.style.zIndex = 560; // above the polygons, below the pilot markers (600)
+      pane.style.pointerEvents = "none";
+    }
+    L.tooltip({ permanent: true, direction: "center", className: "ntm-district-label", interactive: false,
+                pane: "ntmLabels" })
+      .setLatLng([p.label_lat, p.label_lon])
+      .setContent(box)
+      .addTo(this.map);
+  };
+
+  NtmMap.prototype.addLegend = function () {
+    var cfg = this.cfg;
+    var s = this.s;
+    var Legend = L.Control.extend({
+      options: { position: "bottomright" },
+      onAdd: function () {
+        var box = el("div", "ntm-legend leaflet-control");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", s.legend);
+        box.appendChild(el("div", "ntm-legend-title", cfg.legendTitle));
+        box.appendChild(legendList(cfg.legendRows, "ntm-legend-communes"));
+        if (cfg.districtLegendRows && cfg.districtLegendRows.length) {
+          box.appendChild(el("div", "ntm-legend-subtitle", s.district_legend));
+          box.appendChild(legendList(cfg.districtLegendRows, "ntm-legend-districts"));
+        }
+        var extra = el("ul", "ntm-legend-list ntm-legend-symbols");
+        var pilot = el("li", "ntm-legend-row");
+        pilot.appendChild(el("span", "ntm-legend-star", "★")).setAttribute("aria-hidden", "true");
+        pilot.appendChild(el("span", "ntm-legend-label", s.pilot_legend));
+        extra.appendChild(pilot);
+        box.appendChild(extra);
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        return box;
+      }
+    });
+    function legendList(rows, className) {
+      var ul = el("ul", "ntm-legend-list " + className);
+      rows.forEach(function (r) {
+        var li = el("li", "ntm-legend-row");
+        li.setAttribute("data-key", r.key);
+        li.appendChild(swatch(r));
+        li.appendChild(el("span", "ntm-legend-label", r.label));
+        li.appendChild(el("span", "ntm-legend-count", r.count));
+        ul.appendChild(li);
+      });
+      return ul;
+    }
+    new Legend().addTo(this.map);
+  };
+
+  NtmMap.prototype.find = function (query) {
+    var q = fold(query);
+    if (!q) return [];
+    var hits = [];
+    this.communes.eachLayer(function (layer) {
+      var p = layer.feature.properties;
+      var key = p.search || fold(p.name);
+      if (key.indexOf(q) !== -1) hits.push(p);
+    });
+    hits.sort(function (a, b) {
+      var ka = (a.search || fold(a.name)).indexOf(q), kb = (b.search || fold(b.name)).indexOf(q);
+      return ka - kb || a.name.localeCompare(b.name, "vi");
+    });
+    return hits;
+  };
+
+  NtmMap.prototype.focus = function (code, openPopup) {
+    var layer = this.byCode[code];
+    if (!layer) return false;
+    this.map.fitBounds(layer.getBounds(), { maxZoom: 13, padding: [24, 24] });
+    if (openPopup !== false) layer.openPopup(layer.getBounds().getCenter());
+    return true;
+  };
+
+  NtmMap.prototype.addSearch = function () {
+    var self = this;
+    var s = this.s;
+    var Search = L.Control.extend({
+      options: { position: "topleft" },
+      onAdd: function () {
+        var box = el("div", "ntm-search leaflet-control");
+        box.setAttribute("role", "search");
+        var input = el("input", "ntm-search-input");
+        input.type = "search";
+        input.placeholder = s.search_placeholder;
+        input.setAttribute("aria-label", s.search_label);
+        input.setAttribute("autocomplete", "off");
+        var list = el("ul", "ntm-search-results");
+        list.setAttribute("aria-live", "polite");
+        function render() {
+          list.textContent = "";
+          var hits = self.find(input.value).slice(0, 8);
+          if (input.value.trim() && !hits.length) list.appendChild(el("li", "ntm-search-empty", s.search_none));
+          hits.forEach(function (p) {
+            var li = el("li");
+            var btn = el("button", "ntm-search-hit");
+            btn.type = "button";
+            btn.setAttribute("data-ward-code", p.ward_code);
+            btn.appendChild(el("span", "ntm-search-name", p.name));
+            btn.appendChild(el("span", "ntm-search-district", p.district_name));
+            btn.addEventListener("click", function () { self.focus(p.ward_code); });
+            li.appendChild(btn);
+            list.appendChild(li);
+          });
+        }
+        input.addEventListener("input", render);
+        input.addEventListener("keydown", function (ev) {
+          if (ev.key === "Enter") {
+            ev.preventDefault();
+            var first = self.find(input.value)[0];
+            if (first) self.focus(first.ward_code);
+          } else if (ev.key === "Escape") {
+            input.value = "";
+            render();
+          }
+        });
+        box.appendChild(input);
+        box.appendChild(list);
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        self.search = { input: input, list: list, render: render };
+        return box;
+      }
+    });
+    new Search().addTo(this.map);
+  };
+
+  var NTM = window.NTM || { maps: [] };
+  NTM.fold = fold;
+  NTM.safeUrl = safeUrl;
+  NTM.mount = function (map, communes, districts, cfg) {
+    var instance = new NtmMap(map, communes, districts, cfg).mount();
+    NTM.maps.push(instance);
+    document.dispatchEvent(new CustomEvent("ntm:map-ready", { detail: instance }));
+    return instance;
+  };
+  window.NTM = NTM;
+})();

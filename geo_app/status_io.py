@@ -1,0 +1,409 @@
+"""Read NTM status files (CSV or XLSX) into validated frames.
+
+Never raises for bad input: the CheckReport names file, row, column and what to do.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .criteria import (
+    COMMUNE_LEVEL_BY_KEY,
+    CRITERION_COLUMNS,
+    CRITERION_NUMBERS,
+    DISTRICT_LEVEL_ALIASES,
+    LEVEL_ALIASES,
+    PROVENANCES,
+)
+from .report import CheckReport
+from .textnorm import fold, nfc
+from .units import DISTRICTS, REMOVED_2020, code_for_name, district_code_for_name, units
+
+YEAR_RANGE = (2015, 2030)
+RECOGNISED_RANGE = (2010, 2030)
+COMMUNE_COLUMNS = ["ward_code", "year", *CRITERION_COLUMNS, "level", "year_recognised", "note", "provenance",
+                   "source_url", "row"]
+DISTRICT_COLUMNS = ["district_code", "year", "level", "decision", "note", "provenance", "source_url", "row"]
+COMMUNE_DTYPES = {"ward_code": str, "year": "int64", **{c: bool for c in CRITERION_COLUMNS}, "level": str,
+                  "year_recognised": "Int64", "note": str, "provenance": str, "source_url": str, "row": "int64"}
+DISTRICT_DTYPES = {"district_code": str, "year": "int64", "level": str, "decision": str, "note": str,
+                   "provenance": str, "source_url": str, "row": "int64"}
+
+# Accepted header names per column (compared without case, diacritics, spaces or punctuation).
+_COMMON_HEADERS = {
+    "year": ("year", "nam"),
+    "level": ("level", "muc_dat", "muc"),
+    "note": ("note", "ghi_chu"),
+    "provenance": ("provenance", "nguon_goc"),
+    "source_url": ("source_url", "nguon", "url"),
+}
+COMMUNE_HEADERS: dict[str, tuple[str, ...]] = {
+    "ward_code": ("ward_code", "ma_xa", "maxa", "code", "ma", "commune_code"),
+    **{f"c{n}": (f"c{n}", f"tc{n}", str(n), f"tieu chi {n}") for n in CRITERION_NUMBERS},
+    "year_recognised": ("year_recognised", "year_recognized", "nam_cong_nhan"),
+    "name": ("name", "ten", "ten_xa", "commune"),
+    "district": ("district", "huyen", "ten_huyen", "district_code", "ma_huyen"),
+    **_COMMON_HEADERS,
+}
+DISTRICT_HEADERS: dict[str, tuple[str, ...]] = {
+    "district_code": ("district_code", "ma_huyen", "code", "ma"),
+    "decision": ("decision", "quyet_dinh"),
+    "name": ("name", "ten", "district", "huyen", "ten_huyen"),
+    **_COMMON_HEADERS,
+}
+_DISTRICT_ONLY_KEYS = {"districtcode", "mahuyen", "decision", "quyetdinh"}
+
+_TRUE = {"1", "x", "dat", "true", "yes", "co"}
+_FALSE = {"", "0", "chua dat", "false", "no", "khong"}
+_PROVENANCE_ALIASES = {"chinh thuc": "official", "co nguon": "documented", "minh hoa": "illustrative"}
+_NOT_UTF8 = "save the file as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8 (Comma delimited)) and check again"
+
+
+def _key(text: object) -> str:
+    return re.sub(r"[^a-z0-9]", "", fold(text))
+
+
+def _cell_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return nfc(value)
+
+
+@dataclass
+class _Row:
+    """One data row: cell text by column key, the user's header names, and where to report problems."""
+
+    number: int
+    cells: dict[str, str]
+    labels: dict[str, str]
+    report: CheckReport
+
+    def __getitem__(self, column: str) -> str:
+        return self.cells.get(column, "")
+
+    def error(self, column: str, message: str) -> None:
+        self.report.error(message, self.number, self.labels.get(column, column))
+
+    def warn(self, column: str, message: str) -> None:
+        self.report.warn(message, self.number, self.labels.get(column, column))
+
+
+# ---------------------------------------------------------------- reading tables
+
+def _read_cells(path: Path, report: CheckReport, sheet: str) -> list[tuple[int, list[str]]] | None:
+    """Non-blank rows as (spreadsheet row number, cell texts); the first is the header. None if unreadable."""
+    if not path.is_file():
+        report.error(f"file not found ({path}); check the path or the NTM_COMMUNE_STATUS / NTM_DISTRICT_STATUS setting")
+        return None
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        raw = _xlsx_rows(path, report, sheet)
+    elif suffix in (".csv", ".txt"):
+        raw = _csv_rows(path, report)
+    else:
+        report.error(f"unsupported file type '{path.suffix}'; save the table as .csv (UTF-8) or .xlsx")
+        return None
+    if raw is None:
+        return None
+    rows = [(n, [_cell_text(v) for v in cells]) for n, cells in enumerate(raw, start=1)]
+    rows = [(n, cells) for n, cells in rows if any(cells)]
+    if not rows:
+        report.error("the file is empty; it needs a header row and one row per commune (or district) and year")
+        return None
+    return rows
+
+
+def _csv_rows(path: Path, report: CheckReport) -> list[list[str]] | None:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        report.error(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); {_NOT_UTF8}")
+        return None
+    except OSError as exc:
+        report.error(f"cannot read the file ({exc.strerror}); check that it exists and is readable")
+        return None
+    header = text.splitlines()[0] if text else ""
+    try:
+        delimiter = csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return list(reader)
+    except csv.Error as exc:
+        report.error(f"cannot parse the CSV ({exc}); check the quotes in this line", reader.line_num)
+        return None
+
+
+def _xlsx_rows(path: Path, report: CheckReport, sheet: str) -> list[tuple] | None:
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(path, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken or foreign file
+        report.error(f"not a valid Excel workbook ({type(exc).__name__}: {exc}); open it in Excel or LibreOffice "
+                     "and save it as .xlsx, or export it as CSV UTF-8")
+        return None
+    if not wb.worksheets:
+        report.error("the workbook has no worksheet (only charts); put the table on a worksheet")
+        return None
+    by_name = {fold(ws.title): ws for ws in wb.worksheets}
+    ws = by_name.get(sheet, wb.worksheets[0])
+    if len(wb.sheetnames) > 1:
+        report.info.append(f"read sheet '{ws.title}' of {', '.join(wb.sheetnames)}")
+    return list(ws.iter_rows(values_only=True))
+
+
+def _map_header(header: list[str], aliases: dict[str, tuple[str, ...]], report: CheckReport,
+                header_row: int) -> dict[str, int]:
+    """Column key -> position in the row, from the header names the user wrote."""
+    lookup = {_key(name): column for column, names in aliases.items() for name in names}
+    found: dict[str, int] = {}
+    ignored = []
+    for pos, name in enumerate(header):
+        column = lookup.get(_key(name))
+        if column is None:
+            ignored += [name] if name else []
+            continue
+        if column in found:
+            report.warn(f"columns '{header[found[column]]}' and '{name}' both mean {column}; the first is used, "
+                        "delete or rename the other", header_row, name)
+        else:
+            found[column] = pos
+    if ignored:
+        report.info.append(f"ignored column(s) {', '.join(repr(n) for n in ignored)}")
+    return found
+
+
+def _describe_missing(missing: list[str], aliases: dict[str, tuple[str, ...]]) -> str:
+    criteria = [c for c in missing if c in CRITERION_COLUMNS]
+    names = [f"'{c}' (or {', '.join(repr(a) for a in aliases[c][1:])})" for c in missing if c not in criteria]
+    if criteria:
+        listed = f"{criteria[0]}..{criteria[-1]}" if len(criteria) == 19 else ", ".join(criteria)
+        names.append(f"criteria {listed} (one column per criterion: c1..c19, tc1..tc19 or 1..19)")
+    return "; ".join(names)
+
+
+def _table(path: Path, report: CheckReport, sheet: str, aliases: dict[str, tuple[str, ...]],
+           required: list[str], fallback: tuple[str, ...]) -> list[_Row] | None:
+    """The file's data rows with their column keys, or None (and errors) when it cannot be used.
+
+    The first required column (the code) may be replaced by the `fallback` name columns.
+    """
+    cells = _read_cells(path, report, sheet)
+    if cells is None:
+        return None
+    (header_row, header), data = cells[0], cells[1:]
+    columns = _map_header(header, aliases, report, header_row)
+    if all(c in columns for c in fallback):
+        required = required[1:]
+    missing = [c for c in required if c not in columns]
+    if missing:
+        report.error(f"missing column(s) {_describe_missing(missing, aliases)}; add them to the header row", header_row)
+        return None
+    labels = {c: header[pos] for c, pos in columns.items()}
+    report.features = len(data)
+    return [_Row(n, {c: row[pos] if pos < len(row) else "" for c, pos in columns.items()}, labels, report)
+            for n, row in data]
+
+
+# ---------------------------------------------------------------- values
+
+def _year(row: _Row, column: str, bounds: tuple[int, int] = YEAR_RANGE, required: bool = True) -> int | None:
+    text = row[column]
+    if not text:
+        if required:
+            row.error(column, f"{column} is blank; write the year, e.g. 2022")
+        return None
+    lo, hi = bounds
+    if re.fullmatch(r"\d{4}", text) and lo <= int(text) <= hi:
+        return int(text)
+    row.error(column, f"'{text}' is not a whole year between {lo} and {hi}; write e.g. 2022")
+    return None
+
+
+def _flag(row: _Row, column: str) -> bool | None:
+    value = fold(row[column])
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    row.error(column, f"criterion value '{row[column]}' not understood; write 1 if met, 0 or blank if not "
+                      "(also accepted: x, Đạt/Chưa đạt, true/false, yes/no)")
+    return None
+
+
+def _level(row: _Row, aliases: dict[str, tuple[str, ...]]) -> str | None:
+    value = fold(row["level"]).replace("_", " ").replace("-", " ")
+    for key, names in aliases.items():
+        if value == key.replace("_", " ") or value in names:
+            return key
+    what = f"level '{row['level']}' not understood" if value else "level is blank"
+    row.error("level", f"{what}; write one of {', '.join(aliases)}")
+    return None
+
+
+def _provenance(row: _Row) -> str | None:
+    value = fold(row["provenance"])
+    value = _PROVENANCE_ALIASES.get(value, value)
+    url = row["source_url"]
+    if not value:
+        row.error("provenance", "provenance is blank; fill it with official, documented or illustrative")
+        return None
+    if value not in PROVENANCES:
+        row.error("provenance", f"provenance '{row['provenance']}' is not one of official, documented, illustrative; "
+                                "use 'illustrative' for values not taken from a source")
+        return None
+    if url and not re.match(r"https?://", url, re.IGNORECASE):
+        row.error("source_url", f"source_url '{url}' is not a web address; write the full http(s):// address")
+    elif value == "documented" and not url:
+        row.error("source_url", "provenance is 'documented' but source_url is blank; add the address of the "
+                                "public source, or mark the row illustrative")
+    return value
+
+
+def _check_duplicate(row: _Row, column: str, key: tuple[str, int], seen: dict[tuple[str, int], int]) -> None:
+    if key in seen:
+        row.error(column, f"duplicate of row {seen[key]} ({column} {key[0]}, year {key[1]}); keep one row per unit "
+                          f"and year: delete or correct row {seen[key]} or row {row.number}")
+    else:
+        seen[key] = row.number
+
+
+# ---------------------------------------------------------------- communes
+
+def _ward_code(row: _Row) -> str | None:
+    code = row["ward_code"]
+    if code:
+        if code in units():
+            return code
+        if code in REMOVED_2020:
+            name, new = REMOVED_2020[code]
+            row.error("ward_code", f"code {code} ({name}) no longer exists since 2020-02-01: it became part of {new}; "
+                                   "use the 2020 code")
+        else:
+            row.error("ward_code", f"unknown ward_code '{code}': not one of Bến Tre's 157 GSO codes (2020-2024); "
+                                   "check the code")
+        row.report.unmatched.append(code)
+        return None
+    name, district = row["name"], row["district"]
+    if not (name and district):
+        row.error("ward_code", "ward_code is blank; fill in the 5-digit GSO code of the commune")
+        return None
+    district_code = district_code_for_name(district)
+    found = code_for_name(district_code, name) if district_code else None
+    if found is None:
+        row.error("name", f"ward_code is blank and no commune '{name}' was found in '{district}'; fill in ward_code")
+        row.report.unmatched.append(f"{name} ({district})")
+        return None
+    row.warn("ward_code", f"ward_code is blank; matched by name '{name}' in '{district}' to {found}; "
+                          "add the code to be sure")
+    return found
+
+
+def _commune_row(row: _Row, seen: dict[tuple[str, int], int]) -> dict | None:
+    """A validated commune record, or None when the row has errors or does not apply."""
+    before = len(row.report.errors)
+    code, year = _ward_code(row), _year(row, "year")
+    if code and year is not None:
+        unit = units()[code]
+        if not unit.ntm_applicable(year):
+            row.warn("ward_code", f"{code} is {unit.name_in(year)} in {year}: NTM criteria apply to xã only; "
+                                  "row ignored")
+            return None
+        _check_duplicate(row, "ward_code", (code, year), seen)
+    met = {c: _flag(row, c) for c in CRITERION_COLUMNS}
+    level = _level(row, LEVEL_ALIASES)
+    if level and COMMUNE_LEVEL_BY_KEY[level].rank >= 1 and None not in met.values() and not all(met.values()):
+        missing = [str(n) for n, c in zip(CRITERION_NUMBERS, CRITERION_COLUMNS) if not met[c]]
+        row.error("level", f"level '{level}' needs all 19 criteria met but only {19 - len(missing)} are "
+                           f"(missing {', '.join(missing)}); fix the level or the criteria")
+    recognised = _year(row, "year_recognised", RECOGNISED_RANGE, required=False)
+    if recognised and year and recognised > year:
+        row.warn("year_recognised", f"year_recognised {recognised} is after the row's year {year}; check both")
+    provenance = _provenance(row)
+    if len(row.report.errors) > before:
+        return None
+    return {"ward_code": code, "year": year, **met, "level": level, "year_recognised": recognised,
+            "note": row["note"], "provenance": provenance, "source_url": row["source_url"], "row": row.number}
+
+
+def _frame(records: list[dict], dtypes: dict) -> pd.DataFrame:
+    return pd.DataFrame.from_records(records, columns=list(dtypes)).astype(dtypes)
+
+
+def _read(path: str | Path, kind: str, sheet: str, aliases: dict, required: list[str], fallback: tuple[str, ...],
+          dtypes: dict, parse: Callable[[_Row, dict], dict | None]) -> tuple[pd.DataFrame, CheckReport]:
+    path = Path(path)
+    report = CheckReport(kind, str(path))
+    rows = _table(path, report, sheet, aliases, required, fallback)
+    seen: dict[tuple[str, int], int] = {}
+    records = [r for r in (parse(row, seen) for row in rows or []) if r is not None]
+    code_column = next(iter(dtypes))
+    report.matched = sorted({r[code_column] for r in records})
+    return _frame(records if report.usable else [], dtypes), report
+
+
+def read_commune_status(path: str | Path) -> tuple[pd.DataFrame, CheckReport]:
+    """Commune status rows (one per xã and year); an empty frame when the report holds errors."""
+    return _read(path, "commune_status", "communes", COMMUNE_HEADERS,
+                 ["ward_code", "year", *CRITERION_COLUMNS, "level", "provenance"], ("name", "district"),
+                 COMMUNE_DTYPES, _commune_row)
+
+
+# ---------------------------------------------------------------- districts
+
+def _district_code(row: _Row) -> str | None:
+    code = row["district_code"]
+    if code in DISTRICTS:
+        return code
+    if code:
+        row.error("district_code", f"unknown district_code '{code}'; use one of {', '.join(DISTRICTS)}")
+        row.report.unmatched.append(code)
+        return None
+    found = district_code_for_name(row["name"]) if row["name"] else None
+    if found is None:
+        row.error("district_code", f"district_code is blank; fill in one of {', '.join(DISTRICTS)}")
+        return None
+    row.warn("district_code", f"district_code is blank; matched by name '{row['name']}' to {found}; add the code")
+    return found
+
+
+def _district_row(row: _Row, seen: dict[tuple[str, int], int]) -> dict | None:
+    before = len(row.report.errors)
+    code, year = _district_code(row), _year(row, "year")
+    if code and year is not None:
+        _check_duplicate(row, "district_code", (code, year), seen)
+    level = _level(row, DISTRICT_LEVEL_ALIASES)
+    provenance = _provenance(row)
+    if len(row.report.errors) > before:
+        return None
+    return {"district_code": code, "year": year, "level": level, "decision": row["decision"], "note": row["note"],
+            "provenance": provenance, "source_url": row["source_url"], "row": row.number}
+
+
+def read_district_status(path: str | Path) -> tuple[pd.DataFrame, CheckReport]:
+    """District status rows (one per district and year); an empty frame when the report holds errors."""
+    return _read(path, "district_status", "districts", DISTRICT_HEADERS,
+                 ["district_code", "year", "level", "provenance"], ("name",), DISTRICT_DTYPES, _district_row)
+
+
+def check_status_file(path: str | Path) -> CheckReport:
+    """Validate a commune or district status file, telling which by its header."""
+    path = Path(path)
+    cells = _read_cells(path, CheckReport("status", str(path)), "communes") if path.is_file() else None
+    header = {_key(h) for h in cells[0][1]} if cells else set()
+    criteria = {_key(a) for c in CRITERION_COLUMNS for a in COMMUNE_HEADERS[c]}
+    is_district = bool(header & _DISTRICT_ONLY_KEYS) and not header & criteria
+    return (read_district_status if is_district else read_commune_status)(path)[1]

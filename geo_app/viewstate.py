@@ -1,0 +1,192 @@
+"""One map view (year, layer, criterion, district, lang): validated without Flask, and what to draw for it.
+
+The web (views/*), the `export` command and the PowerPoint/static renderers all go through
+`validate_view` (same rules, same messages) and `map_view` (same spec, summary and footer texts).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import geopandas as gpd
+
+from .criteria import CRITERION_NUMBERS
+from .mapspec import LANGS, LAYERS, MapSpec, build_spec, summary_sentence
+from .model import Dataset, province_counts
+from .units import DISTRICTS, VINTAGE_LABEL
+
+
+class ViewError(ValueError):
+    """An invalid view parameter; `param` names it and the message says what to use instead."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param = param
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """The state of a map view, all of it expressible as URL parameters."""
+
+    year: int
+    layer: str = "level"
+    criterion: int | None = None
+    district: str | None = None
+    lang: str = "vi"
+
+    def query(self, **changes) -> dict:
+        """URL parameters for this view (with changes), omitting defaults."""
+        v = replace(self, **changes) if changes else self
+        q: dict = {"year": v.year, "layer": v.layer}
+        if v.layer == "criterion" and v.criterion:
+            q["criterion"] = v.criterion
+        if v.district:
+            q["district"] = v.district
+        if v.lang != "vi":
+            q["lang"] = v.lang
+        return q
+
+    def slug(self) -> str:
+        """A file-name-safe name for exports of this view, e.g. 'ntm-ben-tre-2024-level-832'."""
+        parts = ["ntm-ben-tre", str(self.year), self.layer]
+        if self.layer == "criterion" and self.criterion:
+            parts.append(f"tc{self.criterion}")
+        if self.district:
+            parts.append(self.district)
+        if self.lang != "vi":
+            parts.append(self.lang)
+        return "-".join(parts)
+
+
+def validate_view(years: list[int], year: object = None, layer: object = None, criterion: object = None,
+                  district: object = None, lang: object = None, extra_layers: tuple[str, ...] = ()) -> ViewState:
+    """Check raw view parameters (strings from a URL or values from the CLI); raise ViewError if invalid."""
+    lang = _text(lang) or "vi"
+    if lang not in LANGS:
+        raise ViewError("lang", f"lang={lang!r} is not supported; use 'vi' or 'en'.")
+    year_n = _whole("year", year, years[-1] if years else None)
+    if year_n not in years:
+        raise ViewError("year", f"year={year_n} has no data; choose one of {', '.join(map(str, years))}.")
+    layer = _text(layer) or "level"
+    allowed = (*LAYERS, *extra_layers)
+    if layer not in allowed:
+        raise ViewError("layer", f"layer={layer!r} is unknown; choose one of {', '.join(allowed)}.")
+    number = None
+    if layer == "criterion" or _text(criterion):
+        number = _whole("criterion", criterion, 1 if layer == "criterion" else None)
+        if number not in CRITERION_NUMBERS:
+            raise ViewError("criterion", f"criterion={criterion!r} must be a number from 1 to 19.")
+    code = _text(district) or None
+    if code is not None and code not in DISTRICTS:
+        codes = ", ".join(f"{c} ({n})" for c, n in DISTRICTS.items())
+        raise ViewError("district", f"district={code!r} is not a Bến Tre district code; use one of {codes}.")
+    return ViewState(year=year_n, layer=layer, criterion=number, district=code, lang=lang)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _whole(name: str, raw: object, default: int | None) -> int | None:
+    text = _text(raw)
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ViewError(name, f"{name}={text!r} must be a whole number.") from None
+
+
+PROVENANCE_LABELS = {
+    "official": ("chính thức", "official"),
+    "documented": ("có tài liệu dẫn nguồn", "documented"),
+    "illustrative": ("minh họa", "illustrative"),
+}
+
+
+@dataclass
+class MapView:
+    """Everything a renderer needs for one view: frames, spec and the texts around the map."""
+
+    state: ViewState
+    spec: MapSpec
+    communes: gpd.GeoDataFrame  # every commune (context for a district view)
+    districts: gpd.GeoDataFrame
+    summary: str  # one sentence: the province's (or the district's) attainment
+    source: str
+    provenance: str
+    warning: str  # non-empty when the year holds illustrative values
+    generated: dt.date
+
+    @property
+    def lang(self) -> str:
+        return self.state.lang
+
+    def in_view(self) -> gpd.GeoDataFrame:
+        """The communes the view is about (its district's, or all)."""
+        if self.state.district:
+            return self.communes[self.communes["district_code"] == self.state.district]
+        return self.communes
+
+    def date_text(self) -> str:
+        label = "Exported" if self.lang == "en" else "Ngày xuất"
+        return f"{label}: {self.generated.isoformat()}"
+
+    def footer_lines(self) -> list[str]:
+        """Source; provenance and date; the illustrative warning if any."""
+        lines = [self.source, f"{self.provenance} · {self.date_text()}"]
+        if self.warning:
+            lines.append(self.warning)
+        return lines
+
+
+def map_view(ds: Dataset, state: ViewState, generated: dt.date | None = None) -> MapView:
+    """Build the spec and texts for `state` from the dataset (legend counts cover the communes in view)."""
+    communes = ds.communes(state.year)
+    districts = ds.district_frame(state.year)
+    focus = communes if not state.district else communes[communes["district_code"] == state.district]
+    focus_districts = districts if not state.district else districts[districts["district_code"] == state.district]
+    illustrative = ds.has_illustrative(state.year)
+    spec = build_spec(focus, focus_districts, state.year, state.layer, state.criterion, state.district,
+                      state.lang, illustrative)
+    sentence = summary_sentence(province_counts(focus), state.year, state.lang)
+    if state.district:
+        sentence = f"{DISTRICTS[state.district]} — {sentence}"
+    return MapView(state=state, spec=spec, communes=communes, districts=districts, summary=sentence,
+                   source=source_text(ds, state.lang), provenance=provenance_text(focus, state.lang),
+                   warning=illustrative_warning(state.lang) if illustrative else "",
+                   generated=generated or dt.date.today())
+
+
+def source_text(ds: Dataset, lang: str = "vi") -> str:
+    """Where the map's data comes from, by file name (never a full local path)."""
+    status = Path(ds.sources.get("commune_status", "")).name or "?"
+    bounds = Path(ds.sources.get("boundaries", "")).name or "?"
+    if lang == "en":
+        return (f"Source: NTM status {status}; boundaries {bounds} ({VINTAGE_LABEL}); "
+                "Bến Tre plan 4798/KH-UBND (2022).")
+    return (f"Nguồn: trạng thái NTM {status}; ranh giới {bounds} ({VINTAGE_LABEL}); "
+            "Kế hoạch 4798/KH-UBND (2022) tỉnh Bến Tre.")
+
+
+def provenance_text(communes: gpd.GeoDataFrame, lang: str = "vi") -> str:
+    """How many units' values are official, documented or illustrative (and how many xã have none)."""
+    counts = communes["provenance"].fillna("").value_counts()
+    idx = 1 if lang == "en" else 0
+    parts = [f"{int(counts[key])} {labels[idx]}" for key, labels in PROVENANCE_LABELS.items() if counts.get(key, 0)]
+    no_value = communes["provenance"].fillna("") == ""
+    missing = int((no_value & communes["ntm_applicable"]).sum())
+    if missing:
+        parts.append(f"{missing} {'xã without data' if lang == 'en' else 'xã chưa có số liệu'}")
+    other = int((no_value & ~communes["ntm_applicable"]).sum())
+    if other:
+        parts.append(f"{other} {'wards/townships (not assessed)' if lang == 'en' else 'phường, thị trấn (không đánh giá)'}")
+    head = "Data provenance" if lang == "en" else "Nguồn gốc số liệu"
+    return f"{head}: {', '.join(parts)}"
+
+
+def illustrative_warning(lang: str = "vi") -> str:
+    if lang == "en":
+        return "⚠ This map contains ILLUSTRATIVE values: not official figures, do not cite."
+    return "⚠ Bản đồ có số liệu MINH HỌA, không phải số liệu chính thức; không trích dẫn."

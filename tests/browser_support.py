@@ -1,0 +1,99 @@
+"""Real-browser test support: serve a Flask app on 127.0.0.1 and drive Debian's Chromium with Playwright.
+
+Use from a test module::
+
+    from browser_support import browser, live_server, page  # noqa: F401  (pytest fixtures)
+
+    def test_something(live_server, page):
+        page.goto(live_server + "/")
+        ...
+        assert page.external == [] and page.errors == []
+
+`live_server` serves the session `app` fixture (tests/conftest.py); `serve(app)` serves any other app
+instance (a context manager yielding its base URL). `page` aborts and records every request to a host
+other than 127.0.0.1/localhost (`page.external`) and records console errors and uncaught page errors
+(`page.errors`).
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+LOCAL_SCHEMES = {"data", "blob", "about"}
+
+
+@contextmanager
+def serve(app) -> Iterator[str]:
+    """Serve `app` on a free port of 127.0.0.1 in a background thread; yield its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in LOCAL_SCHEMES or parts.hostname in LOCAL_HOSTS
+
+
+class RecordingPage:
+    """A Playwright page that blocks off-host requests; `external` and `errors` say what happened."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.external: list[str] = []
+        self.errors: list[str] = []
+        page.route("**/*", self._route)
+        page.on("console", lambda msg: self.errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+        page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+
+    def _route(self, route) -> None:
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            self.external.append(url)
+            route.abort()
+
+    def __getattr__(self, name):
+        return getattr(self.page, name)
+
+
+@pytest.fixture(scope="session")
+def live_server(app) -> Iterator[str]:
+    with serve(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture()
+def page(browser) -> Iterator[RecordingPage]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN",
+                                  service_workers="block")
+    try:
+        yield RecordingPage(context.new_page())
+    finally:
+        context.close()
