@@ -406,4 +406,34 @@ def check_status_file(path: str | Path) -> CheckReport:
     header = {_key(h) for h in cells[0][1]} if cells else set()
     criteria = {_key(a) for c in CRITERION_COLUMNS for a in COMMUNE_HEADERS[c]}
     is_district = bool(header & _DISTRICT_ONLY_KEYS) and not header & criteria
-    return (read_district_status if is_district else read_commune_status)(path)[1]
+    report = (read_district_status if is_district else read_commune_status)(path)[1]
+    if not is_district and _has_sheet(path, "districts"):
+        _merge(report, read_district_status(path)[1])
+    return report
+
+
+def _has_sheet(path: Path, name: str) -> bool:
+    """True for a readable workbook that holds a sheet called `name`."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return False
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True)
+    except Exception:  # noqa: BLE001 - the main reader already reported an unreadable workbook
+        return False
+    try:
+        return name in wb.sheetnames
+    finally:
+        wb.close()
+
+
+def _merge(report: CheckReport, other: CheckReport) -> None:
+    """Fold a second sheet's report into the first (one file, two sheets)."""
+    report.kind = f"{report.kind}+{other.kind}"
+    report.features += other.features
+    report.matched += other.matched
+    report.unmatched += other.unmatched
+    report.errors += other.errors
+    report.warnings += other.warnings
+    report.info += other.info

@@ -57,6 +57,8 @@ def test_check_status_files(app):
         result = run(app, "check", str(DEFAULT_DATA_DIR / "status" / name), "--json")
         assert result.exit_code == 0, result.output
         assert json.loads(result.output)["errors"] == []
+    workbook = json.loads(run(app, "check", str(DEFAULT_DATA_DIR / "status" / "demo-status.xlsx"), "--json").output)
+    assert workbook["kind"] == "commune_status+district_status"  # both sheets are checked
 
 
 def test_check_bad_files_exit_1_without_traceback(app, tmp_path):

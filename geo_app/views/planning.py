@@ -16,14 +16,6 @@ from .common import ViewArgs, bad_request, dataset, parse_view_args, store
 
 bp = Blueprint("planning", __name__)
 
-
-@bp.after_request
-def _headers(response: Response) -> Response:
-    """Same content-security policy as the map page: nothing loads from another host."""
-    from .maps import security_headers
-
-    return security_headers(response)
-
 # Shading of the gap matrix by share of xã missing a criterion (YlGnBu-family, darker = more missing).
 GAP_SHADES = ((0.0, "#ffffff"), (20.0, "#edf8b1"), (40.0, "#c7e9b4"), (60.0, "#7fcdbb"), (80.0, "#41b6c4"),
               (100.1, "#1d91c0"))

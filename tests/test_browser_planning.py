@@ -1,0 +1,90 @@
+"""The lagging page in a real browser (Debian Chromium): offline, map highlights exactly the listed communes,
+and hostile commune names stay text."""
+from __future__ import annotations
+
+import pytest
+from browser_support import browser, live_server, page, serve  # noqa: F401  (pytest fixtures)
+from planning_fixtures import make_dataset
+from test_planning_views import FixedStore
+
+from geo_app import create_app
+from geo_app.settings import Settings
+
+XSS_NAME = "Xã <img src=x onerror=\"document.title='XSS'\"> ${document.title='XSS'} `tick`"
+XSS_NOTE = "</script><script>document.title='XSS'</script>"
+
+HIGHLIGHTED = """() => {
+  const m = NTM.maps[0];
+  const entries = Object.entries(m.byCode).map(([code, layer]) => [code, layer.options.fillOpacity]);
+  const top = Math.max(...entries.map(e => e[1]));
+  return {listed: entries.filter(e => e[1] === top).map(e => e[0]).sort(),
+          faded: entries.filter(e => e[1] < top).length};
+}"""
+
+
+def table_codes(page) -> list[str]:
+    return page.eval_on_selector_all("#lagging-table tbody tr", "rows => rows.map(r => r.dataset.wardCode)")
+
+
+def wait_for_map(page) -> None:
+    page.wait_for_function("window.NTM && NTM.maps && NTM.maps.length > 0", timeout=15000)
+
+
+def test_lagging_page_offline_and_map_highlights_exactly_the_list(live_server, page):  # noqa: F811
+    page.goto(live_server + "/lagging?year=2022&band=15_18")
+    wait_for_map(page)
+    codes = table_codes(page)
+    assert len(codes) == 24  # ntm-facts.md: 24 xã at 15-18 criteria in 2022
+    assert page.locator(".leaflet-ntmCommunes-pane path").count() == 157
+    highlighted = page.evaluate(HIGHLIGHTED)
+    assert highlighted["listed"] == sorted(codes)
+    assert highlighted["faded"] == 157 - 24
+    assert page.external == [] and page.errors == []
+
+
+def test_lagging_page_show_on_map_focuses_the_commune(live_server, page):  # noqa: F811
+    page.goto(live_server + "/lagging?year=2022&district=836")
+    wait_for_map(page)
+    first = page.locator("#lagging-table tbody tr").first
+    name = first.locator(".pl-name").inner_text()
+    first.locator("button.pl-focus").click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    assert name in popup.inner_text()
+    assert page.external == [] and page.errors == []
+
+
+@pytest.fixture(scope="module")
+def hostile_url(tmp_path_factory):
+    settings = Settings.from_env({"NTM_DATA_DIR": str(tmp_path_factory.mktemp("no-data"))})
+    app = create_app({"TESTING": True, "SETTINGS": settings})
+    ds = make_dataset(names={"90001": XSS_NAME}, notes={"90001": XSS_NOTE})
+    app.extensions["ntm_store"] = FixedStore(ds, settings)
+    with serve(app) as url:
+        yield url
+
+
+def test_hostile_name_renders_as_text_and_runs_nothing(hostile_url, page):  # noqa: F811
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(hostile_url + "/lagging?year=2022")
+    wait_for_map(page)
+    title = page.title()
+    assert "XSS" not in title
+    row = page.locator('#lagging-table tr[data-ward-code="90001"]')
+    assert row.locator(".pl-name").inner_text() == XSS_NAME
+    assert row.locator(".pl-note").inner_text() == XSS_NOTE
+    # Hover (tooltip) and click (popup) the commune on the map, then use the table's button.
+    box = page.evaluate_handle("NTM.maps[0].byCode['90001'].getElement()").as_element().bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.locator(".leaflet-tooltip").first.wait_for(timeout=5000)
+    assert XSS_NAME in page.locator(".leaflet-tooltip").first.inner_text()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.locator(".leaflet-popup-content").wait_for(timeout=5000)
+    assert XSS_NAME in page.locator(".leaflet-popup-content").inner_text()
+    row.locator("button.pl-focus").click()
+    page.wait_for_timeout(300)
+    assert page.title() == title
+    assert page.locator('img[src="x"]').count() == 0
+    assert dialogs == []
+    assert page.external == [] and page.errors == []

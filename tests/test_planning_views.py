@@ -1,0 +1,245 @@
+"""Planning pages through the Flask test client: routes, filters, downloads, bad parameters (400, never 500).
+
+Most tests run the real app on the tiny hand-checked Dataset of tests/planning_fixtures.py (served by a
+store that holds it in memory); the demo-data tests use the session app of conftest.py.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import xml.etree.ElementTree as ET
+
+import openpyxl
+import pytest
+from planning_fixtures import make_dataset
+
+from geo_app import create_app
+from geo_app.datastore import DataStore
+from geo_app.settings import Settings
+
+FORMULA_NAME = '=HYPERLINK("http://example.invalid","x")'
+FORMULA_NOTE = "@SUM(1+1)*cmd|' /C calc'!A0"
+
+
+class FixedStore(DataStore):
+    """A DataStore that serves one in-memory Dataset (no files)."""
+
+    def __init__(self, ds, settings: Settings):
+        super().__init__(settings)
+        self._fixed = ds
+
+    def dataset(self):
+        return self._fixed
+
+
+@pytest.fixture(scope="module")
+def small_app(tmp_path_factory):
+    settings = Settings.from_env({"NTM_DATA_DIR": str(tmp_path_factory.mktemp("no-data"))})
+    app = create_app({"TESTING": True, "SETTINGS": settings})
+    ds = make_dataset(names={"90002": FORMULA_NAME}, notes={"90001": FORMULA_NOTE})
+    app.extensions["ntm_store"] = FixedStore(ds, settings)
+    return app
+
+
+@pytest.fixture()
+def small(small_app):
+    return small_app.test_client()
+
+
+def listed_codes(html: str) -> list[str]:
+    return re.findall(r'<tr data-ward-code="(\d+)"', html)
+
+
+# --------------------------------------------------------------------------- /lagging
+
+
+def test_lagging_page_lists_the_ranked_communes(small):
+    r = small.get("/lagging?year=2022")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert listed_codes(html) == ["90001", "90002", "90011", "90003", "90004"]
+    assert "TC 17 Môi trường và an toàn thực phẩm" in html
+    assert "không đổi từ 2021" in html  # Xã An's year of last change
+    assert 'id="lagging-count">5<' in html
+    assert "MINH HỌA" in html  # illustrative banner
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("district=831", ["90011"]),
+    ("band=15_18", ["90011", "90003"]),
+    ("criterion=2", ["90001", "90002"]),
+    ("district=836&band=10_14&criterion=3", ["90001"]),
+    ("band=lt10", []),
+])
+def test_lagging_filters_in_the_url(small, query, expected):
+    r = small.get(f"/lagging?year=2022&{query}")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert listed_codes(html) == expected
+    if not expected:
+        assert "Không có xã nào phù hợp bộ lọc." in html
+    # The downloads carry the same filters.
+    assert f'/lagging.csv?year=2022&amp;{query.replace("&", "&amp;")}' in html
+
+
+def test_lagging_page_in_english_and_with_map(small):
+    html = small.get("/lagging?year=2022&lang=en").get_data(as_text=True)
+    assert '<html lang="en"' in html
+    assert "C17 Environment and food safety" in html and "unchanged since 2021" in html
+    assert "NTM.mount(" in html  # the interactive map is on the page
+    assert '"layer": "lagging"' in html or '"layer":"lagging"' in html
+
+
+def test_lagging_names_are_escaped_in_html(small):
+    html = small.get("/lagging?year=2022").get_data(as_text=True)
+    assert "=HYPERLINK(&#34;http://example.invalid&#34;,&#34;x&#34;)" in html
+
+
+def test_main_map_lagging_layer_opens_the_lagging_view(small):
+    r = small.get("/?year=2022&layer=lagging&band=15_18&lang=en")
+    assert r.status_code == 302
+    assert r.headers["Location"].endswith("/lagging?year=2022&band=15_18&lang=en")
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def test_csv_download_has_the_filtered_rows_and_inert_formulas(small):
+    r = small.get("/lagging.csv?year=2022&district=836")
+    assert r.status_code == 200
+    assert r.mimetype == "text/csv"
+    assert "attachment" in r.headers["Content-Disposition"] and "ntm-lagging-2022-836.csv" in r.headers[
+        "Content-Disposition"]
+    assert r.data.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert [row["Mã xã"] for row in rows] == ["90001", "90002", "90003", "90004"]
+    by_code = {row["Mã xã"]: row for row in rows}
+    assert by_code["90002"]["Xã"] == "'" + FORMULA_NAME
+    assert by_code["90001"]["Ghi chú"] == "'" + FORMULA_NOTE
+    assert by_code["90003"]["Tiêu chí chưa đạt"] == "TC 17 Môi trường và an toàn thực phẩm"
+    assert by_code["90002"]["Năm thay đổi gần nhất"] == "2022"
+
+
+def test_xlsx_download_has_the_filtered_rows_and_inert_formulas(small):
+    r = small.get("/lagging.xlsx?year=2022&band=10_14&lang=en")
+    assert r.status_code == 200
+    assert r.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    ws = openpyxl.load_workbook(io.BytesIO(r.data)).active
+    values = [[c.value for c in row] for row in ws.iter_rows()]
+    header = values[1]
+    assert header[:3] == ["#", "Code", "Commune"]
+    body = values[2:]
+    assert [row[1] for row in body] == ["90001", "90002"]
+    name_cell = ws.cell(row=4, column=3)
+    assert name_cell.value == "'" + FORMULA_NAME and name_cell.data_type == "s"
+    assert all(not (isinstance(v, str) and v.startswith(("=", "+", "-", "@"))) for row in values for v in row)
+    assert "ILLUSTRATIVE" in values[0][0]
+
+
+# --------------------------------------------------------------------------- /gaps
+
+
+def test_gap_matrix_page(small):
+    r = small.get("/gaps?year=2022")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    row = html[html.index('<tr data-district="836"'):]
+    row = row[:row.index("</tr>")]
+    cell = re.search(r'data-criterion="17" data-count="(\d+)">\s*<a href="([^"]+)"', row)
+    assert cell.group(1) == "3"
+    assert cell.group(2).replace("&amp;", "&") == "/?year=2022&layer=criterion&criterion=17&district=836"
+    assert "Huyện Ba Tri: Ba tiêu chí chưa đạt nhiều nhất là TC 17 Môi trường và an toàn thực phẩm (3/5 xã)" in html
+    assert "1 xã chưa có dữ liệu" in html
+
+
+def test_gap_links_keep_the_language(small):
+    html = small.get("/gaps?year=2021&lang=en").get_data(as_text=True)
+    assert "/?year=2021&amp;layer=criterion&amp;criterion=1&amp;district=836&amp;lang=en" in html
+    assert "The three most missed criteria are" in html
+
+
+# --------------------------------------------------------------------------- /targets and charts
+
+
+def test_targets_page_with_gaps_and_charts(small):
+    r = small.get("/targets?year=2022")
+    assert r.status_code == 200
+    html = r.get_data(as_text=True)
+    assert "5/10 xã (50.0 %)" in html and "cần thêm 3 xã đạt chuẩn NTM" in html
+    assert html.count("<svg") == 3  # province + the two districts, inline
+    assert 'id="targets-831"' in html and "còn 1 xã chưa đạt chuẩn NTM" in html
+    en = small.get("/targets?year=2022&lang=en").get_data(as_text=True)
+    assert "needs 3 more xã NTM" in en
+
+
+def test_targets_what_if_all18(small):
+    html = small.get("/targets?year=2022&whatif=all18").get_data(as_text=True)
+    result = html[html.index('id="whatif-result"'):]
+    assert "Xã Cần (Huyện Ba Tri)" in result
+    assert "6/10 xã (60.0 %)" in result and "cần thêm 2 xã đạt chuẩn NTM" in result
+
+
+def test_targets_what_if_codes(small):
+    html = small.get("/targets?year=2022&whatif=90011,90012").get_data(as_text=True)
+    result = html[html.index('id="whatif-result"'):]
+    assert "Xã Giang (Huyện Châu Thành)" in result
+    assert "Đã đạt chuẩn (bỏ qua)" in result and "Xã Hà" in result
+    row = result[result.index('<tr data-district="831"'):]
+    assert "75.0 % → 100.0 %" in row[:row.index("</tr>")]
+    # The same choice as repeated checkbox parameters (what the form sends).
+    again = small.get("/targets?year=2022&whatif=90011&whatif=90012").get_data(as_text=True)
+    assert "75.0 % → 100.0 %" in again
+
+
+def test_progress_chart_endpoint(small):
+    r = small.get("/charts/progress.svg?district=836&lang=en")
+    assert r.status_code == 200 and r.mimetype == "image/svg+xml"
+    root = ET.fromstring(r.data)
+    assert "2025 target: 80 % NTM" in " ".join(root.itertext())
+    assert small.get("/charts/progress.svg").status_code == 200
+
+
+# --------------------------------------------------------------------------- bad parameters
+
+
+@pytest.mark.parametrize("url, needle", [
+    ("/lagging?band=20", "band="),
+    ("/lagging?criterion=0", "criterion="),
+    ("/lagging?criterion=abc", "criterion="),
+    ("/lagging?year=abc", "year="),
+    ("/lagging?year=2030", "year=2030"),
+    ("/lagging?district=999", "district="),
+    ("/lagging?lang=fr", "lang="),
+    ("/lagging.csv?band=x", "band="),
+    ("/lagging.xlsx?criterion=99", "criterion="),
+    ("/gaps?year=1999", "year=1999"),
+    ("/targets?whatif=abc", "whatif"),
+    ("/targets?whatif=99999", "99999"),
+    ("/targets?whatif=90015", "phường"),
+    ("/targets?year=x", "year="),
+    ("/charts/progress.svg?district=12", "district="),
+])
+def test_bad_parameters_get_a_readable_400(small, url, needle):
+    r = small.get(url)
+    assert r.status_code == 400
+    text = r.get_data(as_text=True)
+    assert needle in text.replace("&#39;", "'")
+    assert "Traceback" not in text
+
+
+# --------------------------------------------------------------------------- demo data
+
+
+def test_demo_targets_2022(client):
+    html = client.get("/targets?year=2022").get_data(as_text=True)
+    assert "80/142 xã (56.3 %)" in html
+    assert "cần thêm 34 xã đạt chuẩn NTM" in html
+    assert html.count("<svg") == 10  # province + 9 districts
+
+
+def test_demo_lagging_csv_2022_band_15_18(client):
+    r = client.get("/lagging.csv?year=2022&band=15_18")
+    rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
+    assert len(rows) == 24  # ntm-facts.md: 24 xã at 15-18 criteria in 2022
+    assert all(15 <= int(row["Số tiêu chí đạt"]) <= 18 for row in rows)
