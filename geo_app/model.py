@@ -150,7 +150,11 @@ def district_frame(ds: Dataset, year: int) -> gpd.GeoDataFrame:
     Columns: district_code, district_name, level, decision, provenance, source_url, note, xa_total, xa_ntm,
     xa_nang_cao, xa_kieu_mau, xa_no_data, pct_ntm, pct_nang_cao, has_model, geometry.
     """
-    communes = commune_frame(ds, year)
+    return districts_from_communes(ds, commune_frame(ds, year), year)
+
+
+def districts_from_communes(ds: Dataset, communes: pd.DataFrame, year: int) -> gpd.GeoDataFrame:
+    """District roll-up of a commune frame (the model's own, or a modified one for a what-if)."""
     xa = communes[communes["ntm_applicable"]]
     counts = xa.groupby("district_code").agg(
         xa_total=("ward_code", "size"),

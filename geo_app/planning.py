@@ -12,7 +12,7 @@ import pandas as pd
 from . import plan
 from .criteria import BAND_BY_KEY, COMMUNE_LEVEL_BY_KEY, CRITERION_COLUMNS, CRITERION_NUMBERS, criterion
 from .mapspec import MapClass, MapSpec, NO_DATA_CLASS, NOT_APPLICABLE_CLASS, district_classes
-from .model import Dataset, district_level_name, province_counts
+from .model import Dataset, district_level_name, districts_from_communes, province_counts
 from .units import DISTRICTS, units
 
 # Lagging groups, in the order the plan asks planners to push them.
@@ -227,9 +227,10 @@ def lagging_spec(ds: Dataset, rows: list[LaggingRow], year: int, district: str |
             keys[code] = NOT_LISTED_CLASS.key
     classes = [MapClass(g, *GROUP_LABELS[g], LAGGING_COLORS[g]) for g in GROUPS]
     classes += [NOT_LISTED_CLASS, NOT_APPLICABLE_CLASS, NO_DATA_CLASS]
+    in_view = communes if not district else communes[communes["district_code"] == district]
     counts: dict[str, int] = {}
-    for key in keys.values():
-        counts[key] = counts.get(key, 0) + 1
+    for code in in_view["ward_code"]:  # legend counts cover the communes in view, like the main map's
+        counts[keys[code]] = counts.get(keys[code], 0) + 1
     where = DISTRICTS.get(district or "", _pick(lang, "Tỉnh Bến Tre", "Bến Tre province"))
     title = _pick(lang, f"Xã cần ưu tiên — {where}, {year}", f"Communes lagging behind — {where}, {year}")
     spec = MapSpec(layer="lagging", year=year, lang=lang, district=district, classes=classes, counts=counts,
@@ -269,7 +270,8 @@ def gap_matrix(ds: Dataset, year: int) -> list[GapRow]:
     communes = ds.communes(year)
     xa = communes[communes["ntm_applicable"]]
     present = set(ds.boundaries["district_code"])
-    rows = [_gap_row(code, name, xa[xa["district_code"] == code]) for code, name in DISTRICTS.items() if code in present]
+    rows = [_gap_row(code, name, xa[xa["district_code"] == code])
+            for code, name in DISTRICTS.items() if code in present]
     rows.append(_gap_row("", "Tỉnh Bến Tre", xa))
     return rows
 
@@ -519,7 +521,7 @@ def what_if(ds: Dataset, year: int, mode: str, codes: list[str] | None = None) -
         already = picked_all[picked_all["level_rank"] >= 1]
         picked = picked_all[picked_all["level_rank"] < 1]
     after_frame, townships = _next_year_frame(communes, year + 1, set(picked["ward_code"]))
-    dframe_after = _district_frame_from(after_frame, ds.district_frame(year))
+    dframe_after = districts_from_communes(ds, after_frame, year)
     before = targets(ds, year)
     after = _targets_from(after_frame, dframe_after, year + 1, ds.has_illustrative(year))
     return WhatIf(year, year + 1, mode, _brief(picked), _brief(already), before, after, townships)
@@ -564,16 +566,3 @@ def _next_year_frame(communes: pd.DataFrame, next_year: int, reach: set[str]) ->
     return out, townships
 
 
-def _district_frame_from(communes: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
-    """District counts recomputed from a (modified) commune frame; district levels kept as they are."""
-    xa = communes[communes["ntm_applicable"]]
-    rows = []
-    for r in current.itertuples():
-        d = xa[xa["district_code"] == r.district_code]
-        total, ntm = len(d), int((d["level_rank"] >= 1).sum())
-        nc, km = int((d["level_rank"] >= 2).sum()), int((d["level_rank"] >= 3).sum())
-        rows.append({"district_code": r.district_code, "district_name": r.district_name, "level": r.level,
-                     "xa_total": total, "xa_ntm": ntm, "xa_nang_cao": nc, "xa_kieu_mau": km,
-                     "pct_ntm": round(100.0 * ntm / total, 1) if total else None,
-                     "pct_nang_cao": round(100.0 * nc / total, 1) if total else None, "has_model": km > 0})
-    return pd.DataFrame(rows)

@@ -12,6 +12,7 @@ import math
 import geopandas as gpd
 import matplotlib
 from matplotlib import patheffects
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -78,6 +79,7 @@ def draw_figure(view: MapView, scale: int = 1, header: bool = True) -> Figure:
     """Lay out title, map, legend panel and footer on a 16:9 figure (axes[0] is the map)."""
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=FIG_INCHES, dpi=BASE_DPI * scale, facecolor="white")
+        FigureCanvasAgg(fig)  # Agg, never a GUI backend (safe in the web server's threads)
         ax = fig.add_axes(MAP_RECT if header else BARE_MAP_RECT)
         draw_map(ax, view)
         panel = fig.add_axes(PANEL_RECT if header else BARE_PANEL_RECT)

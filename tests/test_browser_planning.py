@@ -28,6 +28,18 @@ def table_codes(page) -> list[str]:
 
 def wait_for_map(page) -> None:
     page.wait_for_function("window.NTM && NTM.maps && NTM.maps.length > 0", timeout=15000)
+    page.wait_for_timeout(400)  # let the initial fit-to-bounds settle before measuring positions
+
+
+def commune_center(page, code: str) -> tuple[float, float]:
+    """Screen position inside a commune's polygon (its label point, projected by Leaflet)."""
+    point = page.evaluate("""code => {
+      const m = NTM.maps[0], layer = m.byCode[code];
+      const p = m.map.latLngToContainerPoint(layer.getBounds().getCenter());
+      const r = m.map.getContainer().getBoundingClientRect();
+      return [r.left + p.x, r.top + p.y];
+    }""", code)
+    return point[0], point[1]
 
 
 def test_lagging_page_offline_and_map_highlights_exactly_the_list(live_server, page):  # noqa: F811
@@ -75,11 +87,12 @@ def test_hostile_name_renders_as_text_and_runs_nothing(hostile_url, page):  # no
     assert row.locator(".pl-name").inner_text() == XSS_NAME
     assert row.locator(".pl-note").inner_text() == XSS_NOTE
     # Hover (tooltip) and click (popup) the commune on the map, then use the table's button.
-    box = page.evaluate_handle("NTM.maps[0].byCode['90001'].getElement()").as_element().bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.locator(".leaflet-tooltip").first.wait_for(timeout=5000)
-    assert XSS_NAME in page.locator(".leaflet-tooltip").first.inner_text()
-    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    x, y = commune_center(page, "90001")
+    page.mouse.move(x, y)
+    tooltip = page.locator(".ntm-tooltip")
+    tooltip.wait_for(timeout=5000)
+    assert XSS_NAME in tooltip.inner_text()
+    page.mouse.click(*commune_center(page, "90001"))
     page.locator(".leaflet-popup-content").wait_for(timeout=5000)
     assert XSS_NAME in page.locator(".leaflet-popup-content").inner_text()
     row.locator("button.pl-focus").click()

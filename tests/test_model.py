@@ -55,6 +55,10 @@ def test_missing_status_is_no_data_not_failure(dataset):
     p = ds.summary(2022)["province"]
     assert p["xa_no_data"] == 1 and p["xa_total"] == 142
     assert district_frame(ds, 2022).set_index("district_code").loc["836", "xa_no_data"] == 1
+    rest = {t["key"]: t for t in ds.summary(2022)["targets"]}["rest_ge_15"]
+    # a commune without data is not known to meet 15 criteria: it stays in the gap
+    assert (rest["actual"], rest["target"]) == (p["band_15_18"], p["xa_total"] - p["xa_ntm"])
+    assert rest["gap"] == p["band_10_14"] + p["band_lt10"] + p["xa_no_data"]
 
 
 def test_targets_in_summary(dataset):

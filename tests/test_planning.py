@@ -133,7 +133,8 @@ def test_gap_matrix_counts_shares_and_top_three(small):
 def test_gap_sentences(small):
     matrix = {row.district_code: row for row in P.gap_matrix(small, 2022)}
     vi = matrix["836"].sentence("vi")
-    assert vi.startswith("Huyện Ba Tri: Ba tiêu chí chưa đạt nhiều nhất là TC 17 Môi trường và an toàn thực phẩm (3/5 xã)")
+    assert vi.startswith("Huyện Ba Tri: Ba tiêu chí chưa đạt nhiều nhất là "
+                         "TC 17 Môi trường và an toàn thực phẩm (3/5 xã)")
     assert "TC 2 Giao thông (2/5 xã)" in vi and "TC 10 Thu nhập (2/5 xã)" in vi
     en = matrix["836"].sentence("en")
     assert en.startswith("Huyện Ba Tri: The three most missed criteria are C17 Environment and food safety (3 of 5 xã)")
@@ -253,6 +254,7 @@ def test_lagging_map_spec_classes(small):
     assert keys["90011"] == "not_listed"  # lagging, but outside the district filter
     assert keys["90006"] == "no_data" and keys["90015"] == "not_applicable"
     assert spec.counts["below_15"] == 2 and spec.layer == "lagging"
+    assert sum(spec.counts.values()) == 6 and "not_applicable" not in spec.counts  # Ba Tri's units only
     assert {k for k, v in keys.items() if v in P.GROUPS} == {r.ward_code for r in rows}
 
 

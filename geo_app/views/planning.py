@@ -22,7 +22,6 @@ GAP_SHADES = ((0.0, "#ffffff"), (20.0, "#edf8b1"), (40.0, "#c7e9b4"), (60.0, "#7
 
 STRINGS = {
     "vi": {
-        "nav_map": "Bản đồ", "nav_lagging": "Xã cần ưu tiên", "nav_gaps": "Ma trận tiêu chí", "nav_targets": "Tiến độ KH",
         "lagging_title": "Xã cần ưu tiên", "gaps_title": "Tiêu chí chưa đạt theo huyện",
         "targets_title": f"Tiến độ so với mục tiêu năm 2025 (KH {PLAN_ID})",
         "year": "Năm", "district": "Huyện", "all_districts": "Toàn tỉnh", "band": "Nhóm tiêu chí", "any": "Tất cả",
@@ -34,23 +33,24 @@ STRINGS = {
         "illustrative": "Trang này dùng số liệu MINH HỌA, không phải số liệu chính thức; không trích dẫn.",
         "gaps_intro": "Mỗi ô: số xã (và tỷ lệ trong các xã có dữ liệu) chưa đạt tiêu chí. Bấm vào ô để mở bản đồ "
                       "tiêu chí đó của huyện.",
-        "xa_with_data": "xã có dữ liệu", "no_data": "xã chưa có dữ liệu", "shade": "Màu đậm hơn = nhiều xã chưa đạt hơn.",
+        "xa_with_data": "xã có dữ liệu", "no_data": "xã chưa có dữ liệu",
+        "shade": "Màu đậm hơn = nhiều xã chưa đạt hơn.",
         "province": "Toàn tỉnh", "target": "Chỉ tiêu", "actual": "Thực hiện", "goal": "Mục tiêu", "gap": "Còn thiếu",
         "status": "Tình trạng", "met": "Đạt", "not_met": "Chưa đạt", "tracked": "Theo dõi",
         "per_district": "Theo huyện", "progress": "Tiến độ qua các năm",
         "whatif": "Giả định: nếu các xã sau đạt chuẩn NTM vào năm sau",
         "whatif_all18": "Tất cả xã đang đạt 18 tiêu chí", "whatif_codes": "Chọn xã (chưa đạt chuẩn)",
-        "whatif_run": "Tính thử", "whatif_result": "Kết quả giả định cho năm", "before": "Hiện tại", "after": "Giả định",
+        "whatif_run": "Tính thử", "whatif_result": "Kết quả giả định cho năm", "before": "Hiện tại",
+        "after": "Giả định",
         "whatif_chosen": "Xã được giả định đạt chuẩn", "whatif_already": "Đã đạt chuẩn (bỏ qua)",
         "whatif_township": "Chuyển thành thị trấn vào năm sau (không còn tính)", "whatif_none": "Không có xã nào.",
         "share_ntm": "% xã NTM", "share_nc": "% xã nâng cao", "model": "Xã kiểu mẫu", "ge15": "Xã còn lại ≥ 15 TC",
         "download_note": "Tệp CSV/XLSX có cùng bộ lọc với bảng.",
         "commune": "Xã", "level": "Mức đạt", "criteria_met": "Số TC đạt", "missing": "Tiêu chí chưa đạt",
         "last_change": "Thay đổi gần nhất", "provenance": "Nguồn gốc", "group": "Nhóm", "note": "Ghi chú",
-        "yes": "có", "no": "chưa", "lang_other": "English", "chart_alt": "Biểu đồ tiến độ",
+        "yes": "có", "no": "chưa", "chart_alt": "Biểu đồ tiến độ",
     },
     "en": {
-        "nav_map": "Map", "nav_lagging": "Lagging communes", "nav_gaps": "Criteria gaps", "nav_targets": "Plan progress",
         "lagging_title": "Communes lagging behind", "gaps_title": "Criteria not met, by district",
         "targets_title": f"Progress against the 2025 targets (plan {PLAN_ID})",
         "year": "Year", "district": "District", "all_districts": "Whole province", "band": "Criteria band",
@@ -75,7 +75,7 @@ STRINGS = {
         "ge15": "Other xã ≥ 15 criteria", "download_note": "The CSV/XLSX files use the same filters as the table.",
         "commune": "Commune", "level": "Level", "criteria_met": "Criteria met", "missing": "Criteria not met",
         "last_change": "Last change", "provenance": "Provenance", "group": "Group", "note": "Note",
-        "yes": "yes", "no": "no", "lang_other": "Tiếng Việt", "chart_alt": "Progress chart",
+        "yes": "yes", "no": "no", "chart_alt": "Progress chart",
     },
 }
 
@@ -94,14 +94,13 @@ def _lagging_request(ds: Dataset) -> tuple[ViewArgs, P.LaggingFilters]:
     return args, filters
 
 
-def _query(args: ViewArgs, filters: P.LaggingFilters | None = None, **extra) -> dict:
+def _query(args: ViewArgs, filters: P.LaggingFilters) -> dict:
+    """URL parameters of a lagging view (defaults omitted)."""
     q: dict = {"year": args.year}
-    if filters is not None:
-        q.update({k: v for k, v in (("district", filters.district), ("band", filters.band),
-                                    ("criterion", filters.criterion)) if v})
+    q.update({k: v for k, v in (("district", filters.district), ("band", filters.band),
+                                ("criterion", filters.criterion)) if v})
     if args.lang != "vi":
         q["lang"] = args.lang
-    q.update({k: v for k, v in extra.items() if v is not None})
     return q
 
 
@@ -129,7 +128,8 @@ def lagging_page():
     ctx = _common(ds, args)
     ctx.update(
         rows=rows, counts=P.lagging_counts(rows), filters=filters,
-        place=DISTRICTS.get(filters.district or "", STRINGS[args.lang]["all_districts"]), group_labels=P.GROUP_LABELS,
+        place=DISTRICTS.get(filters.district or "", STRINGS[args.lang]["all_districts"]),
+        group_labels=P.GROUP_LABELS,
         bands=BANDS, criteria=CRITERIA, csv_url=_url("/lagging.csv", q), xlsx_url=_url("/lagging.xlsx", q),
         map_parts=_lagging_map(ds, rows, filters, args.lang),
         criterion_label=P.criterion_label, level_name=P.level_name,

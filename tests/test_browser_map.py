@@ -1,0 +1,232 @@
+"""The map page in a real browser (Debian Chromium via Playwright), with every off-host request blocked."""
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+import pytest
+
+from browser_support import browser, live_server, page, serve  # noqa: F401  (pytest fixtures)
+from geo_app import create_app
+from geo_app.mapspec import PILOT_OUTLINE
+from geo_app.settings import Settings
+
+PILOTS = {"29146", "28813"}
+READY = "() => window.NTM && NTM.maps.length === 1"  # functions, not expressions: the page's CSP forbids eval
+PAYLOAD = "<img src=x onerror=\"document.title='XSS'\">${document.title='XSS'}`"
+URL_PAYLOAD = "https://example.org/\"><img src=x onerror=\"document.title='XSS'\">"
+
+
+def open_map(page, base: str, query: str = "") -> None:
+    page.goto(f"{base}/{'?' + query if query else ''}")
+    page.wait_for_function(READY)
+
+
+def legend_counts(page, list_class: str = "ntm-legend-communes") -> dict[str, int]:
+    return page.evaluate(f"""() => Object.fromEntries(Array.from(
+        document.querySelectorAll('.{list_class} .ntm-legend-row')).map(
+        li => [li.dataset.key, Number(li.querySelector('.ntm-legend-count').textContent)]))""")
+
+
+def test_map_page_draws_everything_offline(live_server, page, dataset):
+    open_map(page, live_server)
+    assert page.locator(".leaflet-ntmCommunes-pane path.ntm-commune").count() == 157
+    assert page.locator(".leaflet-ntmDistricts-pane path.ntm-district").count() == 9
+    assert page.locator(".ntm-district-label").count() == 9
+    # legend counts are the summary's (levels in the legend are exclusive, the summary's cumulative)
+    p = dataset.summary(dataset.latest_year)["province"]
+    expected = {
+        "chua_dat": p["xa_total"] - p["xa_ntm"] - p["xa_no_data"], "ntm": p["xa_ntm"] - p["xa_nang_cao"],
+        "nang_cao": p["xa_nang_cao"] - p["xa_kieu_mau"], "kieu_mau": p["xa_kieu_mau"],
+        "not_applicable": 157 - p["xa_total"], "no_data": p["xa_no_data"],
+    }
+    assert legend_counts(page) == expected
+    districts = {d["level"] for d in dataset.summary(dataset.latest_year)["districts"]}
+    assert {k for k, n in legend_counts(page, "ntm-legend-districts").items() if n} == districts
+    # pilot communes: a marker each and a distinct outline
+    markers = page.eval_on_selector_all(".ntm-pilot-marker", "els => els.map(e => e.dataset.wardCode)")
+    assert set(markers) == PILOTS
+    for code in PILOTS:
+        path = page.locator(f'path.ntm-commune[data-ward-code="{code}"]')
+        assert path.get_attribute("stroke") == PILOT_OUTLINE
+    fills = page.eval_on_selector_all("path.ntm-commune", "els => els.map(e => e.getAttribute('fill'))")
+    assert not [f for f in fills if f in (None, "#000", "#000000", "black")]
+    assert page.errors == [] and page.external == []
+
+
+@pytest.mark.parametrize("query", ["giao long", "Giao Long", "GIAO LONG", "giáo lông"])
+def test_search_is_diacritic_insensitive_and_zooms(live_server, page, query):
+    open_map(page, live_server)
+    zoom_before = page.evaluate("NTM.maps[0].map.getZoom()")
+    page.fill(".ntm-search-input", query)
+    first = page.locator(".ntm-search-hit").first
+    assert first.locator(".ntm-search-name").text_content() == "Xã Giao Long"
+    first.click()
+    popup = page.locator(".leaflet-popup .ntm-popup")
+    popup.wait_for()
+    assert popup.locator(".ntm-popup-name").text_content() == "Xã Giao Long"
+    assert "Nghĩa trang nhân dân" in popup.locator(".ntm-pilot-box").text_content()
+    assert popup.locator(".ntm-checklist li").count() == 19
+    page.wait_for_function(f"() => NTM.maps[0].map.getZoom() > {zoom_before}")  # zoomed in (animated)
+    assert page.errors == [] and page.external == []
+
+
+def test_search_enter_and_no_match(live_server, page):
+    open_map(page, live_server)
+    page.fill(".ntm-search-input", "zzzz")
+    assert page.locator(".ntm-search-empty").count() == 1
+    page.fill(".ntm-search-input", "phu le")
+    page.press(".ntm-search-input", "Enter")
+    page.locator(".leaflet-popup .ntm-popup-name").wait_for()
+    assert page.locator(".leaflet-popup .ntm-popup-name").text_content() == "Xã Phú Lễ"
+
+
+def test_popup_in_english_with_checklist_and_source(live_server, page, dataset):
+    open_map(page, live_server, "lang=en&year=2022")
+    row = dataset.communes(2022).set_index("ward_code").loc["28813"]
+    page.evaluate("NTM.maps[0].focus('28813')")
+    popup = page.locator(".leaflet-popup .ntm-popup")
+    popup.wait_for()
+    text = popup.text_content()
+    assert "Huyện Châu Thành" in text and "Criteria met" in text and f"{row['criteria_met']}/19" in text
+    assert "Concentrated residential area" in text
+    states = popup.locator(".ntm-crit-state").all_text_contents()
+    assert states.count("Met") == row["criteria_met"] and states.count("Not met") == len(row["missing"])
+    if row["source_url"]:
+        link = popup.locator(".ntm-provenance a")
+        assert link.get_attribute("href") == row["source_url"] and "noopener" in link.get_attribute("rel")
+
+
+def test_hover_shows_tooltip(live_server, page):
+    open_map(page, live_server)
+    page.evaluate("NTM.maps[0].focus('28813', false)")
+    page.locator('path.ntm-commune[data-ward-code="28813"]').hover()
+    tip = page.locator(".leaflet-tooltip.ntm-tooltip")
+    tip.wait_for()
+    assert tip.locator(".ntm-tip-name").text_content() == "Xã Giao Long"
+
+
+def test_table_sorts_by_keyboard(live_server, page):
+    open_map(page, live_server)
+    header = page.locator("#commune-table th").nth(4)  # criteria met
+    header.locator("button").focus()
+    page.keyboard.press("Enter")
+    assert header.get_attribute("aria-sort") == "ascending"
+    values = page.eval_on_selector_all("#commune-table tbody tr td:nth-child(5)",
+                                       "tds => tds.map(td => Number(td.dataset.sort))")
+    assert values == sorted(values) and len(values) == 157
+    page.keyboard.press("Enter")
+    assert header.get_attribute("aria-sort") == "descending"
+    values = page.eval_on_selector_all("#commune-table tbody tr td:nth-child(5)",
+                                       "tds => tds.map(td => Number(td.dataset.sort))")
+    assert values == sorted(values, reverse=True)
+    assert page.locator('#commune-table th[aria-sort]').count() == 1
+
+
+def test_table_name_shows_commune_on_map(live_server, page):
+    open_map(page, live_server)
+    page.click('#commune-table button.focus-commune[data-ward-code="29146"]')
+    page.locator(".leaflet-popup .ntm-popup-name").wait_for()
+    assert page.locator(".leaflet-popup .ntm-popup-name").text_content() == "Xã Phú Lễ"
+
+
+def test_controls_change_the_url(live_server, page):
+    open_map(page, live_server)
+    with page.expect_navigation():
+        page.select_option("select[name=layer]", "criterion")
+    assert "layer=criterion" in page.url
+    page.wait_for_function(READY)
+    with page.expect_navigation():
+        page.select_option("select[name=criterion]", "17")
+    assert "criterion=17" in page.url
+    page.wait_for_function(READY)
+    assert set(legend_counts(page)) == {"met", "not_met", "not_applicable", "no_data"}
+    with page.expect_navigation():
+        page.select_option("select[name=district]", "831")
+    page.wait_for_function(READY)
+    # zoomed to Châu Thành: its bounds fill the view
+    assert page.evaluate("""() => { const m = NTM.maps[0];
+        let d; m.districts.eachLayer(l => { if (l.feature.properties.district_code === '831') d = l; });
+        return m.map.getBounds().contains(d.getBounds().getCenter()) && m.map.getZoom() > 10; }""")
+    assert page.errors == [] and page.external == []
+
+
+def test_district_layer_view(live_server, page, dataset):
+    open_map(page, live_server, "layer=district&lang=en")
+    counts = legend_counts(page)
+    levels = [d["level"] for d in dataset.summary(dataset.latest_year)["districts"]]
+    assert counts == {k: levels.count(k) for k in counts} and sum(counts.values()) == 9
+    assert page.locator(".leaflet-ntmCommunes-pane path.ntm-commune").count() == 157
+    assert page.errors == [] and page.external == []
+
+
+# ------------------------------------------------------------------ hostile text
+
+
+@pytest.fixture()
+def hostile_app(tmp_path, default_settings, monkeypatch):
+    """An app whose data carries script-like text: a unit name, a status note and a source URL.
+
+    Commune names come from the GSO unit list (the boundary reader replaces a layer's own names), so the
+    name is injected there; the note and source URL come from a status file as a user would write it.
+    One commune's 2024 row is dropped so it shows as no data.
+    """
+    import geo_app.model as model
+
+    real = model.units()
+    hostile = {code: dataclasses.replace(u, name=f"Xã {PAYLOAD}") if code == "28813" else u
+               for code, u in real.items()}
+    monkeypatch.setattr(model, "units", lambda: hostile)
+    status = pd.read_csv(default_settings.commune_status_path(), dtype=str, keep_default_na=False)
+    giao_long = status["ward_code"] == "28813"
+    status.loc[giao_long, "note"] = PAYLOAD
+    status.loc[giao_long, "provenance"] = "documented"
+    status.loc[giao_long, "source_url"] = URL_PAYLOAD
+    status = status[~((status["ward_code"] == "29146") & (status["year"] == "2024"))]
+    status.to_csv(tmp_path / "communes.csv", index=False)
+    settings = Settings(boundaries_dir=default_settings.boundaries_dir, status_dir=tmp_path,
+                        commune_status_file="communes.csv",
+                        district_status_file=str(default_settings.district_status_path()))
+    with serve(create_app({"TESTING": True, "SETTINGS": settings})) as url:
+        yield url
+
+
+def test_hostile_text_renders_as_text_everywhere(hostile_app, page):
+    open_map(page, hostile_app)
+    title = page.title()
+    name = f"Xã {PAYLOAD}"
+    path = page.locator('path.ntm-commune[data-ward-code="28813"]')
+    page.evaluate("NTM.maps[0].focus('28813', false)")
+    path.hover()
+    page.locator(".leaflet-tooltip.ntm-tooltip .ntm-tip-name").wait_for()
+    assert page.locator(".leaflet-tooltip.ntm-tooltip .ntm-tip-name").text_content() == name
+    path.click()
+    popup = page.locator(".leaflet-popup .ntm-popup")
+    popup.wait_for()
+    assert popup.locator(".ntm-popup-name").text_content() == name
+    assert PAYLOAD in popup.locator(".ntm-popup-note").all_text_contents()
+    assert popup.locator(".ntm-provenance a").get_attribute("href").startswith("https://example.org/")
+    table_name = page.locator('#commune-table button.focus-commune[data-ward-code="28813"]')
+    assert table_name.text_content() == name
+    page.fill(".ntm-search-input", "giao long")
+    assert page.locator(".ntm-search-hit .ntm-search-name").first.text_content() == name
+    page.locator(".ntm-search-hit").first.click()
+    page.wait_for_timeout(300)
+    assert page.locator("img[src=x], img[src='x']").count() == 0  # nothing parsed as markup
+    assert page.title() == title and "XSS" not in page.title()
+    assert page.evaluate("document.title") == title
+    assert page.external == []
+
+
+def test_no_data_is_hatched_grey_not_black(hostile_app, page):
+    open_map(page, hostile_app)
+    fill = page.locator('path.ntm-commune[data-ward-code="29146"]').get_attribute("fill")
+    assert fill.startswith("url(#ntm-hatch-")
+    pattern_id = fill[len("url(#"):-1]
+    colours = page.eval_on_selector_all(f"#{pattern_id} rect", "els => els.map(e => e.getAttribute('fill'))")
+    assert colours and not {c.lower() for c in colours} & {"#000", "#000000", "black"}
+    assert legend_counts(page)["no_data"] == 1
+    page.evaluate("NTM.maps[0].focus('29146')")
+    page.locator(".leaflet-popup .ntm-popup").wait_for()
+    assert "Chưa có số liệu" in page.locator(".leaflet-popup .ntm-popup").text_content()
+    assert page.errors == []

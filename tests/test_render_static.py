@@ -1,0 +1,243 @@
+"""Static renderer (matplotlib, no browser): sizes, colours where the communes are, text, formats, metadata."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import re
+import warnings
+import xml.etree.ElementTree as ET
+
+import pytest
+from PIL import Image
+from pyproj import Geod
+
+from geo_app import render_static
+from geo_app.mapspec import classify
+from geo_app.render_static import RENDER_CRS, draw_figure, figure_bytes, render
+from geo_app.viewstate import ViewState, map_view
+
+GIAO_LONG = "28813"
+DAY = dt.date(2025, 3, 1)
+
+
+@pytest.fixture(scope="module")
+def province(dataset):
+    return map_view(dataset, ViewState(year=dataset.latest_year), DAY)
+
+
+@pytest.fixture(scope="module")
+def rendered(province):
+    """(figure, RGB image) of the province view at scale 1, drawn once."""
+    fig = draw_figure(province)
+    png = figure_bytes(fig, "png")
+    return fig, Image.open(io.BytesIO(png)).convert("RGB")
+
+
+def hex_rgb(color: str) -> tuple[int, int, int]:
+    return tuple(int(color[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def pixel_of(fig, image: Image.Image, x: float, y: float) -> tuple[int, int]:
+    """Image column/row of a map point (EPSG:32648 metres) through the map axes' transform."""
+    dx, dy = fig.axes[0].transData.transform((x, y))
+    return int(dx), int(image.height - dy)
+
+
+def covered(fig, col: int, row: int, image: Image.Image) -> bool:
+    """True if a label, marker or legend drawn over the map covers this pixel."""
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    y = image.height - row
+    for artist in [*ax.texts, *ax.lines, *ax.patches]:
+        bbox = artist.get_window_extent(renderer)
+        if bbox.x0 - 2 <= col <= bbox.x1 + 2 and bbox.y0 - 2 <= y <= bbox.y1 + 2:
+            return True
+    return False
+
+
+def free_pixel(fig, image, geometry) -> tuple[int, int] | None:
+    """The pixel of the representative point, or one just above it (labels hang below), not under a label."""
+    from shapely.geometry import Point
+
+    point = geometry.representative_point()
+    col, row = pixel_of(fig, image, point.x, point.y)
+    inverse = fig.axes[0].transData.inverted()
+    for up in (0, 8, 14, 20):
+        x, y = inverse.transform((col + 0.5, image.height - (row - up) - 0.5))
+        if geometry.buffer(-30).contains(Point(x, y)) and not covered(fig, col, row - up, image):
+            return col, row - up
+    return None
+
+
+def check_class_colours(fig, image, view) -> tuple[int, list[str]]:
+    """Compare the pixel at each in-view commune's representative point with its class colour.
+
+    Pilot communes carry a star marker there; test_pilot_giao_long... checks them.
+    """
+    communes = view.in_view()
+    communes = communes[~communes["is_pilot"]]
+    keys = classify(communes, view.spec.layer, view.spec.criterion)
+    geometries = communes.to_crs(RENDER_CRS).geometry
+    checked, wrong = 0, []
+    for code, key, geometry in zip(communes["ward_code"], keys, geometries):
+        spot = free_pixel(fig, image, geometry)
+        if spot is None:
+            continue
+        cls = view.spec.class_by_key()[key]
+        allowed = {hex_rgb(cls.color)} | ({hex_rgb(render_static.HATCH_COLOR)} if cls.hatched else set())
+        checked += 1
+        if image.getpixel(spot) not in allowed:
+            wrong.append(f"{code}: {image.getpixel(spot)} != {cls.color}")
+    return checked, wrong
+
+
+def test_png_is_16_9_at_least_1920_and_scale_2_doubles(province):
+    one = Image.open(io.BytesIO(render(province, "png")))
+    two = Image.open(io.BytesIO(render(province, "png", scale=2)))
+    assert one.size == (1920, 1080)
+    assert two.size == (3840, 2160)
+
+
+def test_each_commune_is_drawn_in_its_class_colour(rendered, province):
+    fig, image = rendered
+    checked, wrong = check_class_colours(fig, image, province)
+    assert checked >= 120, f"only {checked} of 157 representative points were free of labels"
+    assert not wrong, wrong
+
+
+def test_pilot_giao_long_has_its_class_colour_and_orange_outline(rendered, province, dataset):
+    fig, image = rendered
+    communes = province.communes.to_crs(RENDER_CRS)
+    row = communes[communes["ward_code"] == GIAO_LONG].iloc[0]
+    key = classify(province.communes, "level")[communes.index[communes["ward_code"] == GIAO_LONG][0]]
+    star = row.geometry.representative_point()
+    # a point inside the commune, away from the star marker and its label
+    inside = row.geometry.buffer(-150).difference(star.buffer(1200)).representative_point()
+    col, r = pixel_of(fig, image, inside.x, inside.y)
+    assert not covered(fig, col, r, image)
+    assert image.getpixel((col, r)) == hex_rgb(province.spec.color_of(key))
+    # the outline: some pixel along the boundary is the pilot orange
+    boundary = row.geometry.exterior
+    orange = hex_rgb(render_static.PILOT_OUTLINE)
+    hits = sum(image.getpixel(pixel_of(fig, image, *boundary.interpolate(f, normalized=True).coords[0])) == orange
+               for f in [i / 40 for i in range(40)])
+    assert hits >= 20
+
+
+def test_png_is_not_blank(rendered):
+    _, image = rendered
+    small = image.resize((480, 270))
+    colours = small.getcolors(maxcolors=100000)
+    white = sum(n for n, c in colours if c == (255, 255, 255))
+    assert len(colours) > 50
+    assert white < 0.8 * 480 * 270
+
+
+def test_title_legend_and_footer_texts(rendered, province):
+    fig, _ = rendered
+    texts = [t.get_text() for t in fig.texts]
+    assert texts[0] == province.spec.title and str(province.state.year) in texts[0]
+    assert province.summary in texts
+    assert any(t.startswith("Nguồn:") for t in texts)
+    assert any(province.date_text() in t and "Nguồn gốc số liệu" in t for t in texts)
+    if province.warning:
+        assert province.warning in texts
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    for cls, count in province.spec.legend():
+        assert f"{cls.label('vi')} ({count})" in legend
+    assert sum(count for _, count in province.spec.legend()) == 157
+
+
+def test_scale_bar_length_is_true_distance(rendered):
+    """The scale bar's two halves span the labelled length on the ground (geodesic, WGS84)."""
+    fig, _ = rendered
+    ax = fig.axes[0]
+    bars = [p for p in ax.patches if p.get_height() > 0]
+    x0 = min(p.get_x() for p in bars)
+    x1 = max(p.get_x() + p.get_width() for p in bars)
+    y = bars[0].get_y()
+    label = next(t.get_text() for t in ax.texts if t.get_text().endswith(" km"))
+    km = float(label.split()[0])
+    from pyproj import Transformer
+
+    to_lonlat = Transformer.from_crs(RENDER_CRS, "EPSG:4326", always_xy=True)
+    (lon0, lat0), (lon1, lat1) = to_lonlat.transform(x0, y), to_lonlat.transform(x1, y)
+    metres = Geod(ellps="WGS84").inv(lon0, lat0, lon1, lat1)[2]
+    assert 9.5 <= lat0 <= 10.5
+    assert metres == pytest.approx(km * 1000, rel=0.002)
+
+
+def test_district_view_zooms_to_the_district(dataset):
+    view = map_view(dataset, ViewState(year=dataset.latest_year, district="832"), DAY)
+    fig = draw_figure(view)
+    image = Image.open(io.BytesIO(figure_bytes(fig, "png"))).convert("RGB")
+    ax = fig.axes[0]
+    (xmin, xmax), (ymin, ymax) = ax.get_xlim(), ax.get_ylim()
+    district = view.districts[view.districts["district_code"] == "832"].to_crs(RENDER_CRS)
+    dminx, dminy, dmaxx, dmaxy = district.total_bounds
+    assert xmin <= dminx and dmaxx <= xmax and ymin <= dminy and dmaxy <= ymax
+    province_width = view.communes.to_crs(RENDER_CRS).total_bounds
+    assert (xmax - xmin) < 0.7 * (province_width[2] - province_width[0])
+    checked, wrong = check_class_colours(fig, image, view)
+    assert checked >= len(view.in_view()) - 3 and not wrong, wrong
+    assert sum(n for _, n in view.spec.legend()) == len(view.in_view())
+
+
+def test_svg_parses_with_vietnamese_title_and_text(dataset):
+    view = map_view(dataset, ViewState(year=dataset.latest_year, district="832"), DAY)
+    svg = render(view, "svg")
+    root = ET.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    assert root.get("viewBox") == "0 0 1152 648"  # 16:9
+    title = root.find("{http://www.w3.org/2000/svg}title").text
+    assert title == view.spec.title and "Chợ Lách" in title
+    text = svg.decode("utf-8")
+    assert f"<!-- {view.summary} -->" in text  # each text is kept beside its glyph paths
+    assert "Date" not in text.split("</metadata>")[0].split("<metadata>")[1].replace("rdf:", "")
+
+
+def test_pdf_has_one_page_and_no_dates(province):
+    pdf = render(province, "pdf")
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 1
+    assert b"/CreationDate" not in pdf and b"/ModDate" not in pdf
+
+
+def test_svg_and_pdf_are_deterministic(province):
+    assert render(province, "svg") == render(province, "svg")
+    assert render(province, "pdf") == render(province, "pdf")
+
+
+def missing_glyph_messages(draw, caplog) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING, logger="matplotlib"):
+        warnings.simplefilter("always")
+        draw()
+    return [str(w.message) for w in caught if "missing from" in str(w.message)] + \
+        [r.getMessage() for r in caplog.records if "missing from" in r.getMessage()]
+
+
+def test_vietnamese_renders_without_missing_glyphs(dataset, caplog):
+    english = map_view(dataset, ViewState(year=dataset.latest_year, lang="en"), DAY)
+    views = [map_view(dataset, ViewState(year=y, district=d), DAY) for y, d in ((dataset.latest_year, "832"),
+                                                                                 (dataset.years[0], None))]
+    for view in (*views, english):
+        for fmt in ("png", "svg", "pdf"):
+            assert missing_glyph_messages(lambda: render(view, fmt), caplog) == []
+
+
+def test_missing_glyph_detector_works(province, caplog):
+    """Guard for the test above: a character DejaVu Sans lacks is reported."""
+    def draw():
+        fig = draw_figure(province)
+        fig.text(0.5, 0.5, "中")
+        figure_bytes(fig, "png")
+
+    assert missing_glyph_messages(draw, caplog)
+
+
+def test_unknown_format_and_scale_are_refused(province):
+    with pytest.raises(ValueError, match="gif"):
+        render(province, "gif")
+    with pytest.raises(ValueError, match="scale"):
+        render(province, "png", scale=9)
