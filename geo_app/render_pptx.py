@@ -15,9 +15,10 @@ from pptx.util import Emu, Inches, Pt
 from . import planning, render_static
 from .model import Dataset, district_level_name, province_counts
 from .plan import PLAN_DATE, PLAN_ID
+from .textnorm import strip_type
 from .viewstate import MapView, ViewState, illustrative_warning, map_view, source_text
 
-SLIDE_W, SLIDE_H = Inches(13.333), Inches(7.5)
+SLIDE_W, SLIDE_H = Emu(12192000), Inches(7.5)  # 13.333 x 7.5 in: exactly 16:9
 LAYOUT_TITLE, LAYOUT_TITLE_ONLY = 0, 5
 LAGGING_ROWS = 8  # lagging communes listed per district slide
 WARN = RGBColor(0xB3, 0x58, 0x06)
@@ -124,8 +125,16 @@ def _lagging_table(slide, rows: list, lang: str, left: float, top: float, width:
     title = heading + (_t(lang, f" (và {more} xã khác)", f" (and {more} more)") if more else "")
     _text_box(slide, title, left, top, width, 0.35, 13, bold=True)
     headers = [_t(lang, "Xã", "Commune"), _t(lang, "TC đạt", "Met"), _t(lang, "TC chưa đạt", "Not met")]
-    body = [[r.commune, str(r.criteria_met), ", ".join(map(str, r.missing)) or "—"] for r in shown]
+    body = [[strip_type(r.commune), str(r.criteria_met), missing_text(r.missing)] for r in shown]
     _table(slide, [headers, *body], left, top + 0.4, width, [0.42, 0.16, 0.42], 10)
+
+
+def missing_text(missing: list[int], limit: int = 8) -> str:
+    """'2, 5, 17', or the first `limit` numbers and how many more (keeps table rows one or two lines)."""
+    if not missing:
+        return "—"
+    head = ", ".join(map(str, missing[:limit]))
+    return head if len(missing) <= limit else f"{head} … (+{len(missing) - limit})"
 
 
 def targets_slide(prs: Presentation, ds: Dataset, view: MapView) -> None:
@@ -149,7 +158,8 @@ def target_row(t: dict, lang: str) -> list[str]:
     if t.get("unit") == "district" and isinstance(t["actual"], str):
         actual, target = district_level_name(t["actual"], lang), district_level_name(t["target"], lang)
     else:
-        pct = f" ({t['actual_pct']:g} %)" if t.get("actual_pct") is not None and t["unit"] == "xa" else ""
+        share = t["key"].endswith("_share") and t.get("actual_pct") is not None  # a % target: show the %
+        pct = f" ({t['actual_pct']:g} %)" if share else ""
         actual, target = f"{t['actual']}{pct}", str(t["target"])
     return [label, actual, target, planning.gap_text(t, lang)]
 

@@ -11,6 +11,7 @@ import math
 
 import geopandas as gpd
 import matplotlib
+import pandas as pd
 from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -150,7 +151,7 @@ def _fill_class(ax, part: gpd.GeoDataFrame, cls: MapClass, alpha: float) -> None
 
 def _in_focus(frame: gpd.GeoDataFrame, view: MapView):
     if not view.state.district:
-        return frame["district_code"].notna() | True
+        return pd.Series(True, index=frame.index)
     return frame["district_code"] == view.state.district
 
 

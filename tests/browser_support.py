@@ -79,14 +79,41 @@ def live_server(app) -> Iterator[str]:
         yield url
 
 
+class _Chromium:
+    """One Playwright + Chromium per test process, shared by every module that imports `browser`.
+
+    Each importing module gets its own session-scoped fixture definition, and Playwright's sync API
+    cannot run twice at once, so the fixtures share this instance and the last one to finish closes it.
+    """
+
+    users = 0
+    playwright = None
+    browser: Browser | None = None
+
+    @classmethod
+    def acquire(cls) -> Browser:
+        if cls.browser is None:
+            cls.playwright = sync_playwright().start()
+            cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        cls.users += 1
+        return cls.browser
+
+    @classmethod
+    def release(cls) -> None:
+        cls.users -= 1
+        if cls.users == 0 and cls.browser is not None:
+            cls.browser.close()
+            cls.playwright.stop()
+            cls.browser = cls.playwright = None
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    chromium = _Chromium.acquire()
+    try:
+        yield chromium
+    finally:
+        _Chromium.release()
 
 
 @pytest.fixture()

@@ -88,7 +88,7 @@ def test_popup_in_english_with_checklist_and_source(live_server, page, dataset):
     popup = page.locator(".leaflet-popup .ntm-popup")
     popup.wait_for()
     text = popup.text_content()
-    assert "Huyện Châu Thành" in text and "Criteria met" in text and f"{row['criteria_met']}/19" in text
+    assert "Huyện Châu Thành" in text and "Criteria met" in text and f"{int(row['criteria_met'])}/19" in text
     assert "Concentrated residential area" in text
     states = popup.locator(".ntm-crit-state").all_text_contents()
     assert states.count("Met") == row["criteria_met"] and states.count("Not met") == len(row["missing"])
@@ -174,7 +174,7 @@ def hostile_app(tmp_path, default_settings, monkeypatch):
     import geo_app.model as model
 
     real = model.units()
-    hostile = {code: dataclasses.replace(u, name=f"Xã {PAYLOAD}") if code == "28813" else u
+    hostile = {code: dataclasses.replace(u, name=f"Xã Giao Long {PAYLOAD}") if code == "28813" else u
                for code, u in real.items()}
     monkeypatch.setattr(model, "units", lambda: hostile)
     status = pd.read_csv(default_settings.commune_status_path(), dtype=str, keep_default_na=False)
@@ -194,7 +194,7 @@ def hostile_app(tmp_path, default_settings, monkeypatch):
 def test_hostile_text_renders_as_text_everywhere(hostile_app, page):
     open_map(page, hostile_app)
     title = page.title()
-    name = f"Xã {PAYLOAD}"
+    name = f"Xã Giao Long {PAYLOAD}"
     path = page.locator('path.ntm-commune[data-ward-code="28813"]')
     page.evaluate("NTM.maps[0].focus('28813', false)")
     path.hover()

@@ -11,7 +11,8 @@ from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
 from geo_app import planning
-from geo_app.render_pptx import build_deck
+from geo_app.render_pptx import build_deck, missing_text
+from geo_app.textnorm import strip_type
 from geo_app.units import DISTRICTS
 from geo_app.viewstate import ViewState, map_view
 
@@ -84,9 +85,15 @@ def test_district_slides_list_their_lagging_communes(deck, dataset):
             assert not tables
             continue
         listed = [row.cells[0].text for row in list(tables[0].rows)[1:]]
-        assert listed == [r.commune for r in expected[:len(listed)]] and listed
+        assert listed == [strip_type(r.commune) for r in expected[:len(listed)]] and listed
         first = list(tables[0].rows)[1]
         assert first.cells[1].text == str(expected[0].criteria_met)
+
+
+def test_missing_criteria_are_listed_compactly():
+    assert missing_text([]) == "—"
+    assert missing_text([2, 5, 17]) == "2, 5, 17"
+    assert missing_text(list(range(1, 13))) == "1, 2, 3, 4, 5, 6, 7, 8 … (+4)"
 
 
 def test_targets_slide_is_an_editable_table_of_the_summary(deck, dataset):
@@ -106,3 +113,12 @@ def test_english_deck(dataset):
     titles = [title_of(s) for s in deck.slides]
     assert titles[0] == f"New Rural Development in Bến Tre — {YEAR}"
     assert titles[-1].startswith("2025 targets")
+
+
+def test_every_shape_fits_on_its_16_9_slide(deck):
+    assert (deck.slide_width, deck.slide_height) == (12192000, 6858000)  # 13.333 x 7.5 in
+    for number, slide in enumerate(deck.slides, start=1):
+        for shape in slide.shapes:
+            assert shape.left >= 0 and shape.top >= 0, (number, shape.name)
+            assert shape.left + shape.width <= deck.slide_width, (number, shape.name)
+            assert shape.top + shape.height <= deck.slide_height, (number, shape.name)

@@ -11,9 +11,10 @@ import xml.etree.ElementTree as ET
 import pytest
 from PIL import Image
 from pyproj import Geod
+from shapely.geometry import Point
 
 from geo_app import render_static
-from geo_app.mapspec import classify
+from geo_app.mapspec import NO_DATA_COLOR, classify
 from geo_app.render_static import RENDER_CRS, draw_figure, figure_bytes, render
 from geo_app.viewstate import ViewState, map_view
 
@@ -58,8 +59,6 @@ def covered(fig, col: int, row: int, image: Image.Image) -> bool:
 
 def free_pixel(fig, image, geometry) -> tuple[int, int] | None:
     """The pixel of the representative point, or one just above it (labels hang below), not under a label."""
-    from shapely.geometry import Point
-
     point = geometry.representative_point()
     col, row = pixel_of(fig, image, point.x, point.y)
     inverse = fig.axes[0].transData.inverted()
@@ -241,3 +240,37 @@ def test_unknown_format_and_scale_are_refused(province):
         render(province, "gif")
     with pytest.raises(ValueError, match="scale"):
         render(province, "png", scale=9)
+
+
+def test_no_data_is_grey_and_hatched_never_black(dataset):
+    """Communes without a status row are drawn hatched grey (distinct from 'not met'), never black."""
+    from geo_app.model import Dataset
+
+    year = dataset.latest_year
+    dropped = set(dataset.communes(year).query("ntm_applicable and district_code == '832'")["ward_code"][:3])
+    status = dataset.commune_status[~((dataset.commune_status["year"] == year)
+                                      & dataset.commune_status["ward_code"].isin(dropped))]
+    gap = Dataset(boundaries=dataset.boundaries, commune_status=status, district_status=dataset.district_status,
+                  sources=dataset.sources)
+    view = map_view(gap, ViewState(year=year, layer="criterion", criterion=17, district="832"), DAY)
+    assert view.spec.counts.get("no_data", 0) >= 3
+    fig = draw_figure(view)
+    image = Image.open(io.BytesIO(figure_bytes(fig, "png"))).convert("RGB")
+    communes = view.in_view()
+    geometries = communes.to_crs(RENDER_CRS).geometry
+    grey = hex_rgb(NO_DATA_COLOR)
+    for level, geometry in zip(communes["level"], geometries):
+        if level != "no_data":
+            continue
+        inner = geometry.buffer(-120)
+        minx, miny, maxx, maxy = inner.bounds
+        seen = []
+        for i in range(25):
+            for j in range(25):
+                x, y = minx + (maxx - minx) * i / 24, miny + (maxy - miny) * j / 24
+                col, row = pixel_of(fig, image, x, y)
+                if inner.contains(Point(x, y)) and not covered(fig, col, row, image):
+                    seen.append(image.getpixel((col, row)))
+        hatch = [p for p in seen if p[0] == p[1] == p[2] and p[0] < 140]  # antialiased dark-grey hatch lines
+        assert seen.count(grey) > 0.4 * len(seen) and len(hatch) > 0.05 * len(seen)
+        assert (0, 0, 0) not in seen

@@ -1,7 +1,9 @@
 """JSON API: `GET /api/communes.geojson?year=` and `GET /api/summary.json?year=`. Errors are JSON too."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import json
+
+from flask import Blueprint, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from ..datastore import DataUnavailable
@@ -23,10 +25,11 @@ def communes_geojson():
 
 @bp.get("/summary.json")
 def summary_json():
-    """The same JSON as `flask --app app data summary --json`."""
+    """Byte for byte the JSON of `flask --app app data summary --json --year YEAR`."""
     ds = dataset()
     args = parse_view_args(ds)
-    return jsonify(ds.summary(args.year))
+    text = json.dumps(ds.summary(args.year), ensure_ascii=False, indent=2) + "\n"
+    return current_app.response_class(text, mimetype="application/json")
 
 
 def json_error(exc: HTTPException):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from dataclasses import replace
 
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from markupsafe import Markup
@@ -27,7 +28,7 @@ _TAG = re.compile(r"<(script|style)\b(?![^>]*\bnonce=)", re.IGNORECASE)
 # ------------------------------------------------------------------ request parsing
 
 
-def view_state(extra: tuple[str, ...] = ()) -> ViewState:
+def view_state() -> ViewState:
     """The view of the query string, validated like every other page (400 with a readable message)."""
     ds = dataset()
     args = request.args
@@ -95,7 +96,7 @@ def embed():
                                static_url=url_for("static", filename="").rstrip("/"),
                                basemap_url=settings.basemap_url)
     nonce = csp_nonce()
-    parts = type(parts)(head=with_nonce(parts.head, nonce), body=parts.body, script=with_nonce(parts.script, nonce))
+    parts = replace(parts, head=with_nonce(parts.head, nonce), script=with_nonce(parts.script, nonce))
     g.csp_frame_ancestors = current_app.config.get("FRAME_ANCESTORS", "*")
     return render_template("embed.html", view=view, map=parts, lang=state.lang, title=title, standalone=False,
                            nonce=nonce)
@@ -177,8 +178,7 @@ def content_security_policy(response: Response) -> Response:
         response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
         return response
     nonce = csp_nonce()
-    if not response.direct_passthrough and current_app.config.get("CSP_AUTO_NONCE", True):
-        response.set_data(with_nonce(response.get_data(as_text=True), nonce))
+    auto_nonce(response)
     ancestors = g.get("csp_frame_ancestors", "'self'")
     response.headers["Content-Security-Policy"] = policy(nonce, ancestors, img_hosts())
     if ancestors == "'self'":
@@ -186,6 +186,19 @@ def content_security_policy(response: Response) -> Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+def auto_nonce(response: Response) -> bool:
+    """Stamp the nonce on inline <script>/<style> tags of pages whose templates do not (CSP_AUTO_NONCE).
+
+    Only server-rendered markup reaches here and data text is autoescaped (`<` becomes `&lt;`), so every
+    literal tag is ours. Inline event handlers (onerror=...), javascript: URLs and other hosts stay blocked.
+    Set CSP_AUTO_NONCE = False once every template writes nonce="{{ csp_nonce() }}" itself.
+    """
+    if response.direct_passthrough or response.is_streamed or not current_app.config.get("CSP_AUTO_NONCE", True):
+        return False
+    response.set_data(with_nonce(response.get_data(as_text=True), csp_nonce()))
+    return True
 
 
 def policy(nonce: str, ancestors: str, img_hosts: str = "") -> str:

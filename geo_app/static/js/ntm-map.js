@@ -131,7 +131,7 @@
       });
     }
     var bounds = target.getBounds();
-    if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [8, 8] });
+    if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [8, 8], animate: false });
   };
 
   NtmMap.prototype.levelLabel = function (p) {
@@ -189,7 +189,7 @@
   NtmMap.prototype.checklist = function (p) {
     var s = this.s;
     var wrap = el("details", "ntm-checklist");
-    if (this.cfg.openChecklist) wrap.open = true;
+    wrap.open = this.cfg.openChecklist !== false; // open unless the config says otherwise
     wrap.appendChild(el("summary", null, s.checklist + " (" + p.criteria_met + "/19)"));
     var ol = el("ol");
     this.cfg.criteria.forEach(function (c) {
@@ -319,9 +319,14 @@
   };
 
   NtmMap.prototype.focus = function (code, openPopup) {
+    var self = this;
     var layer = this.byCode[code];
     if (!layer) return false;
-    this.map.fitBounds(layer.getBounds(), { maxZoom: 13, padding: [24, 24] });
+    if (this.map._animatingZoom) { // Leaflet ignores a new view while a zoom animation runs: wait for it
+      this.map.once("zoomend", function () { self.focus(code, openPopup); });
+      return true;
+    }
+    this.map.fitBounds(layer.getBounds(), { maxZoom: 13, padding: [24, 24], animate: false });
     if (openPopup !== false) layer.openPopup(layer.getBounds().getCenter());
     return true;
   };

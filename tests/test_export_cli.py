@@ -1,0 +1,91 @@
+"""`flask --app app export`: every format writes a file; --all-districts one per district; bad options exit 2."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from PIL import Image
+
+from geo_app.export_cli import export_command
+from geo_app.units import DISTRICTS
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(export_command, [str(a) for a in args])
+
+
+@pytest.mark.parametrize("fmt, check", [
+    ("png", lambda b: Image.open(io.BytesIO(b)).size == (1920, 1080)),
+    ("svg", lambda b: b.lstrip().startswith(b"<?xml") and b"<svg" in b[:1000]),
+    ("pdf", lambda b: b.startswith(b"%PDF")),
+    ("html", lambda b: b.lower().startswith(b"<!doctype html") and b"data:text/javascript;base64," in b),
+    ("pptx", lambda b: "ppt/presentation.xml" in zipfile.ZipFile(io.BytesIO(b)).namelist()),
+])
+def test_each_format_writes_a_file(app, tmp_path, fmt, check):
+    out = tmp_path / f"map.{fmt}"
+    result = run(app, "--format", fmt, "--year", "2022", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and check(out.read_bytes())
+    assert str(out) in result.output
+
+
+def test_view_options_select_the_view(app, tmp_path):
+    out = tmp_path / "c.svg"
+    result = run(app, "--format", "svg", "--layer", "criterion", "--criterion", "17", "--district", "832",
+                 "--lang", "en", "-o", out)
+    assert result.exit_code == 0, result.output
+    text = out.read_text("utf-8")
+    assert "<title>Criterion 17: Environment and food safety — Huyện Chợ Lách, " in text
+
+
+def test_png_scale_2(app, tmp_path):
+    out = tmp_path / "big.png"
+    assert run(app, "--format", "png", "--scale", "2", "-o", out).exit_code == 0
+    assert Image.open(out).size == (3840, 2160)
+
+
+def test_all_districts_writes_one_file_per_district(app, tmp_path):
+    folder = tmp_path / "districts"
+    result = run(app, "--format", "png", "--year", "2023", "--layer", "band", "--all-districts", "-o", folder)
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == sorted(f"ntm-ben-tre-2023-band-{code}.png" for code in DISTRICTS)
+    assert len(files) == 9
+    assert "Wrote 9 files" in result.output
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--format", "png", "--year", "1999"], ["--year", "1999", "2021"]),
+    (["--format", "png", "--year", "soon"], ["--year", "whole number"]),
+    (["--format", "png", "--layer", "heat"], ["--layer", "heat", "band"]),
+    (["--format", "png", "--layer", "criterion", "--criterion", "25"], ["--criterion", "1 to 19"]),
+    (["--format", "png", "--district", "999"], ["--district", "999", "832"]),
+    (["--format", "png", "--lang", "fr"], ["--lang", "'vi' or 'en'"]),
+    (["--format", "gif"], ["--format", "gif"]),
+    (["--format", "png", "--scale", "9"], ["--scale"]),
+    (["--format", "png", "--all-districts", "--district", "832"], ["--all-districts", "--district"]),
+    (["--format", "pptx", "--all-districts"], ["pptx", "one slide per district"]),
+])
+def test_bad_options_exit_2_with_a_clear_message(app, tmp_path, args, words):
+    out = tmp_path / ("d" if "--all-districts" in args else f"map.{args[1]}")
+    result = run(app, *args, "-o", out)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and "Error:" in result.output
+    for word in words:
+        assert word in result.output
+    assert not out.exists()
+
+
+def test_bad_output_paths_exit_2(app, tmp_path):
+    wrong_suffix = run(app, "--format", "pdf", "-o", tmp_path / "map.png")
+    assert wrong_suffix.exit_code == 2 and "does not end in .pdf" in wrong_suffix.output
+    missing = run(app, "--format", "pdf", "-o", tmp_path / "nowhere" / "map.pdf")
+    assert missing.exit_code == 2 and "does not exist" in missing.output
+    folder = run(app, "--format", "pdf", "-o", tmp_path)
+    assert folder.exit_code == 2 and "is a folder" in folder.output
+    (tmp_path / "file.txt").write_text("x")
+    batch_to_file = run(app, "--format", "png", "--all-districts", "-o", tmp_path / "file.txt")
+    assert batch_to_file.exit_code == 2 and "give a folder" in batch_to_file.output
+    missing_o = run(app, "--format", "png")
+    assert missing_o.exit_code == 2 and "-o" in missing_o.output
