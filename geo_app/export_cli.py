@@ -16,6 +16,7 @@ from flask.cli import with_appcontext
 
 from .datastore import DataUnavailable
 from .exporting import FORMATS, export, filename
+from .mapspec import boundary_attribution
 from .units import DISTRICTS
 from .viewstate import ViewError, ViewState, validate_view
 
@@ -85,10 +86,6 @@ def _write(store, state: ViewState, fmt: str, scale: int, output: Path) -> None:
 
 def _attribution(store, lang: str) -> str | None:
     """The boundary attribution the web map shows (None: the renderer's default)."""
-    try:
-        from .views.maps import boundary_attribution
-    except ImportError:  # pragma: no cover
-        return None
     return boundary_attribution(store.dataset().sources.get("boundaries", ""), lang)
 
 

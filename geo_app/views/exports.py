@@ -12,8 +12,9 @@ from flask import Blueprint, Response, current_app, g, render_template, request,
 from markupsafe import Markup
 
 from ..exporting import Export, export, map_document_parts
-from ..viewstate import ViewError, ViewState, map_view, validate_view
-from .common import bad_request, dataset, store
+from ..mapspec import boundary_attribution
+from ..viewstate import ViewState, map_view
+from .common import bad_request, dataset, parse_view_args, store
 
 bp = Blueprint("exports", __name__)
 
@@ -30,13 +31,7 @@ _TAG = re.compile(r"<(script|style)\b(?![^>]*\bnonce=)", re.IGNORECASE)
 
 def view_state() -> ViewState:
     """The view of the query string, validated like every other page (400 with a readable message)."""
-    ds = dataset()
-    args = request.args
-    try:
-        return validate_view(ds.years, args.get("year"), args.get("layer"), args.get("criterion"),
-                             args.get("district"), args.get("lang"))
-    except ViewError as exc:
-        bad_request(str(exc))
+    return parse_view_args(dataset())
 
 
 def flag(name: str, default: bool = True) -> bool:
@@ -69,10 +64,6 @@ def caption() -> str:
 
 def attribution(lang: str) -> str | None:
     """Boundary attribution as the main map shows it (None: the renderer's default)."""
-    try:
-        from .maps import boundary_attribution
-    except ImportError:  # pragma: no cover - the map page is another module
-        return None
     return boundary_attribution(dataset().sources.get("boundaries", ""), lang)
 
 

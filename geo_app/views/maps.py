@@ -1,17 +1,15 @@
 """`GET /`: the province map page (map, summary, controls, search, table), all state in the URL."""
 from __future__ import annotations
 
-from dataclasses import asdict
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
 from ..criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
-from ..mapspec import LANGS
-from ..render_folium import ATTRIBUTION, map_parts
-from ..settings import DEFAULT_BOUNDARY_NAME
+from ..mapspec import LANGS, boundary_attribution
+from ..render_folium import map_parts
 from ..units import DISTRICTS
-from ..viewstate import ViewState, map_view
+from ..viewstate import map_view
 from ..webgeo import web_view
 from .common import dataset, parse_view_args, store
 
@@ -31,8 +29,7 @@ PROVENANCE_SHORT = {"official": ("chính thức", "official"), "documented": ("c
 def index():
     ds = dataset()
     args = parse_view_args(ds)
-    state = ViewState(**asdict(args))
-    view = map_view(ds, state)
+    view = map_view(ds, args)
     web = web_view(store(), args.year, args.layer, args.criterion)
     settings = current_app.config["SETTINGS"]
     parts = map_parts(view.spec, web.communes_fc, web.districts_fc, lang=args.lang, height="100%",
@@ -46,18 +43,6 @@ def index():
         criteria=[(c.number, c.name_en if en else c.name_vi) for c in CRITERIA],
         illustrative_count=sum(f["properties"]["provenance"] == "illustrative" for f in web.communes_fc["features"]),
     )
-
-
-def boundary_attribution(path: str, lang: str) -> str:
-    """Attribution for the boundary layer in use: the default layer's licence, or the user's file name."""
-    from pathlib import Path
-
-    name = Path(path).name
-    if not name or name == DEFAULT_BOUNDARY_NAME:
-        return ATTRIBUTION[lang]
-    if lang == "en":
-        return f"Commune boundaries: {name} (layer supplied by the user); unit codes: GSO"
-    return f"Ranh giới xã: {name} (lớp do người dùng cung cấp); mã đơn vị: TCTK (GSO)"
 
 
 def table_rows(fc: dict, spec, lang: str, district: str | None = None) -> list[dict]:

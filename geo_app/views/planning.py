@@ -8,11 +8,13 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from .. import planning as P
 from ..charts import inline_svg, progress_svg
 from ..criteria import BANDS, CRITERIA
+from ..mapspec import boundary_attribution
 from ..model import Dataset
 from ..plan import PLAN_ID, SHARE_NANG_CAO, SHARE_NTM
 from ..tabular import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
 from ..units import DISTRICTS
-from .common import ViewArgs, bad_request, dataset, parse_view_args, store
+from ..viewstate import ViewState
+from .common import bad_request, dataset, parse_view_args, store
 
 bp = Blueprint("planning", __name__)
 
@@ -83,7 +85,7 @@ STRINGS = {
 # --------------------------------------------------------------------------- parameters
 
 
-def _lagging_request(ds: Dataset) -> tuple[ViewArgs, P.LaggingFilters]:
+def _lagging_request(ds: Dataset) -> tuple[ViewState, P.LaggingFilters]:
     """View args plus the lagging filters (band, criterion), 400 with a readable message if invalid."""
     args = parse_view_args(ds, extra_layers=("lagging",))
     try:
@@ -94,7 +96,7 @@ def _lagging_request(ds: Dataset) -> tuple[ViewArgs, P.LaggingFilters]:
     return args, filters
 
 
-def _query(args: ViewArgs, filters: P.LaggingFilters) -> dict:
+def _query(args: ViewState, filters: P.LaggingFilters) -> dict:
     """URL parameters of a lagging view (defaults omitted)."""
     q: dict = {"year": args.year}
     q.update({k: v for k, v in (("district", filters.district), ("band", filters.band),
@@ -108,7 +110,7 @@ def _url(path: str, q: dict) -> str:
     return f"{request.script_root}{path}" + (f"?{urlencode(q)}" if q else "")
 
 
-def _common(ds: Dataset, args: ViewArgs) -> dict:
+def _common(ds: Dataset, args: ViewState) -> dict:
     """Template context every planning page shares (base.html provides navigation and the language switch)."""
     return {
         "t": STRINGS[args.lang], "lang": args.lang, "year": args.year, "years": ds.years,
@@ -174,7 +176,6 @@ def _lagging_map(ds: Dataset, rows: list[P.LaggingRow], filters: P.LaggingFilter
     """The map with exactly the listed communes highlighted (classes = lagging groups)."""
     from ..render_folium import map_parts
     from ..webgeo import web_view
-    from .maps import boundary_attribution
 
     spec, keys = P.lagging_spec(ds, rows, filters.year, filters.district, lang)
     web = web_view(store(), filters.year, "level")
@@ -215,7 +216,7 @@ def gaps_page():
     return render_template("gaps.html", **ctx)
 
 
-def _map_query(args: ViewArgs, district: str, criterion: int) -> dict:
+def _map_query(args: ViewState, district: str, criterion: int) -> dict:
     q: dict = {"year": args.year, "layer": "criterion", "criterion": criterion}
     if district:
         q["district"] = district
