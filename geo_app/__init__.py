@@ -20,9 +20,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["ntm_store"] = DataStore(app.config["SETTINGS"])
 
-    from .views import register_blueprints
+    from .views import register_blueprints, security
 
     register_blueprints(app)
+    security.init_app(app)
     _register_errors(app)
 
     from .cli import data_cli

@@ -119,7 +119,9 @@ def test_main_page_gets_the_strict_policy(client):
     assert "unsafe-inline" not in policy["script-src"]
     nonce = NONCE.search(policy["script-src"]).group(1)
     tags = re.findall(r"<(?:script|style)\b[^>]*>", r.data.decode())
-    assert tags and all(f'nonce="{nonce}"' in tag for tag in tags)
+    inline = [t for t in tags if "src=" not in t]
+    assert inline and all(f'nonce="{nonce}"' in tag for tag in inline)  # only our own inline code runs
+    assert all('src="/static/' in t for t in tags if "src=" in t)  # external scripts: this app's files only
 
 
 def test_print_layout(client):

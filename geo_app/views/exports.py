@@ -1,20 +1,13 @@
-"""Exports and embedding: /embed, /export/map.html|png|svg|pdf, /export/slides.pptx, /print.
-
-Also the app-wide Content-Security-Policy (every HTML response) with a per-request nonce.
-"""
+"""Exports and embedding: /embed, /export/map.html|png|svg|pdf, /export/slides.pptx, /print."""
 from __future__ import annotations
 
-import re
-import secrets
-from dataclasses import replace
-
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
-from markupsafe import Markup
 
 from ..exporting import Export, export, map_document_parts
 from ..mapspec import boundary_attribution
 from ..viewstate import ViewState, map_view
 from .common import bad_request, dataset, parse_view_args, store
+from .security import csp_nonce, nonced
 
 bp = Blueprint("exports", __name__)
 
@@ -22,8 +15,6 @@ PAPERS = {"a4": ("A4", "297mm", "210mm"), "a3": ("A3", "420mm", "297mm")}
 SCALES = (1, 2)
 MAX_TITLE = 200
 FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
-_SOURCE = re.compile(r"^[A-Za-z0-9*'.:/_\-]+$")
-_TAG = re.compile(r"<(script|style)\b(?![^>]*\bnonce=)", re.IGNORECASE)
 
 
 # ------------------------------------------------------------------ request parsing
@@ -86,11 +77,10 @@ def embed():
     parts = map_document_parts(store(), view, controls=controls, legend=legend, attribution=attribution(state.lang),
                                static_url=url_for("static", filename="").rstrip("/"),
                                basemap_url=settings.basemap_url)
-    nonce = csp_nonce()
-    parts = replace(parts, head=with_nonce(parts.head, nonce), script=with_nonce(parts.script, nonce))
+    parts = nonced(parts)
     g.csp_frame_ancestors = current_app.config.get("FRAME_ANCESTORS", "*")
     return render_template("embed.html", view=view, map=parts, lang=state.lang, title=title, standalone=False,
-                           nonce=nonce)
+                           nonce=csp_nonce())
 
 
 @bp.get("/export/map.html")
@@ -129,92 +119,3 @@ def print_page():
     image = url_for("exports.export_image", fmt="svg", header="0", **state.query())
     return render_template("print.html", view=view, lang=state.lang, paper=PAPERS[paper], paper_key=paper,
                            papers=PAPERS, image=image, state=state)
-
-
-# ------------------------------------------------------------------ Content-Security-Policy
-
-
-def csp_nonce() -> str:
-    """This request's CSP nonce (templates: `<script nonce="{{ csp_nonce() }}">`)."""
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(18)
-    return g.csp_nonce
-
-
-def with_nonce(fragment: str, nonce: str) -> Markup:
-    """Add the nonce to every <script>/<style> tag of a trusted, server-generated fragment."""
-    return Markup(_TAG.sub(lambda m: f'<{m.group(1)} nonce="{nonce}"', str(fragment)))
-
-
-@bp.app_context_processor
-def csp_helpers() -> dict:
-    return {"csp_nonce": csp_nonce}
-
-
-@bp.record_once
-def check_frame_ancestors(state) -> None:
-    """Fail at start-up, with the setting's name, if FRAME_ANCESTORS is not a list of CSP sources."""
-    value = str(state.app.config.get("FRAME_ANCESTORS", "*"))
-    if not value.split() or not all(_SOURCE.match(part) for part in value.split()):
-        raise ValueError(f"FRAME_ANCESTORS={value!r} is not a list of CSP sources; use e.g. \"*\", \"'self'\" or "
-                         "\"'self' https://portal.example.gov.vn\" (space-separated, no ';').")
-
-
-@bp.after_app_request
-def content_security_policy(response: Response) -> Response:
-    """A strict CSP on every HTML page: own scripts/styles plus this request's nonce, no other hosts."""
-    if response.mimetype != "text/html":
-        return response
-    if response.headers.get("Content-Disposition", "").startswith("attachment"):
-        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        return response
-    nonce = csp_nonce()
-    auto_nonce(response)
-    ancestors = g.get("csp_frame_ancestors", "'self'")
-    response.headers["Content-Security-Policy"] = policy(nonce, ancestors, img_hosts())
-    if ancestors == "'self'":
-        response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
-
-
-def auto_nonce(response: Response) -> bool:
-    """Stamp the nonce on inline <script>/<style> tags of pages whose templates do not (CSP_AUTO_NONCE).
-
-    Only server-rendered markup reaches here and data text is autoescaped (`<` becomes `&lt;`), so every
-    literal tag is ours. Inline event handlers (onerror=...), javascript: URLs and other hosts stay blocked.
-    Set CSP_AUTO_NONCE = False once every template writes nonce="{{ csp_nonce() }}" itself.
-    """
-    if response.direct_passthrough or response.is_streamed or not current_app.config.get("CSP_AUTO_NONCE", True):
-        return False
-    response.set_data(with_nonce(response.get_data(as_text=True), csp_nonce()))
-    return True
-
-
-def policy(nonce: str, ancestors: str, img_hosts: str = "") -> str:
-    """The CSP text. Style attributes stay allowed (`style-src-attr`): they cannot run script."""
-    return "; ".join([
-        "default-src 'self'",
-        f"script-src 'self' 'nonce-{nonce}'",
-        f"style-src 'self' 'nonce-{nonce}'",
-        "style-src-attr 'unsafe-inline'",
-        f"img-src 'self' data:{img_hosts}",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        f"frame-ancestors {ancestors}",
-    ])
-
-
-def img_hosts() -> str:
-    """The configured basemap's host (a local tile server), if any."""
-    from urllib.parse import urlsplit
-
-    basemap = current_app.config["SETTINGS"].basemap_url
-    if not basemap:
-        return ""
-    parts = urlsplit(basemap.replace("{s}", "a"))
-    return f" {parts.scheme}://{parts.netloc}" if parts.netloc else ""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from ..criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
 from ..mapspec import LANGS, boundary_attribution
@@ -12,6 +12,7 @@ from ..units import DISTRICTS
 from ..viewstate import map_view
 from ..webgeo import web_view
 from .common import dataset, parse_view_args, store
+from .security import nonced
 
 bp = Blueprint("maps", __name__)
 
@@ -20,6 +21,7 @@ LAYER_LABELS = {
     "band": ("Số tiêu chí đạt (nhóm)", "Criteria met (band)"),
     "criterion": ("Một tiêu chí", "One criterion"),
     "district": ("Cấp huyện", "District level"),
+    "lagging": ("Xã cần ưu tiên", "Lagging communes"),  # served by /lagging (planning blueprint)
 }
 PROVENANCE_SHORT = {"official": ("chính thức", "official"), "documented": ("có tài liệu", "documented"),
                     "illustrative": ("minh họa", "illustrative")}
@@ -27,14 +29,16 @@ PROVENANCE_SHORT = {"official": ("chính thức", "official"), "documented": ("c
 
 @bp.get("/")
 def index():
+    if request.args.get("layer") == "lagging":  # the lagging layer is its own view, filters kept
+        return redirect(url_for("planning.lagging_page", **{k: v for k, v in request.args.items() if k != "layer" and v}))
     ds = dataset()
     args = parse_view_args(ds)
     view = map_view(ds, args)
     web = web_view(store(), args.year, args.layer, args.criterion)
     settings = current_app.config["SETTINGS"]
-    parts = map_parts(view.spec, web.communes_fc, web.districts_fc, lang=args.lang, height="100%",
+    parts = nonced(map_parts(view.spec, web.communes_fc, web.districts_fc, lang=args.lang, height="100%",
                       basemap_url=settings.basemap_url, static_url=url_for("static", filename="").rstrip("/"),
-                      attribution=boundary_attribution(ds.sources.get("boundaries", ""), args.lang))
+                      attribution=boundary_attribution(ds.sources.get("boundaries", ""), args.lang)))
     en = args.lang == "en"
     return render_template(
         "map.html", lang=args.lang, args=args, view=view, spec=view.spec, map=parts, years=ds.years,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from .. import planning as P
 from ..charts import inline_svg, progress_svg
@@ -15,6 +15,7 @@ from ..tabular import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
 from ..units import DISTRICTS
 from ..viewstate import ViewState
 from .common import bad_request, dataset, parse_view_args, store
+from .security import nonced
 
 bp = Blueprint("planning", __name__)
 
@@ -179,11 +180,11 @@ def _lagging_map(ds: Dataset, rows: list[P.LaggingRow], filters: P.LaggingFilter
 
     spec, keys = P.lagging_spec(ds, rows, filters.year, filters.district, lang)
     web = web_view(store(), filters.year, "level")
-    return map_parts(spec, relabel(web.communes_fc, keys), web.districts_fc,
+    return nonced(map_parts(spec, relabel(web.communes_fc, keys), web.districts_fc,
                      highlight={r.ward_code for r in rows}, lang=lang, height="520px",
                      basemap_url=current_app.config["SETTINGS"].basemap_url,
                      static_url=url_for("static", filename="").rstrip("/"),
-                     attribution=boundary_attribution(ds.sources.get("boundaries", ""), lang))
+                     attribution=boundary_attribution(ds.sources.get("boundaries", ""), lang)))
 
 
 def relabel(communes_fc: dict, keys: dict[str, str]) -> dict:
@@ -191,15 +192,6 @@ def relabel(communes_fc: dict, keys: dict[str, str]) -> dict:
     features = [{**f, "properties": {**f["properties"], "class": keys.get(f["properties"]["ward_code"], "no_data")}}
                 for f in communes_fc["features"]]
     return {**communes_fc, "features": features}
-
-
-@bp.before_app_request
-def lagging_layer_on_main_map():
-    """`/?layer=lagging&…` (the lagging map layer) is the lagging map view: redirect there, filters kept."""
-    if request.path == "/" and request.args.get("layer") == "lagging":
-        q = {k: v for k, v in request.args.items() if k != "layer" and v}
-        return redirect(_url("/lagging", q))
-    return None
 
 
 # --------------------------------------------------------------------------- gaps
