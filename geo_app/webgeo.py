@@ -18,6 +18,7 @@ from shapely.ops import polylabel
 
 from .criteria import CRITERION_COLUMNS
 from .mapspec import classify
+from .model import districts_from_communes
 from .textnorm import fold, strip_type
 from .units import PILOT_COMMUNES
 
@@ -174,10 +175,15 @@ class WebView:
 
 
 def web_view(store: "DataStore", year: int, layer: str = "level", number: int | None = None) -> WebView:
-    """Frames and FeatureCollections for one view, on the cached web geometry."""
-    ds = store.dataset()
+    """Frames and FeatureCollections for one view, built once per data revision (treat them as read-only)."""
+    number = number if layer == "criterion" else None
+    return store.cached(("webview", year, layer, number), lambda ds: _build_web_view(store, ds, year, layer, number))
+
+
+def _build_web_view(store: "DataStore", ds: "Dataset", year: int, layer: str, number: int | None) -> WebView:
     communes_geo, districts_geo = cached_web_geometry(store)
-    communes, districts = ds.communes(year), ds.district_frame(year)
+    communes = ds.communes(year)
+    districts = districts_from_communes(ds, communes, year)
     return WebView(year, communes, districts,
                    communes_fc(ds, year, layer, number, geometry=communes_geo, frame=communes),
                    districts_fc(ds, year, geometry=districts_geo, frame=districts))
