@@ -12,7 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from .criteria import CRITERION_NUMBERS
-from .mapspec import LANGS, LAYERS, MapSpec, build_spec, summary_sentence
+from .mapspec import LANGS, LAYERS, MapSpec, boundary_attribution, build_spec, summary_sentence
 from .model import Dataset, province_counts
 from .units import DISTRICTS, VINTAGE_LABEL
 
@@ -162,12 +162,10 @@ def map_view(ds: Dataset, state: ViewState, generated: dt.date | None = None) ->
 def source_text(ds: Dataset, lang: str = "vi") -> str:
     """Where the map's data comes from, by file name (never a full local path)."""
     status = Path(ds.sources.get("commune_status", "")).name or "?"
-    bounds = Path(ds.sources.get("boundaries", "")).name or "?"
+    bounds = boundary_attribution(ds.sources.get("boundaries", ""), lang)
     if lang == "en":
-        return (f"Source: NTM status {status}; boundaries {bounds} ({VINTAGE_LABEL}); "
-                "Bến Tre plan 4798/KH-UBND (2022).")
-    return (f"Nguồn: trạng thái NTM {status}; ranh giới {bounds} ({VINTAGE_LABEL}); "
-            "Kế hoạch 4798/KH-UBND (2022) tỉnh Bến Tre.")
+        return f"Source: NTM status {status}. {bounds} ({VINTAGE_LABEL}). Bến Tre plan 4798/KH-UBND (2022)."
+    return f"Nguồn: trạng thái NTM {status}. {bounds} ({VINTAGE_LABEL}). Kế hoạch 4798/KH-UBND (2022) tỉnh Bến Tre."
 
 
 def provenance_text(communes: gpd.GeoDataFrame, lang: str = "vi") -> str:
