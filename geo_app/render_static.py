@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 
 import geopandas as gpd
 import matplotlib
@@ -97,14 +98,20 @@ def draw_header(fig: Figure, view: MapView) -> None:
     fig.text(0.012, 0.905, view.summary, fontsize=13, va="center", color="#333333", wrap=True)
 
 
+FOOTER_CHARS = 200  # characters per footer line at 10 pt across the 16:9 figure
+FOOTER_STEP = 0.02  # figure fraction between footer lines
+
+
 def draw_footer(fig: Figure, view: MapView) -> None:
+    """Source, provenance/date and the illustrative warning, wrapped to the figure's width."""
     lines = view.footer_lines()
-    y = 0.058
-    for i, line in enumerate(lines):
-        warn = bool(view.warning) and i == len(lines) - 1
-        fig.text(0.012, y, line, fontsize=10.5, va="center", color=WARNING_COLOR if warn else "#444444",
+    wrapped = [(part, bool(view.warning) and i == len(lines) - 1)
+               for i, line in enumerate(lines) for part in textwrap.wrap(line, FOOTER_CHARS)]
+    y = 0.014 + FOOTER_STEP * (len(wrapped) - 1)
+    for text, warn in wrapped:
+        fig.text(0.012, y, text, fontsize=10, va="center", color=WARNING_COLOR if warn else "#444444",
                  fontweight="bold" if warn else "normal")
-        y -= 0.022
+        y -= FOOTER_STEP
 
 
 def draw_map(ax, view: MapView) -> None:

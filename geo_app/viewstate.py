@@ -164,7 +164,7 @@ def source_text(ds: Dataset, lang: str = "vi") -> str:
     status = Path(ds.sources.get("commune_status", "")).name or "?"
     bounds = boundary_attribution(ds.sources.get("boundaries", ""), lang)
     if lang == "en":
-        return f"Source: NTM status {status}. {bounds} ({VINTAGE_LABEL}). Bến Tre plan 4798/KH-UBND (2022)."
+        return f"Source: NTM status {status}. {bounds} (GSO 2020-02-01 → 2024-11-30, 157 units). Bến Tre plan 4798/KH-UBND (2022)."
     return f"Nguồn: trạng thái NTM {status}. {bounds} ({VINTAGE_LABEL}). Kế hoạch 4798/KH-UBND (2022) tỉnh Bến Tre."
 
 
