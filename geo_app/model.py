@@ -36,6 +36,7 @@ class Dataset:
     district_status: pd.DataFrame  # district_code, year, level, decision, note, provenance, source_url
     sources: dict[str, str] = field(default_factory=dict)  # role -> path
     reports: list[CheckReport] = field(default_factory=list)
+    _frames: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
     def revision(self) -> str:
@@ -67,10 +68,17 @@ class Dataset:
         return bool((rows["provenance"] == "illustrative").any())
 
     def communes(self, year: int) -> gpd.GeoDataFrame:
-        return commune_frame(self, year)
+        """`commune_frame` for `year`, computed once per dataset (callers get their own copy)."""
+        return self._memo(("communes", year), lambda: commune_frame(self, year))
 
     def district_frame(self, year: int) -> gpd.GeoDataFrame:
-        return district_frame(self, year)
+        """`district_frame` for `year`, computed once per dataset (callers get their own copy)."""
+        return self._memo(("districts", year), lambda: districts_from_communes(self, self.communes(year), year))
+
+    def _memo(self, key: tuple, build) -> gpd.GeoDataFrame:
+        if key not in self._frames:
+            self._frames[key] = build()
+        return self._frames[key].copy()
 
     def summary(self, year: int) -> dict:
         return summary(self, year)
