@@ -5,13 +5,17 @@ CSV, merge on the code, build a folium.GeoJson with a GeoJsonTooltip over full-r
 render the page. Ours: the DataStore's per-revision caches (validated dataset, coverage-simplified web
 geometry) and render_folium. Prints median seconds and HTML bytes, and the ratios naive/ours.
 
-    .venv/bin/python benchmarks/bench_map.py [--repeat 5]
+    .venv/bin/python benchmarks/bench_map.py [--repeat 5] [--densify 10]
+
+`--densify M` first adds a vertex every M metres to the default layer (like an office's surveyed
+shapefile, which has far more vertices than the default GADM-derived one) and benchmarks on that.
 """
 from __future__ import annotations
 
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -59,6 +63,20 @@ def our_page(store: DataStore) -> str:
     return render_map(spec, view.communes_fc, view.districts_fc)
 
 
+def densified_settings(metres: float, folder: Path) -> Settings:
+    """Settings pointing at a copy of the default layer with a vertex every `metres` m."""
+    base = Settings.from_env()
+    layer = gpd.read_file(base.boundaries_path()).to_crs("EPSG:32648")
+    layer["geometry"] = layer.geometry.segmentize(metres)
+    (folder / "boundaries").mkdir()
+    path = folder / "boundaries" / "dense.gpkg"
+    layer.to_crs("EPSG:4326").to_file(path, driver="GPKG")
+    vertices = int(layer.geometry.count_coordinates().sum())
+    print(f"densified layer: a vertex every {metres:g} m, {vertices} vertices")
+    return Settings.from_env({"NTM_BOUNDARIES_DIR": str(folder / "boundaries"), "NTM_BOUNDARIES": "dense.gpkg",
+                              "NTM_STATUS_DIR": str(base.status_dir)})
+
+
 def timed(fn, repeat: int) -> tuple[float, int]:
     """Median seconds over `repeat` runs, and the size of the last output."""
     times, out = [], ""
@@ -72,15 +90,21 @@ def timed(fn, repeat: int) -> tuple[float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--densify", type=float, default=None, metavar="METRES")
     args = parser.parse_args()
-    settings = Settings.from_env()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = densified_settings(args.densify, Path(tmp)) if args.densify else Settings.from_env()
+        run(settings, args.repeat)
+
+
+def run(settings: Settings, repeat: int) -> None:
     store = DataStore(settings)
     t0 = time.perf_counter()
     our_page(store)
     cold = time.perf_counter() - t0
-    naive_s, naive_bytes = timed(lambda: naive_page(settings), args.repeat)
-    ours_s, ours_bytes = timed(lambda: our_page(store), args.repeat)
-    print(f"views: year {YEAR}, layer level, 157 communes; median of {args.repeat} runs")
+    naive_s, naive_bytes = timed(lambda: naive_page(settings), repeat)
+    ours_s, ours_bytes = timed(lambda: our_page(store), repeat)
+    print(f"views: year {YEAR}, layer level, 157 communes; median of {repeat} runs")
     print(f"naive folium per view : {naive_s:8.3f} s  {naive_bytes / 1e6:7.2f} MB HTML")
     print(f"ours, first view      : {cold:8.3f} s  (loads, validates, simplifies once per data revision)")
     print(f"ours, per view (warm) : {ours_s:8.3f} s  {ours_bytes / 1e6:7.2f} MB HTML")

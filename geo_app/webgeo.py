@@ -68,12 +68,20 @@ def dissolve_districts(communes: gpd.GeoDataFrame, decimals: int = DECIMALS) -> 
     """District polygons as the union of their (simplified) communes, with a label point each."""
     rows = []
     for code, group in communes.groupby("district_code", sort=True):
-        geom = shapely.coverage_union_all(group.geometry.values)
-        geom = round_coordinates(geom, decimals)
+        geom = round_coordinates(union_of(group.geometry.values), decimals)
         point = label_point(_without_pilots(geom, group))
         rows.append({"district_code": code, "geometry": geom,
                      "label_lon": round(point.x, decimals), "label_lat": round(point.y, decimals)})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=communes.crs)
+
+
+def union_of(geoms: Any) -> Any:
+    """Union of neighbouring polygons: the fast coverage union, or a full union when the layer is not a
+    clean coverage (an office's shapefile with tiny overlaps or gaps between neighbours)."""
+    try:
+        return shapely.coverage_union_all(geoms)
+    except shapely.errors.GEOSException:
+        return shapely.union_all(shapely.make_valid(geoms))
 
 
 def _without_pilots(district: Any, communes: gpd.GeoDataFrame) -> Any:

@@ -248,6 +248,20 @@ def test_web_geometry_is_a_valid_rounded_coverage(dataset):
     assert shapely.contains(geoms, points).all()
 
 
+def test_web_geometry_of_an_imperfect_office_layer(dataset):
+    """A densified layer (vertices on shared edges that do not quite match, as in surveyed shapefiles)
+    is not a clean coverage; the web geometry still builds and its districts cover their communes."""
+    cho_lach = dataset.boundaries[dataset.boundaries["district_code"] == "832"]
+    dense = cho_lach.to_crs(webgeo.METRIC_CRS)
+    dense["geometry"] = dense.geometry.segmentize(10.0)
+    dense = dense.to_crs(webgeo.WEB_CRS)
+    communes = webgeo.simplify_coverage(dense)
+    districts = webgeo.dissolve_districts(communes)
+    assert len(districts) == 1 and districts.geometry.iloc[0].is_valid
+    assert communes.geometry.union_all().symmetric_difference(districts.geometry.iloc[0]).area < 1e-7
+    assert shapely.get_coordinates(communes.geometry.values).shape[0] < shapely.get_coordinates(dense.geometry.values).shape[0] / 5
+
+
 def test_web_geometry_is_cached_per_revision(app):
     store = app.extensions["ntm_store"]
     first = webgeo.cached_web_geometry(store)
