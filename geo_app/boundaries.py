@@ -21,6 +21,7 @@ from pyproj.exceptions import CRSError
 from .boundary_build import (CANONICAL_COLUMNS, DEFAULT_NAME, build_default, canonical_frame, check_coverage,
                              empty_frame, repair_geometries)
 from .report import CheckReport
+from .settings import LAYER_SUFFIXES as SETTINGS_LAYER_SUFFIXES
 from .textnorm import name_key, nfc
 from .units import DISTRICTS, REMOVED_2020, code_for_name, district_code_for_name, merged_into, units
 
@@ -31,7 +32,7 @@ NAME_COLUMNS = ("ten_xa", "tenxa", "ten_px", "ten_phuong_xa", "ward_name", "ward
                 "name", "ten", "ten_dvhc", "name_vi", "name_3", "xa", "phuong_xa")
 DISTRICT_COLUMNS = ("district_code", "ma_huyen", "mahuyen", "ma_qh", "ma_quan_huyen", "dist_code", "district",
                     "huyen", "ten_huyen", "tenhuyen", "district_name", "dist_name", "name_2", "quan_huyen")
-LAYER_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json")
+LAYER_SUFFIXES = tuple(s for s in SETTINGS_LAYER_SUFFIXES if s != ".zip")  # layers inside a folder or zip
 VIETNAM_LONLAT = (102.0, 8.0, 110.5, 23.5)  # minx, miny, maxx, maxy
 BEN_TRE_LONLAT = (105.6, 9.4, 107.2, 10.7)  # Bến Tre with a generous margin
 CRS_HINT = ("VN-2000 / TM-3 105°45' (EPSG:9210) is Bến Tre's provincial system; pass it with --crs EPSG:9210 "
