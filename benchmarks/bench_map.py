@@ -25,11 +25,11 @@ import folium  # noqa: E402
 import geopandas as gpd  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from geo_app.datastore import DataStore  # noqa: E402
-from geo_app.mapspec import build_spec  # noqa: E402
-from geo_app.render_folium import render_map  # noqa: E402
+from geo_app.store.datastore import DataStore  # noqa: E402
+from geo_app.render.mapspec import build_spec  # noqa: E402
+from geo_app.render.interactive import render_map  # noqa: E402
 from geo_app.settings import Settings  # noqa: E402
-from geo_app.webgeo import web_view  # noqa: E402
+from geo_app.render.webgeo import web_view  # noqa: E402
 
 YEAR = 2022
 PALETTE = {"chua_dat": "#edf8b1", "ntm": "#7fcdbb", "nang_cao": "#2c7fb8", "kieu_mau": "#253494"}

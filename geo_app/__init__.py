@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Flask, render_template
 
-from .datastore import DataStore, DataUnavailable
-from .settings import ROOT, Settings
+from geo_app.store.datastore import DataStore, DataUnavailable
+from geo_app.settings import ROOT, Settings
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -26,11 +26,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     _register_errors(app)
 
-    from .cli import data_cli
+    from geo_app.cli.data import data_cli
 
     app.cli.add_command(data_cli)
     try:
-        from .export_cli import export_command
+        from geo_app.cli.export import export_command
     except ImportError:  # pragma: no cover - while the export module is absent
         export_command = None
     if export_command is not None:

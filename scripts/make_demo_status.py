@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from geo_app import demo_status  # noqa: E402
+from geo_app.sources import demo_status  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

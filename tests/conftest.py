@@ -19,7 +19,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def default_boundaries() -> Path:
     """The default commune layer in data/boundaries/, built if missing (as the README commands do)."""
-    from geo_app.boundaries import build_default
+    from geo_app.sources.boundaries import build_default
     from geo_app.settings import DEFAULT_DATA_DIR
 
     path, report = build_default(DEFAULT_DATA_DIR / "boundaries")
@@ -36,7 +36,7 @@ def default_settings(default_boundaries):
 
 @pytest.fixture(scope="session")
 def dataset(default_settings):
-    from geo_app.model import load_dataset
+    from geo_app.model.dataset import load_dataset
 
     return load_dataset(default_settings)
 

@@ -5,8 +5,8 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from geo_app.criteria import CRITERION_COLUMNS
-from geo_app.model import Dataset
+from geo_app.domain.criteria import CRITERION_COLUMNS
+from geo_app.model.dataset import Dataset
 
 A, B = "836", "831"  # Huyện Ba Tri, Huyện Châu Thành
 # code, name, type, district, {year: (level, missing criteria)}; a missing year means no data that year.

@@ -8,7 +8,7 @@ import pytest
 
 from browser_support import browser, live_server, page, serve  # noqa: F401  (pytest fixtures)
 from geo_app import create_app
-from geo_app.mapspec import PILOT_OUTLINE
+from geo_app.render.mapspec import PILOT_OUTLINE
 from geo_app.settings import Settings
 
 PILOTS = {"29146", "28813"}
@@ -171,7 +171,7 @@ def hostile_app(tmp_path, default_settings, monkeypatch):
     name is injected there; the note and source URL come from a status file as a user would write it.
     One commune's 2024 row is dropped so it shows as no data.
     """
-    import geo_app.model as model
+    import geo_app.model.dataset as model
 
     real = model.units()
     hostile = {code: dataclasses.replace(u, name=f"Xã Giao Long {PAYLOAD}") if code == "28813" else u

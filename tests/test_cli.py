@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from geo_app.cli import data_cli
+from geo_app.cli.data import data_cli
 
 
 def run(app, *args):

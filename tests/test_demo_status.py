@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from geo_app import demo_status
-from geo_app.status_io import read_commune_status, read_district_status
-from geo_app.units import BECAME_TOWNSHIP_2023, units
+from geo_app.sources import demo_status
+from geo_app.sources.status_io import read_commune_status, read_district_status
+from geo_app.domain.units import BECAME_TOWNSHIP_2023, units
 
 STATUS_DIR = Path(__file__).resolve().parents[1] / "data" / "status"
 CSV = {"communes": STATUS_DIR / "demo-communes.csv", "districts": STATUS_DIR / "demo-districts.csv"}

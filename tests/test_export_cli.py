@@ -7,8 +7,8 @@ import zipfile
 import pytest
 from PIL import Image
 
-from geo_app.export_cli import export_command
-from geo_app.units import DISTRICTS
+from geo_app.cli.export import export_command
+from geo_app.domain.units import DISTRICTS
 
 
 def run(app, *args):

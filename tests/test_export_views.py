@@ -158,7 +158,7 @@ def test_bad_parameters_give_400_with_a_message(client, url, words):
 
 
 def test_embed_snippet_macro(app):
-    from geo_app.viewstate import ViewState
+    from geo_app.model.viewstate import ViewState
 
     with app.test_request_context("/"):
         from flask import render_template_string

@@ -14,12 +14,12 @@ import shapely
 from shapely.geometry import shape
 
 from geo_app import create_app
-from geo_app.mapspec import NO_DATA_COLOR, NOT_APPLICABLE_COLOR, PILOT_OUTLINE, build_spec, summary_sentence
-from geo_app.model import province_counts
-from geo_app.render_folium import commune_style, map_parts, render_map
+from geo_app.render.mapspec import NO_DATA_COLOR, NOT_APPLICABLE_COLOR, PILOT_OUTLINE, build_spec, summary_sentence
+from geo_app.model.dataset import province_counts
+from geo_app.render.interactive import commune_style, map_parts, render_map
 from geo_app.settings import Settings
-from geo_app.units import DISTRICTS, units
-from geo_app import webgeo
+from geo_app.domain.units import DISTRICTS, units
+from geo_app.render import webgeo
 
 PILOTS = {"29146", "28813"}
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo_app.model import Dataset, commune_frame, district_frame
+from geo_app.model.dataset import Dataset, commune_frame, district_frame
 from geo_app.settings import Settings, SettingsError
 
 

@@ -15,9 +15,9 @@ import openpyxl
 import pytest
 from planning_fixtures import UNITS, make_dataset
 
-from geo_app import planning as P
-from geo_app.charts import inline_svg, progress_svg
-from geo_app.tabular import neutralise, to_csv, to_xlsx
+from geo_app.model import planning as P
+from geo_app.render.charts import inline_svg, progress_svg
+from geo_app.render.tabular import neutralise, to_csv, to_xlsx
 
 
 @pytest.fixture(scope="module")

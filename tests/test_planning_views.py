@@ -15,7 +15,7 @@ import pytest
 from planning_fixtures import make_dataset
 
 from geo_app import create_app
-from geo_app.datastore import DataStore
+from geo_app.store.datastore import DataStore
 from geo_app.settings import Settings
 
 FORMULA_NAME = '=HYPERLINK("http://example.invalid","x")'

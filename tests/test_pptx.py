@@ -10,11 +10,11 @@ from PIL import Image
 from pptx import Presentation
 from pptx.enum.shapes import MSO_SHAPE_TYPE
 
-from geo_app import planning
-from geo_app.render_pptx import build_deck, missing_text
-from geo_app.textnorm import strip_type
-from geo_app.units import DISTRICTS
-from geo_app.viewstate import ViewState, map_view
+from geo_app.model import planning
+from geo_app.render.slides import build_deck, missing_text
+from geo_app.domain.textnorm import strip_type
+from geo_app.domain.units import DISTRICTS
+from geo_app.model.viewstate import ViewState, map_view
 
 YEAR = 2022
 

@@ -13,10 +13,10 @@ from PIL import Image
 from pyproj import Geod
 from shapely.geometry import Point
 
-from geo_app import render_static
-from geo_app.mapspec import NO_DATA_COLOR, classify
-from geo_app.render_static import RENDER_CRS, draw_figure, figure_bytes, render
-from geo_app.viewstate import ViewState, map_view
+from geo_app.render import static as render_static
+from geo_app.render.mapspec import NO_DATA_COLOR, classify
+from geo_app.render.static import RENDER_CRS, draw_figure, figure_bytes, render
+from geo_app.model.viewstate import ViewState, map_view
 
 GIAO_LONG = "28813"
 DAY = dt.date(2025, 3, 1)
@@ -244,7 +244,7 @@ def test_unknown_format_and_scale_are_refused(province):
 
 def test_no_data_is_grey_and_hatched_never_black(dataset):
     """Communes without a status row are drawn hatched grey (distinct from 'not met'), never black."""
-    from geo_app.model import Dataset
+    from geo_app.model.dataset import Dataset
 
     year = dataset.latest_year
     dropped = set(dataset.communes(year).query("ntm_applicable and district_code == '832'")["ward_code"][:3])

@@ -7,7 +7,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from geo_app.status_io import (
+from geo_app.sources.status_io import (
     COMMUNE_COLUMNS,
     DISTRICT_COLUMNS,
     check_status_file,

@@ -6,8 +6,8 @@ import json
 from flask import Blueprint, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
-from ..datastore import DataUnavailable
-from ..webgeo import web_view
+from geo_app.store.datastore import DataUnavailable
+from geo_app.render.webgeo import web_view
 from .common import dataset, parse_view_args, store
 
 bp = Blueprint("api", __name__, url_prefix="/api")

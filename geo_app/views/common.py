@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import abort, current_app, request
 
-from ..datastore import DataStore
-from ..model import Dataset
-from ..viewstate import ViewError, ViewState, validate_view
+from geo_app.store.datastore import DataStore
+from geo_app.model.dataset import Dataset
+from geo_app.model.viewstate import ViewError, ViewState, validate_view
 
 
 def store() -> DataStore:

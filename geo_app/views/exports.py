@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 
-from ..exporting import Export, export, map_document_parts
-from ..mapspec import boundary_attribution
-from ..viewstate import ViewState, map_view
+from geo_app.render.exporting import Export, export, map_document_parts
+from geo_app.render.mapspec import boundary_attribution
+from geo_app.model.viewstate import ViewState, map_view
 from .common import bad_request, dataset, parse_view_args, store
 from .security import csp_nonce, nonced
 

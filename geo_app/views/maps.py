@@ -5,12 +5,12 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from ..criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
-from ..mapspec import LANGS, boundary_attribution
-from ..render_folium import map_parts
-from ..units import DISTRICTS
-from ..viewstate import map_view
-from ..webgeo import web_view
+from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
+from geo_app.render.mapspec import LANGS, boundary_attribution
+from geo_app.render.interactive import map_parts
+from geo_app.domain.units import DISTRICTS
+from geo_app.model.viewstate import map_view
+from geo_app.render.webgeo import web_view
 from .common import dataset, parse_view_args, store
 from .security import nonced
 

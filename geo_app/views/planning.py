@@ -5,15 +5,15 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from .. import planning as P
-from ..charts import inline_svg, progress_svg
-from ..criteria import BANDS, CRITERIA
-from ..mapspec import boundary_attribution
-from ..model import Dataset
-from ..plan import PLAN_ID, SHARE_NANG_CAO, SHARE_NTM
-from ..tabular import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
-from ..units import DISTRICTS
-from ..viewstate import ViewState
+from geo_app.model import planning as P
+from geo_app.render.charts import inline_svg, progress_svg
+from geo_app.domain.criteria import BANDS, CRITERIA
+from geo_app.render.mapspec import boundary_attribution
+from geo_app.model.dataset import Dataset
+from geo_app.domain.plan import PLAN_ID, SHARE_NANG_CAO, SHARE_NTM
+from geo_app.render.tabular import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
+from geo_app.domain.units import DISTRICTS
+from geo_app.model.viewstate import ViewState
 from .common import bad_request, dataset, parse_view_args, store
 from .security import nonced
 
@@ -175,8 +175,8 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
 
 def _lagging_map(ds: Dataset, rows: list[P.LaggingRow], filters: P.LaggingFilters, lang: str):
     """The map with exactly the listed communes highlighted (classes = lagging groups)."""
-    from ..render_folium import map_parts
-    from ..webgeo import web_view
+    from geo_app.render.interactive import map_parts
+    from geo_app.render.webgeo import web_view
 
     spec, keys = P.lagging_spec(ds, rows, filters.year, filters.district, lang)
     web = web_view(store(), filters.year, "level")

@@ -5,9 +5,9 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from .model import Dataset, load_dataset
-from .report import DataFileError
-from .settings import Settings, SettingsError
+from geo_app.model.dataset import Dataset, load_dataset
+from geo_app.sources.report import DataFileError
+from geo_app.settings import Settings, SettingsError
 
 
 class DataUnavailable(Exception):

@@ -10,10 +10,10 @@ from functools import lru_cache
 
 import jinja2
 
-from . import render_static
-from .datastore import DataStore
-from .settings import ROOT
-from .viewstate import MapView, ViewState, map_view
+from geo_app.render import static as render_static
+from geo_app.store.datastore import DataStore
+from geo_app.settings import ROOT
+from geo_app.model.viewstate import MapView, ViewState, map_view
 
 MIMETYPES = {
     "html": "text/html; charset=utf-8",
@@ -48,7 +48,7 @@ def export(store: DataStore, state: ViewState, fmt: str, scale: int = 1, generat
         raise ValueError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
     ds = store.dataset()
     if fmt == "pptx":
-        from .render_pptx import build_deck
+        from geo_app.render.slides import build_deck
 
         data = build_deck(ds, state.year, state.lang, generated)
     elif fmt == "html":
@@ -73,8 +73,8 @@ def map_document_parts(store: DataStore, view: MapView, assets: str = "url", con
                        legend: bool = True, static_url: str = "/static", attribution: str | None = None,
                        basemap_url: str | None = None):
     """The interactive map (head/body/script parts) for a view, on the cached web geometry."""
-    from .render_folium import map_parts
-    from .webgeo import web_view
+    from geo_app.render.interactive import map_parts
+    from geo_app.render.webgeo import web_view
 
     state = view.state
     web = web_view(store, state.year, state.layer, state.criterion)

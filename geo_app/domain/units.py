@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from .textnorm import name_key, nfc
+from geo_app.domain.textnorm import name_key, nfc
 
 PROVINCE_CODE = "83"
 PROVINCE_NAME = "Tỉnh Bến Tre"

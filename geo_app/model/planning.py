@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from . import plan
-from .criteria import BAND_BY_KEY, COMMUNE_LEVEL_BY_KEY, CRITERION_COLUMNS, CRITERION_NUMBERS, criterion
-from .mapspec import MapClass, MapSpec, NO_DATA_CLASS, NOT_APPLICABLE_CLASS, district_classes
-from .model import Dataset, district_level_name, districts_from_communes, province_counts
-from .units import DISTRICTS, units
+from geo_app.domain import plan
+from geo_app.domain.criteria import BAND_BY_KEY, COMMUNE_LEVEL_BY_KEY, CRITERION_COLUMNS, CRITERION_NUMBERS, criterion
+from geo_app.render.mapspec import MapClass, MapSpec, NO_DATA_CLASS, NOT_APPLICABLE_CLASS, district_classes
+from geo_app.model.dataset import Dataset, district_level_name, districts_from_communes, province_counts
+from geo_app.domain.units import DISTRICTS, units
 
 # Lagging groups, in the order the plan asks planners to push them.
 GROUP_BELOW_15 = "below_15"  # not yet NTM, fewer than 15 criteria (plan: every xã ≥ 15 by 2025)

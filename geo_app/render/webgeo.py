@@ -16,15 +16,15 @@ import pandas as pd
 import shapely
 from shapely.ops import polylabel
 
-from .criteria import CRITERION_COLUMNS
-from .mapspec import classify
-from .model import districts_from_communes
-from .textnorm import fold, strip_type
-from .units import PILOT_COMMUNES
+from geo_app.domain.criteria import CRITERION_COLUMNS
+from geo_app.render.mapspec import classify
+from geo_app.model.dataset import districts_from_communes
+from geo_app.domain.textnorm import fold, strip_type
+from geo_app.domain.units import PILOT_COMMUNES
 
 if TYPE_CHECKING:
-    from .datastore import DataStore
-    from .model import Dataset
+    from geo_app.store.datastore import DataStore
+    from geo_app.model.dataset import Dataset
 
 TOLERANCE_M = 40.0  # Visvalingam-Whyatt tolerance in metres (sqrt of the removed triangle area)
 DECIMALS = 5  # ~1.1 m at Bến Tre's latitude

@@ -12,7 +12,7 @@ API (all functions take the same arguments)::
                attribution=None, title=None) -> str            # a complete HTML document
     map_parts(...) -> MapParts               # .head / .body / .script to embed in a page template
 
-- ``communes_fc`` / ``districts_fc``: FeatureCollections from ``geo_app.webgeo`` (communes_fc(), districts_fc()).
+- ``communes_fc`` / ``districts_fc``: FeatureCollections from ``geo_app.render.webgeo`` (communes_fc(), districts_fc()).
 - ``highlight``: ward codes to emphasise (thick magenta outline; other communes fade).
 - ``assets="url"`` links the vendored files under ``static_url`` (served by the app);
   ``assets="inline"`` embeds every script/style/image as ``data:`` URIs: a single offline file.
@@ -34,13 +34,13 @@ from typing import Iterable, Literal
 import folium
 from folium.template import Template
 
-from .criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
-from .mapspec import ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes
-from .plan import PILOTS
+from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
+from geo_app.render.mapspec import ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes
+from geo_app.domain.plan import PILOTS
 
 Assets = Literal["url", "inline"]
 
-STATIC_DIR = Path(__file__).resolve().parent / "static"
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 LEAFLET_DIR = "vendor/leaflet-1.9.4"
 CSS_FILES = (f"{LEAFLET_DIR}/leaflet.css", "css/ntm-map.css")
 JS_FILES = (f"{LEAFLET_DIR}/leaflet.js", "js/ntm-map.js")

@@ -12,17 +12,17 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from . import plan
-from .criteria import (
+from geo_app.domain import plan
+from geo_app.domain.criteria import (
     COMMUNE_LEVEL_BY_KEY,
     COMMUNE_LEVELS,
     CRITERION_COLUMNS,
     DISTRICT_LEVEL_BY_KEY,
     band_for,
 )
-from .report import CheckReport, DataFileError
-from .settings import Settings
-from .units import DISTRICTS, PILOT_COMMUNES, units
+from geo_app.sources.report import CheckReport, DataFileError
+from geo_app.settings import Settings
+from geo_app.domain.units import DISTRICTS, PILOT_COMMUNES, units
 
 RANK = {lv.key: lv.rank for lv in COMMUNE_LEVELS}
 
@@ -86,8 +86,8 @@ class Dataset:
 
 def load_dataset(settings: Settings | None = None) -> Dataset:
     """Read and validate the configured boundary layer and status files; raise DataFileError if unusable."""
-    from .boundaries import read_boundaries
-    from .status_io import read_commune_status, read_district_status
+    from geo_app.sources.boundaries import read_boundaries
+    from geo_app.sources.status_io import read_commune_status, read_district_status
 
     settings = settings or Settings.from_env()
     bpath = settings.boundaries_path()

@@ -19,9 +19,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .mapspec import DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, classify
-from .textnorm import strip_type
-from .viewstate import MapView
+from geo_app.render.mapspec import DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, classify
+from geo_app.domain.textnorm import strip_type
+from geo_app.model.viewstate import MapView
 
 RENDER_CRS = "EPSG:32648"  # WGS 84 / UTM zone 48N: metres, Bến Tre (105.9-106.9°E) lies inside it
 FIG_INCHES = (16.0, 9.0)

@@ -3,7 +3,7 @@
     flask --app app export --format png --year 2024 --layer band -o ben-tre-2024.png
     flask --app app export --format pdf --all-districts -o exports/
 
-Options are validated with the web's rules (geo_app.viewstate); a bad one exits with code 2 and says
+Options are validated with the web's rules (geo_app.model.viewstate); a bad one exits with code 2 and says
 which option is wrong and what to use instead.
 """
 from __future__ import annotations
@@ -14,11 +14,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .datastore import DataUnavailable
-from .exporting import FORMATS, export, filename
-from .mapspec import boundary_attribution
-from .units import DISTRICTS
-from .viewstate import ViewError, ViewState, validate_view
+from geo_app.store.datastore import DataUnavailable
+from geo_app.render.exporting import FORMATS, export, filename
+from geo_app.render.mapspec import boundary_attribution
+from geo_app.domain.units import DISTRICTS
+from geo_app.model.viewstate import ViewError, ViewState, validate_view
 
 
 @click.command("export")

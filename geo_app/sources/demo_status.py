@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .criteria import COMMUNE_LEVELS, CRITERION_COLUMNS, CRITERION_NUMBERS, DISTRICT_LEVEL_BY_KEY
-from .units import BECAME_TOWNSHIP_2023, DISTRICTS, units
+from geo_app.domain.criteria import COMMUNE_LEVELS, CRITERION_COLUMNS, CRITERION_NUMBERS, DISTRICT_LEVEL_BY_KEY
+from geo_app.domain.units import BECAME_TOWNSHIP_2023, DISTRICTS, units
 
 SEED = 4798
 YEARS = (2021, 2022, 2023, 2024)

@@ -11,9 +11,9 @@ import pandas as pd
 
 from pathlib import Path
 
-from .criteria import BANDS, COMMUNE_LEVELS, DISTRICT_LEVELS, criterion
-from .settings import DEFAULT_BOUNDARY_NAME
-from .units import DISTRICTS
+from geo_app.domain.criteria import BANDS, COMMUNE_LEVELS, DISTRICT_LEVELS, criterion
+from geo_app.settings import DEFAULT_BOUNDARY_NAME
+from geo_app.domain.units import DISTRICTS
 
 LAYERS = ("level", "band", "criterion", "district")
 LANGS = ("vi", "en")

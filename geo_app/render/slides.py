@@ -12,11 +12,12 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.util import Emu, Inches, Pt
 
-from . import planning, render_static
-from .model import Dataset, district_level_name, province_counts
-from .plan import PLAN_DATE, PLAN_ID
-from .textnorm import strip_type
-from .viewstate import MapView, ViewState, illustrative_warning, map_view, source_text
+from geo_app.model import planning
+from geo_app.render import static as render_static
+from geo_app.model.dataset import Dataset, district_level_name, province_counts
+from geo_app.domain.plan import PLAN_DATE, PLAN_ID
+from geo_app.domain.textnorm import strip_type
+from geo_app.model.viewstate import MapView, ViewState, illustrative_warning, map_view, source_text
 
 SLIDE_W, SLIDE_H = Emu(12192000), Inches(7.5)  # 13.333 x 7.5 in: exactly 16:9
 LAYOUT_TITLE, LAYOUT_TITLE_ONLY = 0, 5

@@ -18,12 +18,12 @@ import pyogrio
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from .boundary_build import (CANONICAL_COLUMNS, DEFAULT_NAME, build_default, canonical_frame, check_coverage,
+from geo_app.sources.boundary_build import (CANONICAL_COLUMNS, DEFAULT_NAME, build_default, canonical_frame, check_coverage,
                              empty_frame, repair_geometries)
-from .report import CheckReport
-from .settings import LAYER_SUFFIXES as SETTINGS_LAYER_SUFFIXES
-from .textnorm import name_key, nfc
-from .units import DISTRICTS, REMOVED_2020, code_for_name, district_code_for_name, merged_into, units
+from geo_app.sources.report import CheckReport
+from geo_app.settings import LAYER_SUFFIXES as SETTINGS_LAYER_SUFFIXES
+from geo_app.domain.textnorm import name_key, nfc
+from geo_app.domain.units import DISTRICTS, REMOVED_2020, code_for_name, district_code_for_name, merged_into, units
 
 CODE_COLUMNS = ("ma_xa", "maxa", "ma_px", "ma_phuong_xa", "ward_code", "wardcode", "code", "gso_code", "ma",
                 "ma_dvhc", "madvhc", "commune_code", "xa_code", "gso_code_2019", "code_2019", "gso_code_2020",

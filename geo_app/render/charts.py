@@ -14,8 +14,8 @@ import matplotlib
 matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402 - after choosing the backend
 
-from . import plan  # noqa: E402
-from .planning import ProgressPoint  # noqa: E402
+from geo_app.domain import plan  # noqa: E402
+from geo_app.model.planning import ProgressPoint  # noqa: E402
 
 NTM_COLOR = "#2c7fb8"  # YlGnBu blue
 NANG_CAO_COLOR = "#d95f02"  # orange: distinct for colour-blind readers; lines also differ in style and marker

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from .criteria import CRITERION_NUMBERS
-from .mapspec import LANGS, LAYERS, MapSpec, boundary_attribution, build_spec, summary_sentence
-from .model import Dataset, province_counts
-from .units import DISTRICTS, VINTAGE_LABEL
+from geo_app.domain.criteria import CRITERION_NUMBERS
+from geo_app.render.mapspec import LANGS, LAYERS, MapSpec, boundary_attribution, build_spec, summary_sentence
+from geo_app.model.dataset import Dataset, province_counts
+from geo_app.domain.units import DISTRICTS, VINTAGE_LABEL
 
 
 class ViewError(ValueError):

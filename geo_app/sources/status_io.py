@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .criteria import (
+from geo_app.domain.criteria import (
     COMMUNE_LEVEL_BY_KEY,
     CRITERION_COLUMNS,
     CRITERION_NUMBERS,
@@ -22,9 +22,9 @@ from .criteria import (
     LEVEL_ALIASES,
     PROVENANCES,
 )
-from .report import CheckReport
-from .textnorm import fold, nfc
-from .units import DISTRICTS, REMOVED_2020, code_for_name, district_code_for_name, units
+from geo_app.sources.report import CheckReport
+from geo_app.domain.textnorm import fold, nfc
+from geo_app.domain.units import DISTRICTS, REMOVED_2020, code_for_name, district_code_for_name, units
 
 YEAR_RANGE = (2015, 2030)
 RECOGNISED_RANGE = (2010, 2030)

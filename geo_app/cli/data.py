@@ -9,8 +9,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .datastore import DataUnavailable
-from .report import CheckReport
+from geo_app.store.datastore import DataUnavailable
+from geo_app.sources.report import CheckReport
 
 data_cli = AppGroup("data", help="Build, check and summarise boundary and status data.")
 
@@ -23,7 +23,7 @@ def _settings():
 @click.option("--force", is_flag=True, help="Rebuild even if the layer exists.")
 def build_command(force: bool) -> None:
     """Build the default commune layer (157 units, 2020-2024) into data/boundaries/ (idempotent)."""
-    from .boundaries import build_default
+    from geo_app.sources.boundaries import build_default
 
     out_dir = _settings().boundaries_dir
     path, report = build_default(Path(out_dir), force=force)
@@ -47,8 +47,8 @@ def check_command(path: Path, crs: str | None, encoding: str | None, as_json: bo
 
 def check_file(path: Path, crs: str | None = None, encoding: str | None = None) -> CheckReport:
     """Run the right reader for `path` by its kind."""
-    from .boundaries import read_boundaries
-    from .status_io import check_status_file
+    from geo_app.sources.boundaries import read_boundaries
+    from geo_app.sources.status_io import check_status_file
 
     suffix = path.suffix.lower()
     if suffix in (".csv", ".xlsx", ".xlsm"):
@@ -80,8 +80,8 @@ def summary_command(year: int | None, as_json: bool) -> None:
 
 
 def summary_text(result: dict) -> str:
-    from .criteria import DISTRICT_LEVEL_BY_KEY
-    from .mapspec import summary_sentence
+    from geo_app.domain.criteria import DISTRICT_LEVEL_BY_KEY
+    from geo_app.render.mapspec import summary_sentence
 
     def level(key: str) -> str:
         return DISTRICT_LEVEL_BY_KEY[key].name_vi if key in DISTRICT_LEVEL_BY_KEY else key

@@ -1,0 +1,1 @@
+"""Facts of the programme: unit vintages, criteria sets, plan targets, Vietnamese text."""

@@ -1,0 +1,1 @@
+"""The joined model: attainment, lagging/gaps/targets, validated view state."""

@@ -1,0 +1,1 @@
+"""One map spec, every output: interactive HTML, static images, slides, tables."""

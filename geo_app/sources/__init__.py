@@ -1,0 +1,1 @@
+"""Read and validate files (boundary layers, status tables); reports."""

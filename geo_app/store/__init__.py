@@ -1,0 +1,1 @@
+"""Where the data lives: loading, revisions, derived data per revision."""
