@@ -98,7 +98,7 @@ def main() -> None:
 
 
 def run(settings: Settings, repeat: int) -> None:
-    store = DataStore(settings)
+    store = DataStore(settings, tempfile.mkdtemp(prefix='ntm-bench-') + '/ntm.sqlite')
     t0 = time.perf_counter()
     our_page(store)
     cold = time.perf_counter() - t0

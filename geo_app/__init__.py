@@ -1,6 +1,8 @@
 """NTM map application for Bến Tre (plan 4798/KH-UBND, 2021-2025)."""
 from __future__ import annotations
 
+import os
+
 from flask import Flask, render_template
 
 from geo_app.store.datastore import DataStore, DataUnavailable
@@ -18,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     app.json.ensure_ascii = False
-    app.extensions["ntm_store"] = DataStore(app.config["SETTINGS"])
+    app.extensions["ntm_store"] = DataStore(app.config["SETTINGS"], database_for(app))
 
     from .views import register_blueprints, security
 
@@ -29,6 +31,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from geo_app.cli.data import data_cli
 
     app.cli.add_command(data_cli)
+    from geo_app.cli.store import register as register_store_commands
+
+    register_store_commands(app)
     try:
         from geo_app.cli.export import export_command
     except ImportError:  # pragma: no cover - while the export module is absent
@@ -36,6 +41,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     if export_command is not None:
         app.cli.add_command(export_command)
     return app
+
+
+def database_for(app: Flask) -> str:
+    """The store's database: the DATABASE config, else NTM_DATABASE, else `ntm.sqlite` in the instance folder."""
+    return (app.config.get("DATABASE") or app.config["SETTINGS"].database or os.environ.get("NTM_DATABASE")
+            or os.path.join(app.instance_path, "ntm.sqlite"))
 
 
 def _register_errors(app: Flask) -> None:

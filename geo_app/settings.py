@@ -27,6 +27,7 @@ class Settings:
     commune_status_file: str | None = None  # NTM_COMMUNE_STATUS
     district_status_file: str | None = None  # NTM_DISTRICT_STATUS
     basemap_url: str | None = None  # NTM_BASEMAP_URL: a local tile server; off by default
+    database: str | None = None  # NTM_DATABASE: a path or SQLAlchemy URL; default instance/ntm.sqlite
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -40,6 +41,7 @@ class Settings:
             commune_status_file=env.get("NTM_COMMUNE_STATUS") or None,
             district_status_file=env.get("NTM_DISTRICT_STATUS") or None,
             basemap_url=env.get("NTM_BASEMAP_URL") or None,
+            database=env.get("NTM_DATABASE") or None,
         )
 
     def boundaries_path(self) -> Path:

@@ -41,11 +41,18 @@ def dataset(default_settings):
     return load_dataset(default_settings)
 
 
+@pytest.fixture(autouse=True)
+def own_database(tmp_path, monkeypatch):
+    """Every test's apps and CLI runs get a store of their own (NTM_DATABASE), never the project's instance/."""
+    monkeypatch.setenv("NTM_DATABASE", str(tmp_path / "ntm-test.sqlite"))
+
+
 @pytest.fixture(scope="session")
-def app(default_settings):
+def app(default_settings, tmp_path_factory):
     from geo_app import create_app
 
-    return create_app({"TESTING": True, "SETTINGS": default_settings})
+    database = tmp_path_factory.mktemp("store") / "ntm.sqlite"
+    return create_app({"TESTING": True, "SETTINGS": default_settings, "DATABASE": str(database)})
 
 
 @pytest.fixture()

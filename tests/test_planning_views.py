@@ -26,7 +26,7 @@ class FixedStore(DataStore):
     """A DataStore that serves one in-memory Dataset (no files)."""
 
     def __init__(self, ds, settings: Settings):
-        super().__init__(settings)
+        super().__init__(settings, ":memory:")  # never opened: dataset() is fixed
         self._fixed = ds
 
     def dataset(self):

@@ -31,6 +31,13 @@ def build_command(force: bool) -> None:
     if not report.usable:
         sys.exit(1)
     click.echo(f"Boundary layer ready: {path}")
+    try:
+        seeded = current_app.extensions["ntm_store"].seed()
+    except DataUnavailable as exc:
+        click.echo(f"The store was not seeded: {exc}", err=True)
+        sys.exit(1)
+    for result in seeded:
+        click.echo(f"Store, first run: {result.summary_line()}")
 
 
 @data_cli.command("check")

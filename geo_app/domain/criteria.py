@@ -1,7 +1,10 @@
 """The NTM criteria catalogue (QĐ 318, 319, 320/QĐ-TTg, 2022), levels and reporting bands."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -12,26 +15,27 @@ class Criterion:
     group: str  # Roman numeral of the group
 
 
-CRITERIA: tuple[Criterion, ...] = (
-    Criterion(1, "Quy hoạch", "Planning", "I"),
-    Criterion(2, "Giao thông", "Transport", "II"),
-    Criterion(3, "Thủy lợi và phòng, chống thiên tai", "Irrigation and disaster prevention", "II"),
-    Criterion(4, "Điện", "Electricity", "II"),
-    Criterion(5, "Trường học", "Schools", "II"),
-    Criterion(6, "Cơ sở vật chất văn hóa", "Cultural facilities", "II"),
-    Criterion(7, "Cơ sở hạ tầng thương mại nông thôn", "Rural commercial infrastructure", "II"),
-    Criterion(8, "Thông tin và Truyền thông", "Information and communications", "II"),
-    Criterion(9, "Nhà ở dân cư", "Housing", "II"),
-    Criterion(10, "Thu nhập", "Income", "III"),
-    Criterion(11, "Nghèo đa chiều", "Multidimensional poverty", "III"),
-    Criterion(12, "Lao động", "Labour", "III"),
-    Criterion(13, "Tổ chức sản xuất và phát triển kinh tế nông thôn", "Production organisation and rural economy", "III"),
-    Criterion(14, "Giáo dục và Đào tạo", "Education and training", "IV"),
-    Criterion(15, "Y tế", "Health", "IV"),
-    Criterion(16, "Văn hóa", "Culture", "IV"),
-    Criterion(17, "Môi trường và an toàn thực phẩm", "Environment and food safety", "IV"),
-    Criterion(18, "Hệ thống chính trị và tiếp cận pháp luật", "Political system and access to law", "V"),
-    Criterion(19, "Quốc phòng và An ninh", "Defence and security", "V"),
+CRITERIA_SETS_FILE = Path(__file__).resolve().parent / "data" / "criteria-sets.json"
+
+
+@lru_cache(maxsize=1)
+def criteria_sets() -> dict[str, dict]:
+    """Every criteria set (data, keyed by set key): name, legal basis, years, criteria, levels."""
+    sets = json.loads(CRITERIA_SETS_FILE.read_text(encoding="utf-8"))["criteria_sets"]
+    return {s["key"]: s for s in sets}
+
+
+def criteria_set_for_year(year: int) -> str:
+    """The key of the criteria set that applies to `year`."""
+    for key, s in criteria_sets().items():
+        if s["first_year"] <= year <= s["last_year"]:
+            return key
+    raise ValueError(f"no criteria set covers the year {year}")
+
+
+PLAN_SET = "ntm-2021-2025"  # the set of plan 4798; the app's views use it
+CRITERIA: tuple[Criterion, ...] = tuple(
+    Criterion(c["number"], c["name_vi"], c["name_en"], c["group"]) for c in criteria_sets()[PLAN_SET]["criteria"]
 )
 CRITERION_NUMBERS = tuple(c.number for c in CRITERIA)
 CRITERION_COLUMNS = tuple(f"c{n}" for n in CRITERION_NUMBERS)

@@ -36,11 +36,15 @@ class Dataset:
     district_status: pd.DataFrame  # district_code, year, level, decision, note, provenance, source_url
     sources: dict[str, str] = field(default_factory=dict)  # role -> path
     reports: list[CheckReport] = field(default_factory=list)
+    revision_key: str = ""  # the store's data revisions ("b1s2"); empty when read straight from files
+    revisions: dict[str, dict] = field(default_factory=dict)  # kind -> the store's current revision record
     _frames: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @cached_property
     def revision(self) -> str:
-        """Changes whenever any source file changes: the key for caches built from this data."""
+        """Changes whenever the data changes: the key for caches built from this data."""
+        if self.revision_key:
+            return self.revision_key
         h = hashlib.sha1()
         for role, path in sorted(self.sources.items()):
             p = Path(path)
@@ -108,6 +112,17 @@ def load_dataset(settings: Settings | None = None) -> Dataset:
         },
         reports=[breport, creport, dreport],
     )
+
+
+def dataset_from_frames(boundaries: gpd.GeoDataFrame, commune_status: pd.DataFrame, district_status: pd.DataFrame,
+                        revision: str, sources: dict[str, str], revisions: dict[str, dict]) -> Dataset:
+    """A Dataset from frames the store hands over (already validated when they were imported)."""
+    commune_status = commune_status.copy()
+    for col in CRITERION_COLUMNS:
+        if col not in commune_status.columns:
+            commune_status[col] = None
+    return Dataset(boundaries=boundaries, commune_status=commune_status, district_status=district_status,
+                   sources=sources, revision_key=revision, revisions=revisions)
 
 
 def commune_frame(ds: Dataset, year: int) -> gpd.GeoDataFrame:

@@ -1,35 +1,66 @@
-"""Loads the dataset once per data revision and keeps per-revision caches. No Flask."""
+"""The data the app serves: the store's current revisions, loaded once per revision, with per-revision caches.
+
+On first use an empty store is seeded from the configured files (the default layer and the demo status),
+keeping their provenance. A file that fails to load is remembered by its content stamp and not re-read per
+request. No Flask.
+"""
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from geo_app.model.dataset import Dataset, load_dataset
-from geo_app.sources.report import DataFileError
-from geo_app.settings import Settings, SettingsError
+from geo_app.model.dataset import Dataset, dataset_from_frames
+from geo_app.settings import ROOT, Settings, SettingsError
+from geo_app.store.importing import ImportResult, import_boundaries, import_status
+from geo_app.store.revisions import RevisionStore, plan_years
+
+SEED_USER = "setup"
+MAX_REPORTED_PROBLEMS = 20
 
 
 class DataUnavailable(Exception):
     """The configured data cannot be loaded; the message says what to do."""
 
 
-class DataStore:
-    """Holds the current Dataset; reloads it when a source file changes."""
+def shown_path(path: Path) -> str:
+    """A path as users may see it: relative to the project, else just the file name (never server paths)."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return Path(path).name
 
-    def __init__(self, settings: Settings):
+
+class DataStore:
+    """Holds the Dataset of the current revisions; reloads it when a new revision becomes current."""
+
+    def __init__(self, settings: Settings, database: str | Path):
         self.settings = settings
-        self._lock = threading.Lock()
+        self.database = database
+        self._lock = threading.RLock()
+        self._revisions: RevisionStore | None = None
         self._dataset: Dataset | None = None
-        self._stamp: tuple | None = None
+        self._heads_key: tuple | None = None
         self._cache: dict[tuple, Any] = {}
+        self._failures: dict[tuple, str] = {}
+
+    @property
+    def revisions(self) -> RevisionStore:
+        with self._lock:
+            if self._revisions is None:
+                self._revisions = RevisionStore.open(self.database)
+            return self._revisions
 
     def dataset(self) -> Dataset:
         with self._lock:
-            stamp = self._source_stamp()
-            if self._dataset is None or stamp != self._stamp:
-                self._dataset = self._load()
-                self._stamp = stamp
+            heads = self.revisions.heads()
+            if len(heads) < 2:
+                self.seed()
+                heads = self.revisions.heads()
+            key = tuple((kind, heads[kind]["id"]) for kind in sorted(heads))
+            if self._dataset is None or key != self._heads_key:
+                self._dataset = self._load(heads)
+                self._heads_key = key
                 self._cache.clear()
             return self._dataset
 
@@ -41,28 +72,85 @@ class DataStore:
             self._cache[full_key] = build(ds)
         return self._cache[full_key]
 
-    def _load(self) -> Dataset:
+    # ------------------------------------------------------------ first run
+
+    def seed(self) -> list[ImportResult]:
+        """Import the configured files as the first revisions of each kind the store lacks."""
+        with self._lock:
+            heads = self.revisions.heads()
+            results = []
+            if "boundaries" not in heads:
+                results.append(self._seed_boundaries())
+            if "status" not in heads:
+                results.append(self._seed_status())
+            return results
+
+    def _seed_boundaries(self) -> ImportResult:
         try:
             path = self.settings.boundaries_path()
-            if not path.exists():
-                raise DataUnavailable(
-                    f"No boundary layer at {path}. Run `flask --app app data build` to build the default "
-                    "layer, or put your shapefile in data/boundaries/ and set NTM_BOUNDARIES."
-                )
-            return load_dataset(self.settings)
-        except (SettingsError, DataFileError) as exc:
-            raise DataUnavailable(str(exc)) from exc
-
-    def _source_stamp(self) -> tuple:
-        try:
-            paths = [self.settings.boundaries_path(), self.settings.commune_status_path(),
-                     self.settings.district_status_path()]
         except SettingsError as exc:
             raise DataUnavailable(str(exc)) from exc
-        return tuple(_stat(p) for p in paths)
+        if not path.exists():
+            raise DataUnavailable(
+                f"No boundary layer at {shown_path(path)}. Run `flask --app app data build` to build the default "
+                "layer, or import your own with `flask --app app import boundaries PATH`.")
+        return self._seed_once(("boundaries", _stamp(path)), lambda: import_boundaries(
+            self.revisions, path, SEED_USER, "first run: the configured boundary layer",
+            crs=self.settings.boundaries_crs, only_if_empty=True))
+
+    def _seed_status(self) -> ImportResult:
+        try:
+            communes, districts = self.settings.commune_status_path(), self.settings.district_status_path()
+        except SettingsError as exc:
+            raise DataUnavailable(str(exc)) from exc
+        for path in (communes, districts):
+            if not path.exists():
+                raise DataUnavailable(f"No status file at {shown_path(path)}; import one with "
+                                      "`flask --app app import status PATH`.")
+        stamp = ("status", _stamp(communes), _stamp(districts))
+        return self._seed_once(stamp, lambda: import_status(
+            self.revisions, communes, SEED_USER, "first run: the configured status files",
+            only_if_empty=True, districts_path=districts))
+
+    def _seed_once(self, stamp: tuple, run: Callable[[], ImportResult]) -> ImportResult:
+        if stamp in self._failures:
+            raise DataUnavailable(self._failures[stamp])
+        result = run()
+        if not result.ok:
+            self._failures[stamp] = failure_message(result)
+            raise DataUnavailable(self._failures[stamp])
+        return result
+
+    def _load(self, heads: dict[str, dict]) -> Dataset:
+        b, s = heads["boundaries"], heads["status"]
+        boundaries = self.revisions.boundaries(b["data_revision"])
+        communes, districts = self.revisions.status(s["data_revision"])
+        communes = plan_years(communes)
+        if communes.empty:
+            raise DataUnavailable(f"Status revision {s['id']} holds no year of plan 4798 (2021-2025); import a "
+                                  "status file for those years or roll back.")
+        return dataset_from_frames(boundaries, communes, districts, revision=f"b{b['data_revision']}"
+                                   f"s{s['data_revision']}", sources={"boundaries": _source_name(b),
+                                                                      "commune_status": _source_name(s)},
+                                   revisions={"boundaries": b, "status": s})
 
 
-def _stat(path: Path) -> tuple:
+def failure_message(result: ImportResult) -> str:
+    """The first problems of a failed import and how many there are (never a wall of text)."""
+    errors = [e for r in result.reports for e in r.errors]
+    shown = errors[:MAX_REPORTED_PROBLEMS]
+    more = len(errors) - len(shown)
+    text = "; ".join(shown)
+    if more > 0:
+        text += f"; … and {more} more problem(s): run `flask --app app data check FILE` for the full list"
+    return text or f"{result.file_name}: not usable"
+
+
+def _source_name(revision: dict) -> str:
+    return revision["file_name"]
+
+
+def _stamp(path: Path) -> tuple:
     try:
         st = path.stat()
         return (str(path), st.st_mtime_ns, st.st_size)

@@ -1,0 +1,86 @@
+"""Open the store's database: an engine with SQLite's safety settings, migrated to the newest schema."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, insert, select
+
+from geo_app.domain.criteria import criteria_sets
+from geo_app.store.schema import criteria, criteria_sets as criteria_sets_table
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def database_url(database: str | Path) -> str:
+    """A SQLAlchemy URL for a setting that is either a URL or a file path."""
+    text = str(database)
+    return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
+
+
+def make_engine(database: str | Path) -> Engine:
+    url = database_url(database)
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        _sqlite_transactions(engine)
+    return engine
+
+
+def _sqlite_transactions(engine: Engine) -> None:
+    """WAL (readers never block on, or see, a half-written revision) and BEGIN IMMEDIATE for writers."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("write") else "BEGIN")
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest Alembic revision (serialised between processes by the write lock)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect().execution_options(write=True) as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+        conn.commit()
+
+
+def seed_criteria_sets(engine: Engine) -> None:
+    """Criteria sets are data: add any set (and its criteria) that the database does not hold yet."""
+    with engine.connect().execution_options(write=True) as conn, conn.begin():
+        known = set(conn.execute(select(criteria_sets_table.c.key)).scalars())
+        for key, s in criteria_sets().items():
+            if key in known:
+                continue
+            conn.execute(insert(criteria_sets_table).values(
+                key=key, name_vi=s["name_vi"], name_en=s["name_en"], legal_basis=s["legal_basis"],
+                first_year=s["first_year"], last_year=s["last_year"]))
+            conn.execute(insert(criteria), [
+                {"set_key": key, "number": c["number"], "name_vi": c["name_vi"], "name_en": c["name_en"],
+                 "group": c.get("group", "")} for c in s["criteria"]])
+
+
+def open_engine(database: str | Path) -> Engine:
+    """An engine on a migrated, seeded database (created on first use)."""
+    engine = make_engine(database)
+    migrate(engine)
+    seed_criteria_sets(engine)
+    return engine
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

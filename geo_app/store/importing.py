@@ -1,0 +1,169 @@
+"""Imports: read a file with the sources' readers, validate it whole, then commit it as one new revision.
+
+Nothing reaches the store unless the whole file is usable; a rejected file is recorded in the audit log and
+changes nothing else. Used by the CLI and the web admin alike. No Flask here.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from geo_app.sources.report import CheckReport
+from geo_app.store.revisions import FileMeta, RevisionStore
+
+DEFAULT_MAX_BOUNDARY_BYTES = 200 * 1024 * 1024
+DEFAULT_MAX_STATUS_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class ImportResult:
+    """What an import (or a dry run) did: the readers' reports, and the revision made, if any."""
+
+    kind: str
+    file_name: str
+    reports: list[CheckReport] = field(default_factory=list)
+    revision: dict | None = None
+    rows: int = 0
+    matched: int = 0
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return all(r.usable for r in self.reports) and bool(self.reports)
+
+    def summary_line(self) -> str:
+        what = "features" if self.kind == "boundaries" else "rows"
+        if not self.ok:
+            return f"{self.file_name}: NOT imported ({sum(len(r.errors) for r in self.reports)} error(s)); " \
+                   "the store is unchanged"
+        if self.dry_run:
+            return f"{self.file_name}: {self.rows} {what} read, {self.matched} matched; dry run, nothing stored"
+        return (f"{self.file_name}: {self.rows} {what} read, {self.matched} matched; "
+                f"revision {self.revision['id']} ({self.kind}) is now current")
+
+
+def file_meta(path: Path) -> FileMeta:
+    digest = hashlib.sha256()
+    size = 0
+    if path.is_dir():
+        for part in sorted(p for p in path.rglob("*") if p.is_file()):
+            data = part.read_bytes()
+            size += len(data)
+            digest.update(part.name.encode() + b"\0" + data)
+    else:
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                size += len(chunk)
+                digest.update(chunk)
+    return FileMeta(path.name, size, digest.hexdigest())
+
+
+def _too_big(path: Path, limit: int, kind: str) -> CheckReport | None:
+    size = path.stat().st_size if path.is_file() else 0
+    if size <= limit:
+        return None
+    report = CheckReport(kind, str(path))
+    report.error(f"the file is {size / 1e6:.1f} MB, over the limit of {limit / 1e6:.0f} MB for {kind} files; "
+                 "split it or raise the limit in the settings")
+    return report
+
+
+def _missing(path: Path, kind: str) -> CheckReport | None:
+    if path.exists():
+        return None
+    report = CheckReport(kind, str(path))
+    report.error("no such file or folder; check the path")
+    return report
+
+
+def read_boundary_file(path: Path, crs: str | None = None, encoding: str | None = None,
+                       max_bytes: int = DEFAULT_MAX_BOUNDARY_BYTES):
+    """(frame or None, report) for a boundary layer, refusing missing and oversized files before reading."""
+    from geo_app.sources.boundaries import read_boundaries
+
+    early = _missing(path, "boundaries") or _too_big(path, max_bytes, "boundaries")
+    if early:
+        return None, early
+    frame, report = read_boundaries(path, crs=crs, encoding=encoding)
+    if report.usable and frame is not None and frame.empty:
+        report.error("the layer holds no commune of the province; check that it is the right file")
+    return (frame if report.usable else None), report
+
+
+def read_status_file(path: Path, year: int | None = None, max_bytes: int = DEFAULT_MAX_STATUS_BYTES):
+    """(communes or None, districts or None, reports) for a status CSV/XLSX of either kind (or both sheets)."""
+    from geo_app.sources.status_io import check_status_file, read_commune_status, read_district_status
+
+    early = _missing(path, "status") or _too_big(path, max_bytes, "status")
+    if early:
+        return None, None, [early]
+    kind = check_status_file(path).kind
+    communes = districts = None
+    reports: list[CheckReport] = []
+    if "commune" in kind or kind == "status":
+        kwargs = {"year": year} if year is not None and "year" in inspect.signature(read_commune_status).parameters else {}
+        communes, report = read_commune_status(path, **kwargs)
+        reports.append(report)
+    if "district" in kind:
+        districts, report = read_district_status(path)
+        reports.append(report)
+    if year is not None:
+        communes = None if communes is None else communes[communes["year"] == year]
+        districts = None if districts is None else districts[districts["year"] == year]
+    _require_rows(reports, communes, districts)
+    if not all(r.usable for r in reports):
+        return None, None, reports
+    return communes, districts, reports
+
+
+def _require_rows(reports: list[CheckReport], communes, districts) -> None:
+    rows = sum(0 if f is None else len(f) for f in (communes, districts))
+    if rows == 0 and reports and all(r.usable for r in reports):
+        reports[0].error("the file holds no status row (only a header?); fill in one row per commune and year")
+
+
+def import_boundaries(store: RevisionStore, path: str | Path, user: str, note: str = "", crs: str | None = None,
+                      encoding: str | None = None, dry_run: bool = False, only_if_empty: bool = False,
+                      max_bytes: int = DEFAULT_MAX_BOUNDARY_BYTES, display_name: str | None = None) -> ImportResult:
+    path = Path(path)
+    frame, report = read_boundary_file(path, crs, encoding, max_bytes)
+    result = ImportResult("boundaries", display_name or path.name, [report], dry_run=dry_run)
+    result.rows, result.matched = report.features, len(report.matched)
+    if not result.ok:
+        store.audit("import_rejected", user, result.file_name, {"kind": "boundaries", "errors": report.errors[:20],
+                                                                "error_count": len(report.errors)})
+    elif not dry_run:
+        meta = file_meta(path)
+        meta = FileMeta(result.file_name, meta.file_size, meta.sha256)
+        result.revision = store.commit_boundaries(frame, meta, user, note, only_if_empty=only_if_empty)
+    return result
+
+
+def import_status(store: RevisionStore, path: str | Path, user: str, note: str = "", year: int | None = None,
+                  dry_run: bool = False, only_if_empty: bool = False, max_bytes: int = DEFAULT_MAX_STATUS_BYTES,
+                  display_name: str | None = None, districts_path: str | Path | None = None) -> ImportResult:
+    """Import a status file (and, for the first run's seed, a separate district file) as one revision."""
+    path = Path(path)
+    communes, districts, reports = read_status_file(path, year, max_bytes)
+    if districts_path is not None:
+        _, more, more_reports = read_status_file(Path(districts_path), year, max_bytes)
+        reports += more_reports
+        districts = more if districts is None else pd.concat([districts, more], ignore_index=True)
+    result = ImportResult("status", display_name or path.name, reports, dry_run=dry_run)
+    result.rows = sum(0 if f is None else len(f) for f in (communes, districts))
+    result.matched = sum(len(r.matched) for r in reports)
+    if not result.ok:
+        store.audit("import_rejected", user, result.file_name, {
+            "kind": "status", "errors": [e for r in reports for e in r.errors][:20],
+            "error_count": sum(len(r.errors) for r in reports)})
+    elif not dry_run:
+        if communes is not None:
+            communes = communes.assign(source_file=result.file_name)
+        meta = file_meta(path)
+        meta = FileMeta(result.file_name, meta.file_size, meta.sha256)
+        result.revision = store.commit_status(communes, districts, meta, user, note, only_if_empty=only_if_empty)
+    return result
