@@ -16,7 +16,7 @@ from shapely.geometry import shape
 from geo_app import create_app
 from geo_app.render.mapspec import NO_DATA_COLOR, NOT_APPLICABLE_COLOR, PILOT_OUTLINE, build_spec, summary_sentence
 from geo_app.model.dataset import province_counts
-from geo_app.render.interactive import commune_style, map_parts, render_map
+from geo_app.render.interactive import JS_FILES, commune_style, map_parts, render_map
 from geo_app.settings import Settings
 from geo_app.domain.units import DISTRICTS, units
 from geo_app.render import webgeo
@@ -327,7 +327,7 @@ def test_render_inline_is_self_contained(dataset):
     assert out.startswith("<!doctype html>")
     refs = asset_refs(out)
     assert refs and all(r.startswith(("data:", "#")) for r in refs), [r[:60] for r in refs if not r.startswith("data:")]
-    assert out.count("data:text/javascript;base64,") == 2 and "/static/" not in out
+    assert out.count("data:text/javascript;base64,") == len(JS_FILES) and "/static/" not in out
 
 
 def test_map_parts_for_embedding(dataset):

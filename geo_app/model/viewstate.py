@@ -12,7 +12,8 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo_app.domain.criteria import CRITERION_NUMBERS
-from geo_app.render.mapspec import LANGS, LAYERS, MapSpec, boundary_attribution, build_spec, summary_sentence
+from geo_app.render.mapspec import (LANGS, LAYERS, MapSpec, boundary_attribution, build_spec, criterion_sentence,
+                                    summary_sentence)
 from geo_app.model.dataset import Dataset, province_counts
 from geo_app.domain.units import DISTRICTS, VINTAGE_LABEL
 
@@ -150,7 +151,10 @@ def map_view(ds: Dataset, state: ViewState, generated: dt.date | None = None) ->
     illustrative = ds.has_illustrative(state.year)
     spec = build_spec(focus, focus_districts, state.year, state.layer, state.criterion, state.district,
                       state.lang, illustrative)
-    sentence = summary_sentence(province_counts(focus), state.year, state.lang)
+    if state.layer == "criterion" and state.criterion:  # the map shows one criterion: so does the sentence
+        sentence = criterion_sentence(focus, state.year, state.criterion, state.lang)
+    else:
+        sentence = summary_sentence(province_counts(focus), state.year, state.lang)
     if state.district:
         sentence = f"{DISTRICTS[state.district]} — {sentence}"
     return MapView(state=state, spec=spec, communes=communes, districts=districts, summary=sentence,

@@ -43,7 +43,7 @@ Assets = Literal["url", "inline"]
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 LEAFLET_DIR = "vendor/leaflet-1.9.4"
 CSS_FILES = (f"{LEAFLET_DIR}/leaflet.css", "css/ntm-map.css")
-JS_FILES = (f"{LEAFLET_DIR}/leaflet.js", "js/ntm-map.js")
+JS_FILES = (f"{LEAFLET_DIR}/leaflet.js", "js/ntm-map.js", "js/ntm-state.js")
 CENTER = (10.13, 106.47)  # Bến Tre; the map fits to the data on load
 HIGHLIGHT_OUTLINE = "#e7298a"
 HATCH_STRIPE = "#f7f7f7"
@@ -61,6 +61,10 @@ STRINGS = {
         "legend": "Chú giải", "district_legend": "Cấp huyện (nhãn)", "xa_ntm_short": "xã NTM",
         "search_placeholder": "Tìm xã…", "search_label": "Tìm xã, phường, thị trấn theo tên",
         "search_none": "Không tìm thấy",
+        "criterion_met_short": "xã đạt TC", "open_district": "Mở các xã của huyện",
+        "decision": "Quyết định công nhận", "share_ntm": "Xã đạt chuẩn NTM", "nang_cao": "Xã NTM nâng cao",
+        "kieu_mau": "Xã NTM kiểu mẫu", "no_data_short": "Xã chưa có số liệu",
+        "district_criteria_note": "9 tiêu chí huyện: tệp số liệu chưa có kết quả theo từng tiêu chí.",
     },
     "en": {
         "level": "Level", "criteria_met": "Criteria met", "year_recognised": "Year recognised",
@@ -72,6 +76,10 @@ STRINGS = {
         "legend": "Legend", "district_legend": "District level (labels)", "xa_ntm_short": "xã NTM",
         "search_placeholder": "Find a commune…", "search_label": "Find a commune, ward or township by name",
         "search_none": "No match",
+        "criterion_met_short": "xã meet criterion", "open_district": "Open this district's communes",
+        "decision": "Recognition decision", "share_ntm": "Xã at NTM", "nang_cao": "Advanced NTM xã",
+        "kieu_mau": "Model NTM xã", "no_data_short": "Xã without data",
+        "district_criteria_note": "The 9 district criteria: the data file has no per-criterion results yet.",
     },
 }
 PROVENANCE_LABELS = {
@@ -99,8 +107,8 @@ class _Map(folium.Map):
             <style>#{{ this.get_name() }} { position: relative; width: 100%; height: {{ this.css_height }}; }</style>
         {% endmacro %}
         {% macro html(this, kwargs) %}
-            <div class="folium-map ntm-map" id={{ this.get_name()|tojson }}
-                 role="region" aria-label={{ this.aria_label|tojson }}></div>
+            <div class="folium-map ntm-map" id="{{ this.get_name()|e }}"
+                 role="region" aria-label="{{ this.aria_label|e }}"></div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = L.map({{ this.get_name()|tojson }}, {
@@ -168,27 +176,39 @@ def build_map(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
         folium.TileLayer(tiles=basemap_url, attr="Basemap: configured tile server", name="basemap",
                          control=False).add_to(m)
     district_view = spec.layer == "district"
-    folium.map.CustomPane(DISTRICTS_PANE, z_index=390 if district_view else 450, pointer_events=False).add_to(m)
-    folium.map.CustomPane(COMMUNES_PANE, z_index=420, pointer_events=True).add_to(m)
+    scope = spec.district
+    # District layer: the districts take the pointer (their own tooltip and popup); communes are only lines.
+    folium.map.CustomPane(DISTRICTS_PANE, z_index=430 if district_view else 450,
+                          pointer_events=district_view).add_to(m)
+    folium.map.CustomPane(COMMUNES_PANE, z_index=420, pointer_events=not district_view).add_to(m)
     colors = {c.key: c for c in spec.classes}
     district_colors = {c.key: c for c in (spec.district_classes or district_classes())}
     districts = folium.GeoJson(
-        districts_fc, name="districts", pane=DISTRICTS_PANE, interactive=False,
-        style_function=lambda f: district_style(f["properties"], district_colors, district_view),
+        districts_fc, name="districts", pane=DISTRICTS_PANE, interactive=district_view,
+        style_function=lambda f: district_style(f["properties"], district_colors, district_view, scope),
+        **({"highlight_function": lambda f: {"weight": 4, "color": "#000000"}} if district_view else {}),
     ).add_to(m)
     communes = folium.GeoJson(
-        communes_fc, name="communes", pane=COMMUNES_PANE,
-        style_function=lambda f: commune_style(f["properties"], colors, district_view, emphasis),
-        highlight_function=lambda f: {"weight": 3, "color": "#000000" if not f["properties"]["is_pilot"]
-                                      else PILOT_OUTLINE},
+        communes_fc, name="communes", pane=COMMUNES_PANE, interactive=not district_view,
+        style_function=lambda f: commune_style(f["properties"], colors, district_view, emphasis, scope),
+        **({} if district_view else {"highlight_function": lambda f: {
+            "weight": 3, "color": "#000000" if not f["properties"]["is_pilot"] else PILOT_OUTLINE}}),
     ).add_to(m)
-    _Mount(communes, districts, display_config(spec, districts_fc, lang, controls, legend, attribution)).add_to(m)
+    _Mount(communes, districts, display_config(spec, districts_fc, lang, controls, legend, attribution,
+                                               highlight=emphasis is not None)).add_to(m)
     return m
 
 
+OUT_OF_SCOPE_OPACITY = 0.25  # communes outside the chosen district (scope) fade
+
+
 def commune_style(p: dict, classes: dict[str, MapClass], district_view: bool,
-                  emphasis: set[str] | None = None) -> dict:
-    """Leaflet path style of one commune for the view."""
+                  emphasis: set[str] | None = None, scope: str | None = None) -> dict:
+    """Leaflet path style of one commune for the view.
+
+    Listed communes (`emphasis`) keep their magenta outline even when they are pilots (the pilot star
+    still marks those), so every listed commune is marked; out-of-scope communes fade.
+    """
     if district_view:
         style = {"fillColor": "#ffffff", "fillOpacity": 0.0, "color": "#525252", "weight": 0.5}
     else:
@@ -196,22 +216,27 @@ def commune_style(p: dict, classes: dict[str, MapClass], district_view: bool,
         fill = hatch_id(cls.color) if cls.hatched else cls.color
         style = {"fillColor": f"url(#{fill})" if cls.hatched else fill, "fillOpacity": 0.85,
                  "color": "#636363", "weight": 0.6}
-    if emphasis is not None:
-        if p["ward_code"] in emphasis:
-            style.update(color=HIGHLIGHT_OUTLINE, weight=2.5)
-        elif not district_view:
-            style.update(fillOpacity=0.3)
+    listed = emphasis is not None and p["ward_code"] in emphasis
+    if emphasis is not None and not listed and not district_view:
+        style.update(fillOpacity=0.3)
+    if scope and p.get("district_code") != scope and not district_view:
+        style.update(fillOpacity=OUT_OF_SCOPE_OPACITY)
     if p.get("is_pilot"):
         style.update(color=PILOT_OUTLINE, weight=3, dashArray="6 3")
+    if listed:
+        style.update(color=HIGHLIGHT_OUTLINE, weight=2.5)
     return style
 
 
-def district_style(p: dict, classes: dict[str, MapClass], district_view: bool) -> dict:
+def district_style(p: dict, classes: dict[str, MapClass], district_view: bool, scope: str | None = None) -> dict:
+    """Leaflet path style of one district: filled on the district layer, else an outline; the scope stands out."""
+    chosen = scope is not None and p.get("district_code") == scope
+    weight = 4.5 if chosen else (1.5 if scope else 2.5)
     if district_view:
         cls = classes.get(p["level"])
-        return {"fill": True, "fillColor": cls.color if cls else "#ffffff", "fillOpacity": 0.9,
-                "color": DISTRICT_OUTLINE, "weight": 2.5}
-    return {"fill": False, "color": DISTRICT_OUTLINE, "weight": 2.5, "opacity": 0.9}
+        return {"fill": True, "fillColor": cls.color if cls else "#ffffff",
+                "fillOpacity": 0.9 if not scope or chosen else 0.35, "color": DISTRICT_OUTLINE, "weight": weight}
+    return {"fill": False, "color": DISTRICT_OUTLINE, "weight": weight, "opacity": 0.9}
 
 
 def hatch_id(color: str) -> str:
@@ -219,19 +244,25 @@ def hatch_id(color: str) -> str:
 
 
 def display_config(spec: MapSpec, districts_fc: dict, lang: str, controls: bool, legend: bool,
-                   attribution: str | None = None) -> dict:
+                   attribution: str | None = None, highlight: bool = False) -> dict:
     """Everything ntm-map.js needs besides the layers: labels, palette, legend rows (JSON, no markup)."""
     dclasses = spec.district_classes or district_classes()
     district_counts: dict[str, int] = {}
     for f in districts_fc["features"]:
+        if spec.district and f["properties"]["district_code"] != spec.district:
+            continue  # every count on the page follows the scope
         district_counts[f["properties"]["level"]] = district_counts.get(f["properties"]["level"], 0) + 1
     legend_rows = [_legend_row(c, n, lang) for c, n in spec.legend()]
-    district_rows = [] if spec.layer == "district" else [
-        _legend_row(c, district_counts.get(c.key, 0), lang) for c in dclasses]
+    mode = label_mode(spec.layer)
+    district_rows = [_legend_row(c, district_counts.get(c.key, 0), lang) for c in dclasses] if mode == "level" else []
     return {
         "lang": lang,
         "layer": spec.layer,
         "district": spec.district,
+        "labelMode": mode,
+        "criterion": spec.criterion,
+        "highlightLegend": HIGHLIGHT_LEGEND[lang] if highlight else None,
+        "highlightColor": HIGHLIGHT_OUTLINE,
         "showLegend": legend,
         "showControls": controls,
         "legendTitle": spec.title,
@@ -249,6 +280,21 @@ def display_config(spec: MapSpec, districts_fc: dict, lang: str, controls: bool,
         "strings": STRINGS[lang],
         "attribution": html.escape(attribution or ATTRIBUTION[lang]),
     }
+
+
+def label_mode(layer: str) -> str:
+    """How district labels read: coloured by district level ("level"), counts of one criterion
+    ("criterion"), or the name only ("plain") where district colours would mean something else."""
+    if layer in ("level", "band"):
+        return "level"
+    if layer == "criterion":
+        return "criterion"
+    if layer == "district":
+        return "district"
+    return "plain"
+
+
+HIGHLIGHT_LEGEND = {"vi": "Xã trong danh sách (viền hồng)", "en": "Listed commune (pink outline)"}
 
 
 def _legend_row(cls: MapClass, count: int, lang: str) -> dict:

@@ -22,7 +22,8 @@ LANGS = ("vi", "en")
 LEVEL_COLORS = {"chua_dat": "#edf8b1", "ntm": "#7fcdbb", "nang_cao": "#2c7fb8", "kieu_mau": "#253494"}
 BAND_COLORS = {"lt10": "#ffffcc", "10_14": "#c7e9b4", "15_18": "#41b6c4", "19": "#225ea8"}
 CRITERION_COLORS = {"not_met": "#edf8b1", "met": "#2c7fb8"}
-DISTRICT_COLORS = {"chua_dat": "#edf8b1", "huyen_ntm": "#7fcdbb", "hoan_thanh": "#41b6c4", "huyen_nang_cao": "#253494"}
+# Districts in ColorBrewer Purples: a hue no commune layer uses, so no colour means two things on one map.
+DISTRICT_COLORS = {"chua_dat": "#dadaeb", "huyen_ntm": "#9e9ac8", "hoan_thanh": "#756bb1", "huyen_nang_cao": "#54278f"}
 NOT_APPLICABLE_COLOR = "#f0f0f0"
 NO_DATA_COLOR = "#bdbdbd"  # drawn hatched
 DISTRICT_OUTLINE = "#252525"
@@ -159,6 +160,20 @@ def summary_sentence(province: dict, year: int, lang: str = "vi") -> str:
             f"{province['xa_nang_cao']} nâng cao, {province['xa_kieu_mau']} kiểu mẫu; còn lại "
             f"{province['band_15_18']} xã đạt 15-18 tiêu chí, {province['band_10_14']} xã 10-14, "
             f"{province['band_lt10']} xã dưới 10.")
+
+
+def criterion_sentence(communes: pd.DataFrame, year: int, number: int, lang: str = "vi") -> str:
+    """'2023: 95/142 xã đạt tiêu chí 13 (67 %); 40 chưa đạt, 7 chưa có số liệu.' (xã with data only)"""
+    xa = communes[communes["ntm_applicable"]]
+    known = xa[xa["level"] != "no_data"]
+    met = int(known[f"c{number}"].fillna(False).astype(bool).sum())
+    total, no_data = len(known), len(xa) - len(known)
+    pct = round(100 * met / total) if total else 0
+    if lang == "en":
+        text = f"{year}: {met}/{total} xã meet criterion {number} ({pct} %); {total - met} do not"
+        return text + (f", {no_data} without data." if no_data else ".")
+    text = f"{year}: {met}/{total} xã đạt tiêu chí {number} ({pct} %); {total - met} xã chưa đạt"
+    return text + (f", {no_data} xã chưa có số liệu." if no_data else ".")
 
 
 ATTRIBUTION = {

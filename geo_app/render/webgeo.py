@@ -162,7 +162,11 @@ def districts_fc(ds: "Dataset", year: int, geometry: gpd.GeoDataFrame | None = N
             "district_name": str(row.district_name), "short_name": strip_type(str(row.district_name)),
             "level": str(row.level), "class": str(row.level), "xa_total": int(row.xa_total),
             "xa_ntm": int(row.xa_ntm), "xa_nang_cao": int(row.xa_nang_cao),
+            "xa_kieu_mau": int(getattr(row, "xa_kieu_mau", 0) or 0),
+            "xa_no_data": int(getattr(row, "xa_no_data", 0) or 0),
             "pct_ntm": None if _isnan(row.pct_ntm) else float(row.pct_ntm),
+            "pct_nang_cao": None if _isnan(getattr(row, "pct_nang_cao", None)) else float(row.pct_nang_cao),
+            "decision": _text(getattr(row, "decision", None)), "note": _text(getattr(row, "note", None)),
             "provenance": _text(row.provenance), "source_url": _text(row.source_url),
             "label_lon": float(geo.at[code, "label_lon"]), "label_lat": float(geo.at[code, "label_lat"]),
         }

@@ -40,12 +40,13 @@ def index():
                       basemap_url=settings.basemap_url, static_url=url_for("static", filename="").rstrip("/"),
                       attribution=boundary_attribution(ds.sources.get("boundaries", ""), args.lang)))
     en = args.lang == "en"
+    rows = table_rows(web.communes_fc, view.spec, args.lang, args.district)
     return render_template(
         "map.html", lang=args.lang, args=args, view=view, spec=view.spec, map=parts, years=ds.years,
-        rows=table_rows(web.communes_fc, view.spec, args.lang, args.district), districts=DISTRICTS,
+        rows=rows, districts=DISTRICTS,
         layers=[(k, v[1 if en else 0]) for k, v in LAYER_LABELS.items()],
         criteria=[(c.number, c.name_en if en else c.name_vi) for c in CRITERIA],
-        illustrative_count=sum(f["properties"]["provenance"] == "illustrative" for f in web.communes_fc["features"]),
+        illustrative_count=sum(r["provenance"] == "illustrative" for r in rows),  # the units in view, like rows
     )
 
 

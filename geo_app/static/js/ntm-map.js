@@ -93,24 +93,43 @@
     this.search = null;
   }
 
+  /** Paths are reached through the search box and the table, not one Tab stop each (Chromium makes SVG
+   * shapes with focus listeners focusable). */
+  function untab(layer) {
+    if (layer._path) layer._path.setAttribute("tabindex", "-1");
+  }
+
+  NtmMap.prototype.districtView = function () { return this.cfg.layer === "district"; };
+
   NtmMap.prototype.mount = function () {
     var self = this;
     ensureHatchPatterns(this.cfg.hatches || []);
     this.map.attributionControl.addAttribution(this.cfg.attribution);
+    this.byDistrict = {};
     this.communes.eachLayer(function (layer) {
       var p = layer.feature.properties;
       self.byCode[p.ward_code] = layer;
-      layer.bindTooltip(function () { return self.tooltip(p); }, { sticky: true, className: "ntm-tooltip" });
-      layer.bindPopup(function () { return self.popup(p); }, { maxWidth: 340, className: "ntm-popup-wrap" });
+      if (!self.districtView()) { // on the district layer the districts answer the pointer, not the communes
+        layer.bindTooltip(function () { return self.tooltip(p); }, { sticky: true, className: "ntm-tooltip" });
+        layer.bindPopup(function () { return self.popup(p); }, self.popupOptions());
+      }
       if (layer._path) layer._path.setAttribute("data-ward-code", p.ward_code);
+      untab(layer);
       if (p.is_pilot) self.addPilotMarker(layer, p);
     });
     this.districts.eachLayer(function (layer) {
       var p = layer.feature.properties;
+      self.byDistrict[p.district_code] = layer;
       if (layer._path) {
         layer._path.setAttribute("data-district-code", p.district_code);
         layer._path.classList.add("ntm-district");
       }
+      if (self.districtView()) {
+        layer.bindTooltip(function () { return self.districtTooltip(p); },
+                          { sticky: true, className: "ntm-tooltip ntm-district-tooltip" });
+        layer.bindPopup(function () { return self.districtPopup(p); }, self.popupOptions());
+      }
+      untab(layer);
       self.addDistrictLabel(p);
     });
     this.communes.eachLayer(function (layer) {
@@ -239,26 +258,115 @@
     void self;
   };
 
-  NtmMap.prototype.addDistrictLabel = function (p) {
-    var cls = this.cfg.districtClasses[p.level] || {};
-    var box = el("div", "ntm-district-text");
-    box.appendChild(el("span", "ntm-district-name", p.short_name));
+  /** A URL of this page scoped to one district (its communes), or null where links cannot work (file://). */
+  function scopeUrl(code) {
+    if (!/^https?:$/.test(window.location.protocol)) return null;
+    var url = new URL(window.location.href);
+    ["z", "lat", "lng", "sel"].forEach(function (k) { url.searchParams.delete(k); });
+    if (url.searchParams.get("layer") === "district") url.searchParams.set("layer", "level");
+    url.searchParams.set("district", code);
+    return url.pathname + url.search;
+  }
+  NtmMap.scopeUrl = scopeUrl;
+
+  /** Criterion view: how many xã of each district meet the criterion (from the commune classes). */
+  NtmMap.prototype.criterionCounts = function () {
+    var counts = {};
+    this.communes.eachLayer(function (layer) {
+      var p = layer.feature.properties;
+      if (p["class"] !== "met" && p["class"] !== "not_met") return;
+      var c = counts[p.district_code] || (counts[p.district_code] = { met: 0, total: 0 });
+      c.total += 1;
+      if (p["class"] === "met") c.met += 1;
+    });
+    return counts;
+  };
+
+  /** The second line of a district label for the view's label mode ("" for the name only). */
+  NtmMap.prototype.districtLabelLine = function (p) {
+    var mode = this.cfg.labelMode || "level";
+    if (mode === "criterion") {
+      var c = (this._criterionCounts || (this._criterionCounts = this.criterionCounts()))[p.district_code];
+      return c ? c.met + "/" + c.total + " " + this.s.criterion_met_short + " " + this.cfg.criterion : "";
+    }
+    if (mode === "plain") return "";
     var share = p.pct_ntm === null || p.pct_ntm === undefined ? "—" : Math.round(p.pct_ntm) + " %";
-    box.appendChild(el("span", "ntm-district-share", share + " " + this.s.xa_ntm_short +
-      " (" + p.xa_ntm + "/" + p.xa_total + ")"));
-    box.setAttribute("title", p.district_name + ": " + (cls.label || p.level));
-    box.style.backgroundColor = cls.color || "#fff";
-    box.style.color = cls.text || "#111";
+    return share + " " + this.s.xa_ntm_short + " (" + p.xa_ntm + "/" + p.xa_total + ")";
+  };
+
+  NtmMap.prototype.addDistrictLabel = function (p) {
+    var mode = this.cfg.labelMode || "level";
+    var coloured = mode === "level" || mode === "district";
+    var cls = this.cfg.districtClasses[p.level] || {};
+    var href = scopeUrl(p.district_code);
+    var box = el(href ? "a" : "div", "ntm-district-text");
+    if (href) {
+      box.setAttribute("href", href);
+      box.setAttribute("aria-label", p.district_name + " — " + this.s.open_district);
+    }
+    box.appendChild(el("span", "ntm-district-name", p.short_name));
+    var line = this.districtLabelLine(p);
+    if (line) box.appendChild(el("span", "ntm-district-share", line));
+    box.setAttribute("title", p.district_name + (coloured ? ": " + (cls.label || p.level) : ""));
+    box.setAttribute("data-district-code", p.district_code);
+    if (this.cfg.district === p.district_code) box.classList.add("ntm-district-chosen");
+    box.style.backgroundColor = coloured ? (cls.color || "#fff") : "#ffffff";
+    box.style.color = coloured ? (cls.text || "#111") : "#111111";
     if (!this.map.getPane("ntmLabels")) {
       var pane = this.map.createPane("ntmLabels");
       pane.style.zIndex = 560; // above the polygons, below the pilot markers (600)
       pane.style.pointerEvents = "none";
     }
-    L.tooltip({ permanent: true, direction: "center", className: "ntm-district-label", interactive: false,
-                pane: "ntmLabels" })
+    var label = L.tooltip({ permanent: true, direction: "center", className: "ntm-district-label", interactive: false,
+                            pane: "ntmLabels" })
       .setLatLng([p.label_lat, p.label_lon])
       .setContent(box)
       .addTo(this.map);
+    this.labels = this.labels || [];
+    this.labels.push({ tooltip: label, props: p, node: box });
+  };
+
+  NtmMap.prototype.popupOptions = function () {
+    return { maxWidth: 340, className: "ntm-popup-wrap", autoPanPaddingTopLeft: [10, 60] };
+  };
+
+  NtmMap.prototype.districtTooltip = function (p) {
+    var box = el("div", "ntm-tip");
+    box.appendChild(el("strong", "ntm-tip-name", p.district_name));
+    var cls = this.cfg.districtClasses[p.level];
+    box.appendChild(el("div", "ntm-tip-class", cls ? cls.label : p.level));
+    box.appendChild(el("div", "ntm-tip-district", this.districtLabelLine(p)));
+    return box;
+  };
+
+  NtmMap.prototype.districtPopup = function (p) {
+    var s = this.s;
+    var box = el("div", "ntm-popup ntm-district-popup");
+    box.appendChild(el("h3", "ntm-popup-name", p.district_name));
+    var dl = el("dl", "ntm-facts");
+    function row(term, value) {
+      dl.appendChild(el("dt", null, term));
+      dl.appendChild(el("dd", null, value));
+    }
+    var cls = this.cfg.districtClasses[p.level];
+    function pct(v) { return v === null || v === undefined ? "—" : Math.round(v) + " %"; }
+    row(s.level, cls ? cls.label : p.level);
+    row(s.decision, p.decision || "—");
+    row(s.share_ntm, pct(p.pct_ntm) + " (" + p.xa_ntm + "/" + p.xa_total + ")");
+    row(s.nang_cao, pct(p.pct_nang_cao) + " (" + p.xa_nang_cao + "/" + p.xa_total + ")");
+    row(s.kieu_mau, String(p.xa_kieu_mau === undefined ? "—" : p.xa_kieu_mau));
+    if (p.xa_no_data) row(s.no_data_short, String(p.xa_no_data));
+    box.appendChild(dl);
+    box.appendChild(el("p", "ntm-popup-note", s.district_criteria_note));
+    if (p.note) box.appendChild(el("p", "ntm-popup-note", p.note));
+    box.appendChild(this.provenance(p));
+    var href = scopeUrl(p.district_code);
+    if (href) {
+      var a = el("a", "ntm-open-district", s.open_district);
+      a.setAttribute("href", href);
+      box.appendChild(a);
+    }
+    return box;
   };
 
   NtmMap.prototype.addLegend = function () {
@@ -277,6 +385,13 @@
           box.appendChild(legendList(cfg.districtLegendRows, "ntm-legend-districts"));
         }
         var extra = el("ul", "ntm-legend-list ntm-legend-symbols");
+        if (cfg.highlightLegend) {
+          var listed = el("li", "ntm-legend-row ntm-legend-listed");
+          listed.appendChild(swatch({ color: "#ffffff", outline: cfg.highlightColor }));
+          listed.lastChild.classList.add("ntm-swatch-outline");
+          listed.appendChild(el("span", "ntm-legend-label", cfg.highlightLegend));
+          extra.appendChild(listed);
+        }
         var pilot = el("li", "ntm-legend-row");
         pilot.appendChild(el("span", "ntm-legend-star", "★")).setAttribute("aria-hidden", "true");
         pilot.appendChild(el("span", "ntm-legend-label", s.pilot_legend));
@@ -328,6 +443,15 @@
     }
     this.map.fitBounds(layer.getBounds(), { maxZoom: 13, padding: [24, 24], animate: false });
     if (openPopup !== false) layer.openPopup(layer.getBounds().getCenter());
+    return true;
+  };
+
+  /** Open a commune's popup where the map is (no zoom): restoring a shared or earlier view. */
+  NtmMap.prototype.openCommune = function (code) {
+    var layer = this.byCode[code];
+    if (!layer || !layer.getPopup()) return false;
+    var p = layer.feature.properties;
+    layer.openPopup(L.latLng(p.label_lat, p.label_lon));
     return true;
   };
 
