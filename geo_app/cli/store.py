@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from geo_app.store.datastore import DataStore, DataUnavailable
 from geo_app.store.importing import ImportResult, import_boundaries, import_status
@@ -75,6 +75,7 @@ def import_status_command(path: Path, year: int | None, note: str, dry_run: bool
 
 
 @click.command("revisions")
+@with_appcontext
 @click.option("--kind", type=click.Choice(KINDS), default=None)
 @click.option("--json", "as_json", is_flag=True)
 def revisions_command(kind: str | None, as_json: bool) -> None:
@@ -94,6 +95,7 @@ def revisions_command(kind: str | None, as_json: bool) -> None:
 
 
 @click.command("rollback")
+@with_appcontext
 @click.argument("number", type=int)
 @click.option("--note", default="", help="Why (kept with the new revision).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -116,6 +118,7 @@ def rollback_command(number: int, note: str, yes: bool) -> None:
 
 
 @click.command("audit")
+@with_appcontext
 @click.option("--action", default=None, help="Only this action (commit, rollback, import_rejected, login, ...).")
 @click.option("--user", default=None)
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")

@@ -115,6 +115,7 @@ def read_status_file(path: Path, year: int | None = None, max_bytes: int = DEFAU
         communes = None if communes is None else communes[communes["year"] == year]
         districts = None if districts is None else districts[districts["year"] == year]
     _require_rows(reports, communes, districts)
+    _require_plan_set(reports, communes)
     if not all(r.usable for r in reports):
         return None, None, reports
     return communes, districts, reports
@@ -124,6 +125,23 @@ def _require_rows(reports: list[CheckReport], communes, districts) -> None:
     rows = sum(0 if f is None else len(f) for f in (communes, districts))
     if rows == 0 and reports and all(r.usable for r in reports):
         reports[0].error("the file holds no status row (only a header?); fill in one row per commune and year")
+
+
+def _require_plan_set(reports: list[CheckReport], communes) -> None:
+    """This file layout holds plan 4798's 19 criteria: years of another criteria set are refused, not mixed."""
+    from geo_app.domain.criteria import PLAN_SET, criteria_set_for_year, criteria_sets
+
+    if communes is None or communes.empty or not reports:
+        return
+    plan = criteria_sets()[PLAN_SET]
+    for year in sorted({int(y) for y in communes["year"]}):
+        key = criteria_set_for_year(year)
+        if key != PLAN_SET:
+            other = criteria_sets()[key]
+            reports[0].error(f"year {year} falls under the {other['first_year']}-{other['last_year']} criteria set "
+                             f"({other['legal_basis'].split(';')[0]}, {len(other['criteria'])} criteria), but this "
+                             f"file holds the {len(plan['criteria'])} criteria of {plan['first_year']}-"
+                             f"{plan['last_year']}; import years up to {plan['last_year']} only")
 
 
 def import_boundaries(store: RevisionStore, path: str | Path, user: str, note: str = "", crs: str | None = None,

@@ -191,11 +191,11 @@ class RevisionStore:
             unit_rows.append({
                 "revision_id": number, "unit_code": rec["ward_code"], "year": year, "criteria_set": set_key,
                 "level": rec["level"], "year_recognised": _int_or_none(rec.get("year_recognised")),
-                "note": rec.get("note") or "", "provenance": rec["provenance"],
-                "source_url": rec.get("source_url") or "", "source_file": rec.get("source_file") or file_name})
+                "note": _text(rec.get("note")), "provenance": rec["provenance"],
+                "source_url": _text(rec.get("source_url")), "source_file": _text(rec.get("source_file")) or file_name})
             for col in criterion_cols:
                 met = rec.get(col)
-                if met is None or (isinstance(met, float) and pd.isna(met)) or met is pd.NA:
+                if _missing(met):
                     continue
                 criterion_rows.append({"revision_id": number, "unit_code": rec["ward_code"], "year": year,
                                        "criteria_set": set_key, "criterion": int(col[1:]), "met": int(bool(met))})
@@ -205,8 +205,8 @@ class RevisionStore:
             conn.execute(insert(criterion_status), criterion_rows)
         district_rows = [{
             "revision_id": number, "district_code": r["district_code"], "year": int(r["year"]), "level": r["level"],
-            "decision": r.get("decision") or "", "note": r.get("note") or "", "provenance": r["provenance"],
-            "source_url": r.get("source_url") or ""} for r in districts.to_dict("records")]
+            "decision": _text(r.get("decision")), "note": _text(r.get("note")), "provenance": r["provenance"],
+            "source_url": _text(r.get("source_url"))} for r in districts.to_dict("records")]
         if district_rows:
             conn.execute(insert(district_status), district_rows)
 
@@ -392,10 +392,16 @@ def _provenance_summary(communes: pd.DataFrame | None, districts: pd.DataFrame |
     return values.pop() if len(values) == 1 else ("mixed" if values else "")
 
 
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value))
+
+
+def _text(value: object) -> str:
+    return "" if _missing(value) else str(value)
+
+
 def _int_or_none(value: object) -> int | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-        return None
-    return int(value)
+    return None if _missing(value) else int(value)
 
 
 def plan_years(communes: pd.DataFrame) -> pd.DataFrame:

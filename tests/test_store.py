@@ -1,0 +1,333 @@
+"""The revisioned store: first-run seed, imports as revisions, rollback, diff, audit, atomicity, and the pages
+serving whatever revision is current."""
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from geo_app import create_app
+from geo_app.settings import DEFAULT_DATA_DIR, Settings
+from geo_app.store.revisions import RevisionStore, StoreError
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_COMMUNES = DEFAULT_DATA_DIR / "status" / "demo-communes.csv"
+PHU_LE, GIAO_LONG = "29146", "28813"
+
+
+@pytest.fixture()
+def fresh(tmp_path, default_settings):
+    """An app on the default files with an empty store of its own, and its CLI runner."""
+    app = create_app({"TESTING": True, "SETTINGS": default_settings, "DATABASE": str(tmp_path / "store.sqlite")})
+    return app
+
+
+def cli(app, *args, input: str | None = None):
+    return app.test_cli_runner().invoke(args=list(args), input=input)
+
+
+def store_of(app) -> RevisionStore:
+    return app.extensions["ntm_store"].revisions
+
+
+def status_rows(year: int) -> list[dict]:
+    with DEMO_COMMUNES.open(encoding="utf-8-sig", newline="") as f:
+        return [r for r in csv.DictReader(f) if int(r["year"]) == year]
+
+
+def write_status(path: Path, rows: list[dict]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def all_reach_ntm(tmp_path: Path, year: int = 2024, codes: set[str] | None = None) -> Path:
+    """An official status file for `year` in which the given xã (default: all not yet NTM) meet all 19."""
+    rows = []
+    for r in status_rows(year):
+        if r["level"] == "chua_dat" and (codes is None or r["ward_code"] in codes):
+            r.update({f"c{n}": "1" for n in range(1, 20)}, level="ntm", year_recognised=str(year),
+                     provenance="official", note="Báo cáo 123/BC-VPĐP", source_url="")
+            rows.append(r)
+    return write_status(tmp_path / f"office-{year}.csv", rows)
+
+
+def db_fingerprint(path: Path) -> str:
+    """A checksum of every stored row (audit log aside), to prove a rejected import changed nothing."""
+    con = sqlite3.connect(path)
+    digest = hashlib.sha256()
+    for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name != 'audit_log' "
+                                "ORDER BY name"):
+        for row in sorted(con.execute(f"SELECT * FROM {table}"), key=repr):
+            digest.update(repr(row).encode())
+    con.close()
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- first run
+
+def test_first_run_imports_default_layer_and_demo_status_as_revisions(fresh):
+    summary = fresh.test_client().get("/api/summary.json?year=2022").get_json()
+    assert summary["province"]["xa_ntm"] == 80 and summary["illustrative"] is True
+    revisions = store_of(fresh).list_revisions()
+    assert [(r["id"], r["kind"], r["user"]) for r in revisions] == [(2, "status", "setup"), (1, "boundaries", "setup")]
+    assert revisions[1]["file_name"] == "ben-tre-communes-2020.shp" and revisions[1]["counts"]["features"] == 157
+    assert revisions[0]["provenance"] == "mixed"  # documented facts and illustrative values, kept as they were
+    assert len(revisions[0]["sha256"]) == 64 and revisions[0]["sha256"] == hashlib.sha256(
+        DEMO_COMMUNES.read_bytes()).hexdigest()
+    communes, _ = store_of(fresh).status(2)
+    assert set(communes["provenance"]) == {"documented", "illustrative"}
+
+
+def test_the_store_serves_the_same_numbers_as_the_files(fresh, dataset):
+    served = fresh.extensions["ntm_store"].dataset()
+    for year in dataset.years:
+        assert served.summary(year) == dataset.summary(year)
+
+
+def test_store_holds_criteria_sets_as_data(fresh):
+    import sqlalchemy as sa
+
+    with store_of(fresh).reading() as conn:
+        counts = dict(conn.execute(sa.text("SELECT set_key, count(*) FROM criteria GROUP BY set_key")).all())
+    assert counts == {"ntm-2021-2025": 19, "ntm-2026-2030": 10}
+
+
+def test_a_2026_2030_status_row_is_stored_under_its_own_set_and_kept_out_of_plan_4798_views(fresh):
+    from geo_app.store.revisions import FileMeta
+
+    fresh.test_client().get("/api/summary.json")  # seed
+    row = {"ward_code": PHU_LE, "year": 2026, "level": "ntm", "year_recognised": 2026, "note": "",
+           "provenance": "official", "source_url": "", **{f"c{n}": True for n in range(1, 11)}}
+    rev = store_of(fresh).commit_status(pd.DataFrame([row]), None, FileMeta("qd51.csv", 1, "0" * 64), "cli")
+    communes, _ = store_of(fresh).status(rev["data_revision"])
+    stored = communes[(communes["year"] == 2026)]
+    assert stored.iloc[0]["criteria_set"] == "ntm-2026-2030"
+    assert {c for c in stored.columns if re.fullmatch(r"c\d+", c) and stored[c].notna().all()} == \
+        {f"c{n}" for n in range(1, 11)}
+    assert 2026 not in fresh.extensions["ntm_store"].dataset().years  # plan 4798's pages show 2021-2025
+
+
+# ---------------------------------------------------------------- imports, rollback, pages
+
+def test_import_changes_every_page_and_rollback_restores_it(fresh, tmp_path):
+    client = fresh.test_client()
+    before = {url: client.get(url).get_data() for url in (
+        "/api/summary.json?year=2024", "/lagging?year=2024", "/targets?year=2024", "/?year=2024",
+        "/export/map.png?year=2024", "/lagging.csv?year=2024")}
+    assert client.get("/api/summary.json?year=2024").get_json()["province"]["xa_ntm"] < 139
+    result = cli(fresh, "import", "status", str(all_reach_ntm(tmp_path)), "--note", "Báo cáo 123/BC-VPĐP")
+    assert result.exit_code == 0, result.output
+    assert "revision 3 (status) is now current" in result.output
+    after = client.get("/api/summary.json?year=2024").get_json()
+    assert after["province"]["xa_ntm"] == after["province"]["xa_total"] == 139
+    for url, body in before.items():
+        assert client.get(url).get_data() != body, url  # map, /lagging, /targets, exports all follow the store
+    rolled = cli(fresh, "rollback", "2", "--yes", "--note", "nhập nhầm")
+    assert rolled.exit_code == 0, rolled.output and "revision 4" in rolled.output
+    for url, body in before.items():
+        if not url.startswith("/?") and not url.startswith("/lagging?") and not url.startswith("/targets"):
+            assert client.get(url).get_data() == body, url  # byte-identical data downloads again
+    assert client.get("/api/summary.json?year=2024").get_json() == json.loads(before["/api/summary.json?year=2024"])
+    heads = store_of(fresh).heads()
+    assert heads["status"]["id"] == 4 and heads["status"]["data_revision"] == 2 and heads["status"]["rollback_of"] == 2
+
+
+def test_import_replaces_only_the_rows_it_holds(fresh, tmp_path):
+    years_before = fresh.extensions["ntm_store"].dataset().years
+    rows = [r for r in status_rows(2024) if r["ward_code"] in (PHU_LE,)]
+    rows[0].update(level="nang_cao", provenance="official", note="QĐ 1/QĐ-UBND", year_recognised="2024",
+                   **{f"c{n}": "1" for n in range(1, 20)})
+    result = cli(fresh, "import", "status", str(write_status(tmp_path / "phu-le.csv", rows)))
+    assert result.exit_code == 0, result.output
+    rev = store_of(fresh).heads()["status"]
+    assert rev["changes"]["changed"] == 1 and rev["changes"]["communes"][0]["unit_code"] == PHU_LE
+    assert rev["changes"]["communes"][0]["level_to"] == "nang_cao"
+    ds = fresh.extensions["ntm_store"].dataset()
+    communes = ds.communes(2024).set_index("ward_code")
+    assert communes.at[PHU_LE, "level"] == "nang_cao" and communes.at[PHU_LE, "provenance"] == "official"
+    assert len(communes) == 157 and ds.years == years_before
+    assert communes.at[GIAO_LONG, "provenance"] != "official"  # untouched rows keep their provenance
+
+
+def test_dry_run_and_rejected_imports_leave_the_store_exactly_as_it_was(fresh, tmp_path):
+    fresh.test_client().get("/api/summary.json")
+    database = Path(fresh.extensions["ntm_store"].database)
+    fingerprint = db_fingerprint(database)
+    good = all_reach_ntm(tmp_path)
+    dry = cli(fresh, "import", "status", str(good), "--dry-run")
+    assert dry.exit_code == 0 and "dry run, nothing stored" in dry.output
+    bad_rows = status_rows(2024)[:3]
+    bad_rows[1]["c7"] = "maybe"  # text in a criterion cell
+    header_only = tmp_path / "header-only.csv"
+    header_only.write_text(DEMO_COMMUNES.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    too_late = [dict(status_rows(2024)[0], year="2026")]
+    cases = {
+        write_status(tmp_path / "text-in-criterion.csv", bad_rows): "c7",
+        header_only: "no status row",
+        tmp_path / "missing.csv": "no such file",
+        write_status(tmp_path / "year-2026.csv", too_late): "2026",
+    }
+    for path, fragment in cases.items():
+        result = cli(fresh, "import", "status", str(path))
+        assert result.exit_code == 1, (path.name, result.output)
+        assert fragment in result.output and "Traceback" not in result.output, (path.name, result.output)
+        assert "the store is unchanged" in result.output
+    broken_layer = tmp_path / "layer.geojson"
+    broken_layer.write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    assert cli(fresh, "import", "boundaries", str(broken_layer)).exit_code == 1
+    assert db_fingerprint(database) == fingerprint
+    rejected = store_of(fresh).audit_entries("import_rejected")
+    assert len(rejected) == len(cases) + 1 and rejected[0]["detail"]["kind"] == "boundaries"
+
+
+def test_boundary_import_from_another_lineage_is_a_new_revision(fresh, tmp_path, shared_data):
+    import geopandas as gpd
+
+    fresh.test_client().get("/api/summary.json")
+    layer = gpd.read_file(shared_data / "communes-2019-coarse.geojson")
+    layer = layer.rename(columns={"gso_code_2019": "ma_xa"})[["ma_xa", "name", "geometry"]]
+    path = tmp_path / "ranh_gioi_xa.gpkg"
+    layer.to_file(path)
+    result = cli(fresh, "import", "boundaries", str(path), "--note", "lớp của Sở TN&MT")
+    assert result.exit_code == 0, result.output
+    assert "revision 3 (boundaries) is now current" in result.output
+    rev = store_of(fresh).heads()["boundaries"]
+    assert rev["counts"]["features"] == 157 and len(rev["changes"]["moved"]) > 100  # another outline lineage
+    client = fresh.test_client()
+    assert len(client.get("/api/communes.geojson?year=2022").get_json()["features"]) == 157
+    assert "ranh_gioi_xa.gpkg (layer supplied by the user)" in client.get("/?year=2022&lang=en").get_data(as_text=True)
+    assert cli(fresh, "rollback", "1", "--yes").exit_code == 0
+    assert "layer supplied by the user" not in client.get("/?year=2022&lang=en").get_data(as_text=True)
+
+
+def test_revisions_diff_and_audit_from_the_command_line(fresh, tmp_path):
+    fresh.test_client().get("/api/summary.json")
+    assert cli(fresh, "import", "status", str(all_reach_ntm(tmp_path)), "--note", "BC 7").exit_code == 0
+    listing = cli(fresh, "revisions", "--kind", "status")
+    lines = listing.output.strip().splitlines()
+    assert lines[0].startswith("*   3") and "office-2024.csv" in lines[0] and "BC 7" in lines[0]
+    assert lines[1].startswith("    2")
+    diff = store_of(fresh).diff(2, 3)
+    assert diff["changed"] == diff["level_changed"] > 0
+    assert all(c["level_to"] == "ntm" and c["year"] == 2024 for c in diff["communes"])
+    with pytest.raises(StoreError, match="one kind"):
+        store_of(fresh).diff(1, 3)
+    bad = cli(fresh, "rollback", "99", "--yes")
+    assert bad.exit_code == 1 and "no revision 99" in bad.output
+    same = cli(fresh, "rollback", "3", "--yes")
+    assert same.exit_code == 1 and "already the current" in same.output
+    audit = cli(fresh, "audit", "--csv")
+    assert audit.exit_code == 0
+    actions = [row["action"] for row in csv.DictReader(audit.output.splitlines())]
+    assert actions.count("commit") == 3  # two first-run revisions and the import
+
+
+def test_audit_log_and_revisions_cannot_be_edited(fresh):
+    fresh.test_client().get("/api/summary.json")
+    con = sqlite3.connect(fresh.extensions["ntm_store"].database)
+    for statement in ("UPDATE audit_log SET user = 'x'", "DELETE FROM audit_log",
+                      "UPDATE revisions SET note = 'x'", "UPDATE commune_status SET level = 'ntm'"):
+        with pytest.raises(sqlite3.DatabaseError):
+            con.execute(statement)
+    con.close()
+
+
+def test_changing_the_seed_files_later_does_not_change_what_is_served(tmp_path, default_boundaries):
+    import shutil
+
+    shutil.copytree(DEFAULT_DATA_DIR / "status", tmp_path / "status")
+    settings = Settings.from_env({"NTM_BOUNDARIES_DIR": str(default_boundaries.parent),
+                                  "NTM_STATUS_DIR": str(tmp_path / "status")})
+    app = create_app({"TESTING": True, "SETTINGS": settings, "DATABASE": str(tmp_path / "s.sqlite")})
+    before = app.test_client().get("/api/summary.json?year=2022").get_json()
+    (tmp_path / "status" / "demo-communes.csv").write_text("garbage", encoding="utf-8")
+    assert app.test_client().get("/api/summary.json?year=2022").get_json() == before
+
+
+def test_a_broken_seed_file_is_read_once_not_per_request(tmp_path, default_boundaries, monkeypatch):
+    import shutil
+
+    from geo_app.store import importing
+
+    shutil.copytree(DEFAULT_DATA_DIR / "status", tmp_path / "status")
+    (tmp_path / "status" / "demo-communes.csv").write_text("ward_code,year\n1,2\n", encoding="utf-8")
+    settings = Settings.from_env({"NTM_BOUNDARIES_DIR": str(default_boundaries.parent),
+                                  "NTM_STATUS_DIR": str(tmp_path / "status")})
+    app = create_app({"TESTING": True, "SETTINGS": settings, "DATABASE": str(tmp_path / "s.sqlite")})
+    calls = []
+    real = importing.read_status_file
+    monkeypatch.setattr(importing, "read_status_file", lambda *a, **k: calls.append(a) or real(*a, **k))
+    for _ in range(3):
+        assert app.test_client().get("/").status_code == 503
+    assert len(calls) == 2  # the commune file and the district file, once
+
+
+# ---------------------------------------------------------------- concurrency and crashes
+
+def flask_cmd(*args: str) -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "app", *args]
+
+
+def cli_env(database: Path) -> dict:
+    return {**os.environ, "NTM_DATABASE": str(database), "NTM_DATA_DIR": str(DEFAULT_DATA_DIR)}
+
+
+def test_two_imports_at_once_make_two_whole_revisions_in_order(tmp_path, default_boundaries):
+    database = tmp_path / "c.sqlite"
+    env = cli_env(database)
+    subprocess.run(flask_cmd("revisions"), cwd=ROOT, env=env, check=True, capture_output=True)  # seeds 1, 2
+    first = all_reach_ntm(tmp_path, 2024)
+    second = write_status(tmp_path / "second.csv", [dict(r, provenance="official", note="BC 2")
+                                                    for r in status_rows(2023)])
+    procs = [subprocess.Popen(flask_cmd("import", "status", str(p)), cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for p in (first, second)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    store = RevisionStore.open(database)
+    revs = store.list_revisions("status")
+    assert [r["id"] for r in revs] == [4, 3, 2]
+    communes, _ = store.status(4)
+    assert (communes[communes["year"] == 2024]["level"] != "chua_dat").all()  # the first import survived ...
+    assert (communes[communes["year"] == 2023]["provenance"] == "official").all()  # ... and so did the second
+
+
+@pytest.mark.parametrize("delay", [0.3, 1.0, 1.6, 2.2, 3.0])
+def test_an_import_killed_at_any_point_leaves_a_consistent_store(tmp_path, default_boundaries, delay):
+    database = tmp_path / "k.sqlite"
+    env = cli_env(database)
+    subprocess.run(flask_cmd("revisions"), cwd=ROOT, env=env, check=True, capture_output=True)
+    path = write_status(tmp_path / "all-years.csv", [dict(r, provenance="official") for y in range(2021, 2026)
+                                                     for r in status_rows(y)])
+    proc = subprocess.Popen(flask_cmd("import", "status", str(path)), cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    store = RevisionStore.open(database)
+    head = store.heads()["status"]
+    assert head["id"] in (2, 3)
+    communes, districts = store.status(head["data_revision"])
+    assert len(communes) == head["counts"]["commune_rows"] and len(districts) == head["counts"]["district_rows"]
+    expected = "official" if head["id"] == 3 else None
+    if expected:
+        assert (communes["provenance"] == "official").all()
+    app = create_app({"TESTING": True, "SETTINGS": Settings.from_env({"NTM_DATA_DIR": str(DEFAULT_DATA_DIR)}),
+                      "DATABASE": str(database)})
+    assert app.test_client().get("/api/summary.json?year=2022").status_code == 200
+    con = sqlite3.connect(database)
+    assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    con.close()
