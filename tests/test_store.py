@@ -331,3 +331,23 @@ def test_an_import_killed_at_any_point_leaves_a_consistent_store(tmp_path, defau
     con = sqlite3.connect(database)
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     con.close()
+
+
+def test_full_detail_geometry_is_stored_and_the_web_gets_simplified_geometry(fresh, tmp_path, default_boundaries):
+    import geopandas as gpd
+    import shapely
+
+    fresh.test_client().get("/api/summary.json")
+    layer = gpd.read_file(default_boundaries).to_crs(32648)
+    layer["geometry"] = shapely.segmentize(layer.geometry.values, 25.0)  # an office-grade vertex density
+    path = tmp_path / "dense.gpkg"
+    layer.rename(columns={"ward_code": "ma_xa"})[["ma_xa", "name", "geometry"]].to_file(path)
+    vertices = int(shapely.get_num_coordinates(layer.geometry.values).sum())
+    assert cli(fresh, "import", "boundaries", str(path)).exit_code == 0
+    stored = store_of(fresh).boundaries(store_of(fresh).heads()["boundaries"]["data_revision"])
+    assert int(shapely.get_num_coordinates(stored.geometry.values).sum()) >= 0.99 * vertices
+    web = fresh.test_client().get("/api/communes.geojson?year=2022").get_json()
+    web_vertices = sum(len(ring) for f in web["features"] for poly in (
+        [f["geometry"]["coordinates"]] if f["geometry"]["type"] == "Polygon" else f["geometry"]["coordinates"])
+        for ring in poly)
+    assert len(web["features"]) == 157 and web_vertices < vertices / 5
