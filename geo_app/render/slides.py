@@ -1,7 +1,10 @@
 """PowerPoint deck (python-pptx) for one year: title, province map, one slide per district, targets.
 
-Text stays editable (titles, text boxes, tables); the maps are the static renders (render_static).
-Slide count = 2 + number of districts + 1. No Flask, no Folium.
+Text stays editable (titles, text boxes, tables, a native chart); the maps are static renders sized for
+their box. Every shape is laid out from measured text (textfit), so nothing runs off the slide whatever a
+district's row count: long tables are shortened and say how many more. Every picture has alt text and
+every slide speaker notes with its numbers.
+Slide count = 2 + number of districts + 2 (province targets with a chart, district targets). No Flask.
 """
 from __future__ import annotations
 
@@ -9,11 +12,15 @@ import datetime as dt
 import io
 
 from pptx import Presentation
+from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
+from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
+from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.util import Emu, Inches, Pt
 
 from geo_app.model import planning
 from geo_app.render import static as render_static
+from geo_app.render import textfit
 from geo_app.model.dataset import Dataset, district_level_name, province_counts
 from geo_app.domain.plan import PLAN_DATE, PLAN_ID
 from geo_app.domain.textnorm import strip_type
@@ -21,9 +28,20 @@ from geo_app.model.viewstate import MapView, ViewState, illustrative_warning, ma
 
 SLIDE_W, SLIDE_H = Emu(12192000), Inches(7.5)  # 13.333 x 7.5 in: exactly 16:9
 LAYOUT_TITLE, LAYOUT_TITLE_ONLY = 0, 5
-LAGGING_ROWS = 8  # lagging communes listed per district slide
 WARN = RGBColor(0xB3, 0x58, 0x06)
 GREY = RGBColor(0x44, 0x44, 0x44)
+ACTUAL_COLOR = RGBColor(0x2C, 0x7F, 0xB8)
+TARGET_COLOR = RGBColor(0xBD, 0xBD, 0xBD)
+# Layout in inches (slide 13.333 x 7.5). Text boxes and cells have python-pptx's default insets.
+MARGIN = 0.3
+CONTENT_W = 13.333 - 2 * MARGIN
+BOTTOM = 7.5 - 0.12  # nothing below this line
+GAP = 0.08
+BOX_INSET_X, BOX_INSET_Y = 0.1, 0.05
+CELL_INSET_X, CELL_INSET_Y = 0.1, 0.05
+SIDE_W = 4.3  # right-hand column of a district slide (numbers and the lagging table)
+TABLE_PT, SIDE_PT, SUMMARY_PT, FOOTER_PT = 10.5, 12.5, 14, 8.5
+MISSING_SHOWN = 5  # criteria numbers listed per commune before "… (+n)"
 
 
 def _t(lang: str, vi: str, en: str) -> str:
@@ -41,7 +59,7 @@ def build_deck(ds: Dataset, year: int, lang: str = "vi", generated: dt.date | No
     map_slide(prs, province)
     for code in province.districts["district_code"]:
         district_slide(prs, ds, map_view(ds, ViewState(year=year, district=str(code), lang=lang), generated))
-    targets_slide(prs, ds, province)
+    targets_slides(prs, ds, province)
     buf = io.BytesIO()
     prs.save(buf)
     return buf.getvalue()
@@ -75,25 +93,37 @@ def title_slide(prs: Presentation, view: MapView) -> None:
     _para(frame, view.date_text(), 18, GREY)
     if view.warning:
         _para(frame, view.warning, 16, WARN, bold=True)
+    _notes(slide, [view.summary, view.source, view.provenance, view.warning])
 
 
 def map_slide(prs: Presentation, view: MapView) -> None:
-    """The province map with its summary sentence."""
+    """The province map (and legend) filling the space between the summary sentence and the sources."""
     slide = _titled(prs, view.spec.title)
-    _text_box(slide, view.summary, 0.4, 1.0, 12.5, 0.5, 16)
-    _picture(slide, view, left=1.47, top=1.55, width=10.4)
+    top = _fitted_text(slide, view.summary, MARGIN, 1.0, CONTENT_W, SUMMARY_PT) + GAP
+    bottom = _footer(slide, view.footer_lines(), bool(view.warning)) - GAP
+    _picture(slide, view, MARGIN, top, CONTENT_W, bottom - top)
+    _notes(slide, [view.summary, *legend_lines(view), view.provenance])
 
 
 def district_slide(prs: Presentation, ds: Dataset, view: MapView) -> None:
-    """A district: its zoomed map, key numbers and its lagging communes."""
+    """A district: its map filling the left, key numbers and its lagging communes on the right."""
     lang, code = view.lang, view.state.district
-    name = view.districts.loc[view.districts["district_code"] == code, "district_name"].iloc[0]
+    name = district_name(view)
     slide = _titled(prs, f"{name} — {view.state.year}")
-    _text_box(slide, view.summary, 0.4, 1.0, 12.5, 0.5, 14)
-    _picture(slide, view, left=0.3, top=1.55, width=8.6)
-    _bullets(slide, key_numbers(view), 9.1, 1.55, 4.0, 2.0, 13)
+    top = _fitted_text(slide, view.summary, MARGIN, 1.0, CONTENT_W, SUMMARY_PT) + GAP
+    bottom = _footer(slide, view.footer_lines(), bool(view.warning)) - GAP
+    side_left = 13.333 - MARGIN - SIDE_W
+    _picture(slide, view, MARGIN, top, side_left - MARGIN - 0.15, bottom - top)
+    numbers = key_numbers(view)
+    y = _fitted_text(slide, "\n".join(f"• {line}" for line in numbers), side_left, top, SIDE_W, SIDE_PT) + GAP
     rows = planning.lagging(ds, planning.LaggingFilters(year=view.state.year, district=code))
-    _lagging_table(slide, rows, lang, 9.1, 3.7, 4.0)
+    shown = _lagging_table(slide, rows, lang, side_left, y, SIDE_W, bottom)
+    _notes(slide, [view.summary, *numbers, *lagging_notes(rows, shown, lang)])
+
+
+def district_name(view: MapView) -> str:
+    frame = view.districts
+    return frame.loc[frame["district_code"] == view.state.district, "district_name"].iloc[0]
 
 
 def key_numbers(view: MapView) -> list[str]:
@@ -115,19 +145,49 @@ def key_numbers(view: MapView) -> list[str]:
     return lines
 
 
-def _lagging_table(slide, rows: list, lang: str, left: float, top: float, width: float) -> None:
-    """The district's most lagging communes (planning.lagging order): name, criteria met, not met."""
+def legend_lines(view: MapView) -> list[str]:
+    """'Đạt chuẩn NTM: 12' for each legend class (speaker notes)."""
+    return [f"{cls.label(view.lang)}: {count}" for cls, count in view.spec.legend()]
+
+
+def _lagging_table(slide, rows: list, lang: str, left: float, top: float, width: float, bottom: float) -> int:
+    """As many of the district's most lagging communes as fit above `bottom`; the heading says how many more.
+
+    Returns the number of communes shown.
+    """
     heading = _t(lang, "Xã cần tập trung", "Communes to focus on")
     if not rows:
-        _text_box(slide, f"{heading}: {_t(lang, 'không có', 'none')}", left, top, width, 0.4, 13)
-        return
-    shown = rows[:LAGGING_ROWS]
-    more = len(rows) - len(shown)
-    title = heading + (_t(lang, f" (và {more} xã khác)", f" (and {more} more)") if more else "")
-    _text_box(slide, title, left, top, width, 0.35, 13, bold=True)
+        _fitted_text(slide, f"{heading}: {_t(lang, 'không có', 'none')}", left, top, width, SIDE_PT)
+        return 0
     headers = [_t(lang, "Xã", "Commune"), _t(lang, "TC đạt", "Met"), _t(lang, "TC chưa đạt", "Not met")]
-    body = [[strip_type(r.commune), str(r.criteria_met), missing_text(r.missing)] for r in shown]
-    _table(slide, [headers, *body], left, top + 0.4, width, [0.42, 0.16, 0.42], 10)
+    body = [[strip_type(r.commune), str(r.criteria_met), missing_text(r.missing, MISSING_SHOWN)] for r in rows]
+    shares = [0.34, 0.16, 0.50]
+    title_h = _box_height(heading + _t(lang, " (và 99 xã khác)", " (and 99 more)"), width, SIDE_PT, bold=True)
+    room = bottom - top - title_h
+    heights = [_row_height(r, width, shares, TABLE_PT, bold=i == 0) for i, r in enumerate([headers, *body])]
+    fit = 0
+    used = heights[0]
+    while fit < len(body) and used + heights[fit + 1] <= room:
+        used += heights[fit + 1]
+        fit += 1
+    more = len(rows) - fit
+    title = heading + (_t(lang, f" (và {more} xã khác)", f" (and {more} more)") if more else "")
+    _text_box(slide, title, left, top, width, title_h, SIDE_PT, bold=True)
+    if fit:
+        _table(slide, [headers, *body[:fit]], left, top + title_h, width, shares, TABLE_PT)
+    return fit
+
+
+def lagging_notes(rows: list, shown: int, lang: str) -> list[str]:
+    """Every lagging commune with its missing criteria (the notes hold the ones the table leaves out)."""
+    if not rows:
+        return []
+    head = _t(lang, f"Xã cần tập trung ({len(rows)}; bảng trên slide hiện {shown}):",
+              f"Communes to focus on ({len(rows)}; the slide's table shows {shown}):")
+    met = _t(lang, "đạt", "met")
+    missing = _t(lang, "chưa đạt", "not met")
+    return [head] + [f"- {strip_type(r.commune)}: {met} {r.criteria_met}/19; {missing}: "
+                     f"{', '.join(map(str, r.missing)) or '—'}" for r in rows]
 
 
 def missing_text(missing: list[int], limit: int = 8) -> str:
@@ -138,31 +198,82 @@ def missing_text(missing: list[int], limit: int = 8) -> str:
     return head if len(missing) <= limit else f"{head} … (+{len(missing) - limit})"
 
 
-def targets_slide(prs: Presentation, ds: Dataset, view: MapView) -> None:
-    """Plan 4798's 2025 targets against the year's actual values (from Dataset.summary)."""
+def targets_slides(prs: Presentation, ds: Dataset, view: MapView) -> None:
+    """Plan 4798's 2025 targets against the year: province targets with a chart, then the districts and city."""
     lang, year = view.lang, view.state.year
-    slide = _titled(prs, _t(lang, f"Mục tiêu 2025 ({PLAN_ID}) và thực tế {year}",
-                            f"2025 targets ({PLAN_ID}) against {year}"))
+    rows = planning.targets(ds, year).province
+    province = [t for t in rows if not t.get("district_code")]
+    districts = [t for t in rows if t.get("district_code")]
     headers = [_t(lang, "Mục tiêu 2025", "2025 target"), _t(lang, f"Thực tế {year}", f"Actual {year}"),
                _t(lang, "Chỉ tiêu", "Target"), _t(lang, "Đánh giá", "Assessment")]
-    rows = [headers] + [target_row(t, lang) for t in ds.summary(year)["targets"]]
-    _table(slide, rows, 0.4, 1.2, 12.5, [0.40, 0.18, 0.18, 0.24], 12)
-    foot = [source_text(ds, lang), view.provenance + " · " + view.date_text()]
-    _text_box(slide, "\n".join(foot), 0.4, 6.55, 12.5, 0.6, 10, color=GREY)
+    footer = [source_text(ds, lang), view.provenance + " · " + view.date_text()]
     if view.warning:
-        _text_box(slide, illustrative_warning(lang), 0.4, 7.05, 12.5, 0.35, 11, color=WARN, bold=True)
+        footer.append(illustrative_warning(lang))
+
+    slide = _titled(prs, _t(lang, f"Mục tiêu 2025 ({PLAN_ID}) và thực tế {year}",
+                            f"2025 targets ({PLAN_ID}) against {year}"))
+    bottom = _footer(slide, footer, bool(view.warning)) - GAP
+    table_w = 7.2
+    _table(slide, [headers, *[target_row(t, lang) for t in province]], MARGIN, 1.1, table_w,
+           [0.38, 0.22, 0.16, 0.24], 12, bottom=bottom)
+    chart_left = MARGIN + table_w + 0.2
+    targets_chart(slide, province, lang, year, chart_left, 1.1, 13.333 - MARGIN - chart_left, bottom - 1.1)
+    _notes(slide, [" | ".join(target_row(t, lang)) for t in province])
+
+    slide = _titled(prs, _t(lang, f"Mục tiêu 2025 của các huyện, thành phố — thực tế {year}",
+                            f"2025 targets of the districts and the city — {year}"))
+    bottom = _footer(slide, footer, bool(view.warning)) - GAP
+    _table(slide, [headers, *[target_row(t, lang) for t in districts]], MARGIN, 1.1, CONTENT_W,
+           [0.40, 0.18, 0.18, 0.24], 12, bottom=bottom)
+    _notes(slide, [" | ".join(target_row(t, lang)) for t in districts])
 
 
 def target_row(t: dict, lang: str) -> list[str]:
-    """[label, actual, target, assessment] for one target of plan.evaluate."""
-    label = t["label_en"] if lang == "en" else t["label_vi"]
-    if t.get("unit") == "district" and isinstance(t["actual"], str):
-        actual, target = district_level_name(t["actual"], lang), district_level_name(t["target"], lang)
-    else:
-        share = t["key"].endswith("_share") and t.get("actual_pct") is not None  # a % target: show the %
-        pct = f" ({t['actual_pct']:g} %)" if share else ""
-        actual, target = f"{t['actual']}{pct}", str(t["target"])
-    return [label, actual, target, planning.gap_text(t, lang)]
+    """[label, actual, target, assessment] for one target row (the same texts as /targets)."""
+    cells = planning.target_cells(t, lang)
+    return [cells["label"], cells["actual"], cells["goal"], cells["gap"] if t["met"] is not None else cells["status"]]
+
+
+def chart_categories(lang: str) -> dict[str, str]:
+    return {
+        "xa_ntm_share": _t(lang, "Xã đạt chuẩn NTM", "Xã NTM"),
+        "rest_ge_15": _t(lang, "Xã còn lại ≥ 15 TC", "Other xã ≥ 15 criteria"),
+        "xa_nang_cao_share": _t(lang, "Xã NTM nâng cao", "Advanced NTM xã"),
+        "model_per_district": _t(lang, "Huyện có xã kiểu mẫu", "Districts with a model xã"),
+    }
+
+
+def targets_chart(slide, targets: list[dict], lang: str, year: int, left: float, top: float, width: float,
+                  height: float) -> None:
+    """A native (editable) bar chart: each numeric province target, actual against the 2025 goal."""
+    names = chart_categories(lang)
+    shown = [t for t in targets if t["key"] in names and isinstance(t["target"], int)]
+    data = CategoryChartData()
+    data.categories = [names[t["key"]] for t in shown]
+    data.add_series(_t(lang, f"Thực tế {year}", f"Actual {year}"), [t["actual"] for t in shown])
+    data.add_series(_t(lang, "Mục tiêu 2025", "2025 target"), [t["target"] for t in shown])
+    frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(left), Inches(top), Inches(width),
+                                   Inches(height), data)
+    chart = frame.chart
+    chart.has_title = True
+    chart.chart_title.text_frame.text = _t(lang, f"Thực tế {year} và mục tiêu 2025 (số xã / số huyện)",
+                                           f"{year} against the 2025 targets (xã / districts)")
+    chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(13)
+    chart.font.size = Pt(12)
+    chart.has_legend = True
+    chart.legend.position = XL_LEGEND_POSITION.BOTTOM
+    chart.legend.include_in_layout = False
+    plot = chart.plots[0]
+    plot.has_data_labels = True
+    plot.data_labels.font.size = Pt(11)
+    plot.gap_width = 60
+    for series, color in zip(plot.series, (ACTUAL_COLOR, TARGET_COLOR)):
+        series.format.fill.solid()
+        series.format.fill.fore_color.rgb = color
+    chart.category_axis.reverse_order = True  # first target on top, as in the table
+    chart.value_axis.has_major_gridlines = True
+    alt = "; ".join(f"{names[t['key']]}: {t['actual']}/{t['target']}" for t in shown)
+    _alt_text(frame, _t(lang, "Biểu đồ thanh: ", "Bar chart: ") + chart.chart_title.text_frame.text + ". " + alt)
 
 
 # ------------------------------------------------------------------ shapes
@@ -171,10 +282,10 @@ def target_row(t: dict, lang: str) -> list[str]:
 def _titled(prs: Presentation, title: str):
     slide = prs.slides.add_slide(prs.slide_layouts[LAYOUT_TITLE_ONLY])
     slide.shapes.title.text = title
-    _place(slide.shapes.title, 0.4, 0.2, 12.5, 0.8)
+    _place(slide.shapes.title, MARGIN, 0.2, CONTENT_W, 0.8)
     for para in slide.shapes.title.text_frame.paragraphs:
         for run in para.runs:
-            run.font.size = Pt(28)
+            run.font.size = Pt(28 if textfit.text_width(title, 28, True) < (CONTENT_W - 0.2) * 72 else 22)
             run.font.bold = True
     return slide
 
@@ -183,9 +294,54 @@ def _place(shape, left: float, top: float, width: float, height: float) -> None:
     shape.left, shape.top, shape.width, shape.height = Inches(left), Inches(top), Inches(width), Inches(height)
 
 
-def _picture(slide, view: MapView, left: float, top: float, width: float) -> None:
-    png = render_static.render(view, "png", scale=1, header=False)
-    slide.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(top), width=Inches(width))
+def _picture(slide, view: MapView, left: float, top: float, width: float, height: float) -> None:
+    """The map rendered for exactly this box (so it fills it), with alt text saying what it shows."""
+    png = render_static.render_slide_picture(view, width, height)
+    pic = slide.shapes.add_picture(io.BytesIO(png), Inches(left), Inches(top), Inches(width), Inches(height))
+    _alt_text(pic, picture_alt(view))
+
+
+def picture_alt(view: MapView) -> str:
+    """The map's alt text: its title, the summary and each legend class with its count."""
+    classes = "; ".join(legend_lines(view))
+    kind = _t(view.lang, "Bản đồ", "Map")
+    return f"{kind}: {view.spec.title}. {view.summary} {classes}."
+
+
+def _alt_text(shape, text: str) -> None:
+    """Alt text (cNvPr descr), what PowerPoint's 'Alt Text' pane and screen readers show."""
+    shape._element.xpath("./*[1]/p:cNvPr")[0].set("descr", text)
+
+
+def _notes(slide, lines: list[str]) -> None:
+    slide.notes_slide.notes_text_frame.text = "\n".join(line for line in lines if line)
+
+
+def _box_height(text: str, width: float, size: float, bold: bool = False) -> float:
+    """Inches a text box of `width` inches needs for `text` (measured, with insets and a little slack)."""
+    lines = textfit.line_count(text, (width - 2 * BOX_INSET_X) * 72 - 2, size, bold)
+    return textfit.text_height(lines, size) / 72 + 2 * BOX_INSET_Y + 0.04
+
+
+def _fitted_text(slide, text: str, left: float, top: float, width: float, size: float,
+                 color: RGBColor | None = None, bold: bool = False) -> float:
+    """A text box exactly as tall as its text; returns its bottom (inches)."""
+    height = _box_height(text, width, size, bold)
+    _text_box(slide, text, left, top, width, height, size, color, bold)
+    return top + height
+
+
+def _footer(slide, lines: list[str], warning: bool) -> float:
+    """Sources, provenance and date (and the warning, bold orange) at the foot; returns the footer's top."""
+    text = "\n".join(lines)
+    height = _box_height(text, CONTENT_W, FOOTER_PT)
+    top = BOTTOM - height
+    box = _text_box(slide, text, MARGIN, top, CONTENT_W, height, FOOTER_PT, color=GREY)
+    if warning:
+        for run in box.text_frame.paragraphs[-1].runs:
+            run.font.color.rgb = WARN
+            run.font.bold = True
+    return top
 
 
 def _text_box(slide, text: str, left: float, top: float, width: float, height: float, size: float,
@@ -193,6 +349,7 @@ def _text_box(slide, text: str, left: float, top: float, width: float, height: f
     box = slide.shapes.add_textbox(Inches(left), Inches(top), Inches(width), Inches(height))
     frame = box.text_frame
     frame.word_wrap = True
+    frame.auto_size = MSO_AUTO_SIZE.NONE
     for i, line in enumerate(text.split("\n")):
         para = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
         run = para.add_run()
@@ -204,10 +361,6 @@ def _text_box(slide, text: str, left: float, top: float, width: float, height: f
     return box
 
 
-def _bullets(slide, lines: list[str], left: float, top: float, width: float, height: float, size: float) -> None:
-    _text_box(slide, "\n".join(f"• {line}" for line in lines), left, top, width, height, size)
-
-
 def _para(frame, text: str, size: float, color: RGBColor, bold: bool = False) -> None:
     run = frame.add_paragraph().add_run()
     run.text = text
@@ -216,15 +369,29 @@ def _para(frame, text: str, size: float, color: RGBColor, bold: bool = False) ->
     run.font.color.rgb = color
 
 
+def _row_height(row: list[str], width: float, shares: list[float], size: float, bold: bool = False) -> float:
+    """Inches a table row needs: its tallest cell's wrapped lines plus the cell insets."""
+    lines = max(textfit.line_count(value, (width * share - 2 * CELL_INSET_X) * 72 - 2, size, bold)
+                for value, share in zip(row, shares))
+    return textfit.text_height(lines, size) / 72 + 2 * CELL_INSET_Y + 0.03
+
+
 def _table(slide, rows: list[list[str]], left: float, top: float, width: float, shares: list[float],
-           size: float) -> None:
-    """A real (editable) table; `shares` are the column widths as fractions of `width`."""
-    height = Inches(0.3 * len(rows))
-    shape = slide.shapes.add_table(len(rows), len(rows[0]), Inches(left), Inches(top), Inches(width), height)
+           size: float, bottom: float = BOTTOM):
+    """A real (editable) table whose rows are as tall as their wrapped text; `shares` are column fractions.
+
+    Raises if it would reach below `bottom` (callers shorten their rows first).
+    """
+    heights = [_row_height(r, width, shares, size, bold=i == 0) for i, r in enumerate(rows)]
+    if top + sum(heights) > bottom + 1e-6:
+        raise ValueError(f"table of {len(rows)} rows needs {sum(heights):.2f} in; only {bottom - top:.2f} in left")
+    shape = slide.shapes.add_table(len(rows), len(rows[0]), Inches(left), Inches(top), Inches(width),
+                                   Inches(sum(heights)))
     table = shape.table
     for j, share in enumerate(shares):
         table.columns[j].width = Emu(int(Inches(width) * share))
     for i, row in enumerate(rows):
+        table.rows[i].height = Emu(int(Inches(heights[i])))
         for j, value in enumerate(row):
             cell = table.cell(i, j)
             cell.text = value
@@ -232,6 +399,8 @@ def _table(slide, rows: list[list[str]], left: float, top: float, width: float, 
                 for run in para.runs:
                     run.font.size = Pt(size)
                     run.font.bold = i == 0
+    shape.height = Emu(sum(int(Inches(h)) for h in heights))
+    return shape
 
 
 def _vn_date(iso: str) -> str:

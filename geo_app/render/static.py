@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from geo_app.render import textfit
 from geo_app.render.mapspec import DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, classify
 from geo_app.domain.textnorm import strip_type
 from geo_app.model.viewstate import MapView
@@ -93,6 +94,34 @@ def draw_figure(view: MapView, scale: int = 1, header: bool = True) -> Figure:
     return fig
 
 
+SLIDE_DPI = 200
+SLIDE_LEGEND_PT = 11.0
+SLIDE_PANEL_IN = 2.7  # legend column of a slide picture, inches
+
+
+def slide_figure(view: MapView, width_in: float, height_in: float, dpi: int = SLIDE_DPI) -> Figure:
+    """Map and legend sized for a slide's picture box (title, summary and sources are slide text).
+
+    The map axes take everything but a legend column, so a district fills the box it is given.
+    """
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(width_in, height_in), dpi=dpi, facecolor="white")
+        FigureCanvasAgg(fig)
+        panel_w = min(SLIDE_PANEL_IN, 0.34 * width_in) / width_in
+        ax = fig.add_axes((0.003, 0.005, 1 - panel_w - 0.01, 0.99))
+        draw_map(ax, view, commune_pt=8.5)
+        panel = fig.add_axes((1 - panel_w, 0.005, panel_w - 0.003, 0.99))
+        draw_legend(panel, view, fontsize=SLIDE_LEGEND_PT, width_pt=panel_w * width_in * 72 - 6)
+        ax.apply_aspect()
+    return fig
+
+
+def render_slide_picture(view: MapView, width_in: float, height_in: float) -> bytes:
+    """PNG of `slide_figure` (exactly width_in x height_in at SLIDE_DPI)."""
+    with matplotlib.rc_context(RC):
+        return figure_bytes(slide_figure(view, width_in, height_in), "png", title=view.spec.title)
+
+
 def draw_header(fig: Figure, view: MapView) -> None:
     fig.text(0.012, 0.955, view.spec.title, fontsize=22, fontweight="bold", va="center", color="#111111")
     fig.text(0.012, 0.905, view.summary, fontsize=13, va="center", color="#333333", wrap=True)
@@ -114,7 +143,7 @@ def draw_footer(fig: Figure, view: MapView) -> None:
         y -= FOOTER_STEP
 
 
-def draw_map(ax, view: MapView) -> None:
+def draw_map(ax, view: MapView, commune_pt: float = 7.5) -> None:
     """Communes coloured by class, district outlines and names, pilots, north arrow and scale bar."""
     spec = view.spec
     communes = view.communes.to_crs(RENDER_CRS)
@@ -129,7 +158,7 @@ def draw_map(ax, view: MapView) -> None:
     districts.boundary.plot(ax=ax, color=DISTRICT_OUTLINE, linewidth=1.4)
     _zoom(ax, communes, districts, view)
     if view.state.district:
-        _commune_labels(ax, communes[communes["district_code"] == view.state.district])
+        _commune_labels(ax, communes[communes["district_code"] == view.state.district], commune_pt)
     _district_labels(ax, districts, communes, view)
     _pilots(ax, communes, view)
     draw_north_arrow(ax)
@@ -169,7 +198,8 @@ def _zoom(ax, communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, view: Map
     pad = 0.04 * max(maxx - minx, maxy - miny)
     width, height = maxx - minx + 2 * pad, maxy - miny + 2 * pad
     _, _, box_w, box_h = ax.get_position().bounds
-    box = (box_w * FIG_INCHES[0]) / (box_h * FIG_INCHES[1])
+    fig_w, fig_h = ax.figure.get_size_inches()
+    box = (box_w * fig_w) / (box_h * fig_h)
     width, height = max(width, height * box), max(height, width / box)
     cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
     ax.set_xlim(cx - width / 2, cx + width / 2)
@@ -199,11 +229,11 @@ def _district_labels(ax, districts: gpd.GeoDataFrame, communes: gpd.GeoDataFrame
                 clip_on=True, zorder=6)
 
 
-def _commune_labels(ax, communes: gpd.GeoDataFrame) -> None:
+def _commune_labels(ax, communes: gpd.GeoDataFrame, size: float = 7.5) -> None:
     """Commune names (for a district view); pilots are labelled by `_pilots`."""
     others = communes[~communes["is_pilot"]]
     for name, point in zip(others["name"], others.representative_point()):
-        ax.text(point.x, point.y, strip_type(name), fontsize=7.5, ha="center", va="top", color="#222222",
+        ax.text(point.x, point.y, strip_type(name), fontsize=size, ha="center", va="top", color="#222222",
                 path_effects=[patheffects.withStroke(linewidth=2, foreground="white")], clip_on=True, zorder=5)
 
 
@@ -257,8 +287,11 @@ def draw_scale_bar(ax) -> None:
         ax.text(x, y0 + 1.8 * h, text, ha="center", va="bottom", fontsize=10, path_effects=HALO, zorder=9)
 
 
-def draw_legend(panel, view: MapView) -> None:
-    """Legend with the count in each class, plus the pilot and district-outline symbols."""
+def draw_legend(panel, view: MapView, fontsize: float = 12, width_pt: float | None = None) -> None:
+    """Legend with the count in each class, plus the pilot and district-outline symbols.
+
+    With `width_pt`, labels wrap so the legend stays inside its panel.
+    """
     panel.set_axis_off()
     spec = view.spec
     en = view.lang == "en"
@@ -274,6 +307,10 @@ def draw_legend(panel, view: MapView) -> None:
     labels.append("Pilot commune (plan 4798)" if en else "Xã thí điểm (KH 4798)")
     unit = "districts" if spec.layer == "district" else "communes"
     title = f"Legend ({unit})" if en else ("Chú giải (số huyện)" if spec.layer == "district" else "Chú giải (số xã)")
-    legend = panel.legend(handles, labels, loc="upper left", title=title, fontsize=12, title_fontsize=13,
+    if width_pt is not None:
+        text_width_pt = width_pt - 3.6 * fontsize  # handle (2.2 em) and padding
+        labels = ["\n".join(textfit.wrap(label, text_width_pt, fontsize)) for label in labels]
+    legend = panel.legend(handles, labels, loc="upper left", title=title, fontsize=fontsize,
+                          title_fontsize=fontsize + 1,
                           frameon=False, handlelength=2.2, handleheight=1.4, labelspacing=0.9, alignment="left")
     legend.get_title().set_fontweight("bold")
