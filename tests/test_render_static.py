@@ -64,7 +64,7 @@ def free_pixel(fig, image, geometry) -> tuple[int, int] | None:
     inverse = fig.axes[0].transData.inverted()
     for up in (0, 8, 14, 20):
         x, y = inverse.transform((col + 0.5, image.height - (row - up) - 0.5))
-        if geometry.buffer(-30).contains(Point(x, y)) and not covered(fig, col, row - up, image):
+        if geometry.buffer(-100).contains(Point(x, y)) and not covered(fig, col, row - up, image):
             return col, row - up
     return None
 
@@ -192,7 +192,10 @@ def test_svg_parses_with_vietnamese_title_and_text(dataset):
     title = root.find("{http://www.w3.org/2000/svg}title").text
     assert title == view.spec.title and "Chợ Lách" in title
     text = svg.decode("utf-8")
-    assert f"<!-- {view.summary} -->" in text  # each text is kept beside its glyph paths
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert view.summary in texts  # real <text> elements: staff can edit the labels
+    assert "Tân Thiềng" in texts or "Sơn Định" in texts
+    assert all("<path" not in t for t in texts)
     assert "Date" not in text.split("</metadata>")[0].split("<metadata>")[1].replace("rdf:", "")
 
 
@@ -274,3 +277,80 @@ def test_no_data_is_grey_and_hatched_never_black(dataset):
         hatch = [p for p in seen if p[0] == p[1] == p[2] and p[0] < 140]  # antialiased dark-grey hatch lines
         assert seen.count(grey) > 0.4 * len(seen) and len(hatch) > 0.05 * len(seen)
         assert (0, 0, 0) not in seen
+
+
+# ------------------------------------------------------------------ label placement
+
+
+def label_boxes(fig):
+    """(text, window extent) of every visible text on the map axes, measured by the renderer."""
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in ax.texts if t.get_visible() and t.get_text()]
+
+
+def assert_no_label_overlaps(fig, where: str) -> None:
+    boxes = label_boxes(fig)
+    frame = fig.axes[0].get_window_extent(fig.canvas.get_renderer())
+    for text, box in boxes:
+        assert frame.x0 - 0.5 <= box.x0 and box.x1 <= frame.x1 + 0.5 and frame.y0 - 0.5 <= box.y0 \
+            and box.y1 <= frame.y1 + 0.5, f"{where}: {text!r} is cut at the map's edge"
+    for i, (a, box_a) in enumerate(boxes):
+        for b, box_b in boxes[i + 1:]:
+            assert not box_a.overlaps(box_b), f"{where}: {a!r} overlaps {b!r}"
+
+
+def test_province_labels_never_overlap(rendered, province):
+    fig, _ = rendered
+    assert_no_label_overlaps(fig, "province")
+    texts = [t for t, _ in label_boxes(fig)]
+    for name in ("Chợ Lách", "Mỏ Cày Bắc", "TP Bến Tre", "Ba Tri", "Phú Lễ (thí điểm)", "Giao Long (thí điểm)"):
+        assert name in texts
+
+
+def test_district_export_labels_never_overlap(dataset):
+    """Every district export (and its slide picture): no two labels intersect, none is cut at the edge,
+    the pilot label is kept, and most communes keep their name."""
+    from geo_app.render.static import slide_figure
+
+    year = 2022
+    for code in dataset.district_frame(year)["district_code"]:
+        view = map_view(dataset, ViewState(year=year, district=code), DAY)
+        for fig, where in ((draw_figure(view), f"{code} export"), (slide_figure(view, 8.4, 5.3), f"{code} slide")):
+            assert_no_label_overlaps(fig, where)
+            texts = {t for t, _ in label_boxes(fig)}
+            communes = view.in_view()
+            names = {render_static.strip_type(n) for n in communes.loc[~communes["is_pilot"], "name"]}
+            assert len(names & texts) >= 0.8 * len(names), f"{where}: only {len(names & texts)}/{len(names)} named"
+            for name in communes.loc[communes["is_pilot"], "name"]:
+                assert f"{render_static.strip_type(name)} (thí điểm)" in texts, where
+
+
+def test_ba_tri_pilot_label_is_not_printed_over_phuoc_ngai(dataset):
+    view = map_view(dataset, ViewState(year=2022, district="836"), DAY)
+    fig = draw_figure(view)
+    boxes = dict(label_boxes(fig))
+    assert "Phú Lễ (thí điểm)" in boxes
+    if "Phước Ngãi" in boxes:
+        assert not boxes["Phú Lễ (thí điểm)"].overlaps(boxes["Phước Ngãi"])
+    star = next(line for line in fig.axes[0].lines if line.get_marker() == "*")
+    star_box = star.get_window_extent(fig.canvas.get_renderer())
+    assert not boxes["Phú Lễ (thí điểm)"].overlaps(star_box)  # the label sits beside its star, never on it
+
+
+def test_label_placer_moves_then_drops_the_least_important():
+    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from geo_app.render.labels import Label, LabelPlacer
+
+    fig = Figure(figsize=(4, 3), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 100)
+    labels = [Label(50, 50, f"Label {i}", {"fontsize": 10}, priority=30 - i) for i in range(30)]
+    result = LabelPlacer(ax).place(labels)
+    assert result.placed[0].get_text() == "Label 0"  # the most important keeps the best (centred) spot
+    assert 5 <= len(result.placed) < 30 and result.dropped[-1].text == "Label 29"
+    assert result.leaders  # some moved further out, joined to the anchor by a leader line
+    assert_no_label_overlaps(fig, "synthetic")

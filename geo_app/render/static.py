@@ -18,8 +18,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Annotation
 
 from geo_app.render import textfit
+from geo_app.render.labels import Label, LabelPlacer
 from geo_app.render.mapspec import DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, classify
 from geo_app.domain.textnorm import strip_type
 from geo_app.model.viewstate import MapView
@@ -39,7 +41,7 @@ FONT = "DejaVu Sans"
 RC = {
     "font.family": "sans-serif",
     "font.sans-serif": [FONT],
-    "svg.fonttype": "path",  # glyphs as paths: the SVG looks the same without the font installed
+    "svg.fonttype": "none",  # text stays <text> (DejaVu Sans named): staff can edit labels in Inkscape/Illustrator
     "svg.hashsalt": "ntm-ben-tre",  # deterministic ids
     "pdf.fonttype": 42,  # embedded TrueType: text stays selectable
     "hatch.linewidth": 0.6,
@@ -58,7 +60,27 @@ def render(view: MapView, fmt: str = "png", scale: int = 1, header: bool = True)
         raise ValueError(f"scale {scale!r} is not supported; use 1, 2, 3 or 4")
     with matplotlib.rc_context(RC):
         fig = draw_figure(view, scale, header)
+        if fmt == "svg":
+            editable_labels(fig)
         return figure_bytes(fig, fmt, title=view.spec.title)
+
+
+def editable_labels(fig: Figure) -> None:
+    """Haloed labels as a plain text over a separate halo, so the SVG keeps every label as <text>.
+
+    (matplotlib draws a text with path effects as glyph outlines; the halo alone may be outlines.)
+    """
+    for ax in fig.axes:
+        for text in list(ax.texts):
+            effects = text.get_path_effects()
+            if not effects or not text.get_text() or isinstance(text, Annotation):
+                continue  # the north arrow's "N" stays an outline
+            halo = ax.text(*text.get_position(), text.get_text(), transform=text.get_transform(),
+                           ha=text.get_ha(), va=text.get_va(), fontproperties=text.get_fontproperties(),
+                           color="white", path_effects=effects, zorder=text.get_zorder() - 0.01,
+                           clip_on=text.get_clip_on())
+            halo.set_gid("label-halo")
+            text.set_path_effects([])
 
 
 def figure_bytes(fig: Figure, fmt: str, title: str = "") -> bytes:
@@ -157,12 +179,16 @@ def draw_map(ax, view: MapView, commune_pt: float = 7.5) -> None:
         _fill(ax, communes, classify(view.communes, spec.layer, spec.criterion), spec, view)
     districts.boundary.plot(ax=ax, color=DISTRICT_OUTLINE, linewidth=1.4)
     _zoom(ax, communes, districts, view)
+    ax.apply_aspect()
+    stars = _pilot_markers(ax, communes)
+    arrow = draw_north_arrow(ax)
+    scale = draw_scale_bar(ax)
+    placer = LabelPlacer(ax)
+    placer.block(*stars, arrow, *scale)
+    labels = _pilot_labels(communes, view) + _district_labels(districts, view)
     if view.state.district:
-        _commune_labels(ax, communes[communes["district_code"] == view.state.district], commune_pt)
-    _district_labels(ax, districts, communes, view)
-    _pilots(ax, communes, view)
-    draw_north_arrow(ax)
-    draw_scale_bar(ax)
+        labels += _commune_labels(communes[communes["district_code"] == view.state.district], commune_pt)
+    placer.place(labels)
 
 
 def _fill(ax, frame: gpd.GeoDataFrame, keys, spec, view: MapView) -> None:
@@ -197,7 +223,7 @@ def _zoom(ax, communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, view: Map
     minx, miny, maxx, maxy = target.total_bounds
     pad = 0.04 * max(maxx - minx, maxy - miny)
     width, height = maxx - minx + 2 * pad, maxy - miny + 2 * pad
-    _, _, box_w, box_h = ax.get_position().bounds
+    _, _, box_w, box_h = ax.get_position(original=True).bounds
     fig_w, fig_h = ax.figure.get_size_inches()
     box = (box_w * fig_w) / (box_h * fig_h)
     width, height = max(width, height * box), max(height, width / box)
@@ -212,52 +238,58 @@ def short_district(name: str) -> str:
     return "TP " + strip_type(name) if name.lower().startswith("thành phố") else strip_type(name)
 
 
-def _district_labels(ax, districts: gpd.GeoDataFrame, communes: gpd.GeoDataFrame, view: MapView) -> None:
-    """District names (bold, haloed), nudged below a pilot marker they would hide."""
+PILOT_PRIORITY, DISTRICT_PRIORITY, COMMUNE_PRIORITY, CONTEXT_PRIORITY = 3e12, 2e12, 1e12, 0.0
+
+
+def _district_labels(districts: gpd.GeoDataFrame, view: MapView) -> list[Label]:
+    """District names (bold, haloed); in a district view the other districts are context, placed last."""
     size = 9 if view.state.district else 12
-    pilots = list(communes[communes["is_pilot"]].representative_point())
-    (xmin, xmax), (ymin, ymax) = ax.get_xlim(), ax.get_ylim()
+    out = []
     for row, point in zip(districts.itertuples(), districts.representative_point()):
-        focus = not view.state.district or row.district_code == view.state.district
-        if view.state.district and focus:
+        if view.state.district and row.district_code == view.state.district:
             continue  # the title names it; its communes are labelled instead
-        y = point.y
-        if any(abs(p.x - point.x) < 0.06 * (xmax - xmin) and abs(p.y - y) < 0.04 * (ymax - ymin) for p in pilots):
-            y -= 0.05 * (ymax - ymin)
-        ax.text(point.x, y, short_district(row.district_name), fontsize=size, fontweight="bold",
-                ha="center", va="center", color="#111111" if focus else "#555555", path_effects=HALO,
-                clip_on=True, zorder=6)
+        context = bool(view.state.district)
+        style = {"fontsize": size, "fontweight": "bold", "color": "#555555" if context else "#111111",
+                 "path_effects": HALO, "zorder": 6}
+        priority = (CONTEXT_PRIORITY if context else DISTRICT_PRIORITY) + row.geometry.area
+        out.append(Label(point.x, point.y, short_district(row.district_name), style, priority, gap=5))
+    return out
 
 
-def _commune_labels(ax, communes: gpd.GeoDataFrame, size: float = 7.5) -> None:
-    """Commune names (for a district view); pilots are labelled by `_pilots`."""
+def _commune_labels(communes: gpd.GeoDataFrame, size: float = 7.5) -> list[Label]:
+    """Commune names (for a district view), larger communes first; pilots are labelled by `_pilot_labels`."""
     others = communes[~communes["is_pilot"]]
-    for name, point in zip(others["name"], others.representative_point()):
-        ax.text(point.x, point.y, strip_type(name), fontsize=size, ha="center", va="top", color="#222222",
-                path_effects=[patheffects.withStroke(linewidth=2, foreground="white")], clip_on=True, zorder=5)
+    style = {"fontsize": size, "color": "#222222", "zorder": 5,
+             "path_effects": [patheffects.withStroke(linewidth=2, foreground="white")]}
+    return [Label(point.x, point.y, strip_type(name), style, COMMUNE_PRIORITY + geom.area, gap=3)
+            for name, geom, point in zip(others["name"], others.geometry, others.representative_point())]
 
 
-def _pilots(ax, communes: gpd.GeoDataFrame, view: MapView) -> None:
-    """Pilot communes: orange outline, a star marker and a label (left of the star near the right edge)."""
+def _pilot_markers(ax, communes: gpd.GeoDataFrame) -> list:
+    """Pilot communes: orange outline and a star marker (returned, so labels keep off it)."""
     pilots = communes[communes["is_pilot"]]
     if not len(pilots):
-        return
+        return []
     pilots.boundary.plot(ax=ax, color=PILOT_OUTLINE, linewidth=2.6, zorder=7)
+    stars = []
+    for point in pilots.representative_point():
+        stars += ax.plot([point.x], [point.y], marker="*", markersize=16, color=PILOT_OUTLINE,
+                         markeredgecolor="white", markeredgewidth=1.0, zorder=8, clip_on=True)
+    return stars
+
+
+def _pilot_labels(communes: gpd.GeoDataFrame, view: MapView) -> list[Label]:
+    """'Phú Lễ (thí điểm)' beside each pilot's star (never on it)."""
     word = "pilot" if view.lang == "en" else "thí điểm"
-    xmin, xmax = ax.get_xlim()
-    for name, point in zip(pilots["name"], pilots.representative_point()):
-        ax.plot([point.x], [point.y], marker="*", markersize=16, color=PILOT_OUTLINE, markeredgecolor="white",
-                markeredgewidth=1.0, zorder=8, clip_on=True)
-        right_side = point.x > xmin + 0.7 * (xmax - xmin)
-        ax.annotate(f"{strip_type(name)} ({word})", (point.x, point.y), xytext=(-10 if right_side else 10, 8),
-                    textcoords="offset points", ha="right" if right_side else "left", fontsize=11,
-                    fontweight="bold", color=PILOT_OUTLINE, path_effects=HALO, zorder=8, annotation_clip=True,
-                    clip_on=True)
+    pilots = communes[communes["is_pilot"]]
+    style = {"fontsize": 11, "fontweight": "bold", "color": PILOT_OUTLINE, "path_effects": HALO, "zorder": 8}
+    return [Label(point.x, point.y, f"{strip_type(name)} ({word})", style, PILOT_PRIORITY, gap=14, centred=False)
+            for name, point in zip(pilots["name"], pilots.representative_point())]
 
 
-def draw_north_arrow(ax) -> None:
+def draw_north_arrow(ax):
     """An arrow pointing up (grid north of UTM 48N is within 0.3° of true north in Bến Tre)."""
-    ax.annotate("N", xy=(0.955, 0.97), xytext=(0.955, 0.86), xycoords="axes fraction", textcoords="axes fraction",
+    return ax.annotate("N", xy=(0.955, 0.97), xytext=(0.955, 0.86), xycoords="axes fraction", textcoords="axes fraction",
                 ha="center", va="top", fontsize=16, fontweight="bold", path_effects=HALO,
                 arrowprops={"facecolor": "#111111", "edgecolor": "white", "width": 6, "headwidth": 16,
                             "headlength": 14}, zorder=9)
@@ -270,8 +302,8 @@ def nice_length(span_m: float) -> float:
     return max(m * power for m in (1, 2, 5) if m * power <= target)
 
 
-def draw_scale_bar(ax) -> None:
-    """A two-segment scale bar in the lower-left corner, in kilometres (the axes are metres)."""
+def draw_scale_bar(ax) -> list:
+    """A two-segment scale bar in the lower-left corner, in kilometres (the axes are metres); its artists."""
     xmin, xmax = ax.get_xlim()
     ymin, ymax = ax.get_ylim()
     length = nice_length(xmax - xmin)
@@ -279,12 +311,15 @@ def draw_scale_bar(ax) -> None:
     y0 = ymin + 0.04 * (ymax - ymin)
     h = 0.012 * (ymax - ymin)
     half = length / 2
+    artists = []
     for i, colour in enumerate(("#111111", "#ffffff")):
-        ax.add_patch(matplotlib.patches.Rectangle((x0 + i * half, y0), half, h, facecolor=colour,
-                                                  edgecolor="#111111", linewidth=1, zorder=9))
+        artists.append(ax.add_patch(matplotlib.patches.Rectangle((x0 + i * half, y0), half, h, facecolor=colour,
+                                                                 edgecolor="#111111", linewidth=1, zorder=9)))
     label = f"{length / 1000:g} km"
     for x, text in ((x0, "0"), (x0 + length, label)):
-        ax.text(x, y0 + 1.8 * h, text, ha="center", va="bottom", fontsize=10, path_effects=HALO, zorder=9)
+        artists.append(ax.text(x, y0 + 1.8 * h, text, ha="center", va="bottom", fontsize=10, path_effects=HALO,
+                               zorder=9))
+    return artists
 
 
 def draw_legend(panel, view: MapView, fontsize: float = 12, width_pt: float | None = None) -> None:
@@ -308,9 +343,23 @@ def draw_legend(panel, view: MapView, fontsize: float = 12, width_pt: float | No
     unit = "districts" if spec.layer == "district" else "communes"
     title = f"Legend ({unit})" if en else ("Chú giải (số huyện)" if spec.layer == "district" else "Chú giải (số xã)")
     if width_pt is not None:
-        text_width_pt = width_pt - 3.6 * fontsize  # handle (2.2 em) and padding
+        text_width_pt = width_pt - 4.2 * fontsize  # handle (2.2 em), its gap (0.8 em) and the border pads
         labels = ["\n".join(textfit.wrap(label, text_width_pt, fontsize)) for label in labels]
     legend = panel.legend(handles, labels, loc="upper left", title=title, fontsize=fontsize,
                           title_fontsize=fontsize + 1,
                           frameon=False, handlelength=2.2, handleheight=1.4, labelspacing=0.9, alignment="left")
     legend.get_title().set_fontweight("bold")
+    if width_pt is not None:
+        _fit_legend(panel, legend)
+
+
+def _fit_legend(panel, legend) -> None:
+    """Shrink the legend's text until it lies inside its panel (measured with the renderer)."""
+    renderer = panel.figure.canvas.get_renderer()
+    frame = panel.get_window_extent(renderer)
+    for _ in range(8):
+        box = legend.get_window_extent(renderer)
+        if box.x1 <= frame.x1 and box.y0 >= frame.y0:
+            return
+        for text in [*legend.get_texts(), legend.get_title()]:
+            text.set_fontsize(text.get_fontsize() * 0.92)

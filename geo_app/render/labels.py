@@ -1,0 +1,112 @@
+"""Map labels that never overlap (matplotlib): try positions around the anchor, then a leader line, else drop.
+
+Labels are placed most important first against everything already on the map that must stay readable
+(markers, the north arrow, the scale bar and earlier labels), measured with the renderer
+(`Text.get_window_extent`), so the least important labels are the ones dropped. No Flask.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from matplotlib.lines import Line2D
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox, offset_copy
+
+# (direction x, direction y, ha, va): centred first, then the four sides, then the diagonals.
+POSITIONS = (
+    (0, 0, "center", "center"),
+    (0, -1, "center", "top"),
+    (0, 1, "center", "bottom"),
+    (1, 0, "left", "center"),
+    (-1, 0, "right", "center"),
+    (1, 1, "left", "bottom"),
+    (-1, 1, "right", "bottom"),
+    (1, -1, "left", "top"),
+    (-1, -1, "right", "top"),
+)
+LEADER_STEPS = (12.0, 24.0)  # points further out than the gap, joined to the anchor by a leader line
+
+
+@dataclass
+class Label:
+    """A label to place: anchor (data coordinates), text, matplotlib text style and importance."""
+
+    x: float
+    y: float
+    text: str
+    style: dict = field(default_factory=dict)
+    priority: float = 0.0
+    gap: float = 4.0  # points between the anchor and a label beside it
+    centred: bool = True  # may sit centred on its anchor (not for labels of a marker)
+    leader: bool = True  # may move further out with a leader line
+
+
+@dataclass
+class Placement:
+    placed: list[Text] = field(default_factory=list)
+    dropped: list[Label] = field(default_factory=list)
+    leaders: list[Line2D] = field(default_factory=list)
+
+
+class LabelPlacer:
+    """Places labels on one map axes without overlapping each other or the blocked artists."""
+
+    def __init__(self, ax, pad_pt: float = 1.5):
+        self.ax = ax
+        self.fig = ax.figure
+        self.renderer = self.fig.canvas.get_renderer()
+        self.pad = pad_pt * self.fig.dpi / 72
+        self.frame = ax.get_window_extent(self.renderer)
+        self.taken: list[Bbox] = []
+
+    def block(self, *artists) -> None:
+        """Keep labels off these artists (markers, north arrow, scale bar...)."""
+        for artist in artists:
+            self.taken.append(artist.get_window_extent(self.renderer).padded(self.pad))
+
+    def place(self, labels: list[Label]) -> Placement:
+        """Place `labels` most important first; returns what was placed and what had to be dropped."""
+        result = Placement()
+        for label in sorted(labels, key=lambda lb: -lb.priority):
+            text = self._try(label, result)
+            if text is None:
+                result.dropped.append(label)
+            else:
+                result.placed.append(text)
+        return result
+
+    def _try(self, label: Label, result: Placement) -> Text | None:
+        halo = max((getattr(e, "_gc", {}).get("linewidth", 0) for e in label.style.get("path_effects", [])),
+                   default=0)
+        pad = self.pad + halo / 2 * self.fig.dpi / 72
+        distances = [label.gap] + ([label.gap + step for step in LEADER_STEPS] if label.leader else [])
+        for ring, distance in enumerate(distances):
+            for dx, dy, ha, va in POSITIONS:
+                if (dx, dy) == (0, 0) and (ring or not label.centred):
+                    continue
+                text = self.ax.text(label.x, label.y, label.text, ha=ha, va=va, clip_on=False,
+                                    transform=offset_copy(self.ax.transData, fig=self.fig, x=dx * distance,
+                                                          y=dy * distance, units="points"),
+                                    **label.style)
+                box = text.get_window_extent(self.renderer).padded(pad)
+                if self._free(box):
+                    self.taken.append(box)
+                    if ring:
+                        result.leaders.append(self._leader(label, box))
+                    return text
+                text.remove()
+        return None
+
+    def _free(self, box: Bbox) -> bool:
+        inside = (box.x0 >= self.frame.x0 and box.x1 <= self.frame.x1 and box.y0 >= self.frame.y0
+                  and box.y1 <= self.frame.y1)
+        return inside and not any(box.overlaps(other) for other in self.taken)
+
+    def _leader(self, label: Label, box: Bbox) -> Line2D:
+        """A thin line from the anchor to the nearest point of the label's box."""
+        ax_x, ax_y = self.ax.transData.transform((label.x, label.y))
+        near = (min(max(ax_x, box.x0), box.x1), min(max(ax_y, box.y0), box.y1))
+        end = self.ax.transData.inverted().transform(near)
+        (line,) = self.ax.plot([label.x, end[0]], [label.y, end[1]], color="#555555", linewidth=0.7,
+                               zorder=label.style.get("zorder", 5) - 0.5)
+        return line
