@@ -22,9 +22,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["ntm_store"] = DataStore(app.config["SETTINGS"], database_for(app))
 
-    from .views import register_blueprints, security
+    from .views import caching, register_blueprints, security
 
     register_blueprints(app)
+    caching.init_app(app)
     security.init_app(app)
     _register_errors(app)
 

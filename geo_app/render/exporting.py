@@ -70,7 +70,7 @@ def standalone_html(store: DataStore, state: ViewState, generated: dt.date | Non
 
 
 def map_document_parts(store: DataStore, view: MapView, assets: str = "url", controls: bool = True,
-                       legend: bool = True, static_url: str = "/static", attribution: str | None = None,
+                       legend: bool = True, static_url="/static", attribution: str | None = None,
                        basemap_url: str | None = None):
     """The interactive map (head/body/script parts) for a view, on the cached web geometry."""
     from geo_app.render.interactive import map_parts

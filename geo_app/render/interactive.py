@@ -29,7 +29,7 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Callable, Iterable, Literal, Union
 
 import folium
 from folium.template import Template
@@ -39,6 +39,7 @@ from geo_app.render.mapspec import ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE,
 from geo_app.domain.plan import PILOTS
 
 Assets = Literal["url", "inline"]
+StaticUrl = Union[str, Callable[[str], str]]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 LEAFLET_DIR = "vendor/leaflet-1.9.4"
@@ -150,7 +151,7 @@ def render_map(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, title: s
 
 def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight: Iterable[str] | None = None,
               assets: Assets = "url", controls: bool = True, legend: bool = True, lang: str | None = None,
-              height: str = "100%", basemap_url: str | None = None, static_url: str = "/static",
+              height: str = "100%", basemap_url: str | None = None, static_url: StaticUrl = "/static",
               attribution: str | None = None) -> MapParts:
     """The map as head tags, body div and script, for embedding in a page."""
     m = build_map(spec, communes_fc, districts_fc, highlight=highlight, controls=controls, legend=legend,
@@ -308,14 +309,17 @@ def text_color(background: str) -> str:
     return "#111111" if lum > 0.45 else "#ffffff"
 
 
-def asset_tags(assets: Assets = "url", static_url: str = "/static") -> str:
-    """<link>/<script> tags for the vendored Leaflet and the component, by URL or inlined as data: URIs."""
+def asset_tags(assets: Assets = "url", static_url: StaticUrl = "/static") -> str:
+    """<link>/<script> tags for the vendored Leaflet and the component, by URL or inlined as data: URIs.
+
+    `static_url`: the static folder's URL, or a function giving each file's URL (e.g. content-hashed names).
+    """
     if assets not in ("url", "inline"):
         raise ValueError(f"assets must be 'url' or 'inline', not {assets!r}")
     if assets == "url":
-        base = static_url.rstrip("/")
-        css = [f'<link rel="stylesheet" href="{base}/{name}">' for name in CSS_FILES]
-        js = [f'<script src="{base}/{name}"></script>' for name in JS_FILES]
+        url = static_url if callable(static_url) else (lambda name: f"{static_url.rstrip('/')}/{name}")
+        css = [f'<link rel="stylesheet" href="{html.escape(url(name))}">' for name in CSS_FILES]
+        js = [f'<script src="{html.escape(url(name))}"></script>' for name in JS_FILES]
     else:
         css = [f'<link rel="stylesheet" href="{_data_uri_css(name)}">' for name in CSS_FILES]
         js = [f'<script src="{_data_uri(STATIC_DIR / name)}"></script>' for name in JS_FILES]

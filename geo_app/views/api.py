@@ -8,12 +8,14 @@ from werkzeug.exceptions import HTTPException
 
 from geo_app.store.datastore import DataUnavailable
 from geo_app.render.webgeo import web_view
+from .caching import cached
 from .common import dataset, parse_view_args, store
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.get("/communes.geojson")
+@cached()
 def communes_geojson():
     """Every commune in `year` (default: latest) with its status, as a GeoJSON FeatureCollection."""
     args = parse_view_args(dataset())
@@ -24,6 +26,7 @@ def communes_geojson():
 
 
 @bp.get("/summary.json")
+@cached()
 def summary_json():
     """Byte for byte the JSON of `flask --app app data summary --json --year YEAR`."""
     ds = dataset()

@@ -1,7 +1,7 @@
 """Request parsing shared by every view: one set of URL parameters, validated with readable errors."""
 from __future__ import annotations
 
-from flask import abort, current_app, request
+from flask import abort, current_app, request, url_for
 
 from geo_app.store.datastore import DataStore
 from geo_app.model.dataset import Dataset
@@ -14,6 +14,11 @@ def store() -> DataStore:
 
 def dataset() -> Dataset:
     return store().dataset()
+
+
+def static_asset_url(name: str) -> str:
+    """URL of a static file (content-hashed name, served immutable)."""
+    return url_for("static", filename=name)
 
 
 def bad_request(message: str):

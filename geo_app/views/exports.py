@@ -1,12 +1,13 @@
 """Exports and embedding: /embed, /export/map.html|png|svg|pdf, /export/slides.pptx, /print."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, make_response, render_template, request, url_for
 
 from geo_app.render.exporting import Export, export, map_document_parts
 from geo_app.render.mapspec import boundary_attribution
 from geo_app.model.viewstate import ViewState, map_view
-from .common import bad_request, dataset, parse_view_args, store
+from .caching import cached, cached_response
+from .common import bad_request, dataset, parse_view_args, static_asset_url, store
 from .security import csp_nonce, nonced
 
 bp = Blueprint("exports", __name__)
@@ -70,20 +71,25 @@ def download(result: Export) -> Response:
 @bp.get("/embed")
 def embed():
     """The map alone, filling its iframe; `controls=0`, `legend=0`, `title=<caption>`."""
+    g.csp_frame_ancestors = current_app.config.get("FRAME_ANCESTORS", "*")
+    return cached_response(_embed_page, nonce=True)
+
+
+def _embed_page():
     state = view_state()
     controls, legend, title = flag("controls"), flag("legend"), caption()
     view = map_view(dataset(), state)
     settings = current_app.config["SETTINGS"]
     parts = map_document_parts(store(), view, controls=controls, legend=legend, attribution=attribution(state.lang),
-                               static_url=url_for("static", filename="").rstrip("/"),
+                               static_url=static_asset_url,
                                basemap_url=settings.basemap_url)
     parts = nonced(parts)
-    g.csp_frame_ancestors = current_app.config.get("FRAME_ANCESTORS", "*")
-    return render_template("embed.html", view=view, map=parts, lang=state.lang, title=title, standalone=False,
-                           nonce=csp_nonce())
+    return make_response(render_template("embed.html", view=view, map=parts, lang=state.lang, title=title,
+                                         standalone=False, nonce=csp_nonce()))
 
 
 @bp.get("/export/map.html")
+@cached()
 def export_html():
     """One offline HTML file: every script, style and image inlined."""
     state = view_state()
@@ -91,6 +97,7 @@ def export_html():
 
 
 @bp.get("/export/map.<fmt>")
+@cached()
 def export_image(fmt: str):
     """PNG (1920x1080, `scale=2` for 3840x2160), SVG or PDF from the static renderer.
 
@@ -104,6 +111,7 @@ def export_image(fmt: str):
 
 
 @bp.get("/export/slides.pptx")
+@cached()
 def export_slides():
     """The PowerPoint deck of a year (`year`, `lang`)."""
     state = view_state()
@@ -111,6 +119,7 @@ def export_slides():
 
 
 @bp.get("/print")
+@cached(nonce=True)
 def print_page():
     """A landscape print layout (A4 or A3, CSS @page) around the static map."""
     state = view_state()

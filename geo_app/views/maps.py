@@ -11,7 +11,8 @@ from geo_app.render.interactive import map_parts
 from geo_app.domain.units import DISTRICTS
 from geo_app.model.viewstate import map_view
 from geo_app.render.webgeo import web_view
-from .common import dataset, parse_view_args, store
+from .caching import cached
+from .common import dataset, parse_view_args, static_asset_url, store
 from .security import nonced
 
 bp = Blueprint("maps", __name__)
@@ -28,6 +29,7 @@ PROVENANCE_SHORT = {"official": ("chính thức", "official"), "documented": ("c
 
 
 @bp.get("/")
+@cached(nonce=True)
 def index():
     if request.args.get("layer") == "lagging":  # the lagging layer is its own view, filters kept
         return redirect(url_for("planning.lagging_page", **{k: v for k, v in request.args.items() if k != "layer" and v}))
@@ -37,7 +39,7 @@ def index():
     web = web_view(store(), args.year, args.layer, args.criterion)
     settings = current_app.config["SETTINGS"]
     parts = nonced(map_parts(view.spec, web.communes_fc, web.districts_fc, lang=args.lang, height="100%",
-                      basemap_url=settings.basemap_url, static_url=url_for("static", filename="").rstrip("/"),
+                      basemap_url=settings.basemap_url, static_url=static_asset_url,
                       attribution=boundary_attribution(ds.sources.get("boundaries", ""), args.lang)))
     en = args.lang == "en"
     rows = table_rows(web.communes_fc, view.spec, args.lang, args.district)

@@ -14,7 +14,8 @@ from geo_app.domain.plan import PLAN_ID, SHARE_NANG_CAO, SHARE_NTM
 from geo_app.render.tabular import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
 from geo_app.domain.units import DISTRICTS
 from geo_app.model.viewstate import ViewState
-from .common import bad_request, dataset, parse_view_args, store
+from .caching import cached
+from .common import bad_request, dataset, parse_view_args, static_asset_url, store
 from .security import nonced
 
 bp = Blueprint("planning", __name__)
@@ -123,6 +124,7 @@ def _common(ds: Dataset, args: ViewState) -> dict:
 
 
 @bp.get("/lagging")
+@cached(nonce=True)
 def lagging_page():
     ds = dataset()
     args, filters = _lagging_request(ds)
@@ -141,6 +143,7 @@ def lagging_page():
 
 
 @bp.get("/lagging.csv")
+@cached()
 def lagging_csv():
     ds = dataset()
     args, filters = _lagging_request(ds)
@@ -149,6 +152,7 @@ def lagging_csv():
 
 
 @bp.get("/lagging.xlsx")
+@cached()
 def lagging_xlsx():
     ds = dataset()
     args, filters = _lagging_request(ds)
@@ -183,7 +187,7 @@ def _lagging_map(ds: Dataset, rows: list[P.LaggingRow], filters: P.LaggingFilter
     return nonced(map_parts(spec, relabel(web.communes_fc, keys), web.districts_fc,
                      highlight={r.ward_code for r in rows}, lang=lang, height="520px",
                      basemap_url=current_app.config["SETTINGS"].basemap_url,
-                     static_url=url_for("static", filename="").rstrip("/"),
+                     static_url=static_asset_url,
                      attribution=boundary_attribution(ds.sources.get("boundaries", ""), lang)))
 
 
@@ -198,6 +202,7 @@ def relabel(communes_fc: dict, keys: dict[str, str]) -> dict:
 
 
 @bp.get("/gaps")
+@cached(nonce=True)
 def gaps_page():
     ds = dataset()
     args = parse_view_args(ds)
@@ -234,6 +239,7 @@ def _text_on(color: str) -> str:
 
 
 @bp.get("/targets")
+@cached(nonce=True)
 def targets_page():
     ds = dataset()
     args = parse_view_args(ds)
@@ -278,6 +284,7 @@ def _charts(ds: Dataset, lang: str) -> list[tuple[str, str, str]]:
 
 
 @bp.get("/charts/progress.svg")
+@cached()
 def progress_chart():
     ds = dataset()
     args = parse_view_args(ds)

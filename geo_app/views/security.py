@@ -50,8 +50,8 @@ def check_frame_ancestors(app: Flask) -> None:
 
 def content_security_policy(response: Response) -> Response:
     """A strict CSP on every HTML page: own scripts/styles plus this request's nonce, no other hosts."""
-    if response.mimetype != "text/html":
-        return response
+    if response.mimetype != "text/html" or response.status_code == 304:
+        return response  # a 304 keeps the policy stored with the page (its nonce), see views/caching.py
     if response.headers.get("Content-Disposition", "").startswith("attachment"):
         response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
         return response

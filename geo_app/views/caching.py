@@ -1,0 +1,330 @@
+"""HTTP caching and compression: ETag/304, Cache-Control per kind of route, compressed bodies, hashed static files.
+
+- Dynamic routes (pages, API, exports) keep their bytes in a cache every gunicorn worker shares
+  (Flask-Caching, FileSystemCache in the instance folder), keyed on the data revision, the app's own code
+  and the request's endpoint and query. The ETag comes from that key, so a new data revision (or a new
+  release) changes it; `If-None-Match` answers 304 without rendering anything.
+- Pages are cached with a random placeholder where the CSP nonce goes; each response gets a fresh nonce.
+  Their gzip form is kept as independently deflated segments between the placeholders, so a response is
+  spliced together (segment, nonce, segment ...) without compressing the page again.
+- Everything else the app answers (HTML, JSON, GeoJSON, CSS, JS, SVG) is compressed by Flask-Compress
+  (brotli or gzip, as the client accepts).
+- Static files are linked with content-hashed names (`url_for('static', filename='js/x.js')` ->
+  `/static/js/x.<hash>.js`) and served `immutable` for a year, pre-compressed in memory.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import mimetypes
+import secrets
+import struct
+import zlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable
+
+import brotli
+from flask import Flask, Response, current_app, g, make_response, request
+from flask_caching import Cache
+from flask_compress import Compress
+from werkzeug.exceptions import NotFound
+from werkzeug.utils import safe_join
+
+from geo_app.settings import ROOT
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+REVALIDATE = "no-cache"  # the browser may keep it but asks every time (a 304 when nothing changed)
+NO_STORE = "no-store"
+ENCODINGS = ("br", "gzip")  # server preference when the client accepts both equally
+COMPRESSIBLE = ("text/html", "text/css", "text/plain", "text/csv", "text/javascript", "application/javascript",
+                "application/json", "application/geo+json", "image/svg+xml")
+HASH_LEN = 10
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no mtime, unknown OS
+DEFLATE_END = b"\x03\x00"  # an empty final deflate block
+GZIP_LEVEL, BROTLI_QUALITY = 9, 9  # cached bytes are compressed once: spend the time
+
+page_cache = Cache()
+compress = Compress()
+
+
+def init_app(app: Flask) -> None:
+    """Compression, the shared response cache, hashed static URLs and default Cache-Control."""
+    app.config.setdefault("COMPRESS_ALGORITHM", list(ENCODINGS))
+    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["br"])
+    app.config.setdefault("COMPRESS_MIMETYPES", list(COMPRESSIBLE))
+    app.config.setdefault("COMPRESS_BR_LEVEL", 5)
+    cache_dir = app.config.get("PAGE_CACHE_DIR") or str(Path(app.instance_path) / "cache")
+    page_cache.init_app(app, config={
+        "CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(cache_dir),
+        "CACHE_DEFAULT_TIMEOUT": 0,  # keys carry the data revision: entries never go stale, old ones are pruned
+        "CACHE_THRESHOLD": int(app.config.get("PAGE_CACHE_THRESHOLD", 400)),
+    })
+    app.extensions["ntm_code_version"] = code_version()
+    app.config["COMPRESS_REGISTER"] = False  # `compress_response` calls it (after checking what the client refuses)
+    app.after_request(default_cache_control)  # registered first: runs after compression (reverse order)
+    compress.init_app(app)
+    app.after_request(compress_response)
+    app.url_defaults(hashed_static_names)
+    app.view_functions["static"] = static_file
+
+
+# ------------------------------------------------------------------ cached dynamic responses
+
+
+@dataclass
+class CachedBody:
+    """Bytes of one response, kept once for every worker: plain, gzip segments, brotli (when no nonce)."""
+
+    mimetype: str
+    segments: list[bytes]  # the body split at the nonce placeholder (one segment: no nonce)
+    gzip_segments: list[bytes]  # each segment raw-deflated on its own, ending byte-aligned (sync flush)
+    brotli_body: bytes | None  # the whole body in brotli, when it holds no nonce
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, body: bytes, mimetype: str, placeholder: bytes | None = None,
+              headers: dict[str, str] | None = None) -> "CachedBody":
+        segments = body.split(placeholder) if placeholder else [body]
+        compressible = _compressible(mimetype)
+        gz = [deflate_segment(s) for s in segments] if compressible else []
+        br = brotli.compress(body, quality=BROTLI_QUALITY) if compressible and len(segments) == 1 else None
+        return cls(mimetype, segments, gz, br, dict(headers or {}))
+
+    def body(self, nonce: str = "") -> bytes:
+        return nonce.encode("ascii").join(self.segments)
+
+    def encoded(self, encoding: str | None, nonce: str = "") -> bytes:
+        """The body in `encoding` (None: identity), with `nonce` where the placeholder was."""
+        if encoding == "br" and self.brotli_body is not None:
+            return self.brotli_body
+        if encoding == "gzip" and self.gzip_segments:
+            return spliced_gzip(self.gzip_segments, self.segments, nonce.encode("ascii"))
+        return self.body(nonce)
+
+    def encodings(self) -> tuple[str, ...]:
+        return tuple(e for e, ok in (("br", self.brotli_body is not None), ("gzip", bool(self.gzip_segments))) if ok)
+
+
+def deflate_segment(data: bytes, level: int = GZIP_LEVEL) -> bytes:
+    """Raw deflate of `data` with no history before it, ending on a byte boundary (not a final block)."""
+    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
+
+
+def spliced_gzip(deflated: list[bytes], plain: list[bytes], joint: bytes) -> bytes:
+    """One gzip member: the deflated segments with `joint` (stored) between them, as `joint.join(plain)`."""
+    out = [GZIP_HEADER]
+    joint_block = _stored_block(joint)
+    for i, part in enumerate(deflated):
+        if i:
+            out.append(joint_block)
+        out.append(part)
+    out.append(DEFLATE_END)
+    whole = joint.join(plain)
+    out.append(struct.pack("<II", zlib.crc32(whole) & 0xFFFFFFFF, len(whole) & 0xFFFFFFFF))
+    return b"".join(out)
+
+
+def _stored_block(data: bytes) -> bytes:
+    """A non-final stored deflate block (the stream is byte-aligned after a sync flush)."""
+    if len(data) > 0xFFFF:
+        raise ValueError("a stored block holds at most 65535 bytes")
+    return b"\x00" + struct.pack("<HH", len(data), len(data) ^ 0xFFFF) + data
+
+
+def _compressible(mimetype: str) -> bool:
+    return mimetype.split(";")[0].strip() in COMPRESSIBLE
+
+
+def choose_encoding(available: Iterable[str]) -> str | None:
+    """The encoding the client prefers among `available` (None: send it as is)."""
+    offered = [e for e in ENCODINGS if e in set(available)]
+    return request.accept_encodings.best_match(offered, default=None) if offered else None
+
+
+def cached_response(build: Callable[[], Response], *, nonce: bool = False, key: tuple = (),
+                    cache_control: str = REVALIDATE) -> Response:
+    """This request's response from the shared cache, built by `build()` on a miss; 304 on a matching ETag.
+
+    The key is the data revision, the app's code and settings, today's date (pages and exports show it),
+    the host (the embed snippet names it), the endpoint, the query string and `key`. `nonce=True`
+    for HTML pages: the body is built once with a placeholder nonce and every response gets its own.
+    Only 200 responses are kept; errors and redirects pass through.
+    """
+    from .common import store
+
+    revision = store().dataset().revision
+    text_key = "|".join(map(str, (current_app.extensions["ntm_code_version"], revision, dt.date.today(),
+                                   config_fingerprint(), request.host_url, request.endpoint,
+                                   sorted(request.view_args.items()) if request.view_args else "",
+                                   sorted(request.args.items(multi=True)), *key)))
+    etag = hashlib.sha256(text_key.encode("utf-8")).hexdigest()[:32]
+    if request.if_none_match.contains_weak(etag):
+        return not_modified(etag, cache_control)
+    entry: CachedBody | None = page_cache.get(text_key)
+    if entry is None:
+        placeholder = secrets.token_hex(16) if nonce else None
+        if placeholder:
+            g.csp_nonce = placeholder
+        try:
+            response = build()
+        finally:
+            if placeholder:
+                g.pop("csp_nonce", None)
+        if response.status_code != 200 or response.is_streamed:
+            return response
+        headers = {k: v for k, v in response.headers.items() if k in ("Content-Disposition",)}
+        entry = CachedBody.build(response.get_data(), response.content_type,
+                                 placeholder.encode("ascii") if placeholder else None, headers)
+        page_cache.set(text_key, entry)
+    return serve(entry, etag, cache_control)
+
+
+def config_fingerprint() -> str:
+    """The settings that change what pages show (data locations, basemap, framing), as one short text."""
+    config = current_app.config
+    return repr((config["SETTINGS"], config.get("FRAME_ANCESTORS"), config.get("PUBLIC_URL")))
+
+
+def cached(nonce: bool = False, cache_control: str = REVALIDATE):
+    """Decorator: the view's response comes from `cached_response` (pages: `nonce=True`)."""
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            return cached_response(lambda: make_response(view(*args, **kwargs)), nonce=nonce,
+                                   cache_control=cache_control)
+        return wrapper
+    return decorate
+
+
+def serve(entry: CachedBody, etag: str, cache_control: str) -> Response:
+    """A response from cached bytes, in the encoding the client prefers, with this request's nonce."""
+    from .security import csp_nonce
+
+    nonce = csp_nonce() if len(entry.segments) > 1 else ""
+    encoding = choose_encoding(entry.encodings())
+    response = Response(entry.encoded(encoding, nonce), content_type=entry.mimetype)
+    for name, value in entry.headers.items():
+        response.headers[name] = value
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    if entry.encodings():
+        response.vary.add("Accept-Encoding")
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = cache_control
+    return response
+
+
+def not_modified(etag: str, cache_control: str) -> Response:
+    """304: the client's copy is current. No CSP header: the browser keeps the policy stored with its copy
+    (a new nonce would not match the nonce in the page it already has)."""
+    response = Response(status=304)
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = cache_control
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def compress_response(response: Response) -> Response:
+    """Flask-Compress for responses not already encoded, unless the client refuses both encodings
+    (Flask-Compress 1.25 would still pick one listed with q=0)."""
+    if "Content-Encoding" in response.headers or choose_encoding(ENCODINGS) is None:
+        if _compressible(response.content_type or ""):
+            response.vary.add("Accept-Encoding")
+        return response
+    return compress.after_request(response)
+
+
+def default_cache_control(response: Response) -> Response:
+    """Cache-Control for responses that did not set one: revalidate successes, never store errors."""
+    if "Cache-Control" not in response.headers:
+        ok = 200 <= response.status_code < 400
+        response.headers["Cache-Control"] = REVALIDATE if ok else NO_STORE
+    return response
+
+
+# ------------------------------------------------------------------ hashed static files
+
+
+def code_version() -> str:
+    """A hash of the app's code, templates and static files: cached responses of another release never match."""
+    h = hashlib.sha1()
+    for folder in (ROOT / "geo_app", ROOT / "templates"):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".html", ".js", ".css", ".json") \
+                    and "__pycache__" not in path.parts:
+                h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+@lru_cache(maxsize=256)
+def _file_hash(path: str, mtime_ns: int, size: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:HASH_LEN]
+
+
+def file_hash(path: Path) -> str | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return _file_hash(str(path), st.st_mtime_ns, st.st_size)
+
+
+def hashed_static_names(endpoint: str, values: dict) -> None:
+    """url_for('static', filename='js/a.js') -> 'js/a.<content hash>.js' (files that exist; others unchanged)."""
+    if endpoint != "static" or not values.get("filename"):
+        return
+    name = values["filename"]
+    path = _static_path(name)
+    digest = file_hash(path) if path is not None and path.is_file() else None
+    if digest:
+        stem, dot, ext = name.rpartition(".")
+        values["filename"] = f"{stem}.{digest}.{ext}" if dot and "/" not in ext else f"{name}.{digest}"
+
+
+def _static_path(name: str) -> Path | None:
+    folder = current_app.static_folder
+    joined = safe_join(folder, name) if folder else None
+    return Path(joined) if joined else None
+
+
+def unhashed(name: str) -> tuple[str, str | None]:
+    """('js/a.js', '<hash>') for 'js/a.<hash>.js'; (name, None) when it carries no hash."""
+    parts = name.rsplit(".", 2)
+    if len(parts) == 3 and len(parts[1]) == HASH_LEN and all(c in "0123456789abcdef" for c in parts[1]):
+        return f"{parts[0]}.{parts[2]}", parts[1]
+    parts = name.rsplit(".", 1)
+    if len(parts) == 2 and len(parts[1]) == HASH_LEN and all(c in "0123456789abcdef" for c in parts[1]):
+        return parts[0], parts[1]
+    return name, None
+
+
+@lru_cache(maxsize=128)
+def _static_entry(path: str, mtime_ns: int, size: int) -> CachedBody:
+    """A static file's bytes, pre-compressed once per process (brotli and gzip)."""
+    mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    if path.endswith(".js"):
+        mimetype = "text/javascript"
+    if mimetype.startswith("text/") or mimetype in ("application/json", "image/svg+xml"):
+        mimetype += "; charset=utf-8"
+    return CachedBody.build(Path(path).read_bytes(), mimetype)
+
+
+def static_file(filename: str) -> Response:
+    """Static files: hashed names are immutable for a year; plain names revalidate (ETag)."""
+    name, digest = unhashed(filename)
+    path = _static_path(name)
+    if path is None or not path.is_file():
+        raise NotFound()
+    current = file_hash(path)
+    if digest is not None and digest != current:
+        raise NotFound()  # an old release's file: its hash no longer exists
+    etag = current or ""
+    cache_control = IMMUTABLE if digest else REVALIDATE
+    if request.if_none_match.contains_weak(etag):
+        return not_modified(etag, cache_control)
+    st = path.stat()
+    return serve(_static_entry(str(path), st.st_mtime_ns, st.st_size), etag, cache_control)

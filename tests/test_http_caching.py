@@ -1,0 +1,220 @@
+"""Compression, ETag/304, Cache-Control, the shared response cache (nonce per response) and hashed static files."""
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+import zlib
+
+import brotli
+import pytest
+
+from geo_app.views.caching import CachedBody, deflate_segment, spliced_gzip, unhashed
+
+NONCE = re.compile(r"'nonce-([^']+)'")
+
+
+def nonce_of(response) -> str:
+    return NONCE.search(response.headers["Content-Security-Policy"]).group(1)
+
+
+def decoded(response) -> bytes:
+    body = response.get_data()
+    encoding = response.headers.get("Content-Encoding")
+    if encoding == "gzip":
+        return gzip.decompress(body)
+    if encoding == "br":
+        return brotli.decompress(body)
+    assert encoding is None, encoding
+    return body
+
+
+# ------------------------------------------------------------------ compression
+
+
+@pytest.mark.parametrize("url", ["/", "/lagging", "/gaps", "/targets?lang=en", "/embed"])
+@pytest.mark.parametrize("accept", ["gzip", "gzip, deflate, br, zstd", "br", "br;q=1.0, gzip;q=0.8", "identity", ""])
+def test_pages_are_compressed_as_the_client_accepts_and_decompress_to_the_page(client, url, accept):
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    response = client.get(url, headers={"Accept-Encoding": accept})
+    assert response.status_code == 200 and "Accept-Encoding" in response.headers["Vary"]
+    encoding = response.headers.get("Content-Encoding")
+    offered = {part.split(";")[0].strip() for part in accept.split(",") if part.strip()}
+    if offered & {"gzip", "br"}:
+        assert encoding in offered & {"gzip", "br"}
+        assert len(response.get_data()) < len(plain.get_data()) / 4
+    else:
+        assert encoding is None
+    # Same page once the per-response nonce is put back.
+    body = decoded(response).replace(nonce_of(response).encode(), b"NONCE")
+    assert body == plain.get_data().replace(nonce_of(plain).encode(), b"NONCE")
+    assert int(response.headers["Content-Length"]) == len(response.get_data())
+
+
+@pytest.mark.parametrize("url", ["/api/communes.geojson", "/api/summary.json", "/lagging.csv?year=2022",
+                                 "/charts/progress.svg"])
+@pytest.mark.parametrize("accept", ["br", "gzip", "gzip, br", "identity"])
+def test_data_responses_decompress_to_the_same_bytes(client, url, accept):
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    response = client.get(url, headers={"Accept-Encoding": accept})
+    assert response.status_code == 200 and "Accept-Encoding" in response.headers["Vary"]
+    assert decoded(response) == plain.get_data()
+    assert response.headers.get("Content-Encoding") == (None if accept == "identity" else accept.split(",")[-1].strip())
+
+
+def test_refused_encodings_are_never_used(client):
+    response = client.get("/api/communes.geojson", headers={"Accept-Encoding": "br;q=0, gzip;q=0"})
+    assert "Content-Encoding" not in response.headers
+    response = client.get("/", headers={"Accept-Encoding": "gzip;q=0, br"})
+    assert response.headers["Content-Encoding"] == "br"
+
+
+def test_binary_exports_are_not_recompressed(client):
+    response = client.get("/export/map.png?year=2022", headers={"Accept-Encoding": "gzip, br"})
+    assert response.status_code == 200 and "Content-Encoding" not in response.headers
+    assert response.get_data().startswith(b"\x89PNG")
+
+
+def test_spliced_gzip_is_one_valid_member():
+    parts = [b"<html>" * 500, b"middle" * 3, b"", b"end</html>" * 200]
+    for joint in (b"", b"N0nce", b"x" * 300):
+        deflated = [deflate_segment(p) for p in parts]
+        data = spliced_gzip(deflated, parts, joint)
+        assert gzip.decompress(data) == joint.join(parts)
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)  # a strict single-member reader: nothing left over
+        assert d.decompress(data) == joint.join(parts) and d.eof and d.unused_data == b""
+
+
+def test_cached_body_with_placeholder_gives_each_nonce_its_own_bytes():
+    entry = CachedBody.build(b'<script nonce="PH">a</script><style nonce="PH">b</style>', "text/html", b"PH")
+    assert entry.brotli_body is None and entry.encodings() == ("gzip",)
+    assert gzip.decompress(entry.encoded("gzip", "abc")) == b'<script nonce="abc">a</script><style nonce="abc">b</style>'
+    assert entry.encoded(None, "xyz") == b'<script nonce="xyz">a</script><style nonce="xyz">b</style>'
+
+
+# ------------------------------------------------------------------ ETag / 304 / Cache-Control
+
+
+@pytest.mark.parametrize("url", ["/", "/lagging", "/gaps", "/targets", "/embed", "/print", "/api/summary.json",
+                                 "/api/communes.geojson", "/export/map.png?year=2022", "/lagging.xlsx"])
+def test_conditional_get_answers_304_with_no_body(client, url):
+    first = client.get(url)
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and first.headers["Cache-Control"] == "no-cache"
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.get_data() == b""
+    assert again.headers["ETag"] == etag
+    # The browser keeps the policy stored with its copy: a new nonce would not match the page it has.
+    assert "Content-Security-Policy" not in again.headers
+    assert client.get(url, headers={"If-None-Match": 'W/"something-else"'}).status_code == 200
+
+
+def test_etag_differs_by_view_and_language(client):
+    etags = {client.get(url).headers["ETag"] for url in
+             ("/", "/?lang=en", "/?layer=band", "/?year=2022", "/?district=831", "/lagging", "/gaps")}
+    assert len(etags) == 7
+
+
+def test_errors_are_not_stored(client):
+    response = client.get("/?year=1800")
+    assert response.status_code == 400 and response.headers["Cache-Control"] == "no-store"
+    assert "ETag" not in response.headers
+
+
+def test_nonce_differs_per_response_while_the_cached_bytes_are_reused(client, monkeypatch):
+    import geo_app.views.maps as maps
+
+    calls = []
+    real = maps.map_parts
+    monkeypatch.setattr(maps, "map_parts", lambda *a, **k: calls.append(1) or real(*a, **k))
+    url = "/?layer=criterion&criterion=7&district=829"
+    responses = [client.get(url) for _ in range(3)]
+    assert len(calls) <= 1  # built at most once (or earlier by another test), then served from the cache
+    nonces = [nonce_of(r) for r in responses]
+    assert len(set(nonces)) == 3
+    for response, nonce in zip(responses, nonces):
+        text = response.get_data(as_text=True)
+        tags = re.findall(r"<(?:script|style)\b[^>]*>", text)
+        inline = [t for t in tags if "src=" not in t]
+        assert inline and all(f'nonce="{nonce}"' in t for t in inline)
+        assert sum(n in text for n in nonces) == 1  # no other response's nonce, no placeholder left
+    bodies = {r.get_data().replace(n.encode(), b"N") for r, n in zip(responses, nonces)}
+    assert len(bodies) == 1
+
+
+@pytest.fixture()
+def own_data_app(tmp_path, default_settings):
+    """An app on a copy of the default data, so a test can change the status files."""
+    from geo_app import create_app
+    from geo_app.settings import Settings
+
+    shutil.copytree(default_settings.status_dir, tmp_path / "status")
+    settings = Settings.from_env({"NTM_BOUNDARIES_DIR": str(default_settings.boundaries_dir),
+                                  "NTM_STATUS_DIR": str(tmp_path / "status")})
+    return create_app({"TESTING": True, "SETTINGS": settings, "PAGE_CACHE_DIR": str(tmp_path / "cache")})
+
+
+def test_new_data_revision_changes_etags_and_content(own_data_app, tmp_path):
+    client = own_data_app.test_client()
+    urls = ("/", "/api/summary.json?year=2022", "/export/map.png?year=2022")
+    before = {url: client.get(url) for url in urls}
+    status = tmp_path / "status" / "demo-communes.csv"
+    lines = status.read_text("utf-8").splitlines(keepends=True)
+    # Drop the 2022 row of one NTM xã: it has no data that year now.
+    victim = next(i for i, line in enumerate(lines[1:], 1) if ",2022," in line and ",ntm," in line)
+    status.write_text("".join(lines[:victim] + lines[victim + 1:]), "utf-8")
+    for url, old in before.items():
+        response = client.get(url, headers={"If-None-Match": old.headers["ETag"]})
+        assert response.status_code == 200, url
+        assert response.headers["ETag"] != old.headers["ETag"]
+    old_counts = before["/api/summary.json?year=2022"].get_json()["province"]
+    new_counts = client.get("/api/summary.json?year=2022").get_json()["province"]
+    assert new_counts["xa_no_data"] == old_counts["xa_no_data"] + 1
+    assert new_counts["xa_ntm"] == old_counts["xa_ntm"] - 1
+
+
+def test_cache_is_shared_between_app_instances(own_data_app, tmp_path, monkeypatch):
+    """A second worker (another app on the same instance cache) serves the first worker's bytes."""
+    from geo_app import create_app
+    import geo_app.views.planning as planning
+
+    first = own_data_app.test_client().get("/gaps?lang=en")
+    other = create_app({"TESTING": True, "SETTINGS": own_data_app.config["SETTINGS"],
+                        "PAGE_CACHE_DIR": str(tmp_path / "cache")})
+    monkeypatch.setattr(planning, "render_template", lambda *a, **k: pytest.fail("rendered again"))
+    second = other.test_client().get("/gaps?lang=en")
+    assert second.status_code == 200 and second.headers["ETag"] == first.headers["ETag"]
+    assert second.get_data().replace(nonce_of(second).encode(), b"N") == \
+        first.get_data().replace(nonce_of(first).encode(), b"N")
+
+
+# ------------------------------------------------------------------ static files
+
+
+def static_refs(html: str) -> list[str]:
+    return re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+
+
+def test_static_files_have_content_hashed_names_and_are_immutable(client):
+    refs = static_refs(client.get("/").get_data(as_text=True))
+    assert any(re.search(r"/vendor/leaflet-1\.9\.4/leaflet\.[0-9a-f]{10}\.js$", r) for r in refs), refs
+    assert any(re.search(r"/css/app\.[0-9a-f]{10}\.css$", r) for r in refs), refs
+    for ref in refs:
+        response = client.get(ref, headers={"Accept-Encoding": "br, gzip"})
+        assert response.status_code == 200, ref
+        assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+        plain_name, digest = unhashed(ref)
+        plain = client.get(plain_name, headers={"Accept-Encoding": "identity"})
+        assert decoded(response) == plain.get_data()
+        assert plain.headers["Cache-Control"] == "no-cache" and plain.headers["ETag"]
+        assert client.get(plain_name, headers={"If-None-Match": plain.headers["ETag"]}).status_code == 304
+    assert client.get("/static/js/ntm-map.0123456789.js").status_code == 404  # a hash that is not the file's
+
+
+def test_static_javascript_is_sent_compressed(client):
+    ref = next(r for r in static_refs(client.get("/").get_data(as_text=True)) if "leaflet." in r and r.endswith(".js"))
+    br = client.get(ref, headers={"Accept-Encoding": "gzip, deflate, br"})
+    gz = client.get(ref, headers={"Accept-Encoding": "gzip"})
+    assert br.headers["Content-Encoding"] == "br" and gz.headers["Content-Encoding"] == "gzip"
+    assert brotli.decompress(br.get_data()) == gzip.decompress(gz.get_data())
+    assert len(br.get_data()) < 60_000 and br.mimetype == "text/javascript"
