@@ -144,33 +144,36 @@ def test_nonce_differs_per_response_while_the_cached_bytes_are_reused(client, mo
 
 @pytest.fixture()
 def own_data_app(tmp_path, default_settings):
-    """An app on a copy of the default data, so a test can change the status files."""
+    """An app with a store and a response cache of its own, so a test can add data revisions."""
     from geo_app import create_app
-    from geo_app.settings import Settings
 
-    shutil.copytree(default_settings.status_dir, tmp_path / "status")
-    settings = Settings.from_env({"NTM_BOUNDARIES_DIR": str(default_settings.boundaries_dir),
-                                  "NTM_STATUS_DIR": str(tmp_path / "status")})
-    return create_app({"TESTING": True, "SETTINGS": settings, "PAGE_CACHE_DIR": str(tmp_path / "cache")})
+    return create_app({"TESTING": True, "SETTINGS": default_settings, "DATABASE": str(tmp_path / "ntm.sqlite"),
+                       "PAGE_CACHE_DIR": str(tmp_path / "cache")})
 
 
-def test_new_data_revision_changes_etags_and_content(own_data_app, tmp_path):
+def test_new_data_revision_changes_etags_and_content(own_data_app, tmp_path, default_settings):
+    from geo_app.store.importing import import_status
+
     client = own_data_app.test_client()
     urls = ("/", "/api/summary.json?year=2022", "/export/map.png?year=2022")
     before = {url: client.get(url) for url in urls}
-    status = tmp_path / "status" / "demo-communes.csv"
-    lines = status.read_text("utf-8").splitlines(keepends=True)
-    # Drop the 2022 row of one NTM xã: it has no data that year now.
-    victim = next(i for i, line in enumerate(lines[1:], 1) if ",2022," in line and ",ntm," in line)
-    status.write_text("".join(lines[:victim] + lines[victim + 1:]), "utf-8")
+    lines = default_settings.commune_status_path().read_text("utf-8").splitlines(keepends=True)
+    # A new status revision in which one NTM xã misses criterion 19 in 2022 (so it is not NTM).
+    victim = next(i for i, line in enumerate(lines[1:], 1) if ",2022," in line and re.search(r",1,ntm,\d*,", line))
+    lines[victim] = re.sub(r",1,ntm,\d*,", ",0,chua_dat,,", lines[victim], count=1)
+    changed = tmp_path / "status-2022.csv"
+    changed.write_text("".join(line for i, line in enumerate(lines) if i == 0 or ",2022," in line), "utf-8")
+    result = import_status(own_data_app.extensions["ntm_store"].revisions, changed, "test", "one row less",
+                           year=2022)
+    assert result.ok, result
     for url, old in before.items():
         response = client.get(url, headers={"If-None-Match": old.headers["ETag"]})
         assert response.status_code == 200, url
         assert response.headers["ETag"] != old.headers["ETag"]
     old_counts = before["/api/summary.json?year=2022"].get_json()["province"]
     new_counts = client.get("/api/summary.json?year=2022").get_json()["province"]
-    assert new_counts["xa_no_data"] == old_counts["xa_no_data"] + 1
     assert new_counts["xa_ntm"] == old_counts["xa_ntm"] - 1
+    assert new_counts["band_15_18"] == old_counts["band_15_18"] + 1
 
 
 def test_cache_is_shared_between_app_instances(own_data_app, tmp_path, monkeypatch):
@@ -180,7 +183,7 @@ def test_cache_is_shared_between_app_instances(own_data_app, tmp_path, monkeypat
 
     first = own_data_app.test_client().get("/gaps?lang=en")
     other = create_app({"TESTING": True, "SETTINGS": own_data_app.config["SETTINGS"],
-                        "PAGE_CACHE_DIR": str(tmp_path / "cache")})
+                        "DATABASE": own_data_app.config["DATABASE"], "PAGE_CACHE_DIR": str(tmp_path / "cache")})
     monkeypatch.setattr(planning, "render_template", lambda *a, **k: pytest.fail("rendered again"))
     second = other.test_client().get("/gaps?lang=en")
     assert second.status_code == 200 and second.headers["ETag"] == first.headers["ETag"]

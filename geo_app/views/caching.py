@@ -156,7 +156,7 @@ def cached_response(build: Callable[[], Response], *, nonce: bool = False, key: 
     """
     from .common import store
 
-    revision = store().dataset().revision
+    revision = data_revision_key(store().dataset())
     text_key = "|".join(map(str, (current_app.extensions["ntm_code_version"], revision, dt.date.today(),
                                    config_fingerprint(), request.host_url, request.endpoint,
                                    sorted(request.view_args.items()) if request.view_args else "",
@@ -183,10 +183,20 @@ def cached_response(build: Callable[[], Response], *, nonce: bool = False, key: 
     return serve(entry, etag, cache_control)
 
 
+def data_revision_key(ds) -> str:
+    """`Dataset.revision` plus when and from what each current store revision was made, so a store that is
+    recreated (revision numbers start again at 1) never matches cached bytes of an older one."""
+    made = ",".join(f"{kind}:{r.get('id')}:{r.get('created_at')}:{r.get('sha256', '')[:16]}"
+                    for kind, r in sorted(getattr(ds, "revisions", {}).items()))
+    return f"{ds.revision}|{made}"
+
+
 def config_fingerprint() -> str:
-    """The settings that change what pages show (data locations, basemap, framing), as one short text."""
+    """The settings that change what pages show (data, database, basemap, framing), as one short text."""
+    from .common import store
+
     config = current_app.config
-    return repr((config["SETTINGS"], config.get("FRAME_ANCESTORS"), config.get("PUBLIC_URL")))
+    return repr((config["SETTINGS"], str(store().database), config.get("FRAME_ANCESTORS"), config.get("PUBLIC_URL")))
 
 
 def cached(nonce: bool = False, cache_control: str = REVALIDATE):
