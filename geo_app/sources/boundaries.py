@@ -23,7 +23,8 @@ from geo_app.sources.boundary_build import (CANONICAL_COLUMNS, DEFAULT_NAME, bui
 from geo_app.sources.report import CheckReport
 from geo_app.settings import LAYER_SUFFIXES as SETTINGS_LAYER_SUFFIXES
 from geo_app.domain.textnorm import name_key, nfc
-from geo_app.domain.units import DISTRICTS, REMOVED_2020, code_for_name, district_code_for_name, merged_into, units
+from geo_app.domain.units import (DISTRICTS, PROVINCE_CODE, PROVINCE_NAME, REMOVED_2020, code_for_name,
+                                  district_code_for_name, merged_into, units)
 
 CODE_COLUMNS = ("ma_xa", "maxa", "ma_px", "ma_phuong_xa", "ward_code", "wardcode", "code", "gso_code", "ma",
                 "ma_dvhc", "madvhc", "commune_code", "xa_code", "gso_code_2019", "code_2019", "gso_code_2020",
@@ -33,6 +34,8 @@ NAME_COLUMNS = ("ten_xa", "tenxa", "ten_px", "ten_phuong_xa", "ward_name", "ward
 DISTRICT_COLUMNS = ("district_code", "ma_huyen", "mahuyen", "ma_qh", "ma_quan_huyen", "dist_code", "district",
                     "huyen", "ten_huyen", "tenhuyen", "district_name", "dist_name", "name_2", "quan_huyen")
 LAYER_SUFFIXES = tuple(s for s in SETTINGS_LAYER_SUFFIXES if s != ".zip")  # layers inside a folder or zip
+PROVINCE_COLUMNS = ("ma_tinh", "matinh", "province_code", "prov_code", "ma_tp", "tinh", "ten_tinh", "tentinh",
+                    "province", "province_name", "prov_name", "name_1", "tinh_thanh")
 VIETNAM_LONLAT = (102.0, 8.0, 110.5, 23.5)  # minx, miny, maxx, maxy
 BEN_TRE_LONLAT = (105.6, 9.4, 107.2, 10.7)  # Bến Tre with a generous margin
 CRS_HINT = ("VN-2000 / TM-3 105°45' (EPSG:9210) is Bến Tre's provincial system; pass it with --crs EPSG:9210 "
@@ -85,7 +88,11 @@ def _read(path: Path, crs: str | None, encoding: str | None, report: CheckReport
     if gdf is None:
         return None
     columns = _columns(gdf, report)
+    gdf = _this_province(gdf, columns, report)
+    if gdf is None:
+        return None
     targets = _match(gdf, columns, report)
+    targets = _inside_province(gdf, targets, report)
     labels = _labels(gdf, columns)
     parts = repair_geometries(gdf.geometry, targets, labels, report)
     if not parts:
@@ -339,6 +346,83 @@ def _inside(b: tuple, box: tuple) -> bool:
 
 def _fmt(b: tuple | None) -> str:
     return "no extent" if b is None else f"x {b[0]:.4g}..{b[2]:.4g}, y {b[1]:.4g}..{b[3]:.4g}"
+
+
+# ---------------------------------------------------------------- only this province
+
+def _province_of(value: object) -> str | None:
+    """'83' for a province code (83, '83', 83.0) or the province's name ('Bến Tre', 'Tỉnh Bến Tre'); None if blank."""
+    text = _text(value) if value is not None else ""
+    if not text:
+        return None
+    if text.isdigit():
+        return text.zfill(2)
+    return PROVINCE_CODE if name_key(text) == name_key(PROVINCE_NAME) else f"name:{text}"
+
+
+def _this_province(gdf: gpd.GeoDataFrame, cols: Columns, report: CheckReport) -> gpd.GeoDataFrame | None:
+    """The features of Bến Tre only, when the layer says which province each feature is in (a province column,
+    or GSO commune codes of other provinces); a layer of several provinces is clipped to this one."""
+    keep = [True] * len(gdf)
+    elsewhere: dict[str, int] = {}
+    province_col = (_find(gdf, PROVINCE_COLUMNS) or [None])[0]
+    if province_col is not None:
+        for i in range(len(gdf)):
+            prov = _province_of(_cell(gdf, province_col, i))
+            if prov is not None and prov != PROVINCE_CODE:
+                keep[i] = False
+                label = prov[5:] if prov.startswith("name:") else f"code {prov}"
+                elsewhere[label] = elsewhere.get(label, 0) + 1
+    if cols.code is not None and _is_gso_code_column(gdf, cols.code):
+        known = set(units()) | set(REMOVED_2020)
+        for i in range(len(gdf)):
+            code = norm_code(_cell(gdf, cols.code, i))
+            if keep[i] and code is not None and code not in known:
+                keep[i] = False  # a GSO commune code of another province: never matched by its name
+                elsewhere["other GSO codes"] = elsewhere.get("other GSO codes", 0) + 1
+    dropped = len(gdf) - sum(keep)
+    if not dropped:
+        return gdf
+    if not any(keep):
+        report.error(f"none of the {len(gdf)} features is in {PROVINCE_NAME} ({_summary(elsewhere)}); choose a "
+                     "layer that holds Bến Tre's communes")
+        return None
+    report.warn(f"the layer holds {dropped} features of other provinces ({_summary(elsewhere)}); only the "
+                f"{sum(keep)} features of {PROVINCE_NAME} are used")
+    return gdf[keep].reset_index(drop=True)
+
+
+def _is_gso_code_column(gdf: gpd.GeoDataFrame, col: str) -> bool:
+    """A column of GSO commune codes: some of its values are Bến Tre's codes (not just row numbers)."""
+    known = set(units()) | set(REMOVED_2020)
+    return any(norm_code(v) in known for v in gdf[col])
+
+
+def _summary(counts: dict[str, int], limit: int = 5) -> str:
+    items = sorted(counts.items(), key=lambda kv: -kv[1])
+    text = ", ".join(f"{name}: {n}" for name, n in items[:limit])
+    return text + (f", and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _inside_province(gdf: gpd.GeoDataFrame, targets: list[str | None], report: CheckReport) -> list[str | None]:
+    """Matched features that lie outside Bến Tre (same-named units elsewhere in a layer without province or
+    code columns) are left out, so the map is never Bến Tre glued to other provinces."""
+    x0, y0, x1, y1 = BEN_TRE_LONLAT
+    out, outside = [], []
+    for i, (code, geom) in enumerate(zip(targets, gdf.geometry.values)):
+        if code is not None and geom is not None and not geom.is_empty:
+            point = geom.representative_point() if geom.is_valid else geom.centroid
+            if not (x0 <= point.x <= x1 and y0 <= point.y <= y1):
+                outside.append(f"feature {i} ({point.x:.2f}°E, {point.y:.2f}°N)")
+                code = None
+        out.append(code)
+    if outside:
+        report.warn(f"{len(outside)} features matched by name lie outside Bến Tre and were left out: "
+                    + "; ".join(outside[:5]) + (f"; … and {len(outside) - 5} more" if len(outside) > 5 else "")
+                    + " — add a province column (ma_tinh) or GSO codes (ma_xa) to the layer")
+    if outside and not any(out):
+        report.error("no matched feature lies in Bến Tre; choose a layer that holds Bến Tre's communes")
+    return out
 
 
 # ---------------------------------------------------------------- matching features to GSO units
