@@ -221,3 +221,30 @@ def test_static_javascript_is_sent_compressed(client):
     assert br.headers["Content-Encoding"] == "br" and gz.headers["Content-Encoding"] == "gzip"
     assert brotli.decompress(br.get_data()) == gzip.decompress(gz.get_data())
     assert len(br.get_data()) < 60_000 and br.mimetype == "text/javascript"
+
+
+def test_a_new_worker_serves_its_first_page_without_loading_or_simplifying(own_data_app, tmp_path, monkeypatch):
+    """Derived data is computed once per data revision and shared: rendered pages (instance cache) and web
+    geometry (the store's derived data) are not recomputed by a worker that starts later."""
+    from geo_app import create_app
+    from geo_app.render import webgeo
+    from geo_app.store.datastore import DataStore
+
+    first = own_data_app.test_client().get("/?lang=en")
+    assert first.status_code == 200
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("recomputed in a new worker")
+
+    settings, database = own_data_app.config["SETTINGS"], own_data_app.config["DATABASE"]
+    with monkeypatch.context() as m:
+        m.setattr(DataStore, "_load", refuse)
+        worker = create_app({"TESTING": True, "SETTINGS": settings, "DATABASE": database,
+                             "PAGE_CACHE_DIR": str(tmp_path / "cache")})
+        again = worker.test_client().get("/?lang=en")
+        assert again.status_code == 200 and again.headers["ETag"] == first.headers["ETag"]
+    # A worker with an empty page cache still finds the web geometry in the store.
+    monkeypatch.setattr(webgeo, "simplify_coverage", refuse)
+    worker = create_app({"TESTING": True, "SETTINGS": settings, "DATABASE": database,
+                         "PAGE_CACHE_DIR": str(tmp_path / "other-cache")})
+    assert worker.test_client().get("/?lang=en&layer=band").status_code == 200

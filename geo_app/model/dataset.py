@@ -219,8 +219,8 @@ def province_counts(communes: pd.DataFrame) -> dict:
 
 def summary(ds: Dataset, year: int) -> dict:
     """The province, its districts and the plan's targets in `year` (the `data summary --json` shape)."""
-    communes = commune_frame(ds, year)
-    districts = district_frame(ds, year)
+    communes = ds.communes(year)
+    districts = ds.district_frame(year)
     province = province_counts(communes)
     return {
         "year": year,

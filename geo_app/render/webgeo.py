@@ -30,6 +30,7 @@ TOLERANCE_M = 40.0  # Visvalingam-Whyatt tolerance in metres (sqrt of the remove
 DECIMALS = 5  # ~1.1 m at Bến Tre's latitude
 METRIC_CRS = "EPSG:32648"  # UTM 48N, metres
 WEB_CRS = "EPSG:4326"
+WEBGEO_VERSION = 1  # bump when the simplification changes: persisted geometry of older code is not reused
 PILOT_LABEL_MARGIN = 0.02  # degrees kept clear around pilot communes when placing district labels
 
 
@@ -100,8 +101,8 @@ def web_geometry(ds: "Dataset") -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 
 
 def cached_web_geometry(store: "DataStore") -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Web geometry computed once per data revision."""
-    return store.cached(("webgeo", TOLERANCE_M, DECIMALS), web_geometry)
+    """Web geometry computed once per data revision and kept in the store for every worker."""
+    return store.persisted(("webgeo", WEBGEO_VERSION, TOLERANCE_M, DECIMALS), web_geometry)
 
 
 def communes_fc(ds: "Dataset", year: int, layer: str = "level", number: int | None = None,

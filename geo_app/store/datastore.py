@@ -6,6 +6,8 @@ request. No Flask.
 """
 from __future__ import annotations
 
+import logging
+import pickle
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -15,6 +17,7 @@ from geo_app.settings import ROOT, Settings, SettingsError
 from geo_app.store.importing import ImportResult, import_boundaries, import_status
 from geo_app.store.revisions import RevisionStore, plan_years
 
+log = logging.getLogger(__name__)
 SEED_USER = "setup"
 MAX_REPORTED_PROBLEMS = 20
 
@@ -71,6 +74,29 @@ class DataStore:
         if full_key not in self._cache:
             self._cache[full_key] = build(ds)
         return self._cache[full_key]
+
+    def persisted(self, key: tuple, build: Callable[[Dataset], Any]) -> Any:
+        """Like `cached`, and kept in the store's derived data, so every worker (and the next one started)
+        reads it instead of computing it again (e.g. web geometry of a dense layer)."""
+        ds = self.dataset()
+        full_key = (ds.revision, *key)
+        if full_key in self._cache:
+            return self._cache[full_key]
+        name = "pickle:" + repr(key)
+        value = None
+        try:
+            blob = self.revisions.derived_get(ds.revision, name)
+            value = pickle.loads(blob) if blob is not None else None  # written by this app into its own database
+        except Exception as exc:  # noqa: BLE001 - an unreadable entry (another version): compute it again
+            log.warning("derived data %s of revision %s not reused: %s", name, ds.revision, exc)
+        if value is None:
+            value = build(ds)
+            try:
+                self.revisions.derived_put(ds.revision, name, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            except Exception as exc:  # noqa: BLE001 - a read-only store still serves; the next worker computes it
+                log.warning("derived data %s of revision %s not kept: %s", name, ds.revision, exc)
+        self._cache[full_key] = value
+        return value
 
     # ------------------------------------------------------------ first run
 

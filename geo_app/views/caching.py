@@ -156,7 +156,7 @@ def cached_response(build: Callable[[], Response], *, nonce: bool = False, key: 
     """
     from .common import store
 
-    revision = data_revision_key(store().dataset())
+    revision = current_data_key()
     text_key = "|".join(map(str, (current_app.extensions["ntm_code_version"], revision, dt.date.today(),
                                    config_fingerprint(), request.host_url, request.endpoint,
                                    sorted(request.view_args.items()) if request.view_args else "",
@@ -183,12 +183,27 @@ def cached_response(build: Callable[[], Response], *, nonce: bool = False, key: 
     return serve(entry, etag, cache_control)
 
 
+def current_data_key() -> str:
+    """The current data revision for cache keys, read from the store's heads without loading the data, so a
+    new worker answers from the shared cache at once (falls back to loading when the store is still empty)."""
+    from .common import store
+
+    data = store()
+    heads = data.revisions.heads()
+    if len(heads) < 2:
+        return data_revision_key(data.dataset())
+    return heads_key(heads)
+
+
 def data_revision_key(ds) -> str:
-    """`Dataset.revision` plus when and from what each current store revision was made, so a store that is
-    recreated (revision numbers start again at 1) never matches cached bytes of an older one."""
-    made = ",".join(f"{kind}:{r.get('id')}:{r.get('created_at')}:{r.get('sha256', '')[:16]}"
-                    for kind, r in sorted(getattr(ds, "revisions", {}).items()))
-    return f"{ds.revision}|{made}"
+    return heads_key(ds.revisions) if getattr(ds, "revisions", None) else f"files:{ds.revision}"
+
+
+def heads_key(heads: dict[str, dict]) -> str:
+    """Each current store revision (the `Dataset.revision` numbers) with when and from what file it was made,
+    so a store that is recreated (numbers start again at 1) never matches cached bytes of an older one."""
+    return ",".join(f"{kind}:{r.get('id')}:{r.get('data_revision')}:{r.get('created_at')}:{str(r.get('sha256'))[:16]}"
+                    for kind, r in sorted(heads.items()))
 
 
 def config_fingerprint() -> str:
