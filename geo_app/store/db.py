@@ -18,6 +18,8 @@ BUSY_TIMEOUT_MS = 30_000
 def database_url(database: str | Path) -> str:
     """A SQLAlchemy URL for a setting that is either a URL or a file path."""
     text = str(database)
+    if text == ":memory:":
+        return "sqlite://"
     return text if "://" in text else f"sqlite:///{Path(text).resolve()}"
 
 
