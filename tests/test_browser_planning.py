@@ -101,3 +101,40 @@ def test_hostile_name_renders_as_text_and_runs_nothing(hostile_url, page):  # no
     assert page.locator('img[src="x"]').count() == 0
     assert dialogs == []
     assert page.external == [] and page.errors == []
+
+
+CHART_TEXT = """() => [...document.querySelectorAll('#progress figure.pl-chart')].map(fig => {
+  const svg = fig.querySelector('svg');
+  const scale = svg.getScreenCTM().a;
+  const sizes = [...svg.querySelectorAll('text')].filter(t => t.textContent.trim())
+    .map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+  const box = svg.getBoundingClientRect(), frame = fig.getBoundingClientRect();
+  return {district: fig.dataset.district, smallest: Math.min(...sizes), texts: sizes.length,
+          width: box.width, height: box.height, inside: box.left >= frame.left - 0.5 && box.right <= frame.right + 0.5,
+          title: (svg.querySelector('title') || {}).textContent || '',
+          desc: (svg.querySelector('desc') || {}).textContent || '',
+          role: svg.getAttribute('role'), labelledby: svg.getAttribute('aria-labelledby') || ''};
+})"""
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_targets_charts_are_readable_titled_and_csp_clean(browser, live_server, width):  # noqa: F811
+    from browser_support import RecordingPage
+
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="vi-VN", service_workers="block")
+    try:
+        page = RecordingPage(context.new_page())
+        page.goto(live_server + "/targets?year=2022")
+        page.wait_for_load_state("load")
+        charts = page.evaluate(CHART_TEXT)
+        assert len(charts) == 10  # the province and 9 districts
+        for chart in charts:
+            assert chart["texts"] >= 10 and chart["smallest"] >= 12, chart
+            assert chart["inside"] and chart["width"] >= 300, chart
+            assert chart["role"] == "img" and chart["title"] and "2022: " in chart["desc"], chart
+            for ref in chart["labelledby"].split():
+                assert page.locator(f"#{ref}").count() == 1
+        assert page.errors == [], page.errors  # no CSP report for a chart's own <style>
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    finally:
+        context.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+from xml.sax.saxutils import escape
 from collections.abc import Sequence
 
 import matplotlib
@@ -20,18 +21,37 @@ from geo_app.model.planning import ProgressPoint  # noqa: E402
 NTM_COLOR = "#2c7fb8"  # YlGnBu blue
 NANG_CAO_COLOR = "#d95f02"  # orange: distinct for colour-blind readers; lines also differ in style and marker
 TEXT_COLOR = "#252525"
-_RC = {"font.family": "DejaVu Sans", "svg.fonttype": "none", "font.size": 9, "axes.edgecolor": "#737373"}
+# Drawn at 4.2 x 3.1 in (302 x 223 SVG units) with text of at least 11.5 units: shown at 320 px or wider (the
+# page's chart boxes), every text is at least 12 CSS px.
+FIGSIZE = (4.2, 3.1)
+MIN_TEXT = 11.5
+MIN_DISPLAY_PX = 320
+_RC = {"font.family": "DejaVu Sans", "svg.fonttype": "none", "font.size": MIN_TEXT, "axes.edgecolor": "#737373",
+       "xtick.labelsize": MIN_TEXT, "ytick.labelsize": MIN_TEXT, "axes.labelsize": MIN_TEXT}
 _LOCK = threading.Lock()  # rcParams are global: render one chart at a time
 
 
 def _labels(lang: str) -> dict[str, str]:
     if lang == "en":
-        return {"ntm": "xã NTM (%)", "nc": "xã advanced NTM (%)", "target_ntm": "2025 target: 80 % NTM",
-                "target_nc": "2025 target: 40 % advanced", "y": "share of xã (%)", "year": "year",
-                "illustrative": "Illustrative data — not official figures", "none": "no data"}
-    return {"ntm": "xã đạt chuẩn NTM (%)", "nc": "xã NTM nâng cao (%)", "target_ntm": "Mục tiêu 2025: 80 % NTM",
-            "target_nc": "Mục tiêu 2025: 40 % nâng cao", "y": "tỷ lệ xã (%)", "year": "năm",
-            "illustrative": "Dữ liệu minh họa — không phải số liệu chính thức", "none": "chưa có dữ liệu"}
+        return {"ntm": "NTM", "nc": "advanced", "target_ntm": "goal 80 %", "target_nc": "goal 40 %",
+                "y": "% of xã", "year": "year", "illustrative": "Illustrative data", "none": "no data",
+                "desc": "Share of xã reaching NTM and advanced NTM each year; 2025 goals 80 % and 40 %.",
+                "ntm_long": "xã NTM", "nc_long": "advanced NTM", "chart": "Chart"}
+    return {"ntm": "NTM", "nc": "nâng cao", "target_ntm": "mục tiêu 80 %", "target_nc": "mục tiêu 40 %",
+            "y": "% số xã", "year": "năm", "illustrative": "Dữ liệu minh họa", "none": "chưa có dữ liệu",
+            "desc": "Tỷ lệ xã đạt chuẩn NTM và NTM nâng cao qua các năm; mục tiêu 2025: 80 % và 40 %.",
+            "ntm_long": "xã đạt chuẩn NTM", "nc_long": "NTM nâng cao", "chart": "Biểu đồ"}
+
+
+def description(points: Sequence[ProgressPoint], title: str, lang: str = "vi") -> str:
+    """The chart in words (its text alternative): every value it draws."""
+    text = _labels(lang)
+
+    def series(values: list[tuple[int, float | None]]) -> str:
+        return ", ".join(f"{year}: {'—' if v is None else f'{v:.1f} %'}" for year, v in values)
+
+    return (f"{title}. {text['desc']} {text['ntm_long']}: {series([(p.year, p.pct_ntm) for p in points])}; "
+            f"{text['nc_long']}: {series([(p.year, p.pct_nang_cao) for p in points])}.")
 
 
 def progress_svg(points: Sequence[ProgressPoint], title: str, lang: str = "vi", salt: str = "province") -> str:
@@ -40,7 +60,7 @@ def progress_svg(points: Sequence[ProgressPoint], title: str, lang: str = "vi", 
     years = [p.year for p in points]
     first = min(years, default=2021)
     with _LOCK, matplotlib.rc_context({**_RC, "svg.hashsalt": f"ntm-progress-{salt}"}):
-        fig = Figure(figsize=(6.4, 4.0), dpi=100)
+        fig = Figure(figsize=FIGSIZE, dpi=100)
         ax = fig.add_subplot()
         _series(ax, years, [p.pct_ntm for p in points], NTM_COLOR, "-", "o", text["ntm"])
         _series(ax, years, [p.pct_nang_cao for p in points], NANG_CAO_COLOR, "--", "s", text["nc"])
@@ -50,16 +70,36 @@ def progress_svg(points: Sequence[ProgressPoint], title: str, lang: str = "vi", 
         ax.set_xticks(list(range(first, plan.TARGET_YEAR + 1)))
         ax.set_ylim(0, 108)
         ax.set_ylabel(text["y"])
-        ax.set_title(title, color=TEXT_COLOR, fontsize=10, loc="left")
+        ax.set_title(title, color=TEXT_COLOR, fontsize=MIN_TEXT + 1, loc="left", fontweight="bold")
         ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)
         ax.spines[["top", "right"]].set_visible(False)
-        fig.legend(loc="lower left", bbox_to_anchor=(0.01, 0.06), fontsize=7.5, frameon=False, ncol=2)
+        fig.legend(loc="lower left", bbox_to_anchor=(0.0, 0.0), fontsize=MIN_TEXT, frameon=False, ncol=2,
+                   handlelength=1.6, columnspacing=0.8)
         if any(p.illustrative for p in points):
-            fig.text(0.99, 0.01, text["illustrative"], ha="right", va="bottom", fontsize=7, color="#b35806")
-        fig.tight_layout(rect=(0, 0.16, 1, 1))
+            fig.text(0.99, 0.995, text["illustrative"], ha="right", va="top", fontsize=MIN_TEXT, color="#b35806")
+        fig.tight_layout(rect=(0, 0.2, 1, 0.93 if any(p.illustrative for p in points) else 1))
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None})
-    return prefix_ids(buf.getvalue(), f"ntm-{salt}")
+    svg = prefix_ids(without_style(buf.getvalue()), f"ntm-{salt}")
+    return accessible(svg, title, description(points, title, lang), f"ntm-{salt}")
+
+
+_STYLE = re.compile(r"<style[^>]*>.*?</style>", re.S)
+_SVG_OPEN = re.compile(r"<svg\b[^>]*>")
+
+
+def without_style(svg: str) -> str:
+    """Drop matplotlib's <style> block (a CSP with nonces blocks it; the page's CSS sets the same rule)."""
+    return _STYLE.sub("", svg)
+
+
+def accessible(svg: str, title: str, desc: str, prefix: str) -> str:
+    """role="img" with a <title> and a <desc> holding every value: the chart's text alternative."""
+    def opening(m: re.Match) -> str:
+        tag = m.group(0)[:-1] + ' role="img" aria-labelledby="title-{0} desc-{0}">'.format(prefix)
+        return (f'{tag}<title id="title-{prefix}">{escape(title)}</title>'
+                f'<desc id="desc-{prefix}">{escape(desc)}</desc>')
+    return _SVG_OPEN.sub(opening, svg, count=1)
 
 
 def prefix_ids(svg: str, prefix: str) -> str:
@@ -75,8 +115,8 @@ def _series(ax, years: list[int], values: list[float | None], color: str, style:
     ax.plot(years, ys, color=color, linestyle=style, marker=marker, linewidth=1.8, markersize=5, label=label)
     for x, v in zip(years, values):
         if v is not None:
-            ax.annotate(f"{v:.1f}", (x, v), textcoords="offset points", xytext=(0, 6), ha="center",
-                        fontsize=7, color=color)
+            ax.annotate(f"{v:.1f}", (x, v), textcoords="offset points", xytext=(0, 5), ha="center",
+                        fontsize=MIN_TEXT, color=color)
 
 
 _PROLOG = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?", re.S)
