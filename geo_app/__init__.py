@@ -56,12 +56,20 @@ def _register_errors(app: Flask) -> None:
         return render_template("error.html", status=503, title="Dữ liệu chưa sẵn sàng / Data not available",
                                message=str(exc)), 503
 
+    from .views.common import request_lang
+
     @app.errorhandler(400)
     def bad_request(exc):
-        return render_template("error.html", status=400, title="Yêu cầu không hợp lệ / Bad request",
-                               message=exc.description), 400
+        lang = request_lang()
+        title = "Bad request" if lang == "en" else "Yêu cầu không hợp lệ"
+        hint = ("Check the address (URL) and try again." if lang == "en"
+                else "Hãy kiểm tra lại địa chỉ (URL) rồi thử lại.")
+        return render_template("error.html", status=400, title=title, message=exc.description, hint=hint,
+                               lang=lang), 400
 
     @app.errorhandler(404)
     def not_found(exc):
-        return render_template("error.html", status=404, title="Không tìm thấy / Not found",
-                               message=exc.description), 404
+        lang = request_lang()
+        title = "Not found" if lang == "en" else "Không tìm thấy"
+        message = ("This page does not exist." if lang == "en" else "Trang này không tồn tại.")
+        return render_template("error.html", status=404, title=title, message=message, lang=lang), 404

@@ -138,9 +138,10 @@ def test_print_layout(client):
 @pytest.mark.parametrize("url, words", [
     ("/export/map.png?year=1999", ["year=1999", "2021"]),
     ("/export/map.svg?layer=heat", ["layer='heat'", "band"]),
-    ("/export/map.pdf?layer=criterion&criterion=20", ["criterion=", "1 to 19"]),
+    ("/export/map.pdf?layer=criterion&criterion=20", ["criterion=", "từ 1 đến 19"]),
     ("/export/map.html?district=999", ["district='999'", "832"]),
-    ("/export/slides.pptx?year=abc", ["year='abc'", "whole number"]),
+    ("/export/slides.pptx?year=abc", ["year='abc'", "số nguyên"]),
+    ("/export/slides.pptx?year=abc&lang=en", ["year='abc'", "whole number"]),
     ("/embed?lang=fr", ["lang='fr'"]),
     ("/embed?controls=maybe", ["controls='maybe'", "1 or 0"]),
     ("/embed?title=" + "x" * 201, ["title", "200"]),

@@ -341,3 +341,16 @@ def test_map_parts_for_embedding(dataset):
     assert config["showControls"] is False and config["showLegend"] is False
     with pytest.raises(ValueError):
         map_parts(spec, cfc, dfc, assets="cdn")
+
+
+def test_400_pages_speak_the_pages_language(client):
+    vi = client.get("/?criterion=abc")
+    en = client.get("/?criterion=abc&lang=en")
+    assert vi.status_code == en.status_code == 400
+    vi_text, en_text = vi.get_data(as_text=True), en.get_data(as_text=True)
+    assert '<html lang="vi">' in vi_text and "Yêu cầu không hợp lệ" in vi_text and "phải là một số nguyên" in vi_text
+    assert "Bad request" not in vi_text and "whole number" not in vi_text
+    assert '<html lang="en">' in en_text and "Bad request" in en_text and "must be a whole number" in en_text
+    assert "Yêu cầu không hợp lệ" not in en_text
+    assert "Trang này không tồn tại" in client.get("/no-such-page").get_data(as_text=True)
+    assert "This page does not exist" in client.get("/no-such-page?lang=en").get_data(as_text=True)

@@ -137,7 +137,45 @@ def test_xlsx_download_has_the_filtered_rows_and_inert_formulas(small):
     assert "ILLUSTRATIVE" in values[0][0]
 
 
+def test_xlsx_columns_fit_filter_and_speak_the_files_language(client):
+    """Demo data: sensible widths (the title does not widen column A), an autofilter over the table,
+    provenance in Vietnamese in the Vietnamese file, and the year columns are numbers."""
+    ws = openpyxl.load_workbook(io.BytesIO(client.get("/lagging.xlsx?year=2022").data)).active
+    header = [c.value for c in ws[2]]
+    assert ws.auto_filter.ref == f"A2:{openpyxl.utils.get_column_letter(len(header))}{ws.max_row}"
+    widths = {c: ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width for i, c in enumerate(header, 1)}
+    assert widths["STT"] <= 10 and widths["Xã"] <= 25 and max(widths.values()) <= 40
+    column = {name: [ws.cell(row=r, column=i).value for r in range(3, ws.max_row + 1)]
+              for i, name in enumerate(header, 1)}
+    assert set(column["Nguồn gốc"]) <= {"minh họa", "có tài liệu dẫn nguồn", "chính thức", ""}
+    assert "minh họa" in column["Nguồn gốc"]
+    for name in ("Năm thay đổi gần nhất", "Có số liệu từ năm"):
+        assert all(v is None or isinstance(v, int) for v in column[name]) and any(column[name])
+    en = openpyxl.load_workbook(io.BytesIO(client.get("/lagging.xlsx?year=2022&lang=en").data)).active
+    en_header = [c.value for c in en[2]]
+    provenance = [en.cell(row=r, column=en_header.index("Provenance") + 1).value for r in range(3, en.max_row + 1)]
+    assert "illustrative" in provenance
+
+
+def test_english_lagging_rows_translate_the_notes(client):
+    html = client.get("/lagging?year=2022&lang=en").get_data(as_text=True)
+    assert "Illustrative value, not an official figure" in html
+    assert "Giá trị minh họa" not in html and "không phải số liệu chính thức" not in html
+    assert ">illustrative<" in html or ">illustrative</a>" in html
+    vi = client.get("/lagging?year=2022").get_data(as_text=True)
+    assert "Giá trị minh họa (illustrative), không phải số liệu chính thức" in vi and ">minh họa<" in vi
+
+
 # --------------------------------------------------------------------------- /gaps
+
+
+def test_gap_matrix_names_the_criteria(small):
+    html = small.get("/gaps?year=2022").get_data(as_text=True)
+    head = html[html.index('id="gap-matrix"'):html.index("</thead>")]
+    for text in ("Quy hoạch", "Môi trường", "Quốc phòng, an ninh"):
+        assert f'<span class="pl-crit-name">{text}</span>' in head
+    en = small.get("/gaps?year=2022&lang=en").get_data(as_text=True)
+    assert '<span class="pl-crit-name">Environment</span>' in en
 
 
 def test_gap_matrix_page(small):

@@ -5,6 +5,8 @@ year and returns plain data (dataclasses / dicts) that the views, tables and cha
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
@@ -183,7 +185,60 @@ def _float(value) -> float | None:
 
 
 LAGGING_COLUMNS = ("position", "ward_code", "commune", "district", "group", "level", "criteria_met",
-                   "missing", "last_change", "provenance", "note", "source_url")
+                   "missing", "last_change", "first_year", "provenance", "note", "source_url")
+PROVENANCE_LABELS = {"official": ("chính thức", "official"), "documented": ("có tài liệu dẫn nguồn", "documented"),
+                     "illustrative": ("minh họa", "illustrative")}
+# Fixed phrases of the status notes (the demo and office files), in the order they are replaced.
+NOTE_PHRASES = (
+    ("Giá trị minh họa (illustrative), không phải số liệu chính thức", "Illustrative value, not an official figure"),
+    ("tổng toàn tỉnh 2022 khớp số liệu đã công bố", "the 2022 province total matches the published figures"),
+    ("năm công nhận của từng xã là minh họa", "each xã's recognition year is illustrative"),
+    ("năm công nhận NTM là minh họa", "the NTM recognition year is illustrative"),
+    ("Xã NTM nâng cao đầu tiên của tỉnh", "The province's first advanced NTM xã"),
+    ("đã công bố:", "published:"),
+)
+_NOTE_PATTERNS = (
+    (re.compile(r"(\S[^;:]*?) (\d+)/(\d+) xã đạt chuẩn NTM năm (\d{4})"), r"\1: \2/\3 xã NTM in \4"),
+    (re.compile(r"Đạt chuẩn NTM năm (\d{4})"), r"NTM since \1"),
+)
+
+
+# Short criterion names for narrow column headers (the full names are in the criteria set).
+SHORT_NAMES = {
+    1: ("Quy hoạch", "Planning"), 2: ("Giao thông", "Transport"), 3: ("Thủy lợi", "Irrigation"),
+    4: ("Điện", "Power"), 5: ("Trường học", "Schools"), 6: ("CSVC văn hóa", "Culture venues"),
+    7: ("Chợ, thương mại", "Commerce"), 8: ("TT-TT", "ICT"), 9: ("Nhà ở", "Housing"), 10: ("Thu nhập", "Income"),
+    11: ("Nghèo đa chiều", "Poverty"), 12: ("Lao động", "Labour"), 13: ("Tổ chức SX", "Production"),
+    14: ("Giáo dục", "Education"), 15: ("Y tế", "Health"), 16: ("Văn hóa", "Culture"),
+    17: ("Môi trường", "Environment"), 18: ("Chính trị, pháp luật", "Politics, law"),
+    19: ("Quốc phòng, an ninh", "Defence"),
+}
+
+
+def short_name(number: int, lang: str = "vi") -> str:
+    """'Môi trường' for criterion 17 (the full name when none is set)."""
+    pair = SHORT_NAMES.get(number)
+    if pair:
+        return _pick(lang, *pair)
+    c = criterion(number)
+    return c.name_en if lang == "en" else c.name_vi
+
+
+def provenance_label(key: str, lang: str = "vi") -> str:
+    """'minh họa' / 'illustrative' for a provenance key (unknown keys as they are)."""
+    pair = PROVENANCE_LABELS.get(key)
+    return _pick(lang, *pair) if pair else key
+
+
+def note_text(note: str, lang: str = "vi") -> str:
+    """A status note in `lang`: the fixed phrases translated for English, names and numbers kept."""
+    if lang != "en" or not note:
+        return note
+    for vi, en in NOTE_PHRASES:
+        note = note.replace(vi, en)
+    for pattern, repl in _NOTE_PATTERNS:
+        note = pattern.sub(repl, note)
+    return note
 
 
 def lagging_table(rows: list[LaggingRow], lang: str = "vi") -> tuple[list[tuple[str, str]], list[dict]]:
@@ -192,7 +247,8 @@ def lagging_table(rows: list[LaggingRow], lang: str = "vi") -> tuple[list[tuple[
         "position": ("STT", "#"), "ward_code": ("Mã xã", "Code"), "commune": ("Xã", "Commune"),
         "district": ("Huyện", "District"), "group": ("Nhóm", "Group"), "level": ("Mức đạt", "Level"),
         "criteria_met": ("Số tiêu chí đạt", "Criteria met"), "missing": ("Tiêu chí chưa đạt", "Criteria not met"),
-        "last_change": ("Năm thay đổi gần nhất", "Year of last change"), "provenance": ("Nguồn gốc", "Provenance"),
+        "last_change": ("Năm thay đổi gần nhất", "Year of last change"),
+        "first_year": ("Có số liệu từ năm", "Data since"), "provenance": ("Nguồn gốc", "Provenance"),
         "note": ("Ghi chú", "Note"), "source_url": ("Nguồn", "Source"),
     }
     columns = [(k, _pick(lang, *headers[k])) for k in LAGGING_COLUMNS]
@@ -202,8 +258,9 @@ def lagging_table(rows: list[LaggingRow], lang: str = "vi") -> tuple[list[tuple[
             "position": row.position, "ward_code": row.ward_code, "commune": row.commune,
             "district": row.district, "group": row.group_label(lang), "level": level_name(row.level, lang),
             "criteria_met": row.criteria_met, "missing": "; ".join(row.missing_names(lang)),
-            "last_change": row.last_change if row.last_change is not None else row.last_change_label(lang),
-            "provenance": row.provenance, "note": row.note, "source_url": row.source_url,
+            "last_change": row.last_change, "first_year": row.first_year,  # numbers (blank when unknown)
+            "provenance": provenance_label(row.provenance, lang), "note": note_text(row.note, lang),
+            "source_url": row.source_url,
         })
     return columns, out
 

@@ -21,9 +21,14 @@ from geo_app.domain.units import DISTRICTS, VINTAGE_LABEL
 class ViewError(ValueError):
     """An invalid view parameter; `param` names it and the message says what to use instead."""
 
-    def __init__(self, param: str, message: str):
+    def __init__(self, param: str, message: str, message_vi: str = ""):
         super().__init__(message)
         self.param = param
+        self.message_vi = message_vi or message
+
+    def text(self, lang: str = "en") -> str:
+        """The message in `lang` ('vi' or 'en')."""
+        return self.message_vi if lang == "vi" else str(self)
 
 
 @dataclass(frozen=True)
@@ -65,23 +70,28 @@ def validate_view(years: list[int], year: object = None, layer: object = None, c
     """Check raw view parameters (strings from a URL or values from the CLI); raise ViewError if invalid."""
     lang = _text(lang) or "vi"
     if lang not in LANGS:
-        raise ViewError("lang", f"lang={lang!r} is not supported; use 'vi' or 'en'.")
+        raise ViewError("lang", f"lang={lang!r} is not supported; use 'vi' or 'en'.",
+                        f"lang={lang!r} không được hỗ trợ; dùng 'vi' hoặc 'en'.")
     year_n = _whole("year", year, years[-1] if years else None)
     if year_n not in years:
-        raise ViewError("year", f"year={year_n} has no data; choose one of {', '.join(map(str, years))}.")
+        raise ViewError("year", f"year={year_n} has no data; choose one of {', '.join(map(str, years))}.",
+                        f"year={year_n}: chưa có số liệu; chọn một trong các năm {', '.join(map(str, years))}.")
     layer = _text(layer) or "level"
     allowed = (*LAYERS, *extra_layers)
     if layer not in allowed:
-        raise ViewError("layer", f"layer={layer!r} is unknown; choose one of {', '.join(allowed)}.")
+        raise ViewError("layer", f"layer={layer!r} is unknown; choose one of {', '.join(allowed)}.",
+                        f"layer={layer!r}: không có lớp này; chọn một trong {', '.join(allowed)}.")
     number = None
     if layer == "criterion" or _text(criterion):
         number = _whole("criterion", criterion, 1 if layer == "criterion" else None)
         if number not in CRITERION_NUMBERS:
-            raise ViewError("criterion", f"criterion={criterion!r} must be a number from 1 to 19.")
+            raise ViewError("criterion", f"criterion={criterion!r} must be a number from 1 to 19.",
+                            f"criterion={criterion!r} phải là một số từ 1 đến 19.")
     code = _text(district) or None
     if code is not None and code not in DISTRICTS:
         codes = ", ".join(f"{c} ({n})" for c, n in DISTRICTS.items())
-        raise ViewError("district", f"district={code!r} is not a Bến Tre district code; use one of {codes}.")
+        raise ViewError("district", f"district={code!r} is not a Bến Tre district code; use one of {codes}.",
+                        f"district={code!r} không phải mã huyện của Bến Tre; dùng một trong {codes}.")
     return ViewState(year=year_n, layer=layer, criterion=number, district=code, lang=lang)
 
 
@@ -96,7 +106,8 @@ def _whole(name: str, raw: object, default: int | None) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise ViewError(name, f"{name}={text!r} must be a whole number.") from None
+        raise ViewError(name, f"{name}={text!r} must be a whole number.",
+                        f"{name}={text!r} phải là một số nguyên.") from None
 
 
 PROVENANCE_LABELS = {

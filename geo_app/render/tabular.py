@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import TYPE_STRING
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -65,7 +65,9 @@ def to_xlsx(columns: Columns, rows: Iterable[dict], sheet: str = "Data", title: 
     for cell in ws[header_row]:
         cell.font = Font(bold=True)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    _fit_widths(ws, len(columns))
+    last_row = header_row + max(0, ws.max_row - header_row)
+    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{last_row}"
+    _fit_widths(ws, len(columns), header_row)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -79,10 +81,21 @@ def _write_row(ws, cells: list[object], row: int) -> None:
             cell.data_type = TYPE_STRING  # never a formula, whatever the text looks like
 
 
-def _fit_widths(ws, n_columns: int) -> None:
+MAX_WIDTH = 40  # characters; longer text wraps inside its cell
+
+
+def _fit_widths(ws, n_columns: int, header_row: int = 1) -> None:
+    """Each column as wide as its longest value (the title line does not count), at most MAX_WIDTH; longer
+    text wraps. The header gets room for the autofilter button."""
     for col in range(1, n_columns + 1):
-        longest = max((len(str(c.value)) for c in ws[get_column_letter(col)] if c.value is not None), default=8)
-        ws.column_dimensions[get_column_letter(col)].width = min(60, max(8, longest + 2))
+        letter = get_column_letter(col)
+        cells = [c for c in ws[letter][header_row - 1:] if c.value is not None]
+        longest = max((len(str(c.value)) + (3 if c.row == header_row else 0) for c in cells), default=8)
+        ws.column_dimensions[letter].width = min(MAX_WIDTH, max(8, longest + 2))
+        if longest + 2 > MAX_WIDTH:
+            for cell in cells:
+                if cell.row > header_row:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
 
 
 def _sheet_name(name: str) -> str:

@@ -33,4 +33,9 @@ def parse_view_args(ds: Dataset, extra_layers: tuple[str, ...] = ()) -> ViewStat
         return validate_view(ds.years, args.get("year"), args.get("layer"), args.get("criterion"),
                              args.get("district"), args.get("lang"), extra_layers=extra_layers)
     except ViewError as exc:
-        bad_request(str(exc))
+        bad_request(exc.text(request_lang()))
+
+
+def request_lang() -> str:
+    """The page language asked for ('vi' unless lang=en), also for pages that answer with an error."""
+    return "en" if request.args.get("lang", "").strip() == "en" else "vi"

@@ -137,7 +137,8 @@ def lagging_page():
         group_labels=P.GROUP_LABELS,
         bands=BANDS, criteria=CRITERIA, csv_url=_url("/lagging.csv", q), xlsx_url=_url("/lagging.xlsx", q),
         map_parts=_lagging_map(ds, rows, filters, args.lang),
-        criterion_label=P.criterion_label, level_name=P.level_name,
+        criterion_label=P.criterion_label, level_name=P.level_name, note_text=P.note_text,
+        provenance_label=P.provenance_label,
     )
     return render_template("lagging.html", **ctx)
 
@@ -208,7 +209,7 @@ def gaps_page():
     args = parse_view_args(ds)
     matrix = P.gap_matrix(ds, args.year)
     ctx = _common(ds, args)
-    ctx.update(matrix=matrix, criteria=CRITERIA, shade=_shade, text_on=_text_on,
+    ctx.update(matrix=matrix, criteria=CRITERIA, shade=_shade, text_on=_text_on, short_name=P.short_name,
                cell_url=lambda d, k: _url("/", _map_query(args, d, k)))
     return render_template("gaps.html", **ctx)
 
