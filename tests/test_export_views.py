@@ -170,3 +170,37 @@ def test_embed_snippet_macro(app):
     assert code.startswith("&lt;iframe src=&#34;http://localhost/embed?year=2022&amp;amp;layer=band&amp;amp;district=832")
     assert "/export/map.png?year=2022&amp;layer=band&amp;district=832" in html
     assert "/export/slides.pptx?year=2022" in html
+
+
+def test_years_small_multiples_export(client, dataset):
+    """One panel per year with data, each titled with that year's numbers (for slides)."""
+    r = client.get("/export/years.png?layer=level")
+    assert r.status_code == 200 and r.mimetype == "image/png"
+    assert disposition(r) == "ntm-ben-tre-years-level.png"
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(r.data)).size == (1920, 1080)
+    pdf = client.get("/export/years.pdf?district=836&lang=en")
+    assert pdf.status_code == 200 and disposition(pdf) == "ntm-ben-tre-years-level-836-en.pdf"
+    assert client.get("/export/years.gif").status_code == 400
+
+
+def test_years_panels_carry_each_years_numbers(dataset):
+    import datetime as dt
+
+    from geo_app.model.dataset import province_counts
+    from geo_app.model.viewstate import ViewState, map_view
+    from geo_app.render.static import draw_years
+
+    views = [map_view(dataset, ViewState(year=y), dt.date(2025, 3, 1)) for y in dataset.years]
+    fig = draw_years(views)
+    panels = fig.axes[:-1]
+    assert len(panels) == len(dataset.years) == 4
+    for ax, view in zip(panels, views):
+        c = province_counts(view.in_view())
+        assert ax.get_title(loc="left").startswith(f"{view.state.year}: {c['xa_ntm']}/{c['xa_total']} xã NTM")
+        assert len(ax.collections) >= 2  # the communes, filled, and the district outlines
+    assert "80/142" in panels[1].get_title(loc="left")  # 2022, the plan's baseline
+    renderer = fig.canvas.get_renderer()
+    boxes = [ax.get_window_extent(renderer) for ax in fig.axes]
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])

@@ -83,7 +83,7 @@ def check_class_colours(fig, image, view) -> tuple[int, list[str]]:
         spot = free_pixel(fig, image, geometry)
         if spot is None:
             continue
-        cls = view.spec.class_by_key()[key]
+        cls = {c.key: c for c in view.spec.classes}[key]  # the legend's class (not a district class)
         allowed = {hex_rgb(cls.color)} | ({hex_rgb(render_static.HATCH_COLOR)} if cls.hatched else set())
         checked += 1
         if image.getpixel(spot) not in allowed:

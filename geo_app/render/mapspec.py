@@ -64,7 +64,8 @@ class MapSpec:
     district_classes: list[MapClass] = field(default_factory=list)
 
     def class_by_key(self) -> dict[str, MapClass]:
-        return {c.key: c for c in (*self.classes, *self.district_classes)}
+        """Classes by key; the map's own classes win where a district class shares a key ('chua_dat')."""
+        return {c.key: c for c in (*self.district_classes, *self.classes)}
 
     def legend(self) -> list[tuple[MapClass, int]]:
         """Legend rows with the count of communes (or districts) in each class."""

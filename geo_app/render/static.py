@@ -25,6 +25,7 @@ from geo_app.render.labels import Label, LabelPlacer
 from geo_app.render.mapspec import DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, classify
 from geo_app.domain.textnorm import strip_type
 from geo_app.model.viewstate import MapView
+from geo_app.model.dataset import province_counts
 
 RENDER_CRS = "EPSG:32648"  # WGS 84 / UTM zone 48N: metres, Bến Tre (105.9-106.9°E) lies inside it
 FIG_INCHES = (16.0, 9.0)
@@ -363,3 +364,87 @@ def _fit_legend(panel, legend) -> None:
             return
         for text in [*legend.get_texts(), legend.get_title()]:
             text.set_fontsize(text.get_fontsize() * 0.92)
+
+
+# ------------------------------------------------------------------ small multiples (one panel per year)
+
+
+def draw_years(views: list[MapView]) -> Figure:
+    """One map panel per year (same layer, scope and colours), a shared legend and the sources: for slides.
+
+    Each panel's title is that year's summary numbers; axes[:-1] are the panels, axes[-1] the legend.
+    """
+    if not views:
+        raise ValueError("no years to draw")
+    n = len(views)
+    aspect = 1.35  # width / height of the province (and of most districts) in the panels
+    cols = max(range(1, n + 1), key=lambda k: min(0.76 * 16 / k / aspect, 0.82 * 9 / math.ceil(n / k)))
+    rows = math.ceil(n / cols)
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=FIG_INCHES, dpi=BASE_DPI, facecolor="white")
+        FigureCanvasAgg(fig)
+        last = views[-1]
+        fig.text(0.012, 0.96, years_title(last), fontsize=20, fontweight="bold", va="center", color="#111111")
+        left, bottom, width, height = 0.01, 0.09, 0.76, 0.82
+        for i, view in enumerate(views):
+            r, c = divmod(i, cols)
+            ax = fig.add_axes((left + c * width / cols, bottom + (rows - 1 - r) * height / rows,
+                               width / cols - 0.01, height / rows - 0.045))
+            _year_panel(ax, view)
+        panel = fig.add_axes((0.79, 0.09, 0.2, 0.82))
+        _years_legend(panel, last)
+        draw_footer(fig, last)
+    return fig
+
+
+def years_title(view: MapView) -> str:
+    base = view.spec.title.rsplit(",", 1)[0]  # "Mức đạt chuẩn nông thôn mới — Tỉnh Bến Tre"
+    return base + (" — each year" if view.lang == "en" else " — qua các năm")
+
+
+def panel_caption(view: MapView) -> str:
+    """'2022: 80/142 xã NTM (56 %)' (or the criterion's count) for a panel's title."""
+    c = province_counts(view.in_view())
+    if view.spec.layer == "criterion":
+        return view.summary.split(";")[0]
+    pct = round(100 * c["xa_ntm"] / c["xa_total"]) if c["xa_total"] else 0
+    return f"{view.state.year}: {c['xa_ntm']}/{c['xa_total']} xã NTM ({pct} %)"
+
+
+def _year_panel(ax, view: MapView) -> None:
+    spec = view.spec
+    communes = view.communes.to_crs(RENDER_CRS)
+    districts = view.districts.to_crs(RENDER_CRS)
+    ax.set_axis_off()
+    ax.set_aspect("equal", adjustable="box")
+    if spec.layer == "district":
+        _fill(ax, districts, districts["level"], spec, view)
+    else:
+        _fill(ax, communes, classify(view.communes, spec.layer, spec.criterion), spec, view)
+    districts.boundary.plot(ax=ax, color=DISTRICT_OUTLINE, linewidth=0.8)
+    _zoom(ax, communes, districts, view)
+    ax.set_title(panel_caption(view), fontsize=13, fontweight="bold", loc="left", color="#111111")
+
+
+def _years_legend(panel, view: MapView) -> None:
+    """The classes (no counts: they differ per year; each panel's title gives the numbers)."""
+    panel.set_axis_off()
+    handles = [Patch(facecolor=cls.color, edgecolor=HATCH_COLOR if cls.hatched else "#888888",
+                     hatch=HATCH if cls.hatched else None, linewidth=0.6) for cls in view.spec.classes]
+    labels = ["\n".join(textfit.wrap(cls.label(view.lang), 150, 12)) for cls in view.spec.classes]
+    title = "Legend" if view.lang == "en" else "Chú giải"
+    legend = panel.legend(handles, labels, loc="upper left", title=title, fontsize=12, title_fontsize=13,
+                          frameon=False, handlelength=2.2, handleheight=1.4, labelspacing=0.9, alignment="left")
+    legend.get_title().set_fontweight("bold")
+    _fit_legend(panel, legend)
+
+
+def render_years(views: list[MapView], fmt: str = "png") -> bytes:
+    """The small multiples as PNG (1920x1080), SVG or PDF bytes."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
+    with matplotlib.rc_context(RC):
+        fig = draw_years(views)
+        if fmt == "svg":
+            editable_labels(fig)
+        return figure_bytes(fig, fmt, title=years_title(views[-1]))

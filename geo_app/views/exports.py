@@ -3,7 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, make_response, render_template, request, url_for
 
-from geo_app.render.exporting import Export, export, map_document_parts
+from dataclasses import replace
+from datetime import date
+
+from geo_app.render import static as render_static
+from geo_app.render.exporting import MIMETYPES, Export, export, map_document_parts
 from geo_app.render.mapspec import boundary_attribution
 from geo_app.model.viewstate import ViewState, map_view
 from .caching import cached, cached_response
@@ -108,6 +112,24 @@ def export_image(fmt: str):
     state = view_state()
     scale = int(choice("scale", SCALES, "1"))
     return download(export(store(), state, fmt, scale=scale, header=flag("header")))
+
+
+@bp.get("/export/years.<fmt>")
+def export_years(fmt: str):
+    """Small multiples: the view's layer and scope, one panel per year with data (PNG, SVG or PDF)."""
+    if fmt not in ("png", "svg", "pdf"):
+        bad_request(f"years.{fmt} is not an export format; use years.png, years.svg or years.pdf.")
+    state = view_state()
+    ds = dataset()
+
+    def build(ds) -> bytes:
+        views = [map_view(ds, replace(state, year=year)) for year in ds.years]
+        return render_static.render_years(views, fmt)
+
+    key = ("years-export", fmt, state.layer, state.criterion, state.district, state.lang, date.today().isoformat())
+    data = store().cached(key, build)
+    name = state.slug().replace(f"-{state.year}-", "-years-", 1) + f".{fmt}"
+    return download(Export(data, MIMETYPES[fmt], name))
 
 
 @bp.get("/export/slides.pptx")
