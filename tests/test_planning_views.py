@@ -281,3 +281,52 @@ def test_demo_lagging_csv_2022_band_15_18(client):
     rows = list(csv.DictReader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert len(rows) == 24  # ntm-facts.md: 24 xã at 15-18 criteria in 2022
     assert all(15 <= int(row["Số tiêu chí đạt"]) <= 18 for row in rows)
+
+
+# --------------------------------------------------------------------------- data beside every view
+
+
+def csv_rows(response) -> list[dict]:
+    assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment")
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
+def test_map_data_downloads_hold_exactly_the_table(client):
+    page = client.get("/?year=2022&district=836").get_data(as_text=True)
+    assert 'id="data-download"' in page and "Tải số liệu" in page
+    links = re.findall(r'href="(/data\.(?:csv|xlsx|geojson)\?[^"]+)"', page)
+    assert len(links) == 3 and all("district=836" in link and "year=2022" in link for link in links)
+    table = page[page.index('id="commune-table"'):]
+    codes = re.findall(r'<tr data-ward-code="(\d+)"', table)
+    rows = csv_rows(client.get(links[0].replace("&amp;", "&")))
+    assert [r["Mã"] for r in rows] == codes and len(codes) == 23
+    assert {r["Huyện"] for r in rows} == {"Huyện Ba Tri"}
+    geo = client.get(links[2].replace("&amp;", "&")).get_json()
+    assert sorted(f["properties"]["ward_code"] for f in geo["features"]) == sorted(codes)
+    ws = openpyxl.load_workbook(io.BytesIO(client.get(links[1].replace("&amp;", "&")).data)).active
+    assert [ws.cell(row=r, column=1).value for r in range(3, ws.max_row + 1)] == codes
+    en = client.get("/data.csv?year=2022&lang=en&layer=criterion&criterion=17")
+    assert "Map class" in en.get_data(as_text=True).splitlines()[0] and len(csv_rows(en)) == 157
+    assert client.get("/data.pdf").status_code == 400
+
+
+def test_gaps_download_matches_the_page(small):
+    page = small.get("/gaps?year=2022").get_data(as_text=True)
+    assert '/gaps.csv?year=2022' in page and '/gaps.xlsx?year=2022' in page
+    rows = csv_rows(small.get("/gaps.csv?year=2022"))
+    ba_tri = next(r for r in rows if r["Huyện"] == "Huyện Ba Tri")
+    assert ba_tri["TC 17 Môi trường: số xã chưa đạt"] == "3"
+    assert rows[-1]["Huyện"] == "Toàn tỉnh"
+    ws = openpyxl.load_workbook(io.BytesIO(small.get("/gaps.xlsx?year=2022&lang=en").data)).active
+    assert ws.cell(row=2, column=1).value == "District"
+
+
+def test_targets_download_matches_the_page(small):
+    page = small.get("/targets?year=2022").get_data(as_text=True)
+    assert '/targets.csv?year=2022' in page and '/targets.xlsx?year=2022' in page
+    rows = csv_rows(small.get("/targets.csv?year=2022"))
+    province = [r for r in rows if r["Phạm vi"] == "Toàn tỉnh"]
+    assert province[0]["Thực hiện"] == "5/10 xã (50.0 %)" and province[0]["Còn thiếu"] == "cần thêm 3 xã đạt chuẩn NTM"
+    for r in rows:
+        assert r["Chỉ tiêu"] in page
+    assert small.get("/targets.pdf?year=2022").status_code == 400

@@ -343,6 +343,42 @@ def _gap_row(code: str, name: str, xa: pd.DataFrame) -> GapRow:
     return GapRow(code, name, total, int(len(xa) - total), cells)
 
 
+def gap_table(matrix: list[GapRow], lang: str = "vi") -> tuple[list[tuple[str, str]], list[dict]]:
+    """The /gaps matrix as (columns, rows) for CSV/XLSX: per criterion the count and the share (%)."""
+    columns = [("district", _pick(lang, "Huyện", "District")), ("xa_with_data", _pick(lang, "Xã có dữ liệu",
+               "Xã with data")), ("xa_no_data", _pick(lang, "Xã chưa có dữ liệu", "Xã without data"))]
+    for number in CRITERION_NUMBERS:
+        name = short_name(number, lang)
+        columns.append((f"n{number}", _pick(lang, f"TC {number} {name}: số xã chưa đạt",
+                                            f"C{number} {name}: xã not met")))
+        columns.append((f"p{number}", _pick(lang, f"TC {number}: % chưa đạt", f"C{number}: % not met")))
+    rows = []
+    for row in matrix:
+        out = {"district": row.district if row.district_code else _pick(lang, "Toàn tỉnh", "Whole province"),
+               "xa_with_data": row.xa_with_data, "xa_no_data": row.xa_no_data}
+        for cell in row.cells:
+            out[f"n{cell.criterion}"] = cell.count
+            out[f"p{cell.criterion}"] = None if cell.share is None else round(cell.share, 1)
+        rows.append(out)
+    return columns, rows
+
+
+def targets_table(view: "TargetsView", lang: str = "vi") -> tuple[list[tuple[str, str]], list[dict]]:
+    """The /targets tables (province, then each district) as (columns, rows) for CSV/XLSX."""
+    columns = [("scope", _pick(lang, "Phạm vi", "Scope")), ("target", _pick(lang, "Chỉ tiêu", "Target")),
+               ("actual", _pick(lang, "Thực hiện", "Actual")), ("goal", _pick(lang, "Mục tiêu", "Goal")),
+               ("gap", _pick(lang, "Còn thiếu", "Gap")), ("status", _pick(lang, "Tình trạng", "Status"))]
+    rows = []
+    scopes = [(_pick(lang, "Toàn tỉnh", "Whole province"), view.province)]
+    scopes += [(d.district, d.targets) for d in view.districts]
+    for scope, targets_ in scopes:
+        for t in targets_:
+            c = target_cells(t, lang)
+            rows.append({"scope": scope, "target": c["label"], "actual": c["actual"], "goal": c["goal"],
+                         "gap": c["gap"], "status": c["status"]})
+    return columns, rows
+
+
 def gap_sentence(row: GapRow, lang: str = "vi") -> str:
     """'Huyện Ba Tri: ba tiêu chí chưa đạt nhiều nhất là …' (the three most missed criteria)."""
     if row.xa_with_data == 0:

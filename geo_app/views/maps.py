@@ -48,8 +48,53 @@ def index():
         rows=rows, districts=DISTRICTS,
         layers=[(k, v[1 if en else 0]) for k, v in LAYER_LABELS.items()],
         criteria=[(c.number, c.name_en if en else c.name_vi) for c in CRITERIA],
+        data_links=data_links(args.query()),
         illustrative_count=sum(r["provenance"] == "illustrative" for r in rows),  # the units in view, like rows
     )
+
+
+MAP_COLUMNS = (("ward_code", "Mã", "Code"), ("name", "Tên", "Name"), ("district_name", "Huyện", "District"),
+               ("level_label", "Mức đạt", "Level"), ("criteria_met", "Số tiêu chí đạt", "Criteria met"),
+               ("class_label", "Lớp trên bản đồ", "Map class"), ("year_recognised", "Năm công nhận", "Year recognised"),
+               ("provenance_label", "Nguồn gốc số liệu", "Provenance"), ("source_url", "Nguồn", "Source"))
+
+
+@bp.get("/data.<fmt>")
+def map_data(fmt: str):
+    """Exactly the map page's table (same year, layer, criterion and district) as CSV, XLSX or GeoJSON."""
+    from flask import Response, jsonify
+
+    from geo_app.render.tabular import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
+    from .common import bad_request
+
+    if fmt not in ("csv", "xlsx", "geojson"):
+        bad_request(f"data.{fmt} is not a download format; use data.csv, data.xlsx or data.geojson.")
+    ds = dataset()
+    args = parse_view_args(ds)
+    view = map_view(ds, args)
+    web = web_view(store(), args.year, args.layer, args.criterion)
+    name = args.slug() + f"-data.{fmt}"
+    if fmt == "geojson":
+        features = [f for f in web.communes_fc["features"]
+                    if not args.district or f["properties"]["district_code"] == args.district]
+        response = jsonify({**web.communes_fc, "features": features})
+        response.mimetype = "application/geo+json"
+    else:
+        rows = table_rows(web.communes_fc, view.spec, args.lang, args.district)
+        columns = [(key, en if args.lang == "en" else vi) for key, vi, en in MAP_COLUMNS]
+        if fmt == "csv":
+            response = Response(to_csv(columns, rows), mimetype=CSV_MIME)
+        else:
+            title = view.spec.title + (f" — {view.warning}" if view.warning else "")
+            response = Response(to_xlsx(columns, rows, sheet=str(args.year), title=title), mimetype=XLSX_MIME)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def data_links(query: dict) -> list[tuple[str, str]]:
+    """(label, URL) of the map's data downloads for the page's query."""
+    return [(fmt.upper() if fmt != "geojson" else "GeoJSON", url_for("maps.map_data", fmt=fmt, **query))
+            for fmt in ("csv", "xlsx", "geojson")]
 
 
 def table_rows(fc: dict, spec, lang: str, district: str | None = None) -> list[dict]:

@@ -52,7 +52,7 @@ STRINGS = {
         "download_note": "Tệp CSV/XLSX có cùng bộ lọc với bảng.",
         "commune": "Xã", "level": "Mức đạt", "criteria_met": "Số TC đạt", "missing": "Tiêu chí chưa đạt",
         "last_change": "Thay đổi gần nhất", "provenance": "Nguồn gốc", "group": "Nhóm", "note": "Ghi chú",
-        "yes": "có", "no": "chưa", "chart_alt": "Biểu đồ tiến độ",
+        "yes": "có", "no": "chưa", "chart_alt": "Biểu đồ tiến độ", "data": "Tải số liệu",
     },
     "en": {
         "lagging_title": "Communes lagging behind", "gaps_title": "Criteria not met, by district",
@@ -79,7 +79,7 @@ STRINGS = {
         "ge15": "Other xã ≥ 15 criteria", "download_note": "The CSV/XLSX files use the same filters as the table.",
         "commune": "Commune", "level": "Level", "criteria_met": "Criteria met", "missing": "Criteria not met",
         "last_change": "Last change", "provenance": "Provenance", "group": "Group", "note": "Note",
-        "yes": "yes", "no": "no", "chart_alt": "Progress chart",
+        "yes": "yes", "no": "no", "chart_alt": "Progress chart", "data": "Download the data",
     },
 }
 
@@ -209,9 +209,42 @@ def gaps_page():
     args = parse_view_args(ds)
     matrix = P.gap_matrix(ds, args.year)
     ctx = _common(ds, args)
+    q = {k: v for k, v in (("year", args.year), ("lang", "en" if args.lang == "en" else None)) if v}
+    ctx.update(data_links=[("CSV", _url("/gaps.csv", q)), ("XLSX", _url("/gaps.xlsx", q))])
     ctx.update(matrix=matrix, criteria=CRITERIA, shade=_shade, text_on=_text_on, short_name=P.short_name,
                cell_url=lambda d, k: _url("/", _map_query(args, d, k)))
     return render_template("gaps.html", **ctx)
+
+
+@bp.get("/gaps.<fmt>")
+def gaps_download(fmt: str):
+    """The /gaps matrix of a year as CSV or XLSX (same numbers as the page)."""
+    ds = dataset()
+    args = parse_view_args(ds)
+    columns, rows = P.gap_table(P.gap_matrix(ds, args.year), args.lang)
+    title = STRINGS[args.lang]["gaps_title"] + f", {args.year}"
+    return _table_download(ds, args, fmt, columns, rows, title, f"ntm-gaps-{args.year}")
+
+
+@bp.get("/targets.<fmt>")
+def targets_download(fmt: str):
+    """The /targets tables of a year (province, then each district) as CSV or XLSX."""
+    ds = dataset()
+    args = parse_view_args(ds)
+    columns, rows = P.targets_table(P.targets(ds, args.year), args.lang)
+    title = STRINGS[args.lang]["targets_title"] + f" — {args.year}"
+    return _table_download(ds, args, fmt, columns, rows, title, f"ntm-targets-{args.year}")
+
+
+def _table_download(ds: Dataset, args: ViewState, fmt: str, columns, rows, title: str, stem: str) -> Response:
+    if fmt not in ("csv", "xlsx"):
+        bad_request(f"{stem.split('-')[1]}.{fmt} is not a download format; use .csv or .xlsx.")
+    if ds.has_illustrative(args.year):
+        title += " — " + STRINGS[args.lang]["illustrative"]
+    suffix = "-en" if args.lang == "en" else ""
+    if fmt == "csv":
+        return _download(to_csv(columns, rows), CSV_MIME, f"{stem}{suffix}.csv")
+    return _download(to_xlsx(columns, rows, sheet=str(args.year), title=title), XLSX_MIME, f"{stem}{suffix}.xlsx")
 
 
 def _map_query(args: ViewState, district: str, criterion: int) -> dict:
@@ -258,9 +291,15 @@ def targets_page():
                by_key=lambda rows: {r["key"]: r for r in rows}, charts=_charts(ds, args.lang), share_ntm=SHARE_NTM,
                share_nc=SHARE_NANG_CAO, candidates=_candidates(ds, args.year),
                chosen_codes=set(whatif_raw.split(",")), whatif_raw=whatif_raw,
+               data_links=[("CSV", _url("/targets.csv", _year_lang(args))),
+                           ("XLSX", _url("/targets.xlsx", _year_lang(args)))],
                chart_url=lambda code: _url("/charts/progress.svg", {k: v for k, v in (
                    ("district", code), ("lang", "en" if args.lang == "en" else None)) if v}))
     return render_template("targets.html", **ctx)
+
+
+def _year_lang(args: ViewState) -> dict:
+    return {k: v for k, v in (("year", args.year), ("lang", "en" if args.lang == "en" else None)) if v}
 
 
 def _candidates(ds: Dataset, year: int) -> list[dict]:
