@@ -22,8 +22,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["ntm_store"] = DataStore(app.config["SETTINGS"], database_for(app))
 
+    from . import i18n
     from .views import caching, register_blueprints, security
 
+    i18n.init_app(app)
     register_blueprints(app)
     caching.init_app(app)
     security.init_app(app)
@@ -56,20 +58,16 @@ def _register_errors(app: Flask) -> None:
         return render_template("error.html", status=503, title="Dữ liệu chưa sẵn sàng / Data not available",
                                message=str(exc)), 503
 
+    from flask_babel import gettext as _
+
     from .views.common import request_lang
 
     @app.errorhandler(400)
     def bad_request(exc):
-        lang = request_lang()
-        title = "Bad request" if lang == "en" else "Yêu cầu không hợp lệ"
-        hint = ("Check the address (URL) and try again." if lang == "en"
-                else "Hãy kiểm tra lại địa chỉ (URL) rồi thử lại.")
-        return render_template("error.html", status=400, title=title, message=exc.description, hint=hint,
-                               lang=lang), 400
+        return render_template("error.html", status=400, title=_("Bad request"), message=exc.description,
+                               hint=_("Check the address (URL) and try again."), lang=request_lang()), 400
 
     @app.errorhandler(404)
     def not_found(exc):
-        lang = request_lang()
-        title = "Not found" if lang == "en" else "Không tìm thấy"
-        message = ("This page does not exist." if lang == "en" else "Trang này không tồn tại.")
-        return render_template("error.html", status=404, title=title, message=message, lang=lang), 404
+        return render_template("error.html", status=404, title=_("Not found"), message=_("This page does not exist."),
+                               lang=request_lang()), 404

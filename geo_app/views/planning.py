@@ -4,6 +4,8 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from geo_app.model import planning as P
 from geo_app.render.charts import inline_svg, progress_svg
@@ -24,64 +26,75 @@ bp = Blueprint("planning", __name__)
 GAP_SHADES = ((0.0, "#ffffff"), (20.0, "#edf8b1"), (40.0, "#c7e9b4"), (60.0, "#7fcdbb"), (80.0, "#41b6c4"),
               (100.1, "#1d91c0"))
 
-STRINGS = {
-    "vi": {
-        "lagging_title": "Xã cần ưu tiên", "gaps_title": "Tiêu chí chưa đạt theo huyện",
-        "targets_title": f"Tiến độ so với mục tiêu năm 2025 (KH {PLAN_ID})",
-        "year": "Năm", "district": "Huyện", "all_districts": "Toàn tỉnh", "band": "Nhóm tiêu chí", "any": "Tất cả",
-        "criterion": "Thiếu tiêu chí", "apply": "Lọc", "download": "Tải về", "rows": "xã trong danh sách",
-        "none": "Không có xã nào phù hợp bộ lọc.", "show_on_map": "Xem trên bản đồ",
-        "order": "Thứ tự: chưa đạt chuẩn dưới 15 tiêu chí, rồi 15-18 tiêu chí, rồi xã NTM chưa nâng cao ở huyện "
-                 "có dưới 40 % xã nâng cao; trong mỗi nhóm, xã đạt ít tiêu chí hơn (xa mức kế tiếp hơn) đứng trước.",
-        "map_missing": "Bản đồ chưa sẵn sàng; bảng dưới đây vẫn đầy đủ.",
-        "illustrative": "Trang này dùng số liệu MINH HỌA, không phải số liệu chính thức; không trích dẫn.",
-        "gaps_intro": "Mỗi ô: số xã (và tỷ lệ trong các xã có dữ liệu) chưa đạt tiêu chí. Bấm vào ô để mở bản đồ "
-                      "tiêu chí đó của huyện.",
-        "xa_with_data": "xã có dữ liệu", "no_data": "xã chưa có dữ liệu",
-        "shade": "Màu đậm hơn = nhiều xã chưa đạt hơn.",
-        "province": "Toàn tỉnh", "target": "Chỉ tiêu", "actual": "Thực hiện", "goal": "Mục tiêu", "gap": "Còn thiếu",
-        "status": "Tình trạng", "met": "Đạt", "not_met": "Chưa đạt", "tracked": "Theo dõi",
-        "per_district": "Theo huyện", "progress": "Tiến độ qua các năm",
-        "whatif": "Giả định: nếu các xã sau đạt chuẩn NTM vào năm sau",
-        "whatif_all18": "Tất cả xã đang đạt 18 tiêu chí", "whatif_codes": "Chọn xã (chưa đạt chuẩn)",
-        "whatif_run": "Tính thử", "whatif_result": "Kết quả giả định cho năm", "before": "Hiện tại",
-        "after": "Giả định",
-        "whatif_chosen": "Xã được giả định đạt chuẩn", "whatif_already": "Đã đạt chuẩn (bỏ qua)",
-        "whatif_township": "Chuyển thành thị trấn vào năm sau (không còn tính)", "whatif_none": "Không có xã nào.",
-        "share_ntm": "% xã NTM", "share_nc": "% xã nâng cao", "model": "Xã kiểu mẫu", "ge15": "Xã còn lại ≥ 15 TC",
-        "download_note": "Tệp CSV/XLSX có cùng bộ lọc với bảng.",
-        "commune": "Xã", "level": "Mức đạt", "criteria_met": "Số TC đạt", "missing": "Tiêu chí chưa đạt",
-        "last_change": "Thay đổi gần nhất", "provenance": "Nguồn gốc", "group": "Nhóm", "note": "Ghi chú",
-        "yes": "có", "no": "chưa", "chart_alt": "Biểu đồ tiến độ", "data": "Tải số liệu",
-    },
-    "en": {
-        "lagging_title": "Communes lagging behind", "gaps_title": "Criteria not met, by district",
-        "targets_title": f"Progress against the 2025 targets (plan {PLAN_ID})",
-        "year": "Year", "district": "District", "all_districts": "Whole province", "band": "Criteria band",
-        "any": "Any", "criterion": "Missing criterion", "apply": "Filter", "download": "Download",
-        "rows": "communes listed", "none": "No commune matches these filters.", "show_on_map": "Show on map",
-        "order": "Order: not yet NTM with under 15 criteria, then 15-18 criteria, then NTM communes not yet advanced "
-                 "in districts with under 40 % advanced; within a group, fewest criteria (furthest from the next "
-                 "level) first.",
-        "map_missing": "The map is not available yet; the table below is complete.",
-        "illustrative": "This page uses ILLUSTRATIVE values, not official figures; do not cite.",
-        "gaps_intro": "Each cell: the number (and share of xã with data) of xã not meeting the criterion. Click a "
-                      "cell to open the map of that criterion for the district.",
-        "xa_with_data": "xã with data", "no_data": "xã without data", "shade": "Darker = more xã not meeting it.",
-        "province": "Whole province", "target": "Target", "actual": "Actual", "goal": "Goal", "gap": "Gap",
-        "status": "Status", "met": "Met", "not_met": "Not met", "tracked": "Tracked",
-        "per_district": "By district", "progress": "Progress over the years",
-        "whatif": "What if these communes reached NTM next year", "whatif_all18": "Every xã now at 18 criteria",
-        "whatif_codes": "Choose communes (not yet NTM)", "whatif_run": "Try it", "whatif_result": "What-if result for",
-        "before": "Now", "after": "What if", "whatif_chosen": "Communes assumed to reach NTM",
-        "whatif_already": "Already NTM (ignored)", "whatif_township": "Become townships next year (no longer counted)",
-        "whatif_none": "None.", "share_ntm": "% xã NTM", "share_nc": "% xã advanced", "model": "Model xã",
-        "ge15": "Other xã ≥ 15 criteria", "download_note": "The CSV/XLSX files use the same filters as the table.",
-        "commune": "Commune", "level": "Level", "criteria_met": "Criteria met", "missing": "Criteria not met",
-        "last_change": "Last change", "provenance": "Provenance", "group": "Group", "note": "Note",
-        "yes": "yes", "no": "no", "chart_alt": "Progress chart", "data": "Download the data",
-    },
+# Interface texts: English msgids, Vietnamese in the catalog (geo_app/translations/vi). {plan} = PLAN_ID.
+MESSAGES = {
+    'lagging_title': _l('Communes lagging behind'),
+    'gaps_title': _l('Criteria not met, by district'),
+    'targets_title': _l('Progress against the 2025 targets (plan {plan})'),
+    'year': _l('Year'),
+    'district': _l('District'),
+    'all_districts': _l('Whole province'),
+    'band': _l('Criteria band'),
+    'any': _l('Any'),
+    'criterion': _l('Missing criterion'),
+    'apply': _l('Filter'),
+    'download': _l('Download'),
+    'rows': _l('communes listed'),
+    'none': _l('No commune matches these filters.'),
+    'show_on_map': _l('Show on map'),
+    'order': _l('Order: not yet NTM with under 15 criteria, then 15-18 criteria, then NTM communes not yet advanced in districts with under 40 % advanced; within a group, fewest criteria (furthest from the next level) first.'),
+    'map_missing': _l('The map is not available yet; the table below is complete.'),
+    'illustrative': _l('This page uses ILLUSTRATIVE values, not official figures; do not cite.'),
+    'gaps_intro': _l('Each cell: the number (and share of xã with data) of xã not meeting the criterion. Click a cell to open the map of that criterion for the district.'),
+    'xa_with_data': _l('xã with data'),
+    'no_data': _l('xã without data'),
+    'shade': _l('Darker = more xã not meeting it.'),
+    'province': _l('Whole province'),
+    'target': _l('Target'),
+    'actual': _l('Actual'),
+    'goal': _l('Goal'),
+    'gap': _l('Gap'),
+    'status': _l('Status'),
+    'met': _l('Met'),
+    'not_met': _l('Not met'),
+    'tracked': _l('Tracked'),
+    'per_district': _l('By district'),
+    'progress': _l('Progress over the years'),
+    'whatif': _l('What if these communes reached NTM next year'),
+    'whatif_all18': _l('Every xã now at 18 criteria'),
+    'whatif_codes': _l('Choose communes (not yet NTM)'),
+    'whatif_run': _l('Try it'),
+    'whatif_result': _l('What-if result for'),
+    'before': _l('Now'),
+    'after': _l('What if'),
+    'whatif_chosen': _l('Communes assumed to reach NTM'),
+    'whatif_already': _l('Already NTM (ignored)'),
+    'whatif_township': _l('Become townships next year (no longer counted)'),
+    'whatif_none': _l('None.'),
+    'share_ntm': _l('% xã NTM'),
+    'share_nc': _l('% xã advanced'),
+    'model': _l('Model xã'),
+    'ge15': _l('Other xã ≥ 15 criteria'),
+    'download_note': _l('The CSV/XLSX files use the same filters as the table.'),
+    'commune': _l('Commune'),
+    'level': _l('Level'),
+    'criteria_met': _l('Criteria met'),
+    'missing': _l('Criteria not met'),
+    'last_change': _l('Last change'),
+    'provenance': _l('Provenance'),
+    'group': _l('Group'),
+    'note': _l('Note'),
+    'yes': _l('yes'),
+    'no': _l('no'),
+    'chart_alt': _l('Progress chart'),
+    'data': _l('Download the data'),
 }
+
+
+def texts(lang: str) -> dict[str, str]:
+    """Every planning-page text in `lang` (from the gettext catalogs)."""
+    with force_locale(lang):
+        return {key: str(message).replace("{plan}", PLAN_ID) for key, message in MESSAGES.items()}
 
 
 # --------------------------------------------------------------------------- parameters
@@ -115,7 +128,7 @@ def _url(path: str, q: dict) -> str:
 def _common(ds: Dataset, args: ViewState) -> dict:
     """Template context every planning page shares (base.html provides navigation and the language switch)."""
     return {
-        "t": STRINGS[args.lang], "lang": args.lang, "year": args.year, "years": ds.years,
+        "t": texts(args.lang), "lang": args.lang, "year": args.year, "years": ds.years,
         "illustrative": ds.has_illustrative(args.year), "districts": list(DISTRICTS.items()),
     }
 
@@ -133,7 +146,7 @@ def lagging_page():
     ctx = _common(ds, args)
     ctx.update(
         rows=rows, counts=P.lagging_counts(rows), filters=filters,
-        place=DISTRICTS.get(filters.district or "", STRINGS[args.lang]["all_districts"]),
+        place=DISTRICTS.get(filters.district or "", texts(args.lang)["all_districts"]),
         group_labels=P.GROUP_LABELS,
         bands=BANDS, criteria=CRITERIA, csv_url=_url("/lagging.csv", q), xlsx_url=_url("/lagging.xlsx", q),
         map_parts=_lagging_map(ds, rows, filters, args.lang),
@@ -158,9 +171,9 @@ def lagging_xlsx():
     ds = dataset()
     args, filters = _lagging_request(ds)
     columns, rows = P.lagging_table(P.lagging(ds, filters), args.lang)
-    title = STRINGS[args.lang]["lagging_title"] + f" — {DISTRICTS.get(filters.district or '', 'Bến Tre')}, {args.year}"
+    title = texts(args.lang)["lagging_title"] + f" — {DISTRICTS.get(filters.district or '', 'Bến Tre')}, {args.year}"
     if ds.has_illustrative(args.year):
-        title += " — " + STRINGS[args.lang]["illustrative"]
+        title += " — " + texts(args.lang)["illustrative"]
     body = to_xlsx(columns, rows, sheet=f"{args.year}", title=title)
     return _download(body, XLSX_MIME, _filename(filters, "xlsx"))
 
@@ -222,7 +235,7 @@ def gaps_download(fmt: str):
     ds = dataset()
     args = parse_view_args(ds)
     columns, rows = P.gap_table(P.gap_matrix(ds, args.year), args.lang)
-    title = STRINGS[args.lang]["gaps_title"] + f", {args.year}"
+    title = texts(args.lang)["gaps_title"] + f", {args.year}"
     return _table_download(ds, args, fmt, columns, rows, title, f"ntm-gaps-{args.year}")
 
 
@@ -232,7 +245,7 @@ def targets_download(fmt: str):
     ds = dataset()
     args = parse_view_args(ds)
     columns, rows = P.targets_table(P.targets(ds, args.year), args.lang)
-    title = STRINGS[args.lang]["targets_title"] + f" — {args.year}"
+    title = texts(args.lang)["targets_title"] + f" — {args.year}"
     return _table_download(ds, args, fmt, columns, rows, title, f"ntm-targets-{args.year}")
 
 
@@ -240,7 +253,7 @@ def _table_download(ds: Dataset, args: ViewState, fmt: str, columns, rows, title
     if fmt not in ("csv", "xlsx"):
         bad_request(f"{stem.split('-')[1]}.{fmt} is not a download format; use .csv or .xlsx.")
     if ds.has_illustrative(args.year):
-        title += " — " + STRINGS[args.lang]["illustrative"]
+        title += " — " + texts(args.lang)["illustrative"]
     suffix = "-en" if args.lang == "en" else ""
     if fmt == "csv":
         return _download(to_csv(columns, rows), CSV_MIME, f"{stem}{suffix}.csv")

@@ -1,0 +1,48 @@
+"""Interface language with Flask-Babel: gettext catalogs in geo_app/translations (vi, en), the page's `lang`.
+
+Messages are English msgids; the Vietnamese catalog translates them and the English one repeats them, so a
+test can check that every message of the code and templates is in both (tests/test_i18n.py). After editing
+a .po file run `.venv/bin/python -m geo_app.i18n` to compile the .mo files.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import Babel
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+LANGUAGES = ("vi", "en")
+
+
+def select_locale() -> str:
+    """'en' with lang=en, otherwise Vietnamese (the default language of every page)."""
+    return "en" if request.args.get("lang", "").strip() == "en" else "vi"
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "vi")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    Babel(app, locale_selector=select_locale)
+
+
+def compile_catalogs() -> list[Path]:
+    """Write messages.mo beside each messages.po (what `pybabel compile` does)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    written = []
+    for lang in LANGUAGES:
+        po = TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po"
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=lang)
+        mo = po.with_suffix(".mo")
+        with mo.open("wb") as f:
+            write_mo(f, catalog)
+        written.append(mo)
+    return written
+
+
+if __name__ == "__main__":
+    for path in compile_catalogs():
+        print(path)

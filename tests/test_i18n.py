@@ -1,0 +1,62 @@
+"""Interface text in gettext catalogs (Flask-Babel): every message of the code and templates is in the
+Vietnamese and the English catalog, the compiled .mo files match the .po files, pages follow `lang`."""
+from __future__ import annotations
+
+import io
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from geo_app.i18n import LANGUAGES, TRANSLATIONS
+from geo_app.settings import ROOT
+
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
+
+
+def extracted() -> dict[str, str]:
+    """msgid -> where it is used, from geo_app/**.py and templates/**.html."""
+    found = {}
+    for folder, method in (("geo_app", "python"), ("templates", "jinja2.ext:babel_extract")):
+        pattern = "**.py" if method == "python" else "**.html"
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+                ROOT / folder, [(pattern, method)], keywords=KEYWORDS,
+                options_map={pattern: {"extensions": "jinja2.ext.i18n"}} if method != "python" else None):
+            found.setdefault(message if isinstance(message, str) else message[0], f"{folder}/{filename}:{lineno}")
+    return found
+
+
+def catalog(lang: str):
+    with (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.po").open("rb") as f:
+        return read_po(f, locale=lang)
+
+
+def test_every_message_is_in_both_catalogs():
+    messages = extracted()
+    assert len(messages) >= 60 and "Bad request" in messages and "Download the data" in messages
+    for lang in LANGUAGES:
+        cat = catalog(lang)
+        missing = {m: where for m, where in messages.items() if m not in cat or not cat[m].string}
+        assert not missing, f"{lang} catalog lacks: {missing}"
+    vi = catalog("vi")
+    assert vi["Communes lagging behind"].string == "Xã cần ưu tiên"
+
+
+def test_compiled_catalogs_match_their_sources():
+    for lang in LANGUAGES:
+        po = catalog(lang)
+        with (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.mo").open("rb") as f:
+            mo = read_mo(f)
+        assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}, \
+            f"run .venv/bin/python -m geo_app.i18n to compile the {lang} catalog"
+
+
+def test_pages_follow_the_language(client):
+    vi = client.get("/gaps?year=2022").get_data(as_text=True)
+    en = client.get("/gaps?year=2022&lang=en").get_data(as_text=True)
+    assert "Tiêu chí chưa đạt theo huyện" in vi and "Tải số liệu" in vi
+    assert "Criteria not met, by district" in en and "Download the data" in en
+    assert "Tiến độ so với mục tiêu năm 2025 (KH 4798/KH-UBND)" in client.get("/targets?year=2022").get_data(
+        as_text=True)
+    assert "Download the data" in client.get("/?lang=en").get_data(as_text=True)
+    assert "Tải số liệu" in client.get("/").get_data(as_text=True)
