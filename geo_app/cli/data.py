@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from geo_app.domain.legacy_text import ENCODINGS
 from geo_app.store.datastore import DataUnavailable
 from geo_app.sources.report import CheckReport
 
@@ -43,7 +44,9 @@ def build_command(force: bool) -> None:
 @data_cli.command("check")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--crs", default=None, help="CRS of a layer without .prj, e.g. EPSG:9210 (VN-2000 / TM-3 105°45').")
-@click.option("--encoding", default=None, help="Text encoding of a shapefile without .cpg, e.g. cp1258.")
+@click.option("--encoding", default=None, type=click.Choice(ENCODINGS, case_sensitive=False),
+              help="Text encoding of a shapefile's attributes (overrides the .cpg and the detection): utf-8, "
+                   "cp1258 (Windows-1258), tcvn3 (ABC, .VnTime fonts) or vni (VNI-Windows).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def check_command(path: Path, crs: str | None, encoding: str | None, as_json: bool) -> None:
     """Validate a boundary layer or status file; exit 0 when usable, 1 when not."""

@@ -10,6 +10,7 @@ import codecs
 import math
 import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
@@ -22,6 +23,7 @@ from geo_app.sources.boundary_build import (CANONICAL_COLUMNS, DEFAULT_NAME, bui
                              empty_frame, repair_geometries)
 from geo_app.sources.report import CheckReport
 from geo_app.settings import LAYER_SUFFIXES as SETTINGS_LAYER_SUFFIXES
+from geo_app.domain.legacy_text import ENCODING_NAMES, LEGACY_ENCODINGS, canonical_encoding, decode, detect
 from geo_app.domain.textnorm import name_key, nfc
 from geo_app.domain.units import (DISTRICTS, PROVINCE_CODE, PROVINCE_NAME, REMOVED_2020, code_for_name,
                                   district_code_for_name, merged_into, units)
@@ -41,8 +43,9 @@ BEN_TRE_LONLAT = (105.6, 9.4, 107.2, 10.7)  # Bến Tre with a generous margin
 CRS_HINT = ("VN-2000 / TM-3 105°45' (EPSG:9210) is Bến Tre's provincial system; pass it with --crs EPSG:9210 "
             "(or set NTM_BOUNDARIES_CRS=EPSG:9210), or the layer's own system if you know it")
 CODE_HINT = "add a ma_xa column with the GSO code"
+EXAMPLES = 5  # examples a summary warning lists before "and N more"
 
-__all__ = ["read_boundaries", "build_default", "CANONICAL_COLUMNS", "DEFAULT_NAME"]
+__all__ = ["read_boundaries", "read_attribute_table", "build_default", "CANONICAL_COLUMNS", "DEFAULT_NAME"]
 
 
 @dataclass
@@ -69,6 +72,17 @@ def read_boundaries(path: str | Path, crs: str | None = None,
     if frame is None or not report.usable:
         return empty_frame(), report
     return frame, report
+
+
+def read_attribute_table(path: str | Path, encoding: str | None = None) -> tuple[pd.DataFrame, CheckReport]:
+    """The layer's attributes as text was decoded (legacy encodings converted), without geometry: for previews."""
+    path = Path(path)
+    report = CheckReport(kind="boundaries", path=str(path))
+    source = _locate(path, report)
+    gdf = _load(source, encoding, report) if source is not None else None
+    if gdf is None:
+        return pd.DataFrame(), report
+    return pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), report
 
 
 def _read(path: Path, crs: str | None, encoding: str | None, report: CheckReport) -> gpd.GeoDataFrame | None:
@@ -196,10 +210,12 @@ def _load(source: Source, encoding: str | None, report: CheckReport) -> gpd.GeoD
 
 
 def _codec(label: str | None) -> str | None:
-    """Python codec for a .cpg text or an encoding argument ("UTF-8", "1258", "ANSI 1252", "cp1258")."""
+    """Codec for a .cpg text or an encoding argument ("UTF-8", "1258", "ANSI 1252", "cp1258", "TCVN3", "vni")."""
     if not label:
         return None
-    text = label.strip().lower().replace("ansi ", "")
+    text = canonical_encoding(label.replace("ANSI ", "").replace("ansi ", ""))
+    if text in LEGACY_ENCODINGS:
+        return text
     text = "utf-8" if text == "65001" else (f"cp{text}" if text.isdigit() else text)
     try:
         return codecs.lookup(text).name
@@ -209,12 +225,13 @@ def _codec(label: str | None) -> str | None:
 
 def _load_shapefile(source: Source, encoding: str | None, kwargs: dict,
                     report: CheckReport) -> gpd.GeoDataFrame | None:
-    """Shapefile attributes: the .cpg's code page, else `encoding`, else UTF-8, else Windows-1258 (Vietnamese)."""
-    label = source.cpg or encoding
+    """Shapefile attributes: `encoding` if given, else the .cpg's code page, else detected (UTF-8, Windows-1258,
+    TCVN3 or VNI-Windows) from how Vietnamese the text reads."""
+    label = encoding or source.cpg
     codec = _codec(label)
     if label and codec is None:
-        where = f"the .cpg file says '{source.cpg}'" if source.cpg else f"encoding '{encoding}'"
-        report.error(f"{where}, which is not a known text encoding; use e.g. UTF-8 or cp1258")
+        where = f"encoding '{encoding}'" if encoding else f"the .cpg file says '{source.cpg}'"
+        report.error(f"{where}, which is not a known text encoding; use utf-8, cp1258, tcvn3 or vni")
         return None
     try:
         if codec in (None, "utf-8"):
@@ -227,21 +244,76 @@ def _load_shapefile(source: Source, encoding: str | None, kwargs: dict,
             except UnicodeDecodeError:
                 if codec is not None:
                     report.error(f"the attributes are not valid UTF-8 although {label} was given; pass the right "
-                                 "encoding (e.g. cp1258) or fix the .cpg file")
+                                 "encoding (--encoding cp1258, tcvn3 or vni) or fix the .cpg file")
                     return None
-            codec = "cp1258"
-            report.warn("no .cpg file and the attributes are not UTF-8; read as Windows-1258 (cp1258) — if names "
-                        "look wrong, pass the encoding or add a .cpg file holding it")
-        return _decoded(gpd.read_file(source.target, engine="pyogrio", encoding="ISO-8859-1", **kwargs), codec)
+        raw = gpd.read_file(source.target, engine="pyogrio", encoding="ISO-8859-1", **kwargs)
     except Exception as exc:  # noqa: BLE001 - GDAL raises many types for unreadable files
         report.error(f"cannot read this shapefile ({_short(exc)}); check that its .shp, .shx and .dbf belong together")
         return None
+    chosen = codec if encoding else _detect(raw, codec, report)
+    gdf = _decoded(raw, chosen)
+    if chosen in LEGACY_ENCODINGS:
+        _report_conversion(raw, gdf, chosen, "as asked with --encoding" if encoding else _why(source), report)
+    return gdf
+
+
+def _detect(raw: gpd.GeoDataFrame, declared: str | None, report: CheckReport) -> str:
+    """The encoding the attribute bytes read best in: the .cpg's code page, Windows-1258, TCVN3 or VNI."""
+    candidates = (declared, *LEGACY_ENCODINGS) if declared else ("cp1258", *LEGACY_ENCODINGS)
+    found = detect(_attribute_bytes(raw), candidates, known=_known_words())
+    if found.encoding == "cp1258" and not declared:
+        report.warn("no .cpg file and the attributes are not UTF-8; read as Windows-1258 (cp1258) — if names "
+                    "look wrong, pass the encoding (--encoding tcvn3, vni, ...) or add a .cpg file holding it")
+    return found.encoding
+
+
+def _why(source: Source) -> str:
+    return f"although the .cpg file says '{source.cpg}'" if source.cpg else "there is no .cpg file"
+
+
+@lru_cache(maxsize=1)
+def _known_words() -> frozenset[str]:
+    """Lower-case syllables of the GSO unit and district names: a legacy decoding that yields them is right."""
+    names = [u.name for u in units().values()] + list(DISTRICTS.values())
+    return frozenset(word for name in names for word in name.lower().split())
+
+
+def _attribute_bytes(gdf: gpd.GeoDataFrame) -> list[bytes]:
+    """Every text value (and column name) of a frame read as Latin-1, back as the file's bytes."""
+    geometry = gdf.geometry.name
+    values = [str(c) for c in gdf.columns if c != geometry]
+    for col in gdf.columns:
+        if col != geometry and (gdf[col].dtype == object or pd.api.types.is_string_dtype(gdf[col])):
+            values += [v for v in gdf[col] if isinstance(v, str)]
+    return [v.encode("latin-1") for v in values if not v.isascii()]
+
+
+def _report_conversion(raw: gpd.GeoDataFrame, gdf: gpd.GeoDataFrame, encoding: str, why: str,
+                       report: CheckReport) -> None:
+    """One warning: which legacy encoding, how many values in which columns, and a few examples."""
+    geometry = raw.geometry.name
+    examples: list[str] = []
+    columns: list[str] = []
+    count = 0
+    for old_col, new_col in zip(raw.columns, gdf.columns):
+        if old_col == geometry:
+            continue
+        changed = [(o, n) for o, n in zip(raw[old_col], gdf[new_col]) if isinstance(o, str) and not o.isascii()]
+        if changed:
+            columns.append(str(new_col))
+            count += len(changed)
+            examples += [f"'{nfc(o.encode('latin-1').decode('cp1258', errors='replace'))}' → '{n}'"
+                         for o, n in changed[:3 - len(examples)]] if len(examples) < 3 else []
+    if count:
+        report.warn(f"attribute text is {ENCODING_NAMES[encoding]}, not Unicode ({why}): converted {count} values in "
+                    f"column(s) {', '.join(columns)} to Unicode (NFC), e.g. {'; '.join(examples)} — if names look "
+                    "wrong, pass --encoding utf-8, cp1258, tcvn3 or vni")
 
 
 def _decoded(gdf: gpd.GeoDataFrame, codec: str) -> gpd.GeoDataFrame:
     """Attributes read byte-for-byte (latin-1) re-decoded with `codec` in Python (GDAL's CP1258 drops characters)."""
     def fix(value: object) -> object:
-        return value.encode("latin-1").decode(codec, errors="replace") if isinstance(value, str) else value
+        return decode(value.encode("latin-1"), codec) if isinstance(value, str) else value
 
     geometry = gdf.geometry.name
     out = gdf.rename(columns={c: fix(c) for c in gdf.columns if c != geometry})
@@ -518,8 +590,10 @@ def _match(gdf: gpd.GeoDataFrame, cols: Columns, report: CheckReport) -> list[st
         report.warn(f"{removed} features carry 2019 codes of units merged away on 2020-02-01; they were dissolved "
                     "into the units they joined (details in the info lines)")
     if renamed:
+        more = f"; and {len(renamed) - EXAMPLES} more" if len(renamed) > EXAMPLES else ""
         report.warn(f"{len(renamed)} features are named differently from their code's GSO unit — check the code "
-                    f"column '{cols.code}': " + "; ".join(renamed))
+                    f"column '{cols.code}' (and the text encoding, --encoding), e.g. "
+                    + "; ".join(renamed[:EXAMPLES]) + more)
     if not any(targets):
         report.error(f"none of the {len(gdf)} features matches a GSO unit of Bến Tre (2020-2024) by code or "
                      f"by name; {CODE_HINT} (5-digit codes, e.g. 28813 for Xã Giao Long)")
