@@ -18,6 +18,8 @@ class CheckReport:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     info: list[str] = field(default_factory=list)
+    # How the file was understood (office workbooks): sheets, columns, rows and skipped rows, for previews.
+    understanding: dict = field(default_factory=dict)
 
     @property
     def usable(self) -> bool:
@@ -49,6 +51,7 @@ class CheckReport:
             "unmatched": self.unmatched,
             "errors": self.errors,
             "warnings": self.warnings,
+            **({"understanding": self.understanding} if self.understanding else {}),
         }
 
     def to_text(self) -> str:

@@ -355,11 +355,60 @@ def _read(path: str | Path, kind: str, sheet: str, aliases: dict, required: list
     return _frame(records if report.usable else [], dtypes), report
 
 
-def read_commune_status(path: str | Path) -> tuple[pd.DataFrame, CheckReport]:
-    """Commune status rows (one per xã and year); an empty frame when the report holds errors."""
-    return _read(path, "commune_status", "communes", COMMUNE_HEADERS,
-                 ["ward_code", "year", *CRITERION_COLUMNS, "level", "provenance"], ("name", "district"),
-                 COMMUNE_DTYPES, _commune_row)
+def read_commune_status(path: str | Path, year: int | None = None) -> tuple[pd.DataFrame, CheckReport]:
+    """Commune status rows (one per xã and year); an empty frame when the report holds errors.
+
+    A workbook not in the project's schema is read as an office layout (title, merged header, marks, headings):
+    see office_workbook; `year` then overrides the year in its titles. In the project's schema, `year` (when
+    given) must be the year of every row.
+    """
+    path = Path(path)
+    if is_office_workbook(path):
+        from geo_app.sources.office_workbook import read_office_workbook
+
+        records, report = read_office_workbook(path, year, CheckReport("commune_status", str(path)))
+        return _frame(records, COMMUNE_DTYPES), report
+    frame, report = _read(path, "commune_status", "communes", COMMUNE_HEADERS,
+                          ["ward_code", "year", *CRITERION_COLUMNS, "level", "provenance"], ("name", "district"),
+                          COMMUNE_DTYPES, _commune_row)
+    other = sorted(set(frame["year"]) - {year}) if year is not None else []
+    if other:
+        report.error(f"year {year} was asked for but the file holds rows for {', '.join(map(str, other))}; "
+                     "import the file without --year, or keep only that year's rows")
+        frame = frame.iloc[0:0]
+    return frame, report
+
+
+def _aliases(column: str) -> set[str]:
+    return {_key(a) for a in COMMUNE_HEADERS.get(column, DISTRICT_HEADERS.get(column, ()))}
+
+
+def is_office_workbook(path: Path) -> bool:
+    """True for a readable .xlsx whose table is not in the project's schema (no provenance/ward_code header)."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
+        return False
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - the schema reader reports an unreadable workbook
+        return False
+    try:
+        by_name = {fold(ws.title): ws for ws in wb.worksheets}
+        ws = by_name.get("communes") or by_name.get("districts") or (wb.worksheets[0] if wb.worksheets else None)
+        if ws is None:
+            return False
+        for cells in ws.iter_rows(values_only=True):
+            texts = [_cell_text(v) for v in cells]
+            if any(texts):
+                keys = {_key(t) for t in texts}
+                return not (keys & _aliases("provenance") or (keys & _aliases("year") and
+                                                              keys & (_aliases("ward_code") | _aliases("district_code"))))
+        return False
+    finally:
+        wb.close()
 
 
 # ---------------------------------------------------------------- districts
@@ -399,9 +448,11 @@ def read_district_status(path: str | Path) -> tuple[pd.DataFrame, CheckReport]:
                  ["district_code", "year", "level", "provenance"], ("name",), DISTRICT_DTYPES, _district_row)
 
 
-def check_status_file(path: str | Path) -> CheckReport:
-    """Validate a commune or district status file, telling which by its header."""
+def check_status_file(path: str | Path, year: int | None = None) -> CheckReport:
+    """Validate a commune or district status file, telling which by its header (office workbooks: communes)."""
     path = Path(path)
+    if is_office_workbook(path):
+        return read_commune_status(path, year)[1]
     cells = _read_cells(path, CheckReport("status", str(path)), "communes") if path.is_file() else None
     header = {_key(h) for h in cells[0][1]} if cells else set()
     criteria = {_key(a) for c in CRITERION_COLUMNS for a in COMMUNE_HEADERS[c]}

@@ -1,0 +1,709 @@
+"""Status workbooks in the layouts provincial and district NTM offices keep, read by finding the table.
+
+A sheet holds title rows ("BẢNG TỔNG HỢP ... NĂM 2023"), a one- or two-row header (merged cells: "Kết quả thực
+hiện các tiêu chí" over 19 sub-columns labelled 1..19, TC1..TC19 or the criteria names), then commune rows with
+marks (x, ✓, Đạt, 1 / blank, -, 0, Chưa đạt), district heading rows ("I. HUYỆN CHÂU THÀNH"), subtotal rows
+("Cộng", "Tổng cộng") and a signature block. Communes are matched by a code column when there is one, else by
+name within the district of the nearest heading above. Totals are recomputed from the marks, never trusted.
+
+read_office_workbook(path, year) -> (records, report): records in read_commune_status's schema, provenance
+"official", source = the file name; report.understanding says which rows and columns were read as what.
+"""
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA, CRITERION_COLUMNS, CRITERION_NUMBERS
+from geo_app.domain.textnorm import fold, name_key, nfc
+from geo_app.domain.units import (BECAME_TOWNSHIP_2023, DISTRICTS, REMOVED_2020, code_for_name,
+                                  district_code_for_name, merged_into, units)
+from geo_app.sources.report import CheckReport
+
+YEAR_RANGE = (2015, 2030)
+HEADER_SEARCH_ROWS = 40  # the header must start within this many rows of the top of a sheet
+MAX_SHEET_ROWS = 20_000  # rows read per sheet at most (a province has 157 units)
+EXAMPLES = 5
+
+MET = {"x", "1", "dat", "v", "✓", "✔", "☑", "co", "yes", "true", "d"}
+NOT_MET = {"", "-", "–", "—", "0", "chua dat", "chua", "khong dat", "no", "false"}
+NOT_APPLICABLE = {"khong ap dung", "kad", "k/ad", "n/a", "na", "kap dung", "khong xet"}
+SUBTOTAL_WORDS = ("cong", "tong cong", "tong so", "tong", "toan tinh", "toan huyen", "luy ke", "cong huyen",
+                  "cong toan")
+SIGNATURE_WORDS = ("nguoi lap", "thu truong", "chu tich", "giam doc", "truong phong", "truong ban", "noi nhan",
+                   "xac nhan", "ky ten", "ky, ghi ro", "ky ghi ro", "tm.", "kt.", "tm ", "kt ", "ngay thang nam",
+                   "pho chu tich", "van phong dieu phoi", "ban chi dao")
+NOTE_WORDS = ("ghi chu:", "chu thich", "chu y:", "nguon:", "luu y")
+_ROMAN_PREFIX = re.compile(r"^\s*(?:[ivxlc]+|[a-z]|\d+)\s*[.):/-]\s*", re.IGNORECASE)
+_CRITERION_LABEL = re.compile(r"^(?:tc|tieu chi|tieu chi so|tc so|c|chi tieu)?\s*(\d{1,2})$")
+_YEAR_IN_TITLE = re.compile(r"\bnam\s+(\d{4})\b")
+_ANY_YEAR = re.compile(r"\b(20[1-3]\d)\b")
+
+
+def _column_letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return nfc(value)
+
+
+# ---------------------------------------------------------------- where problems are
+
+@dataclass
+class Sheet:
+    """One worksheet: cached values and formulas, row by row (index 0 = spreadsheet row 1)."""
+
+    title: str
+    values: list[tuple]
+    formulas: list[tuple]
+
+    def value(self, r: int, c: int) -> object:
+        row = self.values[r] if r < len(self.values) else ()
+        return row[c] if c < len(row) else None
+
+    def formula(self, r: int, c: int) -> str | None:
+        row = self.formulas[r] if r < len(self.formulas) else ()
+        raw = row[c] if c < len(row) else None
+        return raw if isinstance(raw, str) and raw.startswith("=") else None
+
+    def width(self, r: int) -> int:
+        return len(self.values[r]) if r < len(self.values) else 0
+
+    def row_texts(self, r: int) -> list[str]:
+        return [_text(self.value(r, c)) for c in range(self.width(r))]
+
+
+@dataclass
+class Layout:
+    """How one sheet's table was understood."""
+
+    header_rows: list[int]  # 0-based
+    criteria: dict[int, int]  # criterion number -> column
+    roles: dict[str, int]  # code, name, district, total, level, recognised, note, year, stt -> column
+    headers: dict[int, str]  # column -> header text as written
+    first_data_row: int
+
+
+@dataclass
+class Context:
+    """What a sheet's rows are read against: its year and the district of the nearest heading."""
+
+    year: int | None
+    district: str | None
+    district_from: str = ""
+
+
+@dataclass
+class Understanding:
+    sheets: list[dict] = field(default_factory=list)
+    columns: list[dict] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"sheets": self.sheets, "columns": self.columns, "rows": self.rows, "skipped": self.skipped}
+
+
+class Reader:
+    """Reads one workbook; collects records, report entries and the understanding."""
+
+    def __init__(self, path: Path, year: int | None, report: CheckReport):
+        self.path = path
+        self.year = year
+        self.report = report
+        self.understanding = Understanding()
+        self.records: list[dict] = []
+        self.seen: dict[tuple[str, int], str] = {}
+        self.formula_totals = 0  # total cells that are formulas without a saved result (recomputed)
+
+    # ---- locations
+    def where(self, sheet: Sheet, r: int | None = None, c: int | None = None, layout: Layout | None = None) -> str:
+        out = f"{self.report.name}, sheet '{sheet.title}'"
+        if r is not None:
+            out += f", row {r + 1}"
+        if c is not None:
+            header = layout.headers.get(c, "") if layout else ""
+            out += f", column {_column_letter(c)}" + (f" ({header})" if header else "")
+        return out
+
+    def error(self, message: str, sheet: Sheet, r: int | None = None, c: int | None = None,
+              layout: Layout | None = None) -> None:
+        self.report.errors.append(f"{self.where(sheet, r, c, layout)}: {message}")
+
+    def warn(self, message: str, sheet: Sheet, r: int | None = None, c: int | None = None,
+             layout: Layout | None = None) -> None:
+        self.report.warnings.append(f"{self.where(sheet, r, c, layout)}: {message}")
+
+    def skip(self, sheet: Sheet, r: int, why: str, text: str = "") -> None:
+        self.understanding.skipped.append({"sheet": sheet.title, "row": r + 1, "text": text[:80], "why": why})
+
+    # ---- the workbook
+    def read(self, sheets: list[Sheet]) -> None:
+        for sheet in sheets:
+            self.read_sheet(sheet)
+        if not self.understanding.sheets or all(s["status"] != "read" for s in self.understanding.sheets):
+            if not self.report.errors:
+                self.report.error("no sheet holds a table with the 19 criteria as columns (labelled 1..19, TC1..TC19 "
+                                  "or the criteria names, under a header such as 'Kết quả thực hiện các tiêu chí'); "
+                                  "use the layout of /template.xlsx or the project's CSV schema")
+        self.report.features = len(self.understanding.rows)
+
+    def read_sheet(self, sheet: Sheet) -> None:
+        layout = find_layout(sheet)
+        if layout is None:
+            self.understanding.sheets.append({"name": sheet.title, "status": "skipped",
+                                              "why": "no header with the 19 criteria columns"})
+            return
+        if isinstance(layout, str):  # a header was found but it is incomplete
+            self.error(layout, sheet)
+            self.understanding.sheets.append({"name": sheet.title, "status": "error", "why": layout})
+            return
+        year, year_from = self.sheet_year(sheet, layout)
+        context = Context(year=year, district=None)
+        context.district, context.district_from = _district_from_titles(sheet, layout)
+        district_from = context.district_from
+        self.describe_columns(sheet, layout)
+        before = len(self.understanding.rows)
+        self.formula_totals = 0
+        self.read_rows(sheet, layout, context)
+        self.understanding.sheets.append({
+            "name": sheet.title, "status": "read", "year": context.year, "year_from": year_from,
+            "header_rows": [r + 1 for r in layout.header_rows], "first_data_row": layout.first_data_row + 1,
+            "district": district_from or "from the heading rows", "communes": len(self.understanding.rows) - before,
+            "totals_recomputed": self.formula_totals})
+
+    def sheet_year(self, sheet: Sheet, layout: Layout) -> tuple[int | None, str]:
+        found, source = _title_year(sheet, layout)
+        if self.year is not None:
+            if found is not None and found != self.year:
+                self.warn(f"the title says {found} ({source}) but year {self.year} was given; {self.year} is used",
+                          sheet)
+            return self.year, "given (--year)"
+        if found is None and "year" not in layout.roles:
+            self.error("no year found: not in the title rows above the header (e.g. '... NĂM 2023'), not in the "
+                       "sheet name and no 'Năm' column; write the year in the title or pass --year", sheet)
+        return found, source or ("the 'Năm' column" if "year" in layout.roles else "")
+
+    def describe_columns(self, sheet: Sheet, layout: Layout) -> None:
+        for number, c in sorted(layout.criteria.items()):
+            self.understanding.columns.append({"sheet": sheet.title, "column": _column_letter(c),
+                                               "header": layout.headers.get(c, ""),
+                                               "meaning": f"c{number} ({CRITERIA[number - 1].name_vi})"})
+        meanings = {"code": "ward_code (GSO code)", "name": "commune name", "district": "district name",
+                    "total": "criteria met (recomputed from the marks, not trusted)", "level": "level (result)",
+                    "recognised": "year recognised", "note": "note", "year": "year", "stt": "row number (ignored)"}
+        for role, c in sorted(layout.roles.items(), key=lambda kv: kv[1]):
+            self.understanding.columns.append({"sheet": sheet.title, "column": _column_letter(c),
+                                               "header": layout.headers.get(c, ""), "meaning": meanings[role]})
+        used = set(layout.criteria.values()) | set(layout.roles.values())
+        for c, header in sorted(layout.headers.items()):
+            if c not in used and header:
+                self.understanding.columns.append({"sheet": sheet.title, "column": _column_letter(c),
+                                                   "header": header, "meaning": "ignored"})
+
+    # ---- rows
+    def read_rows(self, sheet: Sheet, layout: Layout, context: Context) -> None:
+        signed = False
+        last = min(len(sheet.values), layout.first_data_row + MAX_SHEET_ROWS)
+        if len(sheet.values) > last:
+            self.error(f"more than {MAX_SHEET_ROWS} rows; a province has 157 units — remove the extra rows", sheet)
+        for r in range(layout.first_data_row, last):
+            texts = sheet.row_texts(r)
+            if not any(texts):
+                continue
+            lead = _lead_text(texts, layout)
+            key = fold(lead)
+            marks = [texts[c] if c < len(texts) else "" for c in layout.criteria.values()]
+            code_text = texts[layout.roles["code"]] if "code" in layout.roles and layout.roles["code"] < len(texts) else ""
+            if signed or _is_signature(key):
+                signed = True
+                self.skip(sheet, r, "signature block", lead)
+                continue
+            if _is_subtotal(key):
+                self.skip(sheet, r, "subtotal row (recomputed, not read)", lead)
+                continue
+            if any(key.startswith(w) for w in NOTE_WORDS):
+                self.skip(sheet, r, "note below the table", lead)
+                continue
+            heading = _district_heading(texts, layout) if not code_text and not any(m for m in marks) else None
+            if heading:
+                context.district, context.district_from = heading, f"heading row {r + 1}: {lead}"
+                self.skip(sheet, r, f"district heading: {DISTRICTS[heading]}", lead)
+                continue
+            self.read_commune_row(sheet, layout, context, r, texts)
+
+    def read_commune_row(self, sheet: Sheet, layout: Layout, context: Context, r: int, texts: list[str]) -> None:
+        errors_before = len(self.report.errors)
+        year = context.year
+        if "year" in layout.roles:
+            year = self.row_year(sheet, layout, r, texts) or year
+        matched = self.match_commune(sheet, layout, context, r, texts, year)
+        if matched is None:
+            return
+        code, how = matched
+        unit = units()[code]
+        label = _cell(texts, layout.roles.get("name")) or unit.name
+        if year is not None and not unit.ntm_applicable(year):
+            became = " (became thị trấn in 2023, NQ 724/NQ-UBTVQH15)" if code in BECAME_TOWNSHIP_2023 else ""
+            self.skip(sheet, r, f"{code} {unit.name_in(year)} is a {unit.type_in(year).lower()} in {year}{became}: "
+                                "NTM criteria apply to xã only", label)
+            return
+        marks = self.read_marks(sheet, layout, r, texts, unit.name)
+        level = self.read_level(sheet, layout, r, texts, marks)
+        recognised = self.row_recognised(sheet, layout, r, texts)
+        if len(self.report.errors) > errors_before or year is None or marks is None or level is None:
+            return
+        met = sum(marks.values())
+        self.check_total(sheet, layout, r, met)
+        if COMMUNE_LEVEL_BY_KEY[level].rank >= 1 and met < 19:
+            missing = ", ".join(str(n) for n in CRITERION_NUMBERS if not marks[f"c{n}"])
+            self.error(f"'{_cell(texts, layout.roles.get('level'))}' ({level}) needs all 19 criteria met but the "
+                       f"marks show {met} (missing {missing}); fix the result or the marks", sheet, r,
+                       layout.roles.get("level"), layout)
+            return
+        key = (code, year)
+        where = f"sheet '{sheet.title}' row {r + 1}"
+        if key in self.seen:
+            self.error(f"{code} {unit.name} appears twice for {year} ({self.seen[key]} and {where}); keep one row",
+                       sheet, r)
+            return
+        self.seen[key] = where
+        note = _cell(texts, layout.roles.get("note"))
+        self.records.append({"ward_code": code, "year": year, **marks, "level": level, "year_recognised": recognised,
+                             "note": note, "provenance": "official", "source_url": self.path.name, "row": r + 1})
+        self.understanding.rows.append({"sheet": sheet.title, "row": r + 1, "text": label, "ward_code": code,
+                                        "name": unit.name_in(year), "matched_by": how, "year": year,
+                                        "criteria_met": met, "level": level})
+
+    def row_year(self, sheet: Sheet, layout: Layout, r: int, texts: list[str]) -> int | None:
+        text = _cell(texts, layout.roles["year"])
+        if re.fullmatch(r"\d{4}", text) and YEAR_RANGE[0] <= int(text) <= YEAR_RANGE[1]:
+            return int(text)
+        if text or self.year is None:
+            self.error(f"'{text}' is not a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}; write e.g. 2023",
+                       sheet, r, layout.roles["year"], layout)
+        return None
+
+    def match_commune(self, sheet: Sheet, layout: Layout, context: Context, r: int, texts: list[str],
+                      year: int | None) -> tuple[str, str] | None:
+        code_col, name_col = layout.roles.get("code"), layout.roles.get("name")
+        raw_code, name = _cell(texts, code_col), _cell(texts, name_col)
+        district = context.district
+        if "district" in layout.roles:
+            district = district_code_for_name(_strip_prefix(_cell(texts, layout.roles["district"]))) or district
+        if raw_code:
+            return self.match_code(sheet, layout, r, raw_code, name, year)
+        if not name:
+            self.error("neither a code nor a name; fill in the commune's GSO code (Mã xã) or delete the row",
+                       sheet, r, code_col if code_col is not None else name_col, layout)
+            return None
+        code = _code_for(district, name) if district else None
+        how = f"name within {DISTRICTS[district]}" if district else "name"
+        if code is None and district is None:
+            hits = sorted({h for d in DISTRICTS if (h := _code_for(d, name))})
+            if len(hits) == 1:
+                code, how = hits[0], "name (only unit of this name in the province)"
+            elif hits:
+                self.error(f"'{name}' is the name of several units ({', '.join(hits)}); add a district heading row "
+                           "above (e.g. 'Huyện Châu Thành') or a Mã xã column", sheet, r, name_col, layout)
+                return None
+        if code is None:
+            where = f" in {DISTRICTS[district]} ({context.district_from})" if district else ""
+            self.error(f"no commune '{name}'{where}; check the spelling, the district heading above it, or add "
+                       "the GSO code in a Mã xã column", sheet, r, name_col, layout)
+            self.report.unmatched.append(f"{name} ({DISTRICTS[district] if district else 'no district'})")
+            return None
+        return code, how
+
+    def match_code(self, sheet: Sheet, layout: Layout, r: int, raw_code: str, name: str,
+                   year: int | None) -> tuple[str, str] | None:
+        code_col = layout.roles.get("code")
+        code = raw_code.zfill(5) if raw_code.isdigit() and len(raw_code) <= 5 else None
+        if code in REMOVED_2020:
+            old, into = REMOVED_2020[code]
+            self.error(f"code {code} ({old}) no longer exists since 2020-02-01: it became part of {into} "
+                       f"{units()[into].name}; use the 2020 code", sheet, r, code_col, layout)
+            return None
+        if code not in units():
+            self.error(f"'{raw_code}' is not one of Bến Tre's 157 GSO codes (2020-2024); check the code", sheet, r,
+                       code_col, layout)
+            self.report.unmatched.append(raw_code)
+            return None
+        unit = units()[code]
+        if name and not _same_unit(code, name):
+            self.error(f"code {code} is {unit.name} but the row names '{name}'; fix the code or the name", sheet, r,
+                       code_col, layout)
+            return None
+        return code, "code"
+
+    def read_marks(self, sheet: Sheet, layout: Layout, r: int, texts: list[str],
+                   unit_name: str) -> dict[str, bool] | None:
+        marks: dict[str, bool] = {}
+        ok = True
+        for number, c in sorted(layout.criteria.items()):
+            text = _cell(texts, c)
+            value = fold(text).strip(" .")
+            if value in MET:
+                marks[f"c{number}"] = True
+            elif value in NOT_MET:
+                formula = sheet.formula(r, c)
+                if formula and not text:
+                    self.error(f"the mark is a formula ({formula[:40]}) with no saved result; open the file in Excel "
+                               "or LibreOffice and save it, or type x / blank", sheet, r, c, layout)
+                    ok = False
+                marks[f"c{number}"] = False
+            elif value in NOT_APPLICABLE:
+                self.error(f"'{text}' (not applicable) for {unit_name}, a xã: NTM criteria apply to every xã; mark "
+                           "x if met, leave blank if not", sheet, r, c, layout)
+                ok = False
+            else:
+                self.error(f"criterion {number} mark '{text[:40]}' not understood; write x (or ✓, Đạt, 1) if met, "
+                           "leave blank (or -, 0, Chưa đạt) if not", sheet, r, c, layout)
+                ok = False
+        return marks if ok else None
+
+    def read_level(self, sheet: Sheet, layout: Layout, r: int, texts: list[str],
+                   marks: dict[str, bool] | None) -> str | None:
+        c = layout.roles.get("level")
+        text = _cell(texts, c)
+        met = sum(marks.values()) if marks else 0
+        if not text:
+            return "ntm" if met == 19 else "chua_dat"
+        level = level_from_words(text)
+        if level is None:
+            self.error(f"result '{text[:60]}' not understood; write Chưa đạt, Đạt chuẩn NTM, NTM nâng cao or NTM "
+                       "kiểu mẫu", sheet, r, c, layout)
+        elif level == "not_applicable":
+            self.error(f"'{text}' (not applicable) for a xã: NTM criteria apply to every xã", sheet, r, c, layout)
+            return None
+        return level
+
+    def row_recognised(self, sheet: Sheet, layout: Layout, r: int, texts: list[str]) -> int | None:
+        text = _cell(texts, layout.roles.get("recognised"))
+        if not text:
+            return None
+        found = re.search(r"(19|20)\d\d", text)
+        if found and 2010 <= int(found.group()) <= YEAR_RANGE[1]:
+            return int(found.group())
+        self.error(f"'{text}' is not a year of recognition; write e.g. 2020", sheet, r, layout.roles["recognised"],
+                   layout)
+        return None
+
+    def check_total(self, sheet: Sheet, layout: Layout, r: int, met: int) -> None:
+        c = layout.roles.get("total")
+        if c is None:
+            return
+        value = sheet.value(r, c)
+        if value is None or value == "":
+            if sheet.formula(r, c):
+                self.formula_totals += 1
+            return
+        try:
+            stated = int(float(str(value).replace(",", ".")))
+        except ValueError:
+            return
+        if stated != met:
+            self.warn(f"says {stated} criteria met but the marks show {met}; the marks are used — check the row",
+                      sheet, r, c, layout)
+
+
+# ---------------------------------------------------------------- finding the table
+
+def _criterion_number(text: str) -> int | None:
+    """1..19 for a criterion column label ("7", "TC7", "Tiêu chí 7", "Trường học"); None otherwise."""
+    key = fold(text).strip(" .:")
+    if not key:
+        return None
+    found = _CRITERION_LABEL.match(key)
+    if found:
+        n = int(found.group(1))
+        return n if 1 <= n <= 19 else None
+    key = re.sub(r"^(?:tc|tieu chi)\s*\d{1,2}\s*[.:-]?\s*", "", key)  # "TC5. Trường học"
+    for criterion in CRITERIA:
+        name = fold(criterion.name_vi)
+        if key == name or (len(key) >= 4 and name.startswith(key)) or key.startswith(name):
+            return criterion.number
+    return None
+
+
+def _criteria_in_row(texts: list[str]) -> dict[int, int]:
+    """Criterion number -> column for a row of labels; {} for a row of column numbers ((1), (2), ... (25))."""
+    found: dict[int, int] = {}
+    numbers = [t for t in texts if re.fullmatch(r"\(?\d{1,3}\)?", t)]
+    if any(t.startswith("(") for t in numbers) or any(int(t.strip("()")) > 19 for t in numbers):
+        return {}
+    for c, text in enumerate(texts):
+        n = _criterion_number(text)
+        if n is not None and n not in found:
+            found[n] = c
+    return found if len(found) >= 10 else {}
+
+
+def find_layout(sheet: Sheet) -> Layout | str | None:
+    """The table's header and columns; a message when the header lacks criteria; None when there is no table."""
+    for r in range(min(HEADER_SEARCH_ROWS, len(sheet.values))):
+        criteria = _criteria_in_row(sheet.row_texts(r))
+        if not criteria:
+            continue
+        missing = [n for n in CRITERION_NUMBERS if n not in criteria]
+        if missing:
+            return (f"row {r + 1}: the header has {len(criteria)} of the 19 criterion columns (missing "
+                    f"{', '.join(map(str, missing))}); add a column for each criterion, 1..19")
+        top = r
+        while top > 0 and r - top < 2 and sum(bool(t) for t in sheet.row_texts(top - 1)) >= 2:
+            top -= 1
+        header_rows = list(range(top, r + 1))
+        headers = _header_texts(sheet, header_rows, set(criteria.values()))
+        roles = _roles(headers, set(criteria.values()))
+        first = r + 1
+        if first < len(sheet.values) and _is_column_numbers(sheet.row_texts(first)):
+            first += 1
+        return Layout(header_rows, criteria, roles, headers, first)
+    return None
+
+
+def _header_texts(sheet: Sheet, header_rows: list[int], criteria_columns: set[int]) -> dict[int, str]:
+    """Header text per column, rows joined with " / "; a merged group title carries over its criteria columns."""
+    width = max(sheet.width(r) for r in header_rows)
+    out = {}
+    carried = {r: "" for r in header_rows}
+    for c in range(width):
+        parts = []
+        for r in header_rows:
+            text = _text(sheet.value(r, c))
+            if c in criteria_columns and r != header_rows[-1]:
+                text = carried[r] = text or carried[r]  # merged cells hold their text in the first column only
+            parts.append(text)
+        text = " / ".join(p for p in parts if p)
+        if text:
+            out[c] = text
+    return out
+
+
+def _roles(headers: dict[int, str], criteria_columns: set[int]) -> dict[str, int]:
+    roles: dict[str, int] = {}
+    for c, text in headers.items():
+        if c in criteria_columns:
+            continue
+        role = _role(fold(text))
+        if role and role not in roles:
+            roles[role] = c
+    return roles
+
+
+def _role(key: str) -> str | None:
+    words = set(re.findall(r"[a-z0-9]+", key))
+    if key in ("stt", "tt", "so tt", "so thu tu") or key.startswith("stt"):
+        return "stt"
+    if "ma" in words or key in ("code", "ward code", "ward_code"):
+        return "code"
+    if "nam cong nhan" in key or "nam dat chuan" in key or "nam duoc cong nhan" in key:
+        return "recognised"
+    if key in ("nam", "year"):
+        return "year"
+    if "ghi chu" in key:
+        return "note"
+    if "tong" in words or "so tieu chi dat" in key or "so tc dat" in key or "tieu chi dat" in key:
+        return "total"
+    if any(w in key for w in ("xep loai", "muc dat", "ket qua", "danh gia", "cong nhan", "dat chuan", "muc do")):
+        return "level"
+    if "huyen" in words and "xa" not in words:
+        return "district"
+    if words & {"ten", "xa", "phuong", "don", "commune", "name"}:
+        return "name"
+    return None
+
+
+def _is_column_numbers(texts: list[str]) -> bool:
+    filled = [t for t in texts if t]
+    return len(filled) >= 5 and all(re.fullmatch(r"\(?\d{1,3}\)?|[A-Z]", t) for t in filled)
+
+
+def _title_year(sheet: Sheet, layout: Layout) -> tuple[int | None, str]:
+    """The year in the title rows above the header ("NĂM 2023"), else in the sheet's name."""
+    for r in range(layout.header_rows[0]):
+        line = " ".join(t for t in sheet.row_texts(r) if t)
+        found = _YEAR_IN_TITLE.search(fold(line))
+        if found and YEAR_RANGE[0] <= int(found.group(1)) <= YEAR_RANGE[1]:
+            return int(found.group(1)), f"title row {r + 1}: '{line[:80]}'"
+    found = _ANY_YEAR.search(fold(sheet.title))
+    if found:
+        return int(found.group(1)), f"sheet name '{sheet.title}'"
+    return None, ""
+
+
+def _district_from_titles(sheet: Sheet, layout: Layout) -> tuple[str | None, str]:
+    """A district named by the sheet's name or its title rows (one sheet per district)."""
+    code = _district_named(sheet.title)
+    if code:
+        return code, f"sheet name '{sheet.title}'"
+    for r in range(layout.header_rows[0]):
+        line = " ".join(t for t in sheet.row_texts(r) if t)
+        code = _district_in_line(line)
+        if code:
+            return code, f"title row {r + 1}: '{line[:80]}'"
+    return None, ""
+
+
+def _district_in_line(line: str) -> str | None:
+    key = fold(line)
+    hits = {code for code, name in DISTRICTS.items() if re.search(rf"\b(?:huyen|tp\.?|thanh pho)\s+"
+                                                                  rf"{re.escape(fold(name).split(' ', 1)[1] if code != '829' else 'ben tre')}\b", key)}
+    return hits.pop() if len(hits) == 1 else None
+
+
+def _strip_prefix(text: str) -> str:
+    return _ROMAN_PREFIX.sub("", nfc(text)).strip(" :.-")
+
+
+def _district_named(text: str) -> str | None:
+    """District code for "I. HUYỆN CHÂU THÀNH", "Huyện Chợ Lách", "TP Bến Tre", "Chợ Lách"."""
+    stripped = _strip_prefix(text)
+    if not stripped:
+        return None
+    code = district_code_for_name(stripped)
+    if code:
+        return code
+    key = fold(stripped)
+    if key in ("tp ben tre", "tp. ben tre", "thanh pho ben tre", "ben tre"):
+        return "829"
+    return None
+
+
+def _district_heading(texts: list[str], layout: Layout) -> str | None:
+    before = [t for c, t in enumerate(texts) if t and c not in layout.criteria.values()]
+    joined = " ".join(before)
+    return _district_named(joined) or next((d for t in before if (d := _district_named(t))), None)
+
+
+def _lead_text(texts: list[str], layout: Layout) -> str:
+    """The row's first words: its text cells left of the criteria (STT, name...)."""
+    first = min(layout.criteria.values())
+    return " ".join(t for t in texts[:first] if t) or " ".join(t for t in texts if t)
+
+
+def _is_subtotal(key: str) -> bool:
+    stripped = fold(_strip_prefix(key))
+    return any(stripped == w or stripped.startswith(w + " ") or stripped.startswith(w + ":") for w in SUBTOTAL_WORDS)
+
+
+def _is_signature(key: str) -> bool:
+    return any(w in key for w in SIGNATURE_WORDS) or bool(re.search(r"ngay\s*[.…\d]*\s*thang", key))
+
+
+def _cell(texts: list[str], c: int | None) -> str:
+    return texts[c] if c is not None and c < len(texts) else ""
+
+
+def _code_for(district: str, name: str) -> str | None:
+    """A 2020-2024 unit by name within a district, also by its 2023 thị trấn name or a 2019 name merged into it."""
+    code = code_for_name(district, name) or merged_into(district, name)
+    if code:
+        return code
+    key = name_key(name)
+    return next((c for c, new in BECAME_TOWNSHIP_2023.items()
+                 if units()[c].district_code == district and name_key(new) == key), None)
+
+
+def _same_unit(code: str, name: str) -> bool:
+    unit = units()[code]
+    key = name_key(name)
+    return key in {name_key(unit.name), name_key(unit.name_in(2024))} or merged_into(unit.district_code, name) == code
+
+
+def level_from_words(text: str) -> str | None:
+    """A level key from a result written in words ("Đạt chuẩn NTM nâng cao", "NTM kiểu mẫu", "Chưa đạt")."""
+    key = fold(text).strip(" .")
+    if key in NOT_APPLICABLE or "khong ap dung" in key:
+        return "not_applicable"
+    if "kieu mau" in key:
+        return "kieu_mau"
+    if "nang cao" in key:
+        return "nang_cao"
+    if key.startswith("chua") or "chua dat" in key or key in ("0", "-", "khong dat"):
+        return "chua_dat"
+    if "ntm" in key or "nong thon moi" in key or "dat chuan" in key or key in ("dat", "x", "1"):
+        return "ntm"
+    return None
+
+
+# ---------------------------------------------------------------- the workbook
+
+def load_sheets(path: Path, report: CheckReport) -> list[Sheet] | None:
+    """Every worksheet's values and formulas (read-only, streamed); None (and an error) if not a workbook."""
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            formula_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken or foreign file
+        report.error(f"not a valid Excel workbook ({type(exc).__name__}); open it in Excel or LibreOffice and save "
+                     "it as .xlsx")
+        return None
+    try:
+        sheets = []
+        for ws in values_book.worksheets:
+            if not hasattr(ws, "iter_rows"):
+                continue
+            formulas = formula_book[ws.title]
+            sheets.append(Sheet(ws.title, _rows(ws), _rows(formulas)))
+        return sheets
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet inside a readable zip
+        report.error(f"a sheet of the workbook cannot be read ({type(exc).__name__}); open it in Excel or "
+                     "LibreOffice and save it again")
+        return None
+    finally:
+        values_book.close()
+        formula_book.close()
+
+
+def _rows(ws) -> list[tuple]:
+    out = []
+    for i, row in enumerate(ws.iter_rows(values_only=True)):
+        if i > MAX_SHEET_ROWS + HEADER_SEARCH_ROWS:
+            break
+        out.append(tuple(row))
+    return out
+
+
+def read_office_workbook(path: str | Path, year: int | None = None,
+                         report: CheckReport | None = None) -> tuple[list[dict], CheckReport]:
+    """Commune records from an office-layout workbook, and the report (with .understanding)."""
+    path = Path(path)
+    report = report or CheckReport("commune_status", str(path))
+    sheets = load_sheets(path, report)
+    reader = Reader(path, year, report)
+    if sheets is not None:
+        reader.read(sheets)
+    report.understanding = {"layout": "office workbook", **reader.understanding.as_dict()}
+    _summarise(report, reader)
+    report.matched = sorted({r["ward_code"] for r in reader.records})
+    return (reader.records if report.usable else []), report
+
+
+def _summarise(report: CheckReport, reader: Reader) -> None:
+    u = reader.understanding
+    read = [s for s in u.sheets if s["status"] == "read"]
+    if read:
+        report.info.append(f"read as an office workbook: {len(u.rows)} commune rows from "
+                           f"{len(read)} sheet(s) ({', '.join(s['name'] for s in read)}); {len(u.skipped)} rows "
+                           "skipped (headings, subtotals, phường/thị trấn, signatures)")
+    by_name = [r for r in u.rows if r["matched_by"] != "code"]
+    if by_name:
+        shown = "; ".join(f"row {r['row']} '{r['text']}' → {r['ward_code']}" for r in by_name[:EXAMPLES])
+        more = f"; and {len(by_name) - EXAMPLES} more" if len(by_name) > EXAMPLES else ""
+        report.warnings.append(f"{report.name}: {len(by_name)} communes matched by name (no Mã xã column), e.g. "
+                               f"{shown}{more}; add the GSO codes to be sure")

@@ -1,0 +1,195 @@
+"""Status workbooks in office layouts: every commune's criteria and level, and the province totals, come back."""
+from __future__ import annotations
+
+import json
+
+import openpyxl
+import pytest
+
+from geo_app.domain.criteria import CRITERION_COLUMNS
+from geo_app.domain.units import BECAME_TOWNSHIP_2023, xa_count
+from geo_app.sources.status_io import check_status_file, read_commune_status
+from office_fixtures import Style, Truth, make_truth, office_workbook
+
+
+def criteria_of(row) -> list[bool]:
+    return [bool(getattr(row, c)) for c in CRITERION_COLUMNS]
+
+
+def expected_level(truth: Truth, key: tuple[str, int], style: Style) -> str:
+    if style.result_column:
+        return truth.levels[key]
+    return "ntm" if all(truth.criteria[key]) else "chua_dat"  # no result column: level from the marks
+
+
+def assert_matches_truth(frame, report, truth: Truth, style: Style, years=(2023,)) -> None:
+    assert report.usable, report.errors[:5]
+    assert set(zip(frame["ward_code"], frame["year"])) == set(truth.levels)
+    for row in frame.itertuples():
+        key = (row.ward_code, row.year)
+        assert criteria_of(row) == truth.criteria[key], key
+        assert row.level == expected_level(truth, key, style), key
+    assert set(frame["provenance"]) == {"official"}
+    assert set(frame["source_url"]) == {report.name}
+    for year in years:
+        rows = frame[frame["year"] == year]
+        totals = truth.totals(year)
+        assert len(rows) == totals["xa"] == xa_count(year)
+        assert int(rows[list(CRITERION_COLUMNS)].to_numpy().sum()) == totals["criteria_met"]
+        if style.result_column:
+            assert int(rows["level"].isin(["ntm", "nang_cao", "kieu_mau"]).sum()) == totals["ntm_or_better"]
+            assert int(rows["level"].isin(["nang_cao", "kieu_mau"]).sum()) == totals["nang_cao_or_better"]
+            assert int((rows["level"] == "kieu_mau").sum()) == totals["kieu_mau"]
+
+
+STYLES = {
+    "codes-2row-digits": Style(),
+    "names-2row-digits": Style(codes=False),
+    "codes-1row-tc": Style(header_rows=1, labels="tc"),
+    "names-2row-criteria-names": Style(codes=False, labels="names"),
+    "codes-no-result-column": Style(result_column=False),
+    "names-1row-column-numbers": Style(codes=False, header_rows=1, column_numbers_row=True),
+}
+
+
+@pytest.mark.parametrize("name", STYLES)
+def test_every_commune_and_the_province_totals(tmp_path, name):
+    style = STYLES[name]
+    path, truth = office_workbook(tmp_path / f"{name}.xlsx", 2023, style)
+    frame, report = read_commune_status(path)
+    assert_matches_truth(frame, report, truth, style)
+    sheet = report.understanding["sheets"][0]
+    assert sheet["year"] == 2023 and "NĂM 2023" in sheet["year_from"]
+    assert sheet["totals_recomputed"] == xa_count(2023)  # COUNTIF totals with no saved results
+    if not style.codes:
+        assert any("matched by name" in w and "and 134 more" in w for w in report.warnings)
+
+
+def test_one_sheet_per_district(tmp_path):
+    style = Style(codes=False, header_rows=1, labels="tc")
+    path, truth = office_workbook(tmp_path / "districts.xlsx", 2023, style, per_district=True)
+    frame, report = read_commune_status(path)
+    assert_matches_truth(frame, report, truth, style)
+    sheets = report.understanding["sheets"]
+    assert len(sheets) == 9 and sum(s["communes"] for s in sheets) == xa_count(2023)
+    assert {s["district"].split(":")[0] for s in sheets} == {"sheet name 'TP Bến Tre'"} | {
+        f"sheet name '{s['name']}'" for s in sheets}
+
+
+def test_one_sheet_per_year_and_the_2023_townships(tmp_path):
+    style = Style(codes=False)
+    path, truth = office_workbook(tmp_path / "years.xlsx", style=style, years=(2022, 2023))
+    frame, report = read_commune_status(path)
+    assert_matches_truth(frame, report, truth, style, years=(2022, 2023))
+    for code in BECAME_TOWNSHIP_2023:  # a xã in 2022, the same unit as a thị trấn in 2023
+        assert ((frame["ward_code"] == code) & (frame["year"] == 2022)).sum() == 1
+        assert ((frame["ward_code"] == code) & (frame["year"] == 2023)).sum() == 0
+    skipped = [s for s in report.understanding["skipped"] if "became thị trấn in 2023" in s["why"]]
+    assert len(skipped) == 3 and {s["sheet"] for s in skipped} == {"Năm 2023"}
+
+
+def test_understanding_says_what_was_read_as_what(tmp_path):
+    path, _ = office_workbook(tmp_path / "u.xlsx", 2023, Style())
+    report = check_status_file(path)
+    assert report.usable
+    u = json.loads(report.dumps())["understanding"]
+    columns = {c["column"]: c["meaning"] for c in u["columns"]}
+    assert columns["B"].startswith("ward_code") and columns["C"] == "commune name"
+    assert columns["D"].startswith("c1 (Quy hoạch)") and columns["V"].startswith("c19")
+    assert columns["W"].startswith("criteria met (recomputed") and columns["X"] == "level (result)"
+    rows = {r["row"]: r for r in u["rows"]}
+    giao_long = next(r for r in u["rows"] if r["ward_code"] == "28813")
+    assert giao_long["matched_by"] == "code" and giao_long["name"] == "Xã Giao Long"
+    assert all(r["sheet"] == "TH" for r in rows.values())
+    whys = " | ".join(s["why"] for s in u["skipped"])
+    for reason in ("district heading: Huyện Châu Thành", "subtotal row", "signature block", "is a phường in 2023"):
+        assert reason in whys, reason
+
+
+def test_year_from_argument_overrides_the_title_and_missing_year_is_an_error(tmp_path):
+    path, _ = office_workbook(tmp_path / "y.xlsx", 2023, Style())
+    frame, report = read_commune_status(path, year=2024)
+    assert report.usable and set(frame["year"]) == {2024}
+    assert any("the title says 2023" in w for w in report.warnings)
+    path, _ = office_workbook(tmp_path / "noyear.xlsx", 2023, Style(title_year=False))
+    frame, report = read_commune_status(path)
+    assert not report.usable and frame.empty
+    assert "no year found" in report.errors[0] and "--year" in report.errors[0] and "sheet 'TH'" in report.errors[0]
+    frame, report = read_commune_status(path, year=2023)
+    assert report.usable and len(frame) == xa_count(2023)
+
+
+def _edit(path, cell: str, value) -> None:
+    wb = openpyxl.load_workbook(path)
+    wb.worksheets[0][cell] = value
+    wb.save(path)
+
+
+def _row_of(path, code: str) -> int:
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    return next(r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 2).value) == code)
+
+
+def test_level_contradicting_the_marks_is_an_error_naming_sheet_row_column(tmp_path):
+    truth = make_truth(2023)
+    code = next(k[0] for k, met in truth.criteria.items() if sum(met) == 17)
+    path, _ = office_workbook(tmp_path / "bad.xlsx", 2023, Style(), truth=truth)
+    r = _row_of(path, code)
+    _edit(path, f"X{r}", "Đạt chuẩn NTM")
+    frame, report = read_commune_status(path)
+    assert frame.empty and len(report.errors) == 1
+    assert report.errors[0].startswith(f"bad.xlsx, sheet 'TH', row {r}, column X (Kết quả): 'Đạt chuẩn NTM' (ntm) "
+                                       "needs all 19 criteria met but the marks show 17")
+
+
+def test_text_in_a_criterion_cell_and_unknown_code(tmp_path):
+    path, _ = office_workbook(tmp_path / "text.xlsx", 2023, Style())
+    r = _row_of(path, "28813")
+    _edit(path, f"F{r}", "đạt 80%")
+    _edit(path, f"B{r + 1}", 99999)
+    _, report = read_commune_status(path)
+    assert any(e.startswith(f"text.xlsx, sheet 'TH', row {r}, column F (Kết quả thực hiện các tiêu chí / 3): "
+                            "criterion 3 mark 'đạt 80%' not understood") for e in report.errors), report.errors
+    assert any(f"row {r + 1}, column B (Mã xã): '99999' is not one of" in e for e in report.errors)
+
+
+def test_a_stated_total_that_disagrees_is_a_warning_and_the_marks_win(tmp_path):
+    path, truth = office_workbook(tmp_path / "total.xlsx", 2023, Style())
+    r = _row_of(path, "28813")
+    _edit(path, f"W{r}", 3)
+    frame, report = read_commune_status(path)
+    assert report.usable
+    met = sum(truth.criteria[("28813", 2023)])
+    assert any(f"row {r}, column W" in w and f"says 3 criteria met but the marks show {met}" in w
+               for w in report.warnings)
+
+
+def test_code_and_name_that_disagree_is_an_error(tmp_path):
+    path, _ = office_workbook(tmp_path / "swap.xlsx", 2023, Style())
+    r = _row_of(path, "28813")
+    _edit(path, f"C{r}", "Xã Phú Lễ")
+    _, report = read_commune_status(path)
+    assert any(f"row {r}, column B (Mã xã): code 28813 is Xã Giao Long but the row names 'Xã Phú Lễ'" in e
+               for e in report.errors)
+
+
+def test_name_in_the_wrong_district_heading_is_an_error(tmp_path):
+    path, _ = office_workbook(tmp_path / "moved.xlsx", 2023, Style(codes=False))
+    ws_book = openpyxl.load_workbook(path)
+    ws = ws_book.worksheets[0]
+    r = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == "Xã Giao Long")
+    ws.cell(r, 2).value = "Xã Phú Lễ"  # Ba Tri's, written under Châu Thành
+    ws_book.save(path)
+    _, report = read_commune_status(path)
+    assert any(f"row {r}, column B (Tên xã, phường, thị trấn): no commune 'Xã Phú Lễ' in Huyện Châu Thành" in e
+               for e in report.errors), report.errors
+
+
+def test_project_schema_workbooks_still_use_the_schema_reader(tmp_path):
+    from geo_app.settings import DEFAULT_DATA_DIR
+
+    demo = DEFAULT_DATA_DIR / "status" / "demo-status.xlsx"
+    if not demo.exists():
+        pytest.skip("demo workbook not built")
+    frame, report = read_commune_status(demo)
+    assert report.usable and not report.understanding and set(frame["provenance"]) != {"official"}
