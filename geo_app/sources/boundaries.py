@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import codecs
 import math
+import os
+import re
+import stat
+import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import geopandas as gpd
 import pandas as pd
@@ -64,7 +69,8 @@ def read_boundaries(path: str | Path, crs: str | None = None,
     path = Path(path)
     report = CheckReport(kind="boundaries", path=str(path))
     try:
-        frame = _read(path, crs, encoding, report)
+        with tempfile.TemporaryDirectory(prefix="ntm-layer-") as scratch:
+            frame = _read(path, crs, encoding, report, Path(scratch))
     except Exception as exc:  # noqa: BLE001 - a last guard: the user gets a report, not a traceback
         report.error(f"could not read the layer ({type(exc).__name__}: {exc}); check that it is a valid "
                      "shapefile, GeoPackage or GeoJSON of polygons")
@@ -78,15 +84,17 @@ def read_attribute_table(path: str | Path, encoding: str | None = None) -> tuple
     """The layer's attributes as text was decoded (legacy encodings converted), without geometry: for previews."""
     path = Path(path)
     report = CheckReport(kind="boundaries", path=str(path))
-    source = _locate(path, report)
-    gdf = _load(source, encoding, report) if source is not None else None
+    with tempfile.TemporaryDirectory(prefix="ntm-layer-") as scratch:
+        source = _locate(path, report, Path(scratch))
+        gdf = _load(source, encoding, report) if source is not None else None
     if gdf is None:
         return pd.DataFrame(), report
     return pd.DataFrame(gdf.drop(columns=gdf.geometry.name)), report
 
 
-def _read(path: Path, crs: str | None, encoding: str | None, report: CheckReport) -> gpd.GeoDataFrame | None:
-    source = _locate(path, report)
+def _read(path: Path, crs: str | None, encoding: str | None, report: CheckReport,
+          scratch: Path) -> gpd.GeoDataFrame | None:
+    source = _locate(path, report, scratch)
     if source is None:
         return None
     gdf = _load(source, encoding, report)
@@ -122,7 +130,7 @@ def _read(path: Path, crs: str | None, encoding: str | None, report: CheckReport
 
 # ---------------------------------------------------------------- locating and loading
 
-def _locate(path: Path, report: CheckReport) -> Source | None:
+def _locate(path: Path, report: CheckReport, scratch: Path) -> Source | None:
     if not path.exists():
         hint = " — build it with `flask --app app data build`" if path.name == DEFAULT_NAME else \
             "; check the path (or the NTM_BOUNDARIES setting)"
@@ -130,14 +138,93 @@ def _locate(path: Path, report: CheckReport) -> Source | None:
         return None
     if path.is_dir():
         return _locate_in_folder(path, report)
+    if not _within_size(path, report):
+        return None
     if path.suffix.lower() == ".zip":
-        return _locate_in_zip(path, report)
+        return _locate_in_zip(path, report, scratch)
     if path.stat().st_size == 0:
         report.error("the file is empty (0 bytes); export the layer again")
         return None
     if path.suffix.lower() == ".shp":
         return _shapefile(path, report)
     return Source(target=str(path))
+
+
+def _limit_mb(name: str, default: int) -> int:
+    """A size limit in MB from the environment (a positive whole number), else the default."""
+    text = os.environ.get(name, "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else default
+
+
+def max_layer_bytes() -> int:
+    """Largest boundary file accepted (NTM_BOUNDARY_MAX_MB, default 200 MB)."""
+    return _limit_mb("NTM_BOUNDARY_MAX_MB", 200) * 1024 * 1024
+
+
+def max_unzipped_bytes() -> int:
+    """Most bytes a zipped layer may unpack to (NTM_BOUNDARY_MAX_UNZIPPED_MB, default 1000 MB)."""
+    return _limit_mb("NTM_BOUNDARY_MAX_UNZIPPED_MB", 1000) * 1024 * 1024
+
+
+MAX_ZIP_MEMBERS = 1000  # a layer is a handful of files; more is not a layer
+MAX_ZIP_RATIO = 200  # uncompressed/compressed beyond this (for members over 1 MB) is a zip bomb
+
+
+def _within_size(path: Path, report: CheckReport) -> bool:
+    size, limit = path.stat().st_size, max_layer_bytes()
+    if size > limit:
+        report.error(f"the file is {size / 1024 / 1024:,.0f} MB, over the limit of {limit // 1024 // 1024} MB for a "
+                     "boundary layer (NTM_BOUNDARY_MAX_MB); simplify the layer or keep only the province's communes")
+        return False
+    return True
+
+
+def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
+    """Why a zip member may not be unpacked (absolute path, '..', a link), or None."""
+    name = info.filename.replace("\\", "/")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return "has an absolute path"
+    if ".." in PurePosixPath(name).parts:
+        return "has '..' in its path (it would be written outside the folder)"
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return "is a symbolic link"
+    return None
+
+
+def _zip_problem(infos: list[zipfile.ZipInfo]) -> str | None:
+    if len(infos) > MAX_ZIP_MEMBERS:
+        return f"it holds {len(infos)} files (at most {MAX_ZIP_MEMBERS}); zip only the layer's files"
+    for info in infos:
+        why = _unsafe_member(info)
+        if why:
+            return f"its member '{info.filename[:100]}' {why}; zip the layer's files again from their own folder"
+    total = sum(i.file_size for i in infos)
+    if total > max_unzipped_bytes():
+        return (f"it unpacks to {total / 1024 / 1024:,.0f} MB, over the {max_unzipped_bytes() // 1024 // 1024} MB "
+                "limit (NTM_BOUNDARY_MAX_UNZIPPED_MB); zip only the province's layer")
+    for info in infos:
+        if info.file_size > 1024 * 1024 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+            return (f"its member '{info.filename[:100]}' unpacks {info.file_size // max(info.compress_size, 1):,} "
+                    "times larger than it is stored (a zip bomb?); zip the layer's files again")
+    return None
+
+
+def _extract(zf: zipfile.ZipFile, members: list[str], scratch: Path) -> Path:
+    """Copy the members into scratch (flat), counting bytes so a lying header cannot unpack past the limit."""
+    budget = max_unzipped_bytes()
+    for name in members:
+        target = scratch / PurePosixPath(name.replace("\\", "/")).name
+        with zf.open(name) as src, open(target, "wb") as dst:
+            while chunk := src.read(1024 * 1024):
+                budget -= len(chunk)
+                if budget < 0:
+                    raise _ZipTooBig()
+                dst.write(chunk)
+    return scratch
+
+
+class _ZipTooBig(Exception):
+    """The zip unpacked past its limit although its headers said otherwise."""
 
 
 def _shapefile(shp: Path, report: CheckReport) -> Source | None:
@@ -168,32 +255,51 @@ def _locate_in_folder(folder: Path, report: CheckReport) -> Source | None:
     return _shapefile(found[0], report) if found[0].suffix.lower() == ".shp" else Source(target=str(found[0]))
 
 
-def _locate_in_zip(path: Path, report: CheckReport) -> Source | None:
+def _locate_in_zip(path: Path, report: CheckReport, scratch: Path) -> Source | None:
+    """The one layer in a .zip (also in a sub-folder), unpacked safely into scratch."""
     try:
         with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if not n.endswith("/") and "__MACOSX" not in n]
-    except (zipfile.BadZipFile, OSError) as exc:
-        report.error(f"not a readable .zip file ({exc}); zip the shapefile's parts (.shp, .shx, .dbf, .prj, .cpg) again")
+            infos = zf.infolist()
+            problem = _zip_problem(infos)
+            if problem:
+                report.error(f"the .zip cannot be used: {problem}")
+                return None
+            names = [i.filename for i in infos if not i.is_dir() and "__MACOSX" not in i.filename]
+            member = _zip_layer(names, report)
+            if member is None:
+                return None
+            stem = member.rsplit(".", 1)[0].lower()
+            parts = [n for n in names if n.rsplit(".", 1)[0].lower() == stem] if member.lower().endswith(".shp") \
+                else [member]
+            _extract(zf, parts, scratch)
+    except _ZipTooBig:
+        report.error(f"the .zip cannot be used: it unpacks to more than {max_unzipped_bytes() // 1024 // 1024} MB "
+                     "(NTM_BOUNDARY_MAX_UNZIPPED_MB) although its headers say less (a zip bomb?)")
         return None
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error) as exc:
+        report.error(f"not a readable .zip file ({_short(exc)}); zip the shapefile's parts (.shp, .shx, .dbf, .prj, "
+                     ".cpg) again")
+        return None
+    layer = scratch / PurePosixPath(member.replace("\\", "/")).name
+    return _shapefile(layer, report) if layer.suffix.lower() == ".shp" else Source(target=str(layer))
+
+
+def _zip_layer(names: list[str], report: CheckReport) -> str | None:
     found = [n for n in names if n.lower().endswith(".shp")] or \
         [n for n in names if n.lower().endswith(LAYER_SUFFIXES)]
     if len(found) != 1:
-        what = f"several layers ({', '.join(found)})" if found else "no shapefile (.shp)"
+        what = f"several layers ({', '.join(found[:5])})" if found else "no shapefile (.shp)"
         report.error(f"the .zip holds {what}; zip exactly one layer")
         return None
     member = found[0]
     stem = member.rsplit(".", 1)[0].lower()
-    lower = {n.lower(): n for n in names}
+    lower = {n.lower() for n in names}
     if member.lower().endswith(".shp"):
         missing = [stem.rsplit("/", 1)[-1] + s for s in (".shx", ".dbf") if stem + s not in lower]
         if missing:
             report.error(f"{', '.join(missing)} missing from the .zip next to {member}; zip all parts of the shapefile")
             return None
-    cpg = None
-    if stem + ".cpg" in lower:
-        with zipfile.ZipFile(path) as zf:
-            cpg = zf.read(lower[stem + ".cpg"]).decode("latin-1").strip()
-    return Source(target=f"zip://{path.resolve()}!{member}", shapefile=member.lower().endswith(".shp"), cpg=cpg)
+    return member
 
 
 def _load(source: Source, encoding: str | None, report: CheckReport) -> gpd.GeoDataFrame | None:
@@ -371,12 +477,65 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, crs: str | None, source: Source,
         gdf = _assume_crs(gdf, bounds, source, report)
         if gdf is None:
             return None
+    else:
+        gdf = gdf.set_crs(_recognised_crs(CRS(gdf.crs), report), allow_override=True)
     try:
         out = gdf.to_crs("EPSG:4326")
     except Exception as exc:  # noqa: BLE001
         report.error(f"cannot reproject from {gdf.crs} to EPSG:4326 ({_short(exc)}); pass the layer's CRS with --crs")
         return None
     return out if _in_ben_tre(out, report) else None
+
+
+VN2000_ZONES = tuple(range(9205, 9219)) + (3405, 3406)  # VN-2000 / TM-3 zones, VN-2000 / UTM 48N and 49N
+
+
+def _recognised_crs(crs: CRS, report: CheckReport) -> CRS:
+    """The layer's CRS as an EPSG system when it is one (a Vietnamese .prj often names VN-2000 / TM-3 its own way,
+    without the datum shift to WGS 84: matched by its projection parameters to EPSG:9205-9218, 3405 or 3406)."""
+    epsg = crs.to_epsg(min_confidence=70)
+    if epsg:
+        report.info.append(f"CRS from the layer: EPSG:{epsg} ({CRS.from_epsg(epsg).name})")
+        return CRS.from_epsg(epsg)
+    match = _vn2000_by_parameters(crs)
+    if match:
+        report.warn(f"the .prj names '{crs.name}', read as EPSG:{match} ({CRS.from_epsg(match).name}) by its "
+                    f"projection parameters and datum; pass --crs if that is wrong")
+        return CRS.from_epsg(match)
+    report.info.append(f"CRS from the layer: {crs.name} (no EPSG code)")
+    return crs
+
+
+def _projection(crs: CRS) -> tuple | None:
+    """(central meridian, scale factor, false easting, false northing) of a Transverse Mercator CRS."""
+    try:
+        conversion = crs.to_json_dict().get("conversion", {})
+    except Exception:  # noqa: BLE001 - an exotic CRS has no conversion to compare
+        return None
+    if "transverse mercator" not in str(conversion.get("method", {}).get("name", "")).lower():
+        return None
+    values = {str(p.get("name", "")).lower(): p.get("value") for p in conversion.get("parameters", [])}
+
+    def find(*words: str) -> float | None:
+        return next((float(v) for k, v in values.items() if all(w in k for w in words)), None)
+
+    return (find("longitude"), find("scale"), find("false easting") or find("easting"),
+            find("false northing") or find("northing") or 0.0)
+
+
+def _vn2000_by_parameters(crs: CRS) -> int | None:
+    """EPSG code of the VN-2000 zone with the same Transverse Mercator parameters, for a VN-2000 datum."""
+    datum = (crs.datum.name if crs.datum else "").lower().replace("_", " ")
+    if crs.is_geographic or not ("2000" in datum and ("vn" in datum or "vietnam" in datum)):
+        return None
+    mine = _projection(crs)
+    if mine is None or None in mine:
+        return None
+    for code in VN2000_ZONES:
+        theirs = _projection(CRS.from_epsg(code))
+        if theirs and all(abs(a - b) < 1e-6 for a, b in zip(mine, theirs)):
+            return code
+    return None
 
 
 def _assume_crs(gdf: gpd.GeoDataFrame, bounds: tuple, source: Source, report: CheckReport) -> gpd.GeoDataFrame | None:
