@@ -5,7 +5,7 @@ from importlib import import_module
 
 from flask import Flask
 
-BLUEPRINT_MODULES = ("maps", "api", "planning", "exports")
+BLUEPRINT_MODULES = ("maps", "api", "planning", "exports", "templates")
 
 
 def register_blueprints(app: Flask) -> None:
