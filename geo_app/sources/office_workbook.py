@@ -298,6 +298,12 @@ class Reader:
     def match_commune(self, sheet: Sheet, layout: Layout, context: Context, r: int, texts: list[str],
                       year: int | None) -> tuple[str, str] | None:
         code_col, name_col = layout.roles.get("code"), layout.roles.get("name")
+        for c in (code_col, name_col):
+            formula = sheet.formula(r, c) if c is not None else None
+            if formula:
+                self.error(f"the cell is a formula ({formula[:40]}), not a name or code; type the commune's name "
+                           "and GSO code as plain text", sheet, r, c, layout)
+                return None
         raw_code, name = _cell(texts, code_col), _cell(texts, name_col)
         district = context.district
         if "district" in layout.roles:
