@@ -193,3 +193,16 @@ def test_project_schema_workbooks_still_use_the_schema_reader(tmp_path):
         pytest.skip("demo workbook not built")
     frame, report = read_commune_status(demo)
     assert report.usable and not report.understanding and set(frame["provenance"]) != {"official"}
+
+
+def test_data_check_cli_reads_office_workbooks_and_takes_a_year(app, tmp_path):
+    from geo_app.cli.data import data_cli
+
+    path, _ = office_workbook(tmp_path / "noyear.xlsx", 2023, Style(title_year=False))
+    runner = app.test_cli_runner()
+    result = runner.invoke(data_cli, ["check", str(path)])
+    assert result.exit_code == 1 and "no year found" in result.output and "--year" in result.output
+    result = runner.invoke(data_cli, ["check", str(path), "--year", "2023", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["matched"] == xa_count(2023) and report["understanding"]["sheets"][0]["year"] == 2023

@@ -47,22 +47,25 @@ def build_command(force: bool) -> None:
 @click.option("--encoding", default=None, type=click.Choice(ENCODINGS, case_sensitive=False),
               help="Text encoding of a shapefile's attributes (overrides the .cpg and the detection): utf-8, "
                    "cp1258 (Windows-1258), tcvn3 (ABC, .VnTime fonts) or vni (VNI-Windows).")
+@click.option("--year", type=int, default=None,
+              help="Year of an office-layout status workbook whose title does not say it (… NĂM 2023).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def check_command(path: Path, crs: str | None, encoding: str | None, as_json: bool) -> None:
+def check_command(path: Path, crs: str | None, encoding: str | None, year: int | None, as_json: bool) -> None:
     """Validate a boundary layer or status file; exit 0 when usable, 1 when not."""
-    report = check_file(path, crs=crs, encoding=encoding)
+    report = check_file(path, crs=crs, encoding=encoding, year=year)
     click.echo(report.dumps() if as_json else report.to_text())
     sys.exit(0 if report.usable else 1)
 
 
-def check_file(path: Path, crs: str | None = None, encoding: str | None = None) -> CheckReport:
+def check_file(path: Path, crs: str | None = None, encoding: str | None = None,
+               year: int | None = None) -> CheckReport:
     """Run the right reader for `path` by its kind."""
     from geo_app.sources.boundaries import read_boundaries
     from geo_app.sources.status_io import check_status_file
 
     suffix = path.suffix.lower()
     if suffix in (".csv", ".xlsx", ".xlsm"):
-        return check_status_file(path)
+        return check_status_file(path, year)
     if suffix in (".xls",):
         report = CheckReport(kind="status", path=str(path))
         report.error("old .xls workbooks are not supported; save it as .xlsx (Excel Workbook) and check again")
