@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA, CRITERION_COLUMNS, CRITERION_NUMBERS
-from geo_app.domain.textnorm import fold, name_key, nfc
+from geo_app.domain.textnorm import fold, name_key, nfc, strip_type
 from geo_app.domain.units import (BECAME_TOWNSHIP_2023, DISTRICTS, REMOVED_2020, code_for_name,
                                   district_code_for_name, merged_into, units)
 from geo_app.sources.report import CheckReport
@@ -563,9 +563,10 @@ def _district_from_titles(sheet: Sheet, layout: Layout) -> tuple[str | None, str
 
 
 def _district_in_line(line: str) -> str | None:
+    """The one district a title line names ("... HUYỆN CHỢ LÁCH ...", "TP Bến Tre"), or None."""
     key = fold(line)
-    hits = {code for code, name in DISTRICTS.items() if re.search(rf"\b(?:huyen|tp\.?|thanh pho)\s+"
-                                                                  rf"{re.escape(fold(name).split(' ', 1)[1] if code != '829' else 'ben tre')}\b", key)}
+    hits = {code for code, name in DISTRICTS.items()
+            if re.search(rf"\b(?:huyen|tp\.?|thanh pho)\s+{re.escape(fold(strip_type(name)))}\b", key)}
     return hits.pop() if len(hits) == 1 else None
 
 
