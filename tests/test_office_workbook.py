@@ -206,3 +206,19 @@ def test_data_check_cli_reads_office_workbooks_and_takes_a_year(app, tmp_path):
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["matched"] == xa_count(2023) and report["understanding"]["sheets"][0]["year"] == 2023
+
+
+def test_one_row_header_with_a_year_column_and_no_title(tmp_path):
+    path = tmp_path / "list.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["STT", "Mã xã", "Tên xã", "Năm"] + [f"TC{n}" for n in range(1, 20)] + ["Mức đạt"])
+    ws.append([1, "28813", "Giao Long", 2022] + ["x"] * 19 + ["NTM nâng cao"])
+    ws.append([2, "28813", "Giao Long", 2023] + ["x"] * 19 + ["NTM kiểu mẫu"])
+    ws.append([3, "29146", "Phú Lễ", 2023] + ["x"] * 18 + [None, None])
+    wb.save(path)
+    frame, report = read_commune_status(path)
+    assert report.usable, report.errors
+    got = {(r.ward_code, r.year): (r.level, int(sum(criteria_of(r)))) for r in frame.itertuples()}
+    assert got == {("28813", 2022): ("nang_cao", 19), ("28813", 2023): ("kieu_mau", 19),
+                   ("29146", 2023): ("chua_dat", 18)}

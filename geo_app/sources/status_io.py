@@ -427,7 +427,7 @@ def _aliases(column: str) -> set[str]:
 
 
 def is_office_workbook(path: Path) -> bool:
-    """True for a readable .xlsx whose table is not in the project's schema (no provenance/ward_code header)."""
+    """True for a readable .xlsx whose first row is not the project's header (which has a provenance column)."""
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return False
     import openpyxl
@@ -447,8 +447,7 @@ def is_office_workbook(path: Path) -> bool:
             texts = [_cell_text(v) for v in cells]
             if any(texts):
                 keys = {_key(t) for t in texts}
-                return not (keys & _aliases("provenance") or (keys & _aliases("year") and
-                                                              keys & (_aliases("ward_code") | _aliases("district_code"))))
+                return not keys & _aliases("provenance")  # the project's schema always has a provenance column
         return False
     finally:
         wb.close()
