@@ -222,3 +222,37 @@ def test_one_row_header_with_a_year_column_and_no_title(tmp_path):
     got = {(r.ward_code, r.year): (r.level, int(sum(criteria_of(r)))) for r in frame.itertuples()}
     assert got == {("28813", 2022): ("nang_cao", 19), ("28813", 2023): ("kieu_mau", 19),
                    ("29146", 2023): ("chua_dat", 18)}
+
+
+def test_district_column_merged_down_its_communes(tmp_path):
+    """Names only, with a 'Huyện' column whose merged cells hold the district in the first row of each block."""
+    path = tmp_path / "merged-district.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["KẾT QUẢ THỰC HIỆN TIÊU CHÍ NTM NĂM 2022"])
+    ws.append(["Huyện", "Tên xã"] + [str(n) for n in range(1, 20)])
+    ws.append(["Châu Thành", "An Hiệp"] + ["x"] * 19)
+    ws.append([None, "Giao Long"] + ["x"] * 18 + [None])
+    ws.merge_cells("A3:A4")
+    ws.append(["Ba Tri", "An Hiệp"] + [None] * 19)
+    ws.append([None, "Phú Lễ"] + ["x"] * 19)
+    ws.merge_cells("A5:A6")
+    wb.save(path)
+    frame, report = read_commune_status(path)
+    assert report.usable, report.errors
+    got = {r.ward_code: int(sum(criteria_of(r))) for r in frame.itertuples()}
+    assert got == {"28855": 19, "28813": 18, "29161": 0, "29146": 19}
+
+
+def test_year_argument_on_the_project_schema_keeps_that_year(tmp_path):
+    from geo_app.settings import DEFAULT_DATA_DIR
+
+    demo = DEFAULT_DATA_DIR / "status" / "demo-communes.csv"
+    if not demo.exists():
+        pytest.skip("demo status not built")
+    everything, _ = read_commune_status(demo)
+    frame, report = read_commune_status(demo, year=2022)
+    assert report.usable and set(frame["year"]) == {2022}
+    assert len(frame) == int((everything["year"] == 2022).sum())
+    frame, report = read_commune_status(demo, year=2015)
+    assert not report.usable and frame.empty and "no row for year 2015" in report.errors[0]

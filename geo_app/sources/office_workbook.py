@@ -307,7 +307,11 @@ class Reader:
         raw_code, name = _cell(texts, code_col), _cell(texts, name_col)
         district = context.district
         if "district" in layout.roles:
-            district = district_code_for_name(_strip_prefix(_cell(texts, layout.roles["district"]))) or district
+            written = _cell(texts, layout.roles["district"])
+            named = _district_named(written) if written else None
+            if named:  # a district column merged down its communes holds the name in its first row only
+                context.district, context.district_from = named, f"district column, row {r + 1}: {written}"
+            district = context.district
         if raw_code:
             return self.match_code(sheet, layout, r, raw_code, name, year)
         if not name:
@@ -589,9 +593,11 @@ def _district_named(text: str) -> str | None:
 
 
 def _district_heading(texts: list[str], layout: Layout) -> str | None:
-    before = [t for c, t in enumerate(texts) if t and c not in layout.criteria.values()]
-    joined = " ".join(before)
-    return _district_named(joined) or next((d for t in before if (d := _district_named(t))), None)
+    """The district a heading row names ("I. HUYỆN CHÂU THÀNH", or "I" | "Huyện Châu Thành"): the row's only
+    text left of the criteria, apart from its numbering."""
+    first = min(layout.criteria.values())
+    words = [t for t in texts[:first] if t and not re.fullmatch(r"[IVXLC]+\.?|\d+\.?|[A-Z]\.?", t.strip())]
+    return _district_named(words[0]) if len(words) == 1 else None
 
 
 def _lead_text(texts: list[str], layout: Layout) -> str:

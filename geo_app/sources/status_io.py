@@ -362,7 +362,7 @@ def read_commune_status(path: str | Path, year: int | None = None) -> tuple[pd.D
 
     A workbook not in the project's schema is read as an office layout (title, merged header, marks, headings):
     see office_workbook; `year` then overrides the year in its titles. In the project's schema, `year` (when
-    given) must be the year of every row.
+    given) keeps that year's rows only.
     """
     path = Path(path)
     if is_office_workbook(path):
@@ -378,11 +378,15 @@ def read_commune_status(path: str | Path, year: int | None = None) -> tuple[pd.D
     frame, report = _read(path, "commune_status", "communes", COMMUNE_HEADERS,
                           ["ward_code", "year", *CRITERION_COLUMNS, "level", "provenance"], ("name", "district"),
                           COMMUNE_DTYPES, _commune_row)
-    other = sorted(set(frame["year"]) - {year}) if year is not None else []
-    if other:
-        report.error(f"year {year} was asked for but the file holds rows for {', '.join(map(str, other))}; "
-                     "import the file without --year, or keep only that year's rows")
-        frame = frame.iloc[0:0]
+    if year is not None and report.usable:
+        held = sorted(set(frame["year"]))
+        frame = frame[frame["year"] == year].reset_index(drop=True)
+        if frame.empty and held:
+            report.error(f"no row for year {year}; the file holds {', '.join(map(str, held))} — pass one of them "
+                         "as the year, or none to read every year")
+        elif len(held) > 1:
+            report.info.append(f"only the rows of {year} were kept (the file also holds "
+                               f"{', '.join(str(y) for y in held if y != year)})")
     return frame, report
 
 
