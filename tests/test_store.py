@@ -351,3 +351,24 @@ def test_full_detail_geometry_is_stored_and_the_web_gets_simplified_geometry(fre
         [f["geometry"]["coordinates"]] if f["geometry"]["type"] == "Polygon" else f["geometry"]["coordinates"])
         for ring in poly)
     assert len(web["features"]) == 157 and web_vertices < vertices / 5
+
+
+def test_an_office_workbook_becomes_the_official_revision_the_pages_show(fresh, tmp_path):
+    from office_fixtures import Style, office_workbook
+
+    client = fresh.test_client()
+    client.get("/api/summary.json")
+    path, truth = office_workbook(tmp_path / "BC-NTM-2023.xlsx", 2023, Style(codes=False), per_district=True)
+    result = cli(fresh, "import", "status", str(path), "--note", "Báo cáo 45/BC-VPĐP ngày 15/12/2023")
+    assert result.exit_code == 0, result.output
+    province = client.get("/api/summary.json?year=2023").get_json()["province"]
+    totals = truth.totals(2023)
+    assert (province["xa_total"], province["xa_ntm"], province["xa_nang_cao"], province["xa_kieu_mau"]) == \
+        (totals["xa"], totals["ntm_or_better"], totals["nang_cao_or_better"], totals["kieu_mau"])
+    communes = fresh.extensions["ntm_store"].dataset().communes(2023).set_index("ward_code")
+    for (code, _year), met in truth.criteria.items():
+        assert communes.at[code, "criteria_met"] == sum(met), code
+        assert communes.at[code, "level"] == truth.levels[(code, 2023)], code
+        assert communes.at[code, "provenance"] == "official", code
+    head = store_of(fresh).heads()["status"]
+    assert head["provenance"] == "official" and head["note"] == "Báo cáo 45/BC-VPĐP ngày 15/12/2023"
