@@ -248,3 +248,13 @@ def test_a_new_worker_serves_its_first_page_without_loading_or_simplifying(own_d
     worker = create_app({"TESTING": True, "SETTINGS": settings, "DATABASE": database,
                          "PAGE_CACHE_DIR": str(tmp_path / "other-cache")})
     assert worker.test_client().get("/?lang=en&layer=band").status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/lagging.csv?year=2022", "/lagging.xlsx?year=2022", "/charts/progress.svg",
+                                 "/export/map.png?year=2022"])
+def test_headers_a_view_sets_are_kept_on_cached_responses(client, url):
+    first, again = client.get(url), client.get(url)
+    for name in ("Content-Disposition", "X-Content-Type-Options"):
+        assert again.headers.get(name) == first.headers.get(name), name
+    if "lagging" in url:
+        assert again.headers["X-Content-Type-Options"] == "nosniff" and "attachment" in again.headers["Content-Disposition"]

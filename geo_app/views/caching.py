@@ -42,6 +42,9 @@ ENCODINGS = ("br", "gzip")  # server preference when the client accepts both equ
 COMPRESSIBLE = ("text/html", "text/css", "text/plain", "text/csv", "text/javascript", "application/javascript",
                 "application/json", "application/geo+json", "image/svg+xml")
 HASH_LEN = 10
+# Headers of a built response that are not kept with its cached bytes (each response sets its own).
+NOT_KEPT_HEADERS = {"content-length", "content-type", "content-encoding", "etag", "cache-control", "vary", "date",
+                    "set-cookie", "last-modified", "content-security-policy", "x-frame-options"}
 GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, no mtime, unknown OS
 DEFLATE_END = b"\x03\x00"  # an empty final deflate block
 GZIP_LEVEL, BROTLI_QUALITY = 9, 9  # cached bytes are compressed once: spend the time
@@ -176,7 +179,7 @@ def cached_response(build: Callable[[], Response], *, nonce: bool = False, key: 
                 g.pop("csp_nonce", None)
         if response.status_code != 200 or response.is_streamed:
             return response
-        headers = {k: v for k, v in response.headers.items() if k in ("Content-Disposition",)}
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in NOT_KEPT_HEADERS}
         entry = CachedBody.build(response.get_data(), response.content_type,
                                  placeholder.encode("ascii") if placeholder else None, headers)
         page_cache.set(text_key, entry)
