@@ -372,3 +372,16 @@ def test_an_office_workbook_becomes_the_official_revision_the_pages_show(fresh, 
         assert communes.at[code, "provenance"] == "official", code
     head = store_of(fresh).heads()["status"]
     assert head["provenance"] == "official" and head["note"] == "Báo cáo 45/BC-VPĐP ngày 15/12/2023"
+
+
+def test_dry_run_of_an_office_workbook_says_how_it_was_understood(fresh, tmp_path):
+    from office_fixtures import Style, office_workbook
+
+    path, truth = office_workbook(tmp_path / "BC-2023.xlsx", 2023, Style(codes=False))
+    result = cli(fresh, "import", "status", str(path), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "How the file was understood" in result.output and "dry run, nothing stored" in result.output
+    assert "-> c13 (Tổ chức sản xuất" in result.output  # a column read as a criterion
+    assert f"-> {GIAO_LONG} Xã Giao Long (" in result.output  # a row read as a commune, and how it was matched
+    assert "skipped" in result.output and "Cộng" in result.output  # subtotal rows skipped, with the reason
+    assert len(store_of(fresh).list_revisions("status")) == 1

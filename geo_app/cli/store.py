@@ -39,6 +39,8 @@ def _finish(result: ImportResult, as_json: bool) -> None:
         if not result.ok or result.dry_run:
             for report in result.reports:
                 click.echo(report.to_text())
+                if result.dry_run and report.understanding:
+                    click.echo(understanding_text(report.understanding))
         if result.revision:
             click.echo(change_text(result.revision))
         click.echo(result.summary_line())
@@ -135,6 +137,26 @@ def audit_command(action: str | None, user: str | None, as_csv: bool) -> None:
     for e in entries:
         click.echo(f"{e['id']:>5}  {e['at']}  {e['user']:<10} {e['action']:<16} {e['target']}  "
                    f"{json.dumps(e['detail'], ensure_ascii=False)[:200]}")
+
+
+def understanding_text(u: dict, most_rows: int = 400) -> str:
+    """How a file was read: sheets, columns as criteria, rows as communes, what was skipped and why."""
+    lines = ["How the file was understood:"]
+    for sheet in u.get("sheets", []):
+        extra = (f"year {sheet.get('year')} ({sheet.get('year_from')}), header rows {sheet.get('header_rows')}, "
+                 f"{sheet.get('communes')} communes" if sheet.get("status") == "read" else sheet.get("why", ""))
+        lines.append(f"  sheet '{sheet['name']}': {sheet['status']}; {extra}")
+    for col in u.get("columns", []):
+        lines.append(f"  column {col['sheet']}!{col['column']} '{col['header']}' -> {col['meaning']}")
+    rows = u.get("rows", [])
+    for row in rows[:most_rows]:
+        lines.append(f"  row {row['sheet']}!{row['row']} '{row['text']}' -> {row['ward_code']} {row['name']} "
+                     f"({row['matched_by']}), {row['criteria_met']}/19, {row['level']}")
+    if len(rows) > most_rows:
+        lines.append(f"  … and {len(rows) - most_rows} more rows (use --json for all)")
+    for skip in u.get("skipped", []):
+        lines.append(f"  skipped {skip['sheet']}!{skip['row']} '{skip['text']}': {skip['why']}")
+    return "\n".join(lines)
 
 
 def change_text(revision: dict) -> str:
