@@ -8,6 +8,9 @@
   "use strict";
 
   var SVG_NS = "http://www.w3.org/2000/svg";
+  var NARROW_PX = 600; // map width below which the legend collapses and popups become a bottom sheet
+  var SHEET_SHARE = 0.45; // the bottom sheet's share of a narrow map's height
+  var POPUP_SHARE = 0.55; // a popup takes at most this share of the map's height (the commune stays in view)
 
   function el(tag, className, text) {
     var node = document.createElement(tag);
@@ -137,6 +140,8 @@
     });
     if (this.cfg.showLegend) this.addLegend();
     if (this.cfg.showControls) this.addSearch();
+    this.layout();
+    this.map.on("resize", function () { self.layout(); });
     this.fit();
     return this;
   };
@@ -327,7 +332,15 @@
   };
 
   NtmMap.prototype.popupOptions = function () {
-    return { maxWidth: 340, className: "ntm-popup-wrap", autoPanPaddingTopLeft: [10, 60] };
+    if (this.isNarrow()) { // a bottom sheet: a pane outside the moving map pane, never auto-panned
+      if (!this.map.getPane("ntmSheet")) this.map.createPane("ntmSheet", this.map.getContainer());
+      return { pane: "ntmSheet", autoPan: false, maxWidth: 2000, minWidth: 0,
+               maxHeight: Math.max(120, Math.round(this.map.getSize().y * SHEET_SHARE) - 24),
+               className: "ntm-popup-wrap ntm-sheet" };
+    }
+    return { pane: "popupPane", autoPan: true, maxWidth: 340, minWidth: 50,
+             maxHeight: Math.max(200, Math.round(this.map.getSize().y * POPUP_SHARE)),
+             className: "ntm-popup-wrap", autoPanPaddingTopLeft: [10, 60] };
   };
 
   NtmMap.prototype.districtTooltip = function (p) {
@@ -370,14 +383,22 @@
   };
 
   NtmMap.prototype.addLegend = function () {
+    var self = this;
     var cfg = this.cfg;
     var s = this.s;
     var Legend = L.Control.extend({
       options: { position: "bottomright" },
       onAdd: function () {
-        var box = el("div", "ntm-legend leaflet-control");
-        box.setAttribute("role", "region");
-        box.setAttribute("aria-label", s.legend);
+        var outer = el("div", "ntm-legend leaflet-control");
+        outer.setAttribute("role", "region");
+        outer.setAttribute("aria-label", s.legend);
+        var toggle = el("button", "ntm-legend-toggle", s.legend);
+        toggle.type = "button";
+        var box = el("div", "ntm-legend-body");
+        box.id = "ntm-legend-body-" + (NTM.maps.length + 1);
+        toggle.setAttribute("aria-controls", box.id);
+        outer.appendChild(toggle);
+        outer.appendChild(box);
         box.appendChild(el("div", "ntm-legend-title", cfg.legendTitle));
         box.appendChild(legendList(cfg.legendRows, "ntm-legend-communes"));
         if (cfg.districtLegendRows && cfg.districtLegendRows.length) {
@@ -397,9 +418,11 @@
         pilot.appendChild(el("span", "ntm-legend-label", s.pilot_legend));
         extra.appendChild(pilot);
         box.appendChild(extra);
-        L.DomEvent.disableClickPropagation(box);
-        L.DomEvent.disableScrollPropagation(box);
-        return box;
+        toggle.addEventListener("click", function () { self.setLegendOpen(outer.classList.contains("ntm-legend-collapsed")); });
+        L.DomEvent.disableClickPropagation(outer);
+        L.DomEvent.disableScrollPropagation(outer);
+        self.legend = { box: outer, toggle: toggle };
+        return outer;
       }
     });
     function legendList(rows, className) {
@@ -417,6 +440,55 @@
     new Legend().addTo(this.map);
   };
 
+  /** Narrow maps (phones, small frames): the legend is a button and popups are a bottom sheet. */
+  NtmMap.prototype.isNarrow = function () {
+    return this.map.getSize().x < NARROW_PX;
+  };
+
+  NtmMap.prototype.setLegendOpen = function (open) {
+    if (!this.legend) return;
+    this.legend.box.classList.toggle("ntm-legend-collapsed", !open);
+    this.legend.toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  };
+
+  /** Apply the narrow or wide layout; called at mount and whenever the map's size changes. */
+  NtmMap.prototype.layout = function () {
+    var narrow = this.isNarrow();
+    if (narrow === this._narrow) return;
+    this._narrow = narrow;
+    if (this.legend) {
+      this.legend.box.classList.toggle("ntm-legend-narrow", narrow);
+      this.setLegendOpen(!narrow);
+    }
+    var options = this.popupOptions();
+    function update(layer) {
+      var popup = layer.getPopup && layer.getPopup();
+      if (popup) L.setOptions(popup, options);
+    }
+    this.communes.eachLayer(update);
+    this.districts.eachLayer(update);
+    if (this.map._popup && this.map._popup.isOpen()) { // move an open popup to its new home
+      var source = this.map._popup._source, at = this.map._popup.getLatLng();
+      this.map.closePopup();
+      if (source && source.openPopup) source.openPopup(at);
+    }
+  };
+
+  var TYPE_RANK = { "xa": 0, "thi tran": 1, "phuong": 2 }; // xã first when a query fits several types
+  var TYPE_PREFIX = /^(xa|phuong|thi tran) /;
+  var SHOWN_HITS = 8;
+
+  /** How well a folded name answers a folded query (lower is better), or -1 for no match. */
+  function matchQuality(key, q) {
+    var bare = key.replace(TYPE_PREFIX, "");
+    if (bare === q || key === q) return 0;
+    if (bare.indexOf(q) === 0 || key.indexOf(q) === 0) return 1;
+    if ((" " + bare).indexOf(" " + q) !== -1) return 2; // a word of the name starts with the query
+    if (key.indexOf(q) !== -1) return 3;
+    return -1;
+  }
+
+  /** Communes matching `query`, best first: match quality, then xã before thị trấn before phường, then name. */
   NtmMap.prototype.find = function (query) {
     var q = fold(query);
     if (!q) return [];
@@ -424,15 +496,20 @@
     this.communes.eachLayer(function (layer) {
       var p = layer.feature.properties;
       var key = p.search || fold(p.name);
-      if (key.indexOf(q) !== -1) hits.push(p);
+      var quality = matchQuality(key, q);
+      if (quality < 0) return;
+      var type = TYPE_PREFIX.exec(key);
+      hits.push({ p: p, quality: quality, type: type ? TYPE_RANK[type[1]] : 3 });
     });
     hits.sort(function (a, b) {
-      var ka = (a.search || fold(a.name)).indexOf(q), kb = (b.search || fold(b.name)).indexOf(q);
-      return ka - kb || a.name.localeCompare(b.name, "vi");
+      return a.quality - b.quality || a.type - b.type || a.p.name.localeCompare(b.p.name, "vi") ||
+        a.p.district_name.localeCompare(b.p.district_name, "vi");
     });
-    return hits;
+    return hits.map(function (h) { return h.p; });
   };
 
+  /** Zoom to a commune and open it, keeping the commune itself in view: the popup takes the top part of the
+   * map (anchored at the commune's north edge) or, on a narrow map, the bottom sheet; the commune the rest. */
   NtmMap.prototype.focus = function (code, openPopup) {
     var self = this;
     var layer = this.byCode[code];
@@ -441,23 +518,40 @@
       this.map.once("zoomend", function () { self.focus(code, openPopup); });
       return true;
     }
-    this.map.fitBounds(layer.getBounds(), { maxZoom: 13, padding: [24, 24], animate: false });
-    if (openPopup !== false) layer.openPopup(layer.getBounds().getCenter());
+    var opening = openPopup !== false && layer.getPopup();
+    var size = this.map.getSize();
+    var narrow = this.isNarrow();
+    var reserve = opening && size.y >= 300 ? Math.round(size.y * (narrow ? SHEET_SHARE : POPUP_SHARE)) + 50 : 0;
+    var bounds = layer.getBounds();
+    this.map.fitBounds(bounds, {
+      maxZoom: 13, animate: false,
+      paddingTopLeft: [24, narrow ? 24 : reserve + 24], paddingBottomRight: [24, narrow ? reserve + 24 : 24]
+    });
+    if (opening) {
+      layer.openPopup(narrow ? bounds.getCenter() : L.latLng(bounds.getNorth(), bounds.getCenter().lng));
+    }
     return true;
   };
 
   /** Open a commune's popup where the map is (no zoom): restoring a shared or earlier view. */
   NtmMap.prototype.openCommune = function (code) {
     var layer = this.byCode[code];
-    if (!layer || !layer.getPopup()) return false;
+    var popup = layer && layer.getPopup();
+    if (!popup) return false;
     var p = layer.feature.properties;
+    var autoPan = popup.options.autoPan;
+    popup.options.autoPan = false; // the restored view is exactly the shared one
     layer.openPopup(L.latLng(p.label_lat, p.label_lon));
+    popup.options.autoPan = autoPan;
     return true;
   };
 
+  /** The search box: ranked hits (at most SHOWN_HITS, and how many more), arrow keys move through them,
+   * Enter or a click opens one and closes the list. */
   NtmMap.prototype.addSearch = function () {
     var self = this;
     var s = this.s;
+    var listId = "ntm-search-results-" + (NTM.maps.length + 1);
     var Search = L.Control.extend({
       options: { position: "topleft" },
       onAdd: function () {
@@ -468,12 +562,33 @@
         input.placeholder = s.search_placeholder;
         input.setAttribute("aria-label", s.search_label);
         input.setAttribute("autocomplete", "off");
+        input.setAttribute("aria-controls", listId);
+        input.setAttribute("aria-expanded", "false");
         var list = el("ul", "ntm-search-results");
-        list.setAttribute("aria-live", "polite");
+        list.id = listId;
+        var status = el("p", "ntm-search-status");
+        status.setAttribute("role", "status");
+        status.setAttribute("aria-live", "polite");
+
+        function buttons() { return Array.prototype.slice.call(list.querySelectorAll(".ntm-search-hit")); }
+        function close() {
+          list.textContent = "";
+          status.textContent = "";
+          input.setAttribute("aria-expanded", "false");
+        }
+        function choose(code) {
+          close();
+          input.focus();
+          self.focus(code);
+        }
         function render() {
           list.textContent = "";
-          var hits = self.find(input.value).slice(0, 8);
-          if (input.value.trim() && !hits.length) list.appendChild(el("li", "ntm-search-empty", s.search_none));
+          var all = self.find(input.value);
+          var hits = all.slice(0, SHOWN_HITS);
+          var query = input.value.trim();
+          input.setAttribute("aria-expanded", hits.length ? "true" : "false");
+          status.textContent = !query ? "" : (all.length ? all.length + " " + s.search_count : s.search_none);
+          if (query && !hits.length) list.appendChild(el("li", "ntm-search-empty", s.search_none));
           hits.forEach(function (p) {
             var li = el("li");
             var btn = el("button", "ntm-search-hit");
@@ -481,27 +596,50 @@
             btn.setAttribute("data-ward-code", p.ward_code);
             btn.appendChild(el("span", "ntm-search-name", p.name));
             btn.appendChild(el("span", "ntm-search-district", p.district_name));
-            btn.addEventListener("click", function () { self.focus(p.ward_code); });
+            btn.addEventListener("click", function (ev) {
+              // the list empties on choice: stop the click here, or the map would see a click from a
+              // detached node (not inside the search box) and close the popup just opened
+              L.DomEvent.stop(ev);
+              choose(p.ward_code);
+            });
             li.appendChild(btn);
             list.appendChild(li);
           });
+          if (all.length > hits.length) {
+            list.appendChild(el("li", "ntm-search-more", s.search_more.replace("{n}", all.length - hits.length)));
+          }
         }
         input.addEventListener("input", render);
         input.addEventListener("keydown", function (ev) {
           if (ev.key === "Enter") {
             ev.preventDefault();
             var first = self.find(input.value)[0];
-            if (first) self.focus(first.ward_code);
+            if (first) choose(first.ward_code);
+          } else if (ev.key === "ArrowDown") {
+            if (!buttons().length) render();
+            var hits = buttons();
+            if (hits.length) { ev.preventDefault(); hits[0].focus(); }
           } else if (ev.key === "Escape") {
             input.value = "";
-            render();
+            close();
           }
         });
+        list.addEventListener("keydown", function (ev) {
+          var hits = buttons();
+          var i = hits.indexOf(document.activeElement);
+          if (i < 0) return;
+          if (ev.key === "ArrowDown" && i < hits.length - 1) { ev.preventDefault(); hits[i + 1].focus(); }
+          else if (ev.key === "ArrowUp") { ev.preventDefault(); (i > 0 ? hits[i - 1] : input).focus(); }
+          else if (ev.key === "Home") { ev.preventDefault(); hits[0].focus(); }
+          else if (ev.key === "End") { ev.preventDefault(); hits[hits.length - 1].focus(); }
+          else if (ev.key === "Escape") { ev.preventDefault(); close(); input.focus(); }
+        });
         box.appendChild(input);
+        box.appendChild(status);
         box.appendChild(list);
         L.DomEvent.disableClickPropagation(box);
         L.DomEvent.disableScrollPropagation(box);
-        self.search = { input: input, list: list, render: render };
+        self.search = { input: input, list: list, render: render, close: close };
         return box;
       }
     });

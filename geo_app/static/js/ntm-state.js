@@ -88,7 +88,10 @@
     map.on("popupclose", function (ev) {
       var code = popupCode(ev.popup);
       if (restoring || !code || readState().sel !== code) return;
-      write(function (q) { q.delete("sel"); }, false);
+      window.setTimeout(function () { // opening another commune closes this one first: keep this entry's sel
+        if (map._popup && map._popup.isOpen()) return;
+        if (readState().sel === code) write(function (q) { q.delete("sel"); }, false);
+      }, 0);
     });
     window.addEventListener("popstate", function () { restore(readState(), false); });
     inst.urlState = { read: readState, save: saveView };
