@@ -320,6 +320,15 @@ def test_opened_commune_is_not_hidden_by_its_popup(live_server, sized, width):
 # ------------------------------------------------------------------ the URL is the state
 
 
+def settle(page) -> None:
+    """Wait until the map stops moving (popup auto-pan) and the URL has caught up."""
+    page.wait_for_function("""() => { const m = NTM.maps[0].map;
+        return !(m._panAnim && m._panAnim._inProgress) && !m._animatingZoom; }""")
+    page.wait_for_timeout(150)
+    page.wait_for_function("""() => { const m = NTM.maps[0].map, q = new URLSearchParams(location.search);
+        return Math.abs(Number(q.get('lat')) - m.getCenter().lat) < 1e-4 && Number(q.get('z')) === m.getZoom(); }""")
+
+
 def view_of(page) -> list[float]:
     return page.evaluate("() => { const m = NTM.maps[0].map, c = m.getCenter(); return [m.getZoom(), c.lat, c.lng]; }")
 
@@ -334,7 +343,7 @@ def test_back_and_forward_restore_the_open_commune_and_view(live_server, page):
     start = page.url
     page.evaluate("NTM.maps[0].focus('28813')")
     page.wait_for_function("() => new URLSearchParams(location.search).get('sel') === '28813'")
-    page.wait_for_timeout(500)  # the popup's pan settles
+    settle(page)
     first_view = view_of(page)
     page.evaluate("NTM.maps[0].focus('29146')")
     page.wait_for_function("() => new URLSearchParams(location.search).get('sel') === '29146'")
@@ -358,7 +367,7 @@ def test_a_shared_url_reopens_the_same_view(live_server, page, sized):
     open_map(page, live_server, "year=2022&layer=band")
     page.evaluate("NTM.maps[0].focus('29146')")
     page.wait_for_function("() => new URLSearchParams(location.search).get('sel') === '29146'")
-    page.wait_for_timeout(300)
+    settle(page)
     shared, view = page.url, view_of(page)
     other = sized(1280)
     other.goto(shared)
