@@ -102,6 +102,17 @@
     if (layer._path) layer._path.setAttribute("tabindex", "-1");
   }
 
+  /** A popup that scrolls can be scrolled from the keyboard: its content is a named, focusable region. */
+  function keyboardScroll(popup) {
+    var node = popup.getElement && popup.getElement();
+    var content = node && node.querySelector(".leaflet-popup-content");
+    if (!content) return;
+    var heading = content.querySelector(".ntm-popup-name");
+    content.setAttribute("tabindex", "0");
+    content.setAttribute("role", "region");
+    content.setAttribute("aria-label", heading ? heading.textContent : "popup");
+  }
+
   NtmMap.prototype.districtView = function () { return this.cfg.layer === "district"; };
 
   NtmMap.prototype.mount = function () {
@@ -142,6 +153,7 @@
     if (this.cfg.showControls) this.addSearch();
     this.layout();
     this.map.on("resize", function () { self.layout(); });
+    this.map.on("popupopen", function (ev) { keyboardScroll(ev.popup); });
     this.fit();
     return this;
   };
@@ -305,13 +317,13 @@
     var cls = this.cfg.districtClasses[p.level] || {};
     var href = scopeUrl(p.district_code);
     var box = el(href ? "a" : "div", "ntm-district-text");
-    if (href) {
-      box.setAttribute("href", href);
-      box.setAttribute("aria-label", p.district_name + " — " + this.s.open_district);
-    }
     box.appendChild(el("span", "ntm-district-name", p.short_name));
     var line = this.districtLabelLine(p);
     if (line) box.appendChild(el("span", "ntm-district-share", line));
+    if (href) { // the link's name is its visible text plus what it does (for screen readers)
+      box.setAttribute("href", href);
+      box.appendChild(el("span", "ntm-sr-only", " — " + this.s.open_district));
+    }
     box.setAttribute("title", p.district_name + (coloured ? ": " + (cls.label || p.level) : ""));
     box.setAttribute("data-district-code", p.district_code);
     if (this.cfg.district === p.district_code) box.classList.add("ntm-district-chosen");
@@ -562,6 +574,8 @@
         input.placeholder = s.search_placeholder;
         input.setAttribute("aria-label", s.search_label);
         input.setAttribute("autocomplete", "off");
+        input.setAttribute("role", "combobox"); // a text box that shows a list of choices
+        input.setAttribute("aria-autocomplete", "list");
         input.setAttribute("aria-controls", listId);
         input.setAttribute("aria-expanded", "false");
         var list = el("ul", "ntm-search-results");

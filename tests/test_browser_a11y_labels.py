@@ -1,0 +1,120 @@
+"""Issue 12 in Chromium: district labels never overlap at any width (boxes measured), and axe-core (vendored
+in tests/vendor/axe-core-4.14.1/, MPL-2.0) finds no serious or critical WCAG 2.1 A/AA violation on any page."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from browser_support import RecordingPage, browser, live_server  # noqa: F401  (pytest fixtures)
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core-4.14.1" / "axe-core-4.14.1.min.js"
+READY = "() => window.NTM && NTM.maps.length === 1"
+MAP_PAGES = ["/", "/lagging", "/embed"]
+
+
+@pytest.fixture()
+def sized(browser):
+    contexts = []
+
+    def make(width: int, height: int | None = None, lang: str = "vi-VN"):
+        phone = width < 600
+        context = browser.new_context(viewport={"width": width, "height": height or (800 if phone else 900)},
+                                      locale=lang, has_touch=phone, is_mobile=phone, service_workers="block")
+        contexts.append(context)
+        return RecordingPage(context.new_page())
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+LABEL_BOXES = """() => {
+  const visible = Array.from(document.querySelectorAll('.ntm-district-label'))
+    .filter(t => !t.classList.contains('ntm-label-dropped') && getComputedStyle(t).visibility !== 'hidden');
+  return visible.map(t => { const r = t.querySelector('.ntm-district-text').getBoundingClientRect();
+    return {code: t.querySelector('.ntm-district-text').dataset.districtCode,
+            left: r.left, top: r.top, right: r.right, bottom: r.bottom}; });
+}"""
+RECT = "e => { const r = e.getBoundingClientRect(); return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; }"
+
+
+def intersect(a: dict, b: dict) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+def settle(page) -> None:
+    page.wait_for_function(READY)
+    page.wait_for_timeout(250)  # the placement runs on the next animation frame
+
+
+@pytest.mark.parametrize("width", [360, 390, 1366, 1600, 1920])
+@pytest.mark.parametrize("path", MAP_PAGES)
+def test_no_two_visible_labels_intersect(live_server, sized, width, path):
+    page = sized(width, 768 if width == 1366 else None)
+    for query in ("year=2024", "year=2022&layer=band&lang=en", "year=2023&district=831"):
+        page.goto(f"{live_server}{path}?{query}")
+        settle(page)
+        boxes = page.evaluate(LABEL_BOXES)
+        assert boxes, f"no label shown on {path}?{query} at {width}px"
+        frame = page.locator(".folium-map").evaluate(RECT)
+        controls = page.eval_on_selector_all(".leaflet-control", f"els => els.map({RECT})")
+        for i, a in enumerate(boxes):
+            assert frame["left"] <= a["left"] and a["right"] <= frame["right"]
+            assert frame["top"] <= a["top"] and a["bottom"] <= frame["bottom"]
+            assert not [b["code"] for b in boxes[i + 1:] if intersect(a, b)], (path, query, width, a["code"])
+            assert not [c for c in controls if intersect(a, c)], (path, query, width, a["code"], "control")
+        if width >= 1366 and "district" not in query:
+            assert len(boxes) >= 7, f"only {len(boxes)} labels at {width}px"
+    assert page.errors == [] and page.external == []
+
+
+def test_dropped_labels_come_back_on_zoom(live_server, sized):
+    page = sized(360)
+    page.goto(live_server + "/")
+    settle(page)
+    shown = {b["code"] for b in page.evaluate(LABEL_BOXES)}
+    dropped = sorted(set(page.eval_on_selector_all(".ntm-district-text", "els => els.map(e => e.dataset.districtCode)"))
+                     - shown)
+    assert dropped, "at 360 px not every label fits the whole province"
+    for code in dropped:
+        page.evaluate("code => { const m = NTM.maps[0]; m.map.fitBounds(m.byDistrict[code].getBounds(), "
+                      "{animate: false}); }", code)
+        settle(page)
+        assert code in {b["code"] for b in page.evaluate(LABEL_BOXES)}
+
+
+# ------------------------------------------------------------------ axe-core
+
+
+def axe_violations(page) -> list[dict]:
+    """Serious and critical WCAG 2.0/2.1 A/AA violations axe-core finds on the page as it is now."""
+    page.evaluate(AXE.read_text("utf-8"))  # evaluated by the debugger protocol: not subject to the page's CSP
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+                                           resultTypes: ['violations']});
+        return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+          .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                      nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+    }""")
+    return result
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+@pytest.mark.parametrize("path", ["/", "/lagging", "/gaps", "/targets", "/embed", "/print"])
+def test_axe_finds_no_serious_violation(live_server, sized, path, lang):
+    page = sized(1366, 900)
+    page.goto(f"{live_server}{path}?year=2022" + ("&lang=en" if lang == "en" else ""))
+    if path in MAP_PAGES:
+        settle(page)
+    assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("query", ["layer=criterion&criterion=13", "layer=district", "district=836"])
+def test_axe_on_map_views_and_phone(live_server, sized, query):
+    for width in (390, 1366):
+        page = sized(width)
+        page.goto(f"{live_server}/?{query}")
+        settle(page)
+        page.evaluate("NTM.maps[0].focus('28813')")
+        page.wait_for_timeout(300)
+        assert axe_violations(page) == []
