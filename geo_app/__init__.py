@@ -37,6 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from geo_app.cli.store import register as register_store_commands
 
     register_store_commands(app)
+    from geo_app.cli.users import users_cli
+
+    app.cli.add_command(users_cli)
     try:
         from geo_app.cli.export import export_command
     except ImportError:  # pragma: no cover - while the export module is absent

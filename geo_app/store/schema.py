@@ -118,3 +118,39 @@ derived = Table(
     Column("created_at", String(32), nullable=False),
     PrimaryKeyConstraint("data_revision", "key"),
 )
+
+# ---------------------------------------------------------------- editors (migration 0002)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),  # NFC, as typed; looked up case-insensitively
+    Column("role", String(20), nullable=False),  # editor | admin
+    Column("password_hash", Text, nullable=False),  # argon2id (argon2-cffi)
+    Column("active", Integer, nullable=False, default=1),
+    Column("created_at", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+
+user_sessions = Table(
+    "user_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),  # SHA-256 of the token in the signed cookie
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("address", String(64), nullable=False, default=""),
+)
+
+uploads = Table(
+    "uploads", metadata,
+    Column("id", String(64), primary_key=True),  # random token; also the upload's folder name
+    Column("kind", String(20), nullable=False),  # boundaries | status
+    Column("user", String(100), nullable=False),
+    Column("created_at", String(32), nullable=False),
+    Column("expires_at", String(32), nullable=False),
+    Column("file_name", Text, nullable=False),  # sanitised name as uploaded
+    Column("file_size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("state", String(20), nullable=False),  # preview | committed | discarded | expired
+    Column("revision", Integer, nullable=True),  # the revision a commit made
+)

@@ -1,0 +1,279 @@
+"""Sign-in for editors (Flask-Login sessions, Flask-WTF CSRF on every form, argon2 passwords in the store).
+
+Anonymous visitors read every public page; only a signed-in editor or admin may write. Every POST of the
+application needs a CSRF token (400 without); every /admin write answers 401 without a session, checked before
+the request body is read. The session secret is generated into the instance folder on first run.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import time
+from functools import wraps
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import (Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for)
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFProtect
+from wtforms import HiddenField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length
+
+from geo_app.store.users import Throttle, User, UserStore, normal_name
+from .common import store
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+DEFAULT_SESSION_HOURS = 8
+SECRET_KEY_NAME = "secret_key"
+TRUE = ("1", "true", "yes", "on")
+
+STRINGS = {
+    "vi": {
+        "title": "Đăng nhập biên tập", "name": "Tên đăng nhập", "password": "Mật khẩu", "submit": "Đăng nhập",
+        "intro": "Dành cho cán bộ Văn phòng Điều phối NTM cập nhật số liệu. Người xem không cần đăng nhập.",
+        "failed": "Tên đăng nhập hoặc mật khẩu không đúng.",
+        "throttled": "Quá nhiều lần đăng nhập sai. Hãy thử lại sau {minutes} phút.",
+        "signed_out": "Đã đăng xuất.",
+    },
+    "en": {
+        "title": "Editors' sign-in", "name": "User name", "password": "Password", "submit": "Sign in",
+        "intro": "For NTM office staff who update the data. Readers do not need to sign in.",
+        "failed": "Wrong user name or password.",
+        "throttled": "Too many failed sign-ins. Try again in {minutes} minutes.",
+        "signed_out": "Signed out.",
+    },
+}
+
+
+class SignInForm(FlaskForm):
+    name = StringField(validators=[InputRequired(), Length(max=100)])
+    password = PasswordField(validators=[InputRequired(), Length(max=1024)])
+    next = HiddenField()
+
+
+class SignOutForm(FlaskForm):
+    """Only the CSRF token: signing out is a write."""
+
+
+class SignedInUser(UserMixin):
+    """The Flask-Login user: a store user and the token of this session (its `get_id`)."""
+
+    def __init__(self, user: User, token: str):
+        self.user, self.token = user, token
+
+    def get_id(self) -> str:
+        return self.token
+
+    @property
+    def name(self) -> str:
+        return self.user.name
+
+    @property
+    def role(self) -> str:
+        return self.user.role
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user.is_admin
+
+    @property
+    def is_active(self) -> bool:
+        return self.user.active
+
+
+# ---------------------------------------------------------------- set-up
+
+
+def init_app(app: Flask) -> None:
+    configure_secret_key(app)
+    configure_session_cookie(app)
+    app.before_request(guard_admin_writes)  # before CSRFProtect's hook: 401 and body limits come first
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
+    app.context_processor(lambda: {"sign_out_form": SignOutForm})
+    for code in (401, 403, 413, 429):
+        app.register_error_handler(code, _error_page(code))
+
+
+def configure_secret_key(app: Flask) -> None:
+    """SECRET_KEY from the config, else the instance folder's generated key (never a built-in default)."""
+    if app.config.get("SECRET_KEY"):
+        return
+    path = Path(app.config.get("SECRET_KEY_FILE") or os.environ.get("NTM_SECRET_KEY_FILE")
+                or os.path.join(app.instance_path, SECRET_KEY_NAME))
+    app.config["SECRET_KEY"] = read_or_create_secret(path)
+
+
+def read_or_create_secret(path: Path) -> str:
+    """The key in `path`, created (mode 0600, exclusively, so concurrent workers agree) if absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another worker may be writing it this instant
+            key = path.read_text(encoding="ascii", errors="replace").strip()
+            if len(key) >= 32:
+                return key
+            time.sleep(0.1)
+        raise RuntimeError(f"{path} holds no usable secret key (at least 32 characters); delete it and a new one "
+                           "is generated at the next start (everyone signed in is signed out)")
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key + "\n")
+    return key
+
+
+def configure_session_cookie(app: Flask) -> None:
+    """HttpOnly, SameSite=Lax, Secure when served over HTTPS (HTTPS / NTM_HTTPS), expiring (NTM_SESSION_HOURS)."""
+    https = app.config.get("HTTPS")
+    if https is None:
+        https = os.environ.get("NTM_HTTPS", "").strip().lower() in TRUE
+    hours = float(app.config.get("SESSION_HOURS") or os.environ.get("NTM_SESSION_HOURS") or DEFAULT_SESSION_HOURS)
+    app.config.setdefault("SESSION_COOKIE_NAME", "ntm_session")
+    app.config["SESSION_COOKIE_NAME"] = app.config.get("SESSION_COOKIE_NAME") or "ntm_session"
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                      SESSION_COOKIE_SECURE=bool(https), PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=hours),
+                      WTF_CSRF_TIME_LIMIT=int(hours * 3600))
+    app.config.setdefault("LOGIN_THROTTLE", Throttle())
+
+
+def users() -> UserStore:
+    return UserStore(store().revisions)
+
+
+def load_user(token: str) -> SignedInUser | None:
+    user = users().session_user(token)
+    return SignedInUser(user, token) if user is not None else None
+
+
+def client_address() -> str:
+    return (request.remote_addr or "")[:64]
+
+
+def page_lang() -> str:
+    return "en" if request.args.get("lang") == "en" or request.form.get("lang") == "en" else "vi"
+
+
+def guard_admin_writes():
+    """/admin writes: the upload size limit before anything reads the body; 401 without a session."""
+    if request.blueprint != "admin":
+        return None
+    limits = current_app.config.get("ADMIN_UPLOAD_LIMITS", {})
+    if request.endpoint in limits:
+        request.max_content_length = limits[request.endpoint]
+    if request.method not in SAFE_METHODS and not current_user.is_authenticated:
+        abort(401)
+    return None
+
+
+def unauthorized():
+    """Pages: to the sign-in form (and back afterwards); writes: 401."""
+    if request.method in SAFE_METHODS:
+        params = {"next": request.full_path if request.query_string else request.path}
+        if page_lang() == "en":
+            params["lang"] = "en"
+        return redirect(url_for("auth.signin", **params))
+    abort(401)
+
+
+def editor_required(view):
+    """A signed-in editor or admin."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return unauthorized()
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def admin_required(view):
+    """A signed-in admin (user management)."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return unauthorized()
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def safe_next(target: str | None) -> str | None:
+    """A local path to go to after signing in, else None (no other host, scheme or protocol-relative URL)."""
+    target = (target or "").strip()
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+_ERRORS = {
+    401: ("Cần đăng nhập / Sign-in required", "Trang này chỉ dành cho cán bộ biên tập đã đăng nhập. / "
+          "Only signed-in editors may do this."),
+    403: ("Không có quyền / Forbidden", "Tài khoản của bạn không có quyền này. / Your account may not do this."),
+    413: ("Tệp quá lớn / File too large", "Tệp tải lên vượt quá giới hạn; không có gì được lưu. / The upload is over "
+          "the size limit; nothing was kept."),
+    429: ("Quá nhiều yêu cầu / Too many requests", "Hãy thử lại sau. / Try again later."),
+}
+
+
+def _error_page(code: int):
+    def handler(exc):
+        title, message = _ERRORS[code]
+        return render_template("error.html", status=code, title=title, message=message), code
+    return handler
+
+
+# ---------------------------------------------------------------- pages
+
+
+@bp.route("/signin", methods=["GET", "POST"])
+def signin():
+    lang = page_lang()
+    t = STRINGS[lang]
+    form = SignInForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+        if current_user.is_authenticated and form.next.data:
+            return redirect(form.next.data)
+        return render_template("admin/signin.html", form=form, t=t, lang=lang, message="")
+    if not form.validate_on_submit():  # a CSRF failure never gets here (400); empty fields do
+        return render_template("admin/signin.html", form=form, t=t, lang=lang, message=t["failed"]), 401
+    address, name = client_address(), normal_name(form.name.data)
+    limits: Throttle = current_app.config["LOGIN_THROTTLE"]
+    accounts = users()
+    if accounts.throttled(name, address, limits):
+        accounts.store.audit("login_throttled", name[:100], name[:100], {}, address)
+        message = t["throttled"].format(minutes=max(1, limits.window // 60))
+        return render_template("admin/signin.html", form=form, t=t, lang=lang, message=message), 429
+    user = accounts.authenticate(name, form.password.data)
+    if user is None:
+        accounts.store.audit("login_failed", name[:100], name[:100], {}, address)
+        return render_template("admin/signin.html", form=form, t=t, lang=lang, message=t["failed"]), 401
+    session.clear()  # nothing from before the sign-in survives it (session fixation)
+    token = accounts.start_session(user, current_app.permanent_session_lifetime, address)
+    session.permanent = True
+    login_user(SignedInUser(user, token))
+    return redirect(safe_next(form.next.data) or url_for("admin.index", **({"lang": "en"} if lang == "en" else {})))
+
+
+@bp.post("/signout")
+def signout():
+    lang = page_lang()
+    if current_user.is_authenticated:
+        users().end_session(current_user.token, current_user.name, client_address())
+    logout_user()
+    session.clear()
+    return redirect(url_for("maps.index", **({"lang": "en"} if lang == "en" else {})))
