@@ -146,7 +146,8 @@ def _require_plan_set(reports: list[CheckReport], communes) -> None:
 
 def import_boundaries(store: RevisionStore, path: str | Path, user: str, note: str = "", crs: str | None = None,
                       encoding: str | None = None, dry_run: bool = False, only_if_empty: bool = False,
-                      max_bytes: int = DEFAULT_MAX_BOUNDARY_BYTES, display_name: str | None = None) -> ImportResult:
+                      max_bytes: int = DEFAULT_MAX_BOUNDARY_BYTES, display_name: str | None = None,
+                      expected_head: int | None = None) -> ImportResult:
     path = Path(path)
     frame, report = read_boundary_file(path, crs, encoding, max_bytes)
     result = ImportResult("boundaries", display_name or path.name, [report], dry_run=dry_run)
@@ -157,13 +158,15 @@ def import_boundaries(store: RevisionStore, path: str | Path, user: str, note: s
     elif not dry_run:
         meta = file_meta(path)
         meta = FileMeta(result.file_name, meta.file_size, meta.sha256)
-        result.revision = store.commit_boundaries(frame, meta, user, note, only_if_empty=only_if_empty)
+        result.revision = store.commit_boundaries(frame, meta, user, note, only_if_empty=only_if_empty,
+                                                  expected_head=expected_head)
     return result
 
 
 def import_status(store: RevisionStore, path: str | Path, user: str, note: str = "", year: int | None = None,
                   dry_run: bool = False, only_if_empty: bool = False, max_bytes: int = DEFAULT_MAX_STATUS_BYTES,
-                  display_name: str | None = None, districts_path: str | Path | None = None) -> ImportResult:
+                  display_name: str | None = None, districts_path: str | Path | None = None,
+                  expected_head: int | None = None) -> ImportResult:
     """Import a status file (and, for the first run's seed, a separate district file) as one revision."""
     path = Path(path)
     communes, districts, reports = read_status_file(path, year, max_bytes)
@@ -183,5 +186,6 @@ def import_status(store: RevisionStore, path: str | Path, user: str, note: str =
             communes = communes.assign(source_file=result.file_name)
         meta = file_meta(path)
         meta = FileMeta(result.file_name, meta.file_size, meta.sha256)
-        result.revision = store.commit_status(communes, districts, meta, user, note, only_if_empty=only_if_empty)
+        result.revision = store.commit_status(communes, districts, meta, user, note, only_if_empty=only_if_empty,
+                                              expected_head=expected_head)
     return result

@@ -116,12 +116,13 @@ class RevisionStore:
     # ------------------------------------------------------------ boundaries
 
     def commit_boundaries(self, frame: gpd.GeoDataFrame, meta: FileMeta, user: str, note: str = "",
-                          only_if_empty: bool = False) -> dict | None:
+                          only_if_empty: bool = False, expected_head: int | None = None) -> dict | None:
         """Store a validated boundary frame (EPSG:4326, canonical columns) as a new revision."""
         with self.writing() as conn:
             head = self.heads(conn).get("boundaries")
             if only_if_empty and head:
                 return None
+            _check_head("boundaries", head, expected_head)
             previous = self._boundaries(conn, head["data_revision"]) if head else None
             changes = boundary_changes(previous, frame)
             counts = {"features": len(frame), "districts": int(frame["district_code"].nunique())}
@@ -153,12 +154,14 @@ class RevisionStore:
     # ------------------------------------------------------------ status
 
     def commit_status(self, communes: pd.DataFrame | None, districts: pd.DataFrame | None, meta: FileMeta,
-                      user: str, note: str = "", only_if_empty: bool = False) -> dict | None:
+                      user: str, note: str = "", only_if_empty: bool = False,
+                      expected_head: int | None = None) -> dict | None:
         """A new status revision: the current rows, with every (unit, year) in the new frames replaced."""
         with self.writing() as conn:
             head = self.heads(conn).get("status")
             if only_if_empty and head:
                 return None
+            _check_head("status", head, expected_head)
             old_c, old_d = self._status(conn, head["data_revision"]) if head else (None, None)
             new_c = _replace_rows(old_c, communes, ["ward_code", "year"])
             new_d = _replace_rows(old_d, districts, ["district_code", "year"])
@@ -313,6 +316,14 @@ class RevisionStore:
             if not exists:
                 conn.execute(insert(derived).values(data_revision=data_revision, key=key, value=value,
                                                     created_at=now()))
+
+
+def _check_head(kind: str, head: dict | None, expected: int | None) -> None:
+    """Refuse a commit prepared against another current revision (someone committed in between)."""
+    if expected is not None and (head["id"] if head else 0) != expected:
+        raise StoreError(f"the current {kind} revision is now {head['id'] if head else 'none'} (by "
+                         f"{head['user'] if head else '-'}), not {expected} as when this was previewed; nothing was "
+                         "committed: look at the preview again, then commit")
 
 
 # ---------------------------------------------------------------- change summaries

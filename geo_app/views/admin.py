@@ -4,19 +4,33 @@ and user management for admins. Vietnamese by default, English with `lang=en`. E
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+import os
+from dataclasses import replace
+from pathlib import Path
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from geo_app.store.revisions import StoreError
+from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY
+from geo_app.model.dataset import Dataset, dataset_from_frames
+from geo_app.model.viewstate import ViewError, map_view, validate_view
+from geo_app.render.interactive import asset_tags, map_parts
+from geo_app.render.mapspec import boundary_attribution
+from geo_app.render.webgeo import cached_web_geometry, communes_fc, districts_fc, web_geometry, web_view
+from geo_app.store.datastore import DataUnavailable
+from geo_app.store.importing import DEFAULT_MAX_BOUNDARY_BYTES, DEFAULT_MAX_STATUS_BYTES
+from geo_app.store.revisions import StoreError, plan_years
+from geo_app.store.uploads import Preview, Upload, UploadStore
 from geo_app.store.users import ROLES
 from .auth import admin_required, client_address, editor_required, page_lang, users
-from .common import store
+from .common import dataset, store
+from .security import nonced
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -27,6 +41,9 @@ MENU = (
     ("admin.users", "Người dùng", "Users"),
 )
 AUDIT_PAGE = 500
+MULTIPART_SLACK = 64 * 1024  # form fields and multipart headers around the file
+NOTE_MAX = 300
+VN_TIME = dt.timezone(dt.timedelta(hours=7))
 
 STRINGS = {
     "vi": {
@@ -41,6 +58,29 @@ STRINGS = {
         "active": "đang dùng", "disabled": "đã khóa", "created": "Ngày tạo", "create": "Tạo người dùng",
         "password": "Mật khẩu (ít nhất 10 ký tự)", "disable": "Khóa", "enable": "Mở khóa",
         "reset": "Đặt lại mật khẩu", "new_password": "Mật khẩu mới", "done": "Đã lưu.",
+        "upload_status": "Tải lên kết quả NTM (XLSX hoặc CSV)",
+        "upload_boundaries": "Tải lên ranh giới (ZIP shapefile, GeoPackage, GeoJSON)",
+        "upload_button": "Tải lên và xem trước", "limit": "Tối đa {mb} MB.",
+        "pending": "Đang chờ xem trước", "open": "Xem trước", "expires": "Hết hạn",
+        "preview": "Xem trước", "understood": "Cách đọc tệp", "errors": "Lỗi", "warnings": "Cảnh báo",
+        "info": "Thông tin", "unmatched": "Không khớp", "rows": "dòng/đối tượng đọc được", "matched": "khớp mã",
+        "level_changes": "Xã thay đổi mức đạt", "none": "Không có.", "from": "Trước", "to": "Sau",
+        "commune": "Xã", "district": "Huyện", "year": "Năm", "map_now": "Bản đồ hiện tại",
+        "map_new": "Bản đồ nếu ghi nhận", "outlined": "Viền đậm: xã thay đổi mức đạt (năm {year}).",
+        "note_label": "Ghi chú (bắt buộc, ví dụ: Báo cáo 123/BC-VPĐP ngày 15/12/2023)",
+        "commit": "Ghi nhận thành bản mới", "discard": "Hủy bỏ", "not_usable": "Tệp này chưa dùng được; sửa "
+        "các lỗi trên rồi tải lên lại. Không có gì được lưu.", "base": "So với bản hiện tại",
+        "committed": "Đã ghi nhận bản {n}.", "discarded": "Đã hủy tệp tải lên.",
+        "gone": "Tệp tải lên này không còn chờ xem trước (đã ghi nhận, đã hủy hoặc hết hạn).",
+        "note_required": "Cần ghi chú ngắn (tối đa 300 ký tự).", "criteria_changed": "xã-năm thay đổi tiêu chí",
+        "added": "thêm", "removed": "bớt", "moved": "ranh giới thay đổi", "renamed": "đổi tên",
+        "revisions": "Các bản số liệu", "size": "Dung lượng", "changes": "Thay đổi", "sha": "SHA-256",
+        "diff": "So sánh hai bản", "compare": "So sánh", "rollback": "Quay lại bản này",
+        "rollback_title": "Quay lại bản {n}", "rollback_confirm": "Bản {n} ({kind}) sẽ được dùng lại, "
+        "thành một bản mới. Các bản cũ vẫn giữ nguyên.", "confirm": "Xác nhận quay lại", "cancel": "Hủy",
+        "current_mark": "đang dùng", "restores": "khôi phục bản {n}", "rolled_back": "Bản {n} đã được dùng lại.",
+        "diff_title": "Khác nhau giữa bản {a} và bản {b}", "all_kinds": "Tất cả",
+        "level_changed": "đổi mức đạt",
     },
     "en": {
         "index": "Data administration", "current": "Data in use", "kind": "Kind", "revision": "Revision",
@@ -54,6 +94,30 @@ STRINGS = {
         "active": "active", "disabled": "disabled", "created": "Created", "create": "Create user",
         "password": "Password (at least 10 characters)", "disable": "Disable", "enable": "Enable",
         "reset": "Reset password", "new_password": "New password", "done": "Saved.",
+        "upload_status": "Upload NTM status (XLSX or CSV)",
+        "upload_boundaries": "Upload boundaries (zipped shapefile, GeoPackage, GeoJSON)",
+        "upload_button": "Upload and preview", "limit": "At most {mb} MB.",
+        "pending": "Waiting in preview", "open": "Preview", "expires": "Expires",
+        "preview": "Preview", "understood": "How the file was read", "errors": "Errors", "warnings": "Warnings",
+        "info": "Information", "unmatched": "Not matched", "rows": "rows/features read", "matched": "matched by code",
+        "level_changes": "Communes whose level changes", "none": "None.", "from": "Before", "to": "After",
+        "commune": "Commune", "district": "District", "year": "Year", "map_now": "Current map",
+        "map_new": "Map if committed", "outlined": "Bold outline: communes whose level changes ({year}).",
+        "note_label": "Note (required, e.g. Report 123/BC-VPĐP of 15/12/2023)",
+        "commit": "Commit as a new revision", "discard": "Discard", "not_usable": "This file cannot be used yet; "
+        "fix the errors above and upload it again. Nothing was kept.", "base": "Compared with current revision",
+        "committed": "Committed revision {n}.", "discarded": "The upload was discarded.",
+        "gone": "This upload is no longer waiting in preview (committed, discarded or expired).",
+        "note_required": "A short note is required (at most 300 characters).",
+        "criteria_changed": "commune-years with changed criteria",
+        "added": "added", "removed": "removed", "moved": "outline changed", "renamed": "renamed",
+        "revisions": "Revisions", "size": "Size", "changes": "Changes", "sha": "SHA-256",
+        "diff": "Compare two revisions", "compare": "Compare", "rollback": "Roll back to this",
+        "rollback_title": "Roll back to revision {n}", "rollback_confirm": "Revision {n} ({kind}) will be served "
+        "again, as a new revision. Earlier revisions stay as they are.", "confirm": "Confirm rollback",
+        "cancel": "Cancel", "current_mark": "current", "restores": "restores revision {n}",
+        "rolled_back": "Revision {n} is served again.", "diff_title": "Differences from revision {a} to {b}",
+        "all_kinds": "All", "level_changed": "changed level",
     },
 }
 
@@ -66,6 +130,71 @@ class CreateUserForm(FlaskForm):
 
 class UserActionForm(FlaskForm):
     password = PasswordField(validators=[Length(max=1024)])
+
+
+class UploadForm(FlaskForm):
+    """The file is read from request.files; this form carries the CSRF token."""
+
+
+class CommitForm(FlaskForm):
+    note = TextAreaField(validators=[InputRequired(), Length(min=3, max=NOTE_MAX)])
+    base = HiddenField()  # the revision the preview compared against
+
+
+class PlainForm(FlaskForm):
+    """Only the CSRF token (discard, rollback)."""
+
+
+def init_app(app: Flask) -> None:
+    """Upload limits (enforced by auth.guard_admin_writes before the body is read) and the uploads folder."""
+    app.config.setdefault("ADMIN_UPLOAD_LIMITS", {
+        "admin.upload_status": DEFAULT_MAX_STATUS_BYTES + MULTIPART_SLACK,
+        "admin.upload_boundaries": DEFAULT_MAX_BOUNDARY_BYTES + MULTIPART_SLACK,
+    })
+    app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "uploads"))
+    app.config.setdefault("PREVIEW_HOURS", 2)
+
+
+def uploads() -> UploadStore:
+    return UploadStore(store().revisions, Path(current_app.config["UPLOAD_FOLDER"]),
+                       dt.timedelta(hours=float(current_app.config["PREVIEW_HOURS"])))
+
+
+@bp.app_context_processor
+def data_revision_helpers() -> dict:
+    """`data_revision_line(lang)` for the public pages' footer: provenance, date and number of the status."""
+    def data_revision_line(lang: str = "vi") -> str:
+        try:
+            ds = dataset()
+        except Exception:  # noqa: BLE001 - error pages render without data
+            return ""
+        illustrative = bool((ds.commune_status["provenance"] == "illustrative").any())
+        return revision_line(ds.revisions.get("status"), lang, illustrative)
+    return {"data_revision_line": data_revision_line}
+
+
+def revision_line(status: dict | None, lang: str = "vi", illustrative: bool = False) -> str:
+    """"Số liệu chính thức, cập nhật 15/12/2023, bản 7": official only when that revision is all official."""
+    if not status:
+        return ""
+    date = local_date(status["created_at"])
+    if status.get("provenance") == "official" and not illustrative:
+        kind = ("Official data", "Số liệu chính thức")
+    elif illustrative:
+        kind = ("Data partly ILLUSTRATIVE", "Số liệu có phần minh họa")
+    else:
+        kind = ("Documented data (not all official)", "Số liệu có tài liệu dẫn nguồn (chưa hoàn toàn chính thức)")
+    if lang == "en":
+        return f"{kind[0]}, updated {date}, revision {status['id']}"
+    return f"{kind[1]}, cập nhật {date}, bản {status['id']}"
+
+
+def local_date(stamp: str) -> str:
+    """An ISO time as a Vietnamese date (dd/mm/yyyy, Asia/Ho_Chi_Minh)."""
+    try:
+        return dt.datetime.fromisoformat(stamp).astimezone(VN_TIME).strftime("%d/%m/%Y")
+    except ValueError:
+        return stamp[:10]
 
 
 @bp.app_context_processor
@@ -97,13 +226,258 @@ def index():
     lang, t = _strings()
     store().dataset()  # a first run seeds the store before anyone compares against it
     heads = store().revisions.heads()
+    uploads().expire()
     return render_template("admin/index.html", lang=lang, t=t, page_title=t["index"],
-                           heads=[heads[k] for k in ("status", "boundaries") if k in heads], **index_extras(lang))
+                           heads=[heads[k] for k in ("status", "boundaries") if k in heads],
+                           upload_form=UploadForm(), pending=uploads().pending(), message=request.args.get("m", ""),
+                           limits={k: MAX_MB[k] for k in MAX_MB})
 
 
-def index_extras(lang: str) -> dict:
-    """What the upload part of the index page needs (see the workflow below)."""
-    return {}
+MAX_MB = {"status": DEFAULT_MAX_STATUS_BYTES // 2**20, "boundaries": DEFAULT_MAX_BOUNDARY_BYTES // 2**20}
+
+
+# ---------------------------------------------------------------- upload, preview, commit, discard
+
+
+@bp.post("/upload/status", endpoint="upload_status")
+@editor_required
+def upload_status():
+    return _upload("status")
+
+
+@bp.post("/upload/boundaries", endpoint="upload_boundaries")
+@editor_required
+def upload_boundaries():
+    return _upload("boundaries")
+
+
+def _upload(kind: str):
+    lang, t = _strings()
+    UploadForm()  # CSRF was checked before the view (CSRFProtect); the form only documents it
+    sent = request.files.get("file")
+    if sent is None or not sent.filename:
+        return _index_error(lang, t, "Chọn một tệp để tải lên." if lang == "vi" else "Choose a file to upload.")
+    try:
+        upload = uploads().save(sent.stream, sent.filename, kind, current_user.name, client_address())
+    except StoreError as exc:
+        store().revisions.audit("upload_rejected", current_user.name, "", {"kind": kind, "reason": str(exc)},
+                                client_address())
+        return _index_error(lang, t, str(exc))
+    return redirect(url_for("admin.preview", upload_id=upload.id, **_lang_args(lang)))
+
+
+def _index_error(lang: str, t: dict, message: str):
+    heads = store().revisions.heads()
+    return render_template("admin/index.html", lang=lang, t=t, page_title=t["index"],
+                           heads=[heads[k] for k in ("status", "boundaries") if k in heads],
+                           upload_form=UploadForm(), pending=uploads().pending(), error=message,
+                           limits=MAX_MB), 400
+
+
+def _pending_upload(upload_id: str) -> Upload | None:
+    uploads().expire()
+    upload = uploads().get(upload_id)
+    return upload if upload is not None and upload.state == "preview" else None
+
+
+@bp.get("/preview/<upload_id>")
+@editor_required
+def preview(upload_id: str):
+    lang, t = _strings()
+    upload = _pending_upload(upload_id)
+    if upload is None:
+        return render_template("admin/gone.html", lang=lang, t=t, page_title=t["preview"]), 404
+    result = uploads().preview(upload)
+    maps = preview_maps(result, lang) if result.ok else None
+    form = CommitForm()
+    form.base.data = str(result.base["id"] if result.base else 0)
+    return render_template("admin/preview.html", lang=lang, t=t, page_title=f"{t['preview']}: {upload.file_name}",
+                           upload=upload, preview=result, maps=maps, form=form, discard_form=PlainForm(),
+                           names=unit_names(), level_name=level_name, error="")
+
+
+@bp.post("/preview/<upload_id>/commit")
+@editor_required
+def commit(upload_id: str):
+    lang, t = _strings()
+    upload = _pending_upload(upload_id)
+    if upload is None:
+        return render_template("admin/gone.html", lang=lang, t=t, page_title=t["preview"]), 409
+    form = CommitForm()
+    if not form.validate_on_submit():
+        return _preview_again(upload, lang, t["note_required"], 400)
+    try:
+        base = form.base.data or ""
+        result = uploads().commit(upload, current_user.name, form.note.data.strip(),
+                                  int(base) if base.isdigit() else None, client_address())
+    except StoreError as exc:
+        store().revisions.audit("commit_refused", current_user.name, upload.file_name,
+                                {"kind": upload.kind, "reason": str(exc)}, client_address())
+        return _preview_again(upload, lang, str(exc), 409)
+    if not result.ok:
+        return _preview_again(upload, lang, "; ".join(e for r in result.reports for e in r.errors)[:2000], 400)
+    return redirect(url_for("admin.revisions", done=result.revision["id"], **_lang_args(lang)))
+
+
+def _preview_again(upload: Upload, lang: str, message: str, status: int):
+    """The preview again (recomputed against the current revision) with the message, or 'gone'."""
+    again = uploads().get(upload.id)
+    if again is None or again.state != "preview":
+        t = STRINGS[lang]
+        return render_template("admin/gone.html", lang=lang, t=t, page_title=t["preview"], error=message), status
+    return preview_with_error(again, lang, message), status
+
+
+def preview_with_error(upload: Upload, lang: str, message: str) -> str:
+    t = STRINGS[lang]
+    result = uploads().preview(upload)
+    maps = preview_maps(result, lang) if result.ok else None
+    form = CommitForm()
+    form.base.data = str(result.base["id"] if result.base else 0)
+    form.note.data = request.form.get("note", "")[:NOTE_MAX]
+    return render_template("admin/preview.html", lang=lang, t=t, page_title=f"{t['preview']}: {upload.file_name}",
+                           upload=upload, preview=result, maps=maps, form=form, discard_form=PlainForm(),
+                           names=unit_names(), level_name=level_name, error=message)
+
+
+@bp.post("/preview/<upload_id>/discard")
+@editor_required
+def discard(upload_id: str):
+    lang, t = _strings()
+    upload = _pending_upload(upload_id)
+    if upload is None:
+        return render_template("admin/gone.html", lang=lang, t=t, page_title=t["preview"]), 409
+    uploads().discard(upload, current_user.name, client_address())
+    return redirect(url_for("admin.index", m="discarded", **_lang_args(lang)))
+
+
+def unit_names() -> dict[str, tuple[str, str]]:
+    """ward_code -> (name, district name), from the current boundaries."""
+    b = dataset().boundaries
+    return {r.ward_code: (r.name, r.district_name) for r in b.itertuples(index=False)}
+
+
+def level_name(key: str | None, lang: str) -> str:
+    if not key:
+        return "—"
+    level = COMMUNE_LEVEL_BY_KEY.get(key)
+    return (level.name_en if lang == "en" else level.name_vi) if level else key
+
+
+def preview_dataset(current: Dataset, result: Preview) -> Dataset:
+    """The Dataset the app would serve if the upload were committed."""
+    if result.upload.kind == "status":
+        boundaries, communes, districts = current.boundaries, plan_years(result.communes), result.districts
+    else:
+        boundaries, communes, districts = result.boundaries, current.commune_status, current.district_status
+    sources = {**current.sources, ("commune_status" if result.upload.kind == "status" else "boundaries"):
+               result.upload.file_name}
+    return dataset_from_frames(boundaries, communes, districts, revision=f"preview-{result.upload.id}",
+                               sources=sources, revisions={})
+
+
+def preview_maps(result: Preview, lang: str) -> dict | None:
+    """The current map and the map of the result, side by side, with the changed communes outlined."""
+    current = dataset()
+    proposed = preview_dataset(current, result)
+    if proposed.commune_status.empty:
+        return None
+    asked = request.args.get("year")
+    shown = [y for y in result.years if y in proposed.years] or proposed.years
+    try:
+        state = validate_view(proposed.years, asked or max(shown), "level", None, None, lang)
+    except ViewError:
+        state = validate_view(proposed.years, max(shown), "level", None, None, lang)
+    year = state.year
+    if result.upload.kind == "status":
+        highlight = sorted({c["unit_code"] for c in result.level_changes if c["year"] == year})
+        geometry = cached_web_geometry(store())
+    else:
+        ch = result.changes
+        highlight = sorted(set(ch.get("added", [])) | {m["unit_code"] for m in ch.get("moved", [])}
+                           | {r["unit_code"] for r in ch.get("renamed", [])})
+        geometry = web_geometry(proposed)
+    new_view = map_view(proposed, state)
+    new_parts = map_parts(new_view.spec, communes_fc(proposed, year, "level", geometry=geometry[0],
+                                                     frame=new_view.communes),
+                          districts_fc(proposed, year, geometry=geometry[1], frame=new_view.districts),
+                          highlight=highlight, lang=lang, controls=False, static_url=_static_url(),
+                          attribution=boundary_attribution(proposed.sources.get("boundaries", ""), lang))
+    now_year = year if year in current.years else current.latest_year
+    now_state = validate_view(current.years, now_year, "level", None, None, lang)
+    now_view = map_view(current, now_state)
+    web = web_view(store(), now_year, "level")
+    now_parts = map_parts(now_view.spec, web.communes_fc, web.districts_fc, highlight=highlight, lang=lang,
+                          controls=False, static_url=_static_url(),
+                          attribution=boundary_attribution(current.sources.get("boundaries", ""), lang))
+    assets = asset_tags("url", _static_url())
+    new_parts = replace(new_parts, head=new_parts.head.removeprefix(assets))
+    return {"now": nonced(now_parts), "new": nonced(new_parts), "year": year, "now_year": now_year,
+            "years": proposed.years, "highlight": highlight, "new_view": new_view, "now_view": now_view}
+
+
+def _static_url() -> str:
+    return url_for("static", filename="").rstrip("/")
+
+
+# ---------------------------------------------------------------- revisions, diff, rollback
+
+
+@bp.get("/revisions")
+@editor_required
+def revisions():
+    lang, t = _strings()
+    kind = request.args.get("kind") if request.args.get("kind") in ("status", "boundaries") else None
+    rows = store().revisions.list_revisions(kind)
+    current = {r["id"] for r in store().revisions.heads().values()}
+    done = request.args.get("done", type=int)
+    return render_template("admin/revisions.html", lang=lang, t=t, page_title=t["revisions"], rows=rows,
+                           current=current, kind=kind or "", done=done, change_text=change_text)
+
+
+def change_text(revision: dict, t: dict) -> str:
+    ch = revision.get("changes") or {}
+    if revision["kind"] == "boundaries":
+        return (f"{len(ch.get('added', []))} {t['added']}, {len(ch.get('removed', []))} {t['removed']}, "
+                f"{len(ch.get('moved', []))} {t['moved']}, {len(ch.get('renamed', []))} {t['renamed']}")
+    return (f"{ch.get('changed', 0)} {t['criteria_changed']} ({ch.get('level_changed', 0)} {t['level_changed']}), "
+            f"{ch.get('added', 0)} {t['added']}")
+
+
+@bp.get("/revisions/diff")
+@editor_required
+def diff():
+    lang, t = _strings()
+    a, b = request.args.get("a", type=int), request.args.get("b", type=int)
+    if a is None or b is None:
+        abort(400, description="Choose two revisions (a and b) / Chọn hai bản (a và b).")
+    try:
+        changes = store().revisions.diff(a, b)
+    except StoreError as exc:
+        abort(400, description=str(exc))
+    kind = store().revisions.revision(a)["kind"]
+    return render_template("admin/diff.html", lang=lang, t=t, page_title=t["diff_title"].format(a=a, b=b),
+                           a=a, b=b, kind=kind, changes=changes, names=unit_names(), level_name=level_name)
+
+
+@bp.route("/revisions/<int:number>/rollback", methods=["GET", "POST"])
+@editor_required
+def rollback(number: int):
+    lang, t = _strings()
+    target = store().revisions.revision(number)
+    if target is None:
+        abort(404, description=f"There is no revision {number} / Không có bản {number}.")
+    form = PlainForm()
+    if request.method == "POST":
+        try:
+            made = store().revisions.rollback(number, current_user.name,
+                                              (request.form.get("note") or "").strip()[:NOTE_MAX])
+        except StoreError as exc:
+            abort(409, description=str(exc))
+        return redirect(url_for("admin.revisions", done=made["id"], **_lang_args(lang)))
+    head = store().revisions.heads().get(target["kind"])
+    return render_template("admin/rollback.html", lang=lang, t=t, page_title=t["rollback_title"].format(n=number),
+                           target=target, head=head, form=form, change_text=change_text)
 
 
 # ---------------------------------------------------------------- audit log

@@ -99,7 +99,7 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
     app.context_processor(lambda: {"sign_out_form": SignOutForm})
-    for code in (401, 403, 413, 429):
+    for code in (401, 403, 409, 413, 429):
         app.register_error_handler(code, _error_page(code))
 
 
@@ -225,6 +225,7 @@ _ERRORS = {
     403: ("Không có quyền / Forbidden", "Tài khoản của bạn không có quyền này. / Your account may not do this."),
     413: ("Tệp quá lớn / File too large", "Tệp tải lên vượt quá giới hạn; không có gì được lưu. / The upload is over "
           "the size limit; nothing was kept."),
+    409: ("Không thực hiện được / Conflict", ""),
     429: ("Quá nhiều yêu cầu / Too many requests", "Hãy thử lại sau. / Try again later."),
 }
 
@@ -232,6 +233,7 @@ _ERRORS = {
 def _error_page(code: int):
     def handler(exc):
         title, message = _ERRORS[code]
+        message = message or getattr(exc, "description", "") or title
         return render_template("error.html", status=code, title=title, message=message), code
     return handler
 

@@ -1,0 +1,313 @@
+"""/admin workflow through the real app: upload -> preview -> commit or discard, revisions, diff, rollback,
+the audit log, and the public pages' revision line (issue 8)."""
+from __future__ import annotations
+
+import csv
+import http.client
+import io
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from admin_fixtures import XSS, YEAR, promotable, promotion_csv
+from browser_support import serve
+from editor_support import add_user, csrf_token, make_app, page_token, sign_in
+
+
+@pytest.fixture()
+def app(default_settings, tmp_path):
+    app = make_app(default_settings, tmp_path, UPLOAD_FOLDER=str(tmp_path / "uploads"))
+    add_user(app)
+    return app
+
+
+@pytest.fixture()
+def editor(app):
+    client = app.test_client()
+    assert sign_in(client).status_code == 302
+    return client
+
+
+def revisions(app):
+    return app.extensions["ntm_store"].revisions
+
+
+def upload(client, data: bytes, name: str = "bao-cao-2024.csv", kind: str = "status", token: str | None = None):
+    token = token if token is not None else page_token(client)
+    return client.post(f"/admin/upload/{kind}", data={"csrf_token": token, "file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def upload_id(response) -> str:
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    match = re.search(r"/admin/preview/([A-Za-z0-9_-]+)", response.headers["Location"])
+    assert match, response.headers["Location"]
+    return match.group(1)
+
+
+def commit(client, uid: str, note: str = "Báo cáo 123/BC-VPĐP ngày 15/12/2024"):
+    page = client.get(f"/admin/preview/{uid}")
+    html = page.get_data(as_text=True)
+    base = re.search(r'name="base" type="hidden" value="(\d+)"', html).group(1)
+    return client.post(f"/admin/preview/{uid}/commit", data={"csrf_token": csrf_token(html), "note": note,
+                                                              "base": base})
+
+
+def ntm_count(client) -> int:
+    return client.get(f"/api/summary.json?year={YEAR}").get_json()["province"]["xa_ntm"]
+
+
+def level_of(client, code: str) -> str:
+    fc = client.get(f"/api/communes.geojson?year={YEAR}").get_json()
+    return next(f["properties"]["level"] for f in fc["features"] if f["properties"]["ward_code"] == code)
+
+
+def targets_text(client) -> str:
+    html = client.get("/targets").get_data(as_text=True)
+    html = re.sub(r'nonce="[^"]+"', "", html)
+    main = html[html.index("<main"):html.index("</main>")]
+    return main
+
+
+def upload_files(tmp_path) -> list:
+    folder = tmp_path / "uploads"
+    return [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
+
+
+def test_upload_preview_commit_changes_public_pages_and_rollback_restores(app, editor, tmp_path):
+    public = app.test_client()
+    codes = promotable(4)
+    before_count, before_targets = ntm_count(public), targets_text(public)
+    assert all(level_of(public, c) == "chua_dat" for c in codes)
+    head = revisions(app).heads()["status"]["id"]
+    uid = upload_id(upload(editor, promotion_csv(codes)))
+    page = editor.get(f"/admin/preview/{uid}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "bao-cao-2024.csv" in html and "4 đổi mức đạt" in html
+    for code in codes:
+        assert f'<tr data-ward-code="{code}">' in html
+    assert html.count('class="folium-map ntm-map"') == 2  # current map beside the result
+    assert revisions(app).heads()["status"]["id"] == head  # nothing committed by a preview
+    assert ntm_count(public) == before_count
+    done = commit(editor, uid)
+    assert done.status_code == 302 and "/admin/revisions" in done.headers["Location"]
+    new_head = revisions(app).heads()["status"]
+    assert new_head["id"] > head and new_head["note"] == "Báo cáo 123/BC-VPĐP ngày 15/12/2024"
+    assert new_head["user"] == "editor1" and new_head["file_name"] == "bao-cao-2024.csv"
+    assert len(new_head["sha256"]) == 64
+    assert ntm_count(public) == before_count + 4
+    assert all(level_of(public, c) == "ntm" for c in codes)
+    assert targets_text(public) != before_targets
+    footer = public.get("/").get_data(as_text=True)
+    assert f"bản {new_head['id']}" in footer
+    assert upload_files(tmp_path) == []  # the uploaded file is not kept once committed
+    listing = editor.get("/admin/revisions").get_data(as_text=True)
+    assert "Báo cáo 123/BC-VPĐP ngày 15/12/2024" in listing and new_head["sha256"][:16] in listing
+    diff = editor.get(f"/admin/revisions/diff?a={head}&b={new_head['id']}").get_data(as_text=True)
+    assert all(f'<tr data-ward-code="{c}">' in diff for c in codes)
+    confirm = editor.get(f"/admin/revisions/{head}/rollback")
+    assert confirm.status_code == 200 and revisions(app).heads()["status"]["id"] == new_head["id"]
+    rolled = editor.post(f"/admin/revisions/{head}/rollback",
+                         data={"csrf_token": csrf_token(confirm.get_data(as_text=True)), "note": "sai số liệu"})
+    assert rolled.status_code == 302
+    assert revisions(app).heads()["status"]["rollback_of"] == head
+    assert ntm_count(public) == before_count
+    assert all(level_of(public, c) == "chua_dat" for c in codes)
+    assert targets_text(public) == before_targets
+    actions = [e["action"] for e in revisions(app).audit_entries()]
+    assert {"upload", "commit", "rollback", "login"} <= set(actions)
+
+
+def test_commit_needs_a_note_and_discard_keeps_nothing(app, editor, tmp_path):
+    head = revisions(app).heads()["status"]["id"]
+    uid = upload_id(upload(editor, promotion_csv(promotable(2))))
+    assert upload_files(tmp_path)
+    refused = commit(editor, uid, note="")
+    assert refused.status_code == 400 and "Cần ghi chú" in refused.get_data(as_text=True)
+    assert revisions(app).heads()["status"]["id"] == head
+    token = page_token(editor, f"/admin/preview/{uid}")
+    assert editor.post(f"/admin/preview/{uid}/discard", data={"csrf_token": token}).status_code == 302
+    assert upload_files(tmp_path) == []
+    assert editor.get(f"/admin/preview/{uid}").status_code == 404
+    assert commit_after_discard(editor, uid, token).status_code == 409
+    assert revisions(app).heads()["status"]["id"] == head
+    assert revisions(app).audit_entries("discard")
+
+
+def commit_after_discard(client, uid, token):
+    return client.post(f"/admin/preview/{uid}/commit", data={"csrf_token": token, "note": "late", "base": "1"})
+
+
+def test_unusable_file_shows_why_and_cannot_be_committed(app, editor):
+    bad = promotion_csv(promotable(1)).replace(b",ntm,", b",ntm nang cao sieu cap,", 1)
+    uid = upload_id(upload(editor, bad, "sai.csv"))
+    html = editor.get(f"/admin/preview/{uid}").get_data(as_text=True)
+    assert 'id="not-usable"' in html and "sai.csv, row 2" in html and 'id="commit-form"' not in html
+
+
+def test_wrong_file_type_is_refused_before_preview(app, editor, tmp_path):
+    response = upload(editor, b"MZ\x90\x00", "setup.exe")
+    assert response.status_code == 400 and "must be one of" in response.get_data(as_text=True)
+    assert upload_files(tmp_path) == []
+
+
+def test_previews_expire(default_settings, tmp_path):
+    app = make_app(default_settings, tmp_path, UPLOAD_FOLDER=str(tmp_path / "uploads"), PREVIEW_HOURS=0)
+    add_user(app)
+    client = app.test_client()
+    sign_in(client)
+    uid = upload_id(upload(client, promotion_csv(promotable(1))))
+    assert client.get(f"/admin/preview/{uid}").status_code == 404
+    assert upload_files(tmp_path) == []
+    assert revisions(app).audit_entries("upload_expired")
+
+
+def test_commit_is_refused_when_another_revision_landed_since_the_preview(app, editor):
+    first = upload_id(upload(editor, promotion_csv(promotable(2))))
+    second = upload_id(upload(editor, promotion_csv(promotable(4)[2:])))
+    page = editor.get(f"/admin/preview/{second}").get_data(as_text=True)  # previewed against the same head
+    assert commit(editor, first).status_code == 302
+    head = revisions(app).heads()["status"]["id"]
+    stale = editor.post(f"/admin/preview/{second}/commit", data={
+        "csrf_token": csrf_token(page), "note": "second",
+        "base": re.search(r'name="base" type="hidden" value="(\d+)"', page).group(1)})
+    assert stale.status_code == 409 and "nothing was committed" in stale.get_data(as_text=True)
+    assert revisions(app).heads()["status"]["id"] == head
+    assert commit(editor, second).status_code == 302  # looked at again: commits on top
+    assert revisions(app).heads()["status"]["id"] == head + 1
+
+
+WRITES = [("post", "/admin/upload/status"), ("post", "/admin/upload/boundaries"), ("post", "/admin/preview/{uid}/commit"),
+          ("post", "/admin/preview/{uid}/discard"), ("post", "/admin/revisions/1/rollback"), ("post", "/admin/users")]
+
+
+def test_anonymous_and_csrf_less_writes_change_nothing(app, editor, tmp_path):
+    uid = upload_id(upload(editor, promotion_csv(promotable(2))))
+    heads = revisions(app).heads()
+    audit_before = len(revisions(app).audit_entries())
+    anonymous = app.test_client()
+    token = csrf_token(anonymous.get("/signin").get_data(as_text=True))
+    for method, path in WRITES:
+        path = path.format(uid=uid)
+        data = {"note": "x", "file": (io.BytesIO(promotion_csv(promotable(1))), "a.csv")}
+        assert anonymous.post(path, data=data, content_type="multipart/form-data").status_code == 401, path
+        data = {"csrf_token": token, "note": "x", "file": (io.BytesIO(promotion_csv(promotable(1))), "a.csv")}
+        assert anonymous.post(path, data=data, content_type="multipart/form-data").status_code == 401, path
+        data = {"note": "x", "file": (io.BytesIO(promotion_csv(promotable(1))), "a.csv")}
+        assert editor.post(path, data=data, content_type="multipart/form-data").status_code == 400, path
+    assert revisions(app).heads() == heads
+    assert len(revisions(app).audit_entries()) == audit_before
+    assert len(upload_files(tmp_path)) == 1  # only the preview uploaded above
+    assert editor.get(f"/admin/preview/{uid}").status_code == 200  # still waiting
+
+
+@pytest.mark.parametrize("name", ["../../../etc/passwd.csv", "..\\..\\boot.csv", "bad\x00name.csv",
+                                  "x" * 5000 + ".csv", '<img src=x onerror=alert(1)>.csv', "<b>đậm</b>.csv"])
+def test_uploaded_file_names_are_harmless(app, editor, tmp_path, name):
+    uid = upload_id(upload(editor, promotion_csv(promotable(1)), name))
+    files = upload_files(tmp_path)
+    assert len(files) == 1
+    stored = files[0]
+    assert stored.resolve().is_relative_to((tmp_path / "uploads").resolve())
+    assert stored.parent.name == uid and len(stored.name) <= 120 and "\x00" not in stored.name
+    assert "<" not in stored.name and ">" not in stored.name
+    html = editor.get(f"/admin/preview/{uid}").get_data(as_text=True)
+    assert "<img src=x" not in html and "<b>đậm" not in html
+    assert commit(editor, uid).status_code == 302
+    rev = revisions(app).heads()["status"]
+    assert rev["file_name"] == stored.name
+    assert "<img src=x" not in editor.get("/admin/revisions").get_data(as_text=True)
+    assert "<img src=x" not in editor.get("/admin/audit").get_data(as_text=True)
+
+
+def test_xss_in_cells_and_note_is_text_everywhere(app, editor):
+    codes = promotable(2)
+    uid = upload_id(upload(editor, promotion_csv(codes, note=XSS)))
+    preview = editor.get(f"/admin/preview/{uid}").get_data(as_text=True)
+    assert XSS not in preview
+    assert commit(editor, uid, note=XSS).status_code == 302
+    pages = ["/admin/", "/admin/revisions", "/admin/audit", f"/admin/revisions/diff?a=1&b=3"]
+    public = app.test_client()
+    for path in pages:
+        html = editor.get(path).get_data(as_text=True)
+        assert XSS not in html and "<script>alert" not in html, path
+    for path in ["/", f"/?year={YEAR}", "/lagging", "/gaps", "/targets", "/embed", "/print"]:
+        response = public.get(path)
+        assert response.status_code == 200, path
+        html = response.get_data(as_text=True)
+        assert "<script>alert" not in html and "<img src=x onerror" not in html, path
+    assert "&lt;script&gt;alert" in editor.get("/admin/revisions").get_data(as_text=True)
+
+
+def test_uploads_over_the_limit_get_413_and_nothing_is_kept(default_settings, tmp_path):
+    limit = 4096
+    app = make_app(default_settings, tmp_path, UPLOAD_FOLDER=str(tmp_path / "uploads"),
+                   ADMIN_UPLOAD_LIMITS={"admin.upload_status": limit, "admin.upload_boundaries": limit})
+    add_user(app)
+    client = app.test_client()
+    sign_in(client)
+    heads = revisions(app).heads()
+    response = upload(client, b"ward_code,year\n" + b"x" * (limit * 4))
+    assert response.status_code == 413 and "nothing was kept" in response.get_data(as_text=True)
+    assert upload_files(tmp_path) == [] and revisions(app).heads() == heads
+    assert not [e for e in revisions(app).audit_entries(user="editor1") if e["action"] in ("upload", "commit")]
+
+
+def test_413_comes_before_the_body_is_read(default_settings, tmp_path):
+    """A real server answers 413 to a declared 50 MB upload at once: the body is never sent, nothing is kept."""
+    app = make_app(default_settings, tmp_path, UPLOAD_FOLDER=str(tmp_path / "uploads"),
+                   ADMIN_UPLOAD_LIMITS={"admin.upload_status": 4096, "admin.upload_boundaries": 4096})
+    add_user(app)
+    client = app.test_client()
+    sign_in(client)
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    with serve(app) as url:
+        conn = http.client.HTTPConnection(urlsplit(url).hostname, urlsplit(url).port, timeout=20)
+        conn.putrequest("POST", "/admin/upload/status")
+        conn.putheader("Content-Type", "multipart/form-data; boundary=x")
+        conn.putheader("Content-Length", str(50_000_000))
+        conn.putheader("Cookie", f"{app.config['SESSION_COOKIE_NAME']}={cookie}")
+        conn.endheaders()  # headers only: the server must answer without waiting for the body
+        response = conn.getresponse()
+        assert response.status == 413
+        conn.close()
+    assert upload_files(tmp_path) == []
+
+
+def test_audit_page_filters_and_csv(app, editor):
+    sign_in(app.test_client(), "editor1", "wrong password!")
+    html = editor.get("/admin/audit?action=login_failed").get_data(as_text=True)
+    assert "login_failed" in html and "<td>login</td>" not in html
+    response = editor.get("/admin/audit.csv?user=editor1")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0] == ["id", "at", "user", "address", "action", "target", "detail"]
+    assert {r[4] for r in rows[1:]} >= {"login", "login_failed"} and {r[2] for r in rows[1:]} == {"editor1"}
+
+
+def test_revision_line_in_public_footer(app, editor):
+    public = app.test_client()
+    status = revisions(app).heads()["status"]
+    html = public.get("/").get_data(as_text=True)
+    assert "Số liệu có phần minh họa, cập nhật" in html and f"bản {status['id']}" in html  # the demo data
+    assert 'id="illustrative-banner"' in html
+    en = public.get("/targets?lang=en").get_data(as_text=True)
+    assert f"revision {status['id']}" in en
+    from geo_app.views.admin import revision_line
+
+    official = {"id": 7, "created_at": "2023-12-15T03:00:00+00:00", "provenance": "official"}
+    assert revision_line(official, "vi", False) == "Số liệu chính thức, cập nhật 15/12/2023, bản 7"
+    late = {**official, "created_at": "2023-12-14T20:00:00+00:00"}  # 03:00 on the 15th in Vietnam
+    assert revision_line(late, "en", False) == "Official data, updated 15/12/2023, revision 7"
+    assert revision_line({**official, "provenance": "mixed"}, "vi", True).startswith("Số liệu có phần minh họa")
+    assert revision_line({**official, "provenance": "documented"}, "vi", False).startswith("Số liệu có tài liệu")
+
+
+def test_admin_pages_in_english(app, editor):
+    uid = upload_id(upload(editor, promotion_csv(promotable(1))))
+    html = editor.get(f"/admin/preview/{uid}?lang=en").get_data(as_text=True)
+    assert "How the file was read" in html and "Map if committed" in html and "Commit as a new revision" in html
+    assert "Revisions" in editor.get("/admin/revisions?lang=en").get_data(as_text=True)

@@ -1,0 +1,108 @@
+"""An editor's whole round in real Chromium: sign in, upload a status file, preview the map with the changed
+communes outlined, commit, see the public map and /targets change, roll back, see them return. An XSS
+payload in a cell and in the commit note stays text on every admin and public page (issue 8)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from admin_fixtures import YEAR, promotable, promotion_csv
+from browser_support import browser, page, serve  # noqa: F401  (pytest fixtures)
+from editor_support import PASSWORD, add_user, make_app
+from geo_app.domain.units import PILOT_COMMUNES
+from geo_app.render.interactive import HIGHLIGHT_OUTLINE
+
+PAYLOAD = '<img src=x onerror="window.__xss=1;alert(1)"><script>window.__xss=2</script>'
+MAPS_READY = "(n) => window.NTM && NTM.maps.length === n"
+
+
+@pytest.fixture()
+def server(default_settings, tmp_path):
+    app = make_app(default_settings, tmp_path, UPLOAD_FOLDER=str(tmp_path / "uploads"))
+    add_user(app, "lan.editor")
+    app.extensions["ntm_store"].dataset()  # seeded before the browser arrives
+    with serve(app) as url:
+        yield app, url
+
+
+def level_cells(page, base: str, codes: list[str]) -> dict[str, str]:
+    page.goto(f"{base}/?year={YEAR}")
+    page.wait_for_function(MAPS_READY, arg=1)
+    return {c: page.locator(f'#commune-table tr[data-ward-code="{c}"] td').nth(3).inner_text() for c in codes}
+
+
+def targets_text(page, base: str) -> str:
+    page.goto(f"{base}/targets")
+    return page.locator("main").inner_text()
+
+
+def assert_inert(page, dialogs: list) -> None:
+    assert dialogs == [], dialogs
+    assert page.evaluate("() => window.__xss === undefined")
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.evaluate("() => document.querySelectorAll('[onerror]').length") == 0
+
+
+def test_editor_round_trip_in_chromium(server, page):
+    app, base = server
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    codes = promotable(4)
+    before_levels, before_targets = level_cells(page, base, codes), targets_text(page, base)
+    base_revision = app.extensions["ntm_store"].revisions.heads()["status"]["id"]
+
+    page.goto(f"{base}/admin/")
+    assert "/signin" in page.url
+    page.fill('input[name="name"]', "lan.editor")
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('#signin-form button[type="submit"]')
+    page.wait_for_url(re.compile(r"/admin/$"))
+
+    page.set_input_files("#upload-status input[type=file]", files=[{
+        "name": "bao-cao-2024.csv", "mimeType": "text/csv", "buffer": promotion_csv(codes, note=PAYLOAD)}])
+    page.click('#upload-status button[type="submit"]')
+    page.wait_for_url(re.compile(r"/admin/preview/"))
+    page.wait_for_function(MAPS_READY, arg=2)
+    listed = page.locator("#level-changes tbody tr").evaluate_all("rows => rows.map(r => r.dataset.wardCode)")
+    assert sorted(listed) == sorted(codes)
+    plain = [c for c in codes if c not in PILOT_COMMUNES]
+    for frame in ("#map-now", "#map-new"):
+        outlined = page.locator(f'{frame} path.ntm-commune[stroke="{HIGHLIGHT_OUTLINE}"]').count()
+        assert outlined == len(plain), frame
+    assert app.extensions["ntm_store"].revisions.heads()["status"]["id"] == base_revision  # nothing committed yet
+    assert_inert(page, dialogs)
+
+    preview_url = page.url
+    page.fill('#commit-form textarea[name="note"]', PAYLOAD)
+    page.click('#commit-form button[type="submit"]')
+    page.wait_for_url(re.compile(r"/admin/revisions"))
+    assert page.locator("#revision-done").count() == 1
+    assert PAYLOAD in page.locator("#revisions-table").inner_text()  # shown as text
+    assert_inert(page, dialogs)
+    new_revision = app.extensions["ntm_store"].revisions.heads()["status"]["id"]
+    assert new_revision > base_revision
+
+    after_levels = level_cells(page, base, codes)
+    assert after_levels != before_levels and len(set(after_levels.values())) == 1
+    assert f"bản {new_revision}" in page.locator("#data-revision").inner_text()
+    assert targets_text(page, base) != before_targets
+
+    for path in ("/admin/", "/admin/revisions", "/admin/audit", f"/admin/revisions/diff?a={base_revision}&b="
+                 f"{new_revision}", f"/?year={YEAR}", "/lagging", "/gaps", "/targets", "/embed", "/print"):
+        seen = len(page.errors)
+        page.goto(base + path)
+        page.wait_for_load_state("load")
+        assert_inert(page, dialogs)
+        if path.startswith("/admin"):
+            assert page.errors[seen:] == [], path
+    page.goto(preview_url)
+    assert page.locator("#upload-gone").count() == 1  # a committed preview is gone
+
+    page.goto(f"{base}/admin/revisions")
+    page.click(f'a[href^="/admin/revisions/{base_revision}/rollback"]')
+    page.click('#rollback-form button[type="submit"]')
+    page.wait_for_url(re.compile(r"/admin/revisions"))
+    assert level_cells(page, base, codes) == before_levels
+    assert targets_text(page, base) == before_targets
+    assert page.external == []
