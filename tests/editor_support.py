@@ -2,18 +2,42 @@
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
 from pathlib import Path
 
 from geo_app import create_app
+from geo_app.store.datastore import DataStore
 from geo_app.store.users import UserStore
 
 PASSWORD = "correct horse battery"
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
+_SEEDED: dict[tuple, Path] = {}
+
+
+def seeded_database(settings) -> Path:
+    """A store seeded once per test run (revisions 1 and 2 from the default files), to copy for each test."""
+    key = (str(settings.boundaries_dir), str(settings.status_dir))
+    if key not in _SEEDED:
+        folder = Path(tempfile.mkdtemp(prefix="ntm-seeded-"))
+        store = DataStore(settings, folder / "ntm.sqlite")
+        store.dataset()
+        with store.revisions.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.revisions.engine.dispose()
+        _SEEDED[key] = folder / "ntm.sqlite"
+    return _SEEDED[key]
+
+
 def make_app(settings, tmp_path: Path, **config):
-    """A real app on a store of its own (seeded on first use), with its secret key in tmp_path."""
-    return create_app({"TESTING": True, "SETTINGS": settings, "DATABASE": str(tmp_path / "ntm.sqlite"),
+    """A real app on a store of its own (a copy of a seeded one), with its secret key in tmp_path."""
+    database = tmp_path / "ntm.sqlite"
+    if not database.exists():
+        tmp_path.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(seeded_database(settings), database)
+    return create_app({"TESTING": True, "SETTINGS": settings, "DATABASE": str(database),
                        "SECRET_KEY_FILE": str(tmp_path / "instance" / "secret_key"), **config})
 
 

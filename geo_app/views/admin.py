@@ -81,6 +81,8 @@ STRINGS = {
         "current_mark": "đang dùng", "restores": "khôi phục bản {n}", "rolled_back": "Bản {n} đã được dùng lại.",
         "diff_title": "Khác nhau giữa bản {a} và bản {b}", "all_kinds": "Tất cả",
         "level_changed": "đổi mức đạt",
+        "undrawable": "Không vẽ được bản đồ từ lớp ranh giới này (thường do các xã chồng lấn nhau); sửa ranh giới "
+                      "trong phần mềm GIS rồi tải lên lại. Chưa ghi nhận gì.",
     },
     "en": {
         "index": "Data administration", "current": "Data in use", "kind": "Kind", "revision": "Revision",
@@ -118,6 +120,8 @@ STRINGS = {
         "cancel": "Cancel", "current_mark": "current", "restores": "restores revision {n}",
         "rolled_back": "Revision {n} is served again.", "diff_title": "Differences from revision {a} to {b}",
         "all_kinds": "All", "level_changed": "changed level",
+        "undrawable": "The map cannot be drawn from this boundary layer (usually overlapping communes); fix the "
+                      "boundaries in a GIS and upload again. Nothing was committed.",
     },
 }
 
@@ -287,13 +291,7 @@ def preview(upload_id: str):
     upload = _pending_upload(upload_id)
     if upload is None:
         return render_template("admin/gone.html", lang=lang, t=t, page_title=t["preview"]), 404
-    result = uploads().preview(upload)
-    maps = preview_maps(result, lang) if result.ok else None
-    form = CommitForm()
-    form.base.data = str(result.base["id"] if result.base else 0)
-    return render_template("admin/preview.html", lang=lang, t=t, page_title=f"{t['preview']}: {upload.file_name}",
-                           upload=upload, preview=result, maps=maps, form=form, discard_form=PlainForm(),
-                           names=unit_names(), level_name=level_name, error="")
+    return preview_with_error(upload, lang, ""), 200
 
 
 @bp.post("/preview/<upload_id>/commit")
@@ -306,6 +304,10 @@ def commit(upload_id: str):
     form = CommitForm()
     if not form.validate_on_submit():
         return _preview_again(upload, lang, t["note_required"], 400)
+    if upload.kind == "boundaries":
+        _, map_error = drawn_preview(uploads().preview(upload), lang)
+        if map_error:
+            return _preview_again(upload, lang, t["undrawable"], 400)
     try:
         base = form.base.data or ""
         result = uploads().commit(upload, current_user.name, form.note.data.strip(),
@@ -331,13 +333,25 @@ def _preview_again(upload: Upload, lang: str, message: str, status: int):
 def preview_with_error(upload: Upload, lang: str, message: str) -> str:
     t = STRINGS[lang]
     result = uploads().preview(upload)
-    maps = preview_maps(result, lang) if result.ok else None
+    maps, map_error = drawn_preview(result, lang)
     form = CommitForm()
     form.base.data = str(result.base["id"] if result.base else 0)
     form.note.data = request.form.get("note", "")[:NOTE_MAX]
     return render_template("admin/preview.html", lang=lang, t=t, page_title=f"{t['preview']}: {upload.file_name}",
                            upload=upload, preview=result, maps=maps, form=form, discard_form=PlainForm(),
-                           names=unit_names(), level_name=level_name, error=message)
+                           names=unit_names(), level_name=level_name, error=message, map_error=map_error,
+                           can_commit=result.ok and not (map_error and upload.kind == "boundaries"))
+
+
+def drawn_preview(result: Preview, lang: str) -> tuple[dict | None, str]:
+    """(maps, "") or (None, why the result cannot be drawn): a layer the map cannot draw is not committed."""
+    if not result.ok:
+        return None, ""
+    try:
+        return preview_maps(result, lang), ""
+    except Exception as exc:  # noqa: BLE001 - shown to the editor; the public map must never meet this layer
+        current_app.logger.warning("preview of upload %s cannot be drawn: %s", result.upload.id, exc)
+        return None, f"{type(exc).__name__}: {exc}"
 
 
 @bp.post("/preview/<upload_id>/discard")

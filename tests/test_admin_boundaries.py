@@ -1,0 +1,88 @@
+"""/admin with a boundary layer, and the importers' `report.understanding` shown in the preview (issue 8)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from shapely import affinity
+
+from admin_fixtures import promotable, promotion_csv
+from editor_support import add_user, make_app, sign_in
+from test_admin_workflow import commit, revisions, upload, upload_files, upload_id
+
+
+@pytest.fixture()
+def app(default_settings, tmp_path):
+    app = make_app(default_settings, tmp_path, UPLOAD_FOLDER=str(tmp_path / "uploads"))
+    add_user(app)
+    return app
+
+
+@pytest.fixture()
+def editor(app):
+    client = app.test_client()
+    assert sign_in(client).status_code == 302
+    return client
+
+
+def test_boundary_upload_preview_shows_moved_units_then_commits(app, editor, tmp_path):
+    current = app.extensions["ntm_store"].dataset().boundaries.copy()
+    moved = current.loc[40, "ward_code"]
+    current.loc[10, "name"] = "Xã Tên Mới <b>"
+    current.loc[40, "geometry"] = current.loc[40, "geometry"].buffer(-0.0005)  # shrinks: no overlap
+    path = tmp_path / "ranh-gioi.geojson"
+    current.to_file(path, driver="GeoJSON")
+    head = revisions(app).heads()["boundaries"]["id"]
+    uid = upload_id(upload(editor, path.read_bytes(), "ranh-gioi.geojson", kind="boundaries"))
+    html = editor.get(f"/admin/preview/{uid}").get_data(as_text=True)
+    counts = html[html.index('id="preview-counts"'):html.index("</ul>", html.index('id="preview-counts"'))]
+    assert "0 thêm, 0 bớt, 1 ranh giới thay đổi" in counts, counts  # names come from the GSO list (a warning)
+    assert html.count('class="folium-map ntm-map"') == 2
+    assert "Xã Tên Mới <b>" not in html and "Xã Tên Mới &lt;b&gt;" in html  # the reader's warnings, as text
+    assert revisions(app).heads()["boundaries"]["id"] == head
+    assert commit(editor, uid, note="QĐ 01/2025 ranh giới").status_code == 302
+    new = revisions(app).heads()["boundaries"]
+    assert new["id"] > head and new["file_name"] == "ranh-gioi.geojson"
+    assert {m["unit_code"] for m in new["changes"]["moved"]} == {moved}
+    assert upload_files(tmp_path) == []
+
+
+def test_a_layer_the_map_cannot_draw_is_not_committed(app, editor, tmp_path):
+    current = app.extensions["ntm_store"].dataset().boundaries.copy()
+    current.loc[1, "geometry"] = affinity.translate(current.loc[1, "geometry"], 0.002, 0)  # overlaps neighbours
+    path = tmp_path / "chong-lan.geojson"
+    current.to_file(path, driver="GeoJSON")
+    head = revisions(app).heads()["boundaries"]["id"]
+    uid = upload_id(upload(editor, path.read_bytes(), "chong-lan.geojson", kind="boundaries"))
+    page = editor.get(f"/admin/preview/{uid}")
+    html = page.get_data(as_text=True)
+    if 'id="map-error"' not in html:
+        pytest.skip("the web map draws overlapping layers now; nothing to refuse")
+    assert page.status_code == 200 and 'id="commit-form"' not in html
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    forced = editor.post(f"/admin/preview/{uid}/commit", data={"csrf_token": token, "note": "ép ghi", "base": head})
+    assert forced.status_code == 400 and revisions(app).heads()["boundaries"]["id"] == head
+
+
+def test_status_upload_to_the_boundary_form_is_refused(app, editor, tmp_path):
+    response = upload(editor, promotion_csv(promotable(1)), "bao-cao.csv", kind="boundaries")
+    assert response.status_code == 400 and ".zip" in response.get_data(as_text=True)
+    assert upload_files(tmp_path) == []
+
+
+def test_understanding_from_the_readers_is_shown_as_text(app, editor, monkeypatch):
+    import geo_app.store.uploads as uploads_module
+
+    real = uploads_module.read_status_file
+
+    def with_understanding(path, *args, **kwargs):
+        communes, districts, reports = real(path, *args, **kwargs)
+        reports[0].understanding = {"Hàng → xã": ["hàng 7 → 28783 Xã Sơn Đông", "hàng 8 bỏ qua: <b>Cộng</b>"],
+                                    "Cột → tiêu chí": {"F": "TC1", "G": "TC2"}}
+        return communes, districts, reports
+
+    monkeypatch.setattr(uploads_module, "read_status_file", with_understanding)
+    uid = upload_id(upload(editor, promotion_csv(promotable(1))))
+    html = editor.get(f"/admin/preview/{uid}").get_data(as_text=True)
+    assert "hàng 7 → 28783 Xã Sơn Đông" in html and "<dt>Cột → tiêu chí</dt>" in html and "<dd>TC1</dd>" in html
+    assert "&lt;b&gt;Cộng&lt;/b&gt;" in html and "<b>Cộng</b>" not in html
