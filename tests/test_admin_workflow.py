@@ -84,7 +84,7 @@ def test_upload_preview_commit_changes_public_pages_and_rollback_restores(app, e
     uid = upload_id(upload(editor, promotion_csv(codes)))
     page = editor.get(f"/admin/preview/{uid}")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     assert "bao-cao-2024.csv" in html and "4 đổi mức đạt" in html
     for code in codes:
         assert f'<tr data-ward-code="{code}">' in html

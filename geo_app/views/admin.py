@@ -29,7 +29,7 @@ from geo_app.store.revisions import StoreError, plan_years
 from geo_app.store.uploads import Preview, Upload, UploadStore
 from geo_app.store.users import ROLES
 from .auth import admin_required, client_address, editor_required, page_lang, users
-from .common import dataset, store
+from .common import dataset, static_asset_url, store
 from .security import nonced
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -199,6 +199,13 @@ def local_date(stamp: str) -> str:
         return dt.datetime.fromisoformat(stamp).astimezone(VN_TIME).strftime("%d/%m/%Y")
     except ValueError:
         return stamp[:10]
+
+
+@bp.after_request
+def never_stored(response: Response) -> Response:
+    """Admin pages carry CSRF tokens and unpublished data: no cache may keep them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.app_context_processor
@@ -430,8 +437,8 @@ def preview_maps(result: Preview, lang: str) -> dict | None:
             "years": proposed.years, "highlight": highlight, "new_view": new_view, "now_view": now_view}
 
 
-def _static_url() -> str:
-    return url_for("static", filename="").rstrip("/")
+def _static_url():
+    return static_asset_url
 
 
 # ---------------------------------------------------------------- revisions, diff, rollback

@@ -241,6 +241,13 @@ def _error_page(code: int):
 # ---------------------------------------------------------------- pages
 
 
+@bp.after_request
+def never_stored(response):
+    """The sign-in form carries a CSRF token bound to this browser's session: never cached."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/signin", methods=["GET", "POST"])
 def signin():
     lang = page_lang()
