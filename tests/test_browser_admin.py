@@ -106,3 +106,35 @@ def test_editor_round_trip_in_chromium(server, page):
     assert level_cells(page, base, codes) == before_levels
     assert targets_text(page, base) == before_targets
     assert page.external == []
+
+
+def test_editor_uploads_an_office_workbook_in_chromium(server, page, tmp_path):
+    """The workbook an office really sends (title rows, merged headers, district headings, Cộng rows, names only):
+    the preview says how it was read, lists the communes whose level changes, and the commit is what the public
+    map then shows."""
+    from office_fixtures import Style, office_workbook
+
+    app, base = server
+    path, truth = office_workbook(tmp_path / "BC-NTM-2024.xlsx", YEAR, Style(codes=False))
+    page.goto(f"{base}/admin/")
+    page.fill('input[name="name"]', "lan.editor")
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('#signin-form button[type="submit"]')
+    page.wait_for_url(re.compile(r"/admin/$"))
+    page.set_input_files("#upload-status input[type=file]", str(path))
+    page.click('#upload-status button[type="submit"]')
+    page.wait_for_url(re.compile(r"/admin/preview/"))
+    page.wait_for_function(MAPS_READY, arg=2)
+    understood = page.locator(".understanding-block").inner_text()
+    assert "office workbook" in understood and "Cộng" in understood  # layout found, subtotal rows skipped
+    assert page.locator("#level-changes tbody tr").count() > 0
+    page.fill('#commit-form textarea[name="note"]', "Báo cáo 45/BC-VPĐP ngày 15/12/2024")
+    page.click('#commit-form button[type="submit"]')
+    page.wait_for_url(re.compile(r"/admin/revisions"))
+    head = app.extensions["ntm_store"].revisions.heads()["status"]
+    assert head["provenance"] == "official" and head["file_name"] == "BC-NTM-2024.xlsx"
+    summary = page.request.get(f"{base}/api/summary.json?year={YEAR}").json()["province"]
+    totals = truth.totals(YEAR)
+    assert (summary["xa_ntm"], summary["xa_nang_cao"], summary["xa_kieu_mau"]) == \
+        (totals["ntm_or_better"], totals["nang_cao_or_better"], totals["kieu_mau"])
+    assert page.external == []
