@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from flask import Flask, render_template
 
@@ -16,6 +17,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         SETTINGS=Settings.from_env(),
         FRAME_ANCESTORS="*",  # who may embed /embed in an iframe (CSP frame-ancestors)
         JSON_SORT_KEYS=False,
+        # The site's public base address (embed code); else TRUSTED_HOSTS: the only Host headers answered.
+        PUBLIC_URL=os.environ.get("NTM_PUBLIC_URL") or None,
+        TRUSTED_HOSTS=[h.strip() for h in os.environ.get("NTM_TRUSTED_HOSTS", "").split(",") if h.strip()] or None,
     )
     if test_config:
         app.config.update(test_config)
@@ -55,11 +59,24 @@ def database_for(app: Flask) -> str:
             or os.path.join(app.instance_path, "ntm.sqlite"))
 
 
+def user_message(app: Flask, text: str) -> str:
+    """A message for users: no server paths (data files shown by their folder and name)."""
+    from geo_app.sources.report import public_text
+
+    settings = app.config["SETTINGS"]
+    return public_text(text, (settings.boundaries_dir, settings.status_dir, Path(app.instance_path), ROOT))
+
+
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(DataUnavailable)
     def data_unavailable(exc: DataUnavailable):
         return render_template("error.html", status=503, title="Dữ liệu chưa sẵn sàng / Data not available",
-                               message=str(exc)), 503
+                               message=user_message(app, str(exc))), 503
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        return render_template("error.html", status=500, title="Lỗi máy chủ / Server error",
+                               message="Đã xảy ra lỗi; vui lòng thử lại. / Something went wrong; please try again."), 500
 
     from flask_babel import gettext as _
 

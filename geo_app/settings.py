@@ -12,6 +12,7 @@ DEFAULT_COMMUNE_STATUS = "demo-communes.csv"
 DEFAULT_DISTRICT_STATUS = "demo-districts.csv"
 LAYER_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".zip")
 STATUS_SUFFIXES = (".csv", ".xlsx")
+PROVENANCE_SUFFIX = ".source.json"  # the sidecar `data build` writes last, beside the layer it describes
 
 
 class SettingsError(Exception):
@@ -50,6 +51,12 @@ class Settings:
             return _resolve(self.boundaries_dir, self.boundaries_file, "NTM_BOUNDARIES")
         default = self.boundaries_dir / DEFAULT_BOUNDARY_NAME
         if default.exists():
+            if not default.with_suffix(PROVENANCE_SUFFIX).is_file():
+                raise SettingsError(
+                    f"the default boundary layer {default.name} has no provenance file "
+                    f"({default.with_suffix(PROVENANCE_SUFFIX).name}): its build was interrupted. Run "
+                    "`flask --app app data build` to rebuild it"
+                )
             return default
         layers = _files(self.boundaries_dir, LAYER_SUFFIXES)
         if len(layers) == 1:

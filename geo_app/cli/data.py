@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 
 from geo_app.domain.legacy_text import ENCODINGS
 from geo_app.store.datastore import DataUnavailable
-from geo_app.sources.report import CheckReport
+from geo_app.sources.report import SHOWN_PROBLEMS, CheckReport
 
 data_cli = AppGroup("data", help="Build, check and summarise boundary and status data.")
 
@@ -50,10 +50,13 @@ def build_command(force: bool) -> None:
 @click.option("--year", type=int, default=None,
               help="Year of an office-layout status workbook whose title does not say it (… NĂM 2023).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def check_command(path: Path, crs: str | None, encoding: str | None, year: int | None, as_json: bool) -> None:
+@click.option("--all", "show_all", is_flag=True, help=f"List every problem (default: the first {SHOWN_PROBLEMS} of each kind).")
+def check_command(path: Path, crs: str | None, encoding: str | None, year: int | None, as_json: bool,
+                  show_all: bool) -> None:
     """Validate a boundary layer or status file; exit 0 when usable, 1 when not."""
     report = check_file(path, crs=crs, encoding=encoding, year=year)
-    click.echo(report.dumps() if as_json else report.to_text())
+    limit = None if show_all else SHOWN_PROBLEMS
+    click.echo(report.dumps(limit) if as_json else report.to_text(limit))
     sys.exit(0 if report.usable else 1)
 
 
@@ -81,7 +84,9 @@ def summary_command(year: int | None, as_json: bool) -> None:
     try:
         ds = current_app.extensions["ntm_store"].dataset()
     except DataUnavailable as exc:
-        raise click.ClickException(str(exc)) from exc
+        from geo_app import user_message
+
+        raise click.ClickException(user_message(current_app, str(exc))) from exc
     year = year or ds.latest_year
     if year not in ds.years:
         raise click.UsageError(f"--year {year} has no data; choose one of {', '.join(map(str, ds.years))}")

@@ -43,7 +43,9 @@ def export_command(fmt: str, year, layer, criterion, district, lang, scale: int,
     try:
         ds = store.dataset()
     except DataUnavailable as exc:
-        raise click.ClickException(str(exc)) from exc
+        from geo_app import user_message
+
+        raise click.ClickException(user_message(current_app, str(exc))) from exc
     try:
         state = validate_view(ds.years, year, layer, criterion, district, lang)
     except ViewError as exc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
@@ -20,6 +21,9 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_MIME = "text/csv; charset=utf-8"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Columns = Sequence[tuple[str, str]]  # (key in each row dict, header shown)
+# Characters XML 1.0 (so XLSX) cannot hold: C0 controls but tab/newline/return, surrogates, U+FFFE/U+FFFF.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+REPLACEMENT = "\ufffd"
 
 
 def neutralise(value: object) -> object:
@@ -73,10 +77,15 @@ def to_xlsx(columns: Columns, rows: Iterable[dict], sheet: str = "Data", title: 
     return out.getvalue()
 
 
+def xml_safe(value: object) -> object:
+    """Text a workbook can store: each character XML cannot hold (e.g. \\x00, \\x0b, U+FFFE) becomes U+FFFD."""
+    return NOT_XML.sub(REPLACEMENT, value) if isinstance(value, str) else value
+
+
 def _write_row(ws, cells: list[object], row: int) -> None:
     for col, value in enumerate(cells, start=1):
         cell = ws.cell(row=row, column=col)
-        cell.value = value
+        cell.value = value = xml_safe(value)
         if isinstance(value, str):
             cell.data_type = TYPE_STRING  # never a formula, whatever the text looks like
 

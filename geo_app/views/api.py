@@ -47,4 +47,6 @@ for _code in (400, 404, 405, 500):
 
 @bp.errorhandler(DataUnavailable)
 def json_unavailable(exc: DataUnavailable):
-    return jsonify({"error": str(exc), "status": 503}), 503
+    from geo_app import user_message
+
+    return jsonify({"error": user_message(current_app, str(exc)), "status": 503}), 503

@@ -8,6 +8,22 @@ from geo_app.model.dataset import Dataset
 from geo_app.model.viewstate import ViewError, ViewState, validate_view
 
 
+# Every query parameter a page documents. Only these are carried into links the app writes: anything else
+# (an unknown name, or Flask's own `_method`, `_external`, `_scheme`, `_anchor`) never reaches url_for.
+KNOWN_PARAMS = ("year", "layer", "criterion", "district", "lang", "band", "whatif", "controls", "legend", "title",
+                "paper", "scale", "header")
+
+
+def known_args(drop: tuple[str, ...] = ()) -> dict[str, str | list[str]]:
+    """The request's documented, non-empty query parameters, minus `drop` (a list where one is repeated)."""
+    params: dict[str, str | list[str]] = {}
+    for name in KNOWN_PARAMS:
+        values = [v for v in request.args.getlist(name) if v] if name not in drop else []
+        if values:
+            params[name] = values[0] if len(values) == 1 else values
+    return params
+
+
 def store() -> DataStore:
     return current_app.extensions["ntm_store"]
 

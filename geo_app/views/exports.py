@@ -64,7 +64,7 @@ def attribution(lang: str) -> str | None:
 
 
 def download(result: Export) -> Response:
-    response = Response(result.data, mimetype=result.mimetype)
+    response = Response(result.data, content_type=result.mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
     return response
 

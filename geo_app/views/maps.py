@@ -12,7 +12,7 @@ from geo_app.domain.units import DISTRICTS
 from geo_app.model.viewstate import map_view
 from geo_app.render.webgeo import web_view
 from .caching import cached
-from .common import dataset, parse_view_args, static_asset_url, store
+from .common import dataset, known_args, parse_view_args, static_asset_url, store
 from .security import nonced
 
 bp = Blueprint("maps", __name__)
@@ -32,7 +32,7 @@ PROVENANCE_SHORT = {"official": ("chính thức", "official"), "documented": ("c
 @cached(nonce=True)
 def index():
     if request.args.get("layer") == "lagging":  # the lagging layer is its own view, filters kept
-        return redirect(url_for("planning.lagging_page", **{k: v for k, v in request.args.items() if k != "layer" and v}))
+        return redirect(url_for("planning.lagging_page", **known_args(drop=("layer",))))
     ds = dataset()
     args = parse_view_args(ds)
     view = map_view(ds, args)
@@ -132,8 +132,7 @@ def page_helpers() -> dict:
     lang = lang if lang in LANGS else "vi"
 
     def lang_url(code: str) -> str:
-        params = request.args.to_dict()
-        params.pop("lang", None)
+        params = known_args(drop=("lang",))
         if code != "vi":
             params["lang"] = code
         endpoint = request.endpoint or "maps.index"

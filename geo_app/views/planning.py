@@ -185,7 +185,7 @@ def _filename(filters: P.LaggingFilters, ext: str) -> str:
 
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    resp = Response(body, mimetype=mimetype)
+    resp = Response(body, content_type=mimetype)
     resp.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

@@ -10,17 +10,22 @@ import secrets
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request, url_for
 from markupsafe import Markup
 
 _SOURCE = re.compile(r"^[A-Za-z0-9*'.:/_\-]+$")
 _TAG = re.compile(r"<(script|style)\b(?![^>]*\bnonce=)", re.IGNORECASE)
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
 def init_app(app: Flask) -> None:
-    """Check FRAME_ANCESTORS, offer `csp_nonce()` to templates and set the policy on every response."""
+    """Check the settings, offer `csp_nonce()`/`public_url_for()` to templates, set the headers on every response."""
     check_frame_ancestors(app)
+    check_public_url(app)
     app.context_processor(csp_helpers)
+    app.add_template_global(public_url_for)  # also inside imported macros (no context there)
     app.after_request(content_security_policy)
 
 
@@ -40,6 +45,39 @@ def csp_helpers() -> dict:
     return {"csp_nonce": csp_nonce}
 
 
+def check_public_url(app: Flask) -> None:
+    """Fail at start-up, with the setting's name, if PUBLIC_URL is not an http(s) base address."""
+    value = app.config.get("PUBLIC_URL")
+    if not value:
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise ValueError(f"PUBLIC_URL={value!r} is not the site's base address; use e.g. "
+                         "\"https://ntm.bentre.gov.vn\" or \"https://portal.example.gov.vn/ntm\" (no query, no #).")
+
+
+def public_url_for(endpoint: str, **values) -> str:
+    """An absolute URL for links meant to leave the site (the embed code), never built from a raw Host header.
+
+    PUBLIC_URL decides it when set; else the request's host if Flask checked it against TRUSTED_HOSTS, or if it is
+    this machine (loopback). Otherwise the address stays relative: the site's address is unknown.
+    """
+    path = url_for(endpoint, **values)
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        return base.rstrip("/") + path[len(request.script_root):]
+    if current_app.config.get("TRUSTED_HOSTS") or _is_loopback(request.host):
+        return url_for(endpoint, _external=True, **values)
+    return path
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return urlsplit("//" + host).hostname in LOOPBACK_HOSTS
+    except ValueError:
+        return False
+
+
 def check_frame_ancestors(app: Flask) -> None:
     """Fail at start-up, with the setting's name, if FRAME_ANCESTORS is not a list of CSP sources."""
     value = str(app.config.get("FRAME_ANCESTORS", "*"))
@@ -49,9 +87,17 @@ def check_frame_ancestors(app: Flask) -> None:
 
 
 def content_security_policy(response: Response) -> Response:
-    """A strict CSP on every HTML page: own scripts/styles plus this request's nonce, no other hosts."""
-    if response.mimetype != "text/html" or response.status_code == 304:
+    """Headers for every response: one charset, nosniff, a Referrer-Policy, and a CSP on every HTML and SVG."""
+    _single_charset(response)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.status_code == 304:
         return response  # a 304 keeps the policy stored with the page (its nonce), see views/caching.py
+    if response.mimetype == "image/svg+xml":
+        response.headers["Content-Security-Policy"] = SVG_POLICY
+        return response
+    if response.mimetype != "text/html":
+        return response
     if response.headers.get("Content-Disposition", "").startswith("attachment"):
         response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
         return response
@@ -60,9 +106,21 @@ def content_security_policy(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = policy(nonce, ancestors, img_hosts())
     if ancestors == "'self'":
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
     return response
+
+
+# An SVG opened on its own is a document: its own styles and inline images, no script, nothing else.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox"
+
+
+def _single_charset(response: Response) -> None:
+    """`text/csv; charset=utf-8; charset=utf-8` (a charset given twice) becomes one charset."""
+    content_type = response.headers.get("Content-Type", "")
+    if content_type.lower().count("charset=") > 1:
+        params = [p.strip() for p in content_type.split(";")]
+        kept = [params[0]] + [p for p in params[1:] if not p.lower().startswith("charset=")]
+        kept.append(next(p for p in params[1:] if p.lower().startswith("charset=")))
+        response.headers["Content-Type"] = "; ".join(kept)
 
 
 def policy(nonce: str, ancestors: str, img_hosts: str = "") -> str:
