@@ -20,6 +20,33 @@ class SettingsError(Exception):
 
 
 @dataclass(frozen=True)
+class StatusLimits:
+    """Largest status file read (checked before parsing). Defaults cover Bến Tre's 142 xã many times over."""
+
+    max_bytes: int = 20 * 1024 * 1024  # NTM_STATUS_MAX_MB
+    max_rows: int = 20_000  # NTM_STATUS_MAX_ROWS: data rows (not counting the header or blank rows)
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "StatusLimits":
+        env = os.environ if env is None else env
+        return cls(max_bytes=round(_positive(env, "NTM_STATUS_MAX_MB", cls.max_bytes / 2**20) * 2**20),
+                   max_rows=int(_positive(env, "NTM_STATUS_MAX_ROWS", cls.max_rows)))
+
+
+def _positive(env, name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise SettingsError(f"{name}={raw!r} is not a positive number; e.g. {name}={default:g}")
+    return value
+
+
+@dataclass(frozen=True)
 class Settings:
     boundaries_dir: Path
     status_dir: Path

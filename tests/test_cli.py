@@ -42,7 +42,8 @@ def test_check_coarse_2019_layer(app, shared_data):
     result = run(app, "check", str(shared_data / "communes-2019-coarse.geojson"), "--json")
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
-    assert set(report) == {"kind", "features", "matched", "unmatched", "errors", "warnings"}
+    assert set(report) == {"kind", "features", "matched", "unmatched", "errors", "warnings", "unmatched_count",
+                           "error_count", "warning_count"}
     assert (report["kind"], report["features"], report["matched"]) == ("boundaries", 164, 157)
     text = run(app, "check", str(shared_data / "communes-2019-coarse.geojson")).output
     for removed, target in (("28816", "28813"), ("28771", "28777"), ("29140", "29137")):

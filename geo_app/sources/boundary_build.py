@@ -303,7 +303,6 @@ def _write_atomic(frame: gpd.GeoDataFrame, shp: Path, provenance: dict) -> None:
 # ---------------------------------------------------------------- build
 
 TEMP_PREFIX = ".build-"  # temporary folders of builds in progress (left behind by a killed build)
-LOCK_NAME = ".build.lock"
 
 
 def build_default(out_dir: Path, source: Path | None = None, force: bool = False) -> tuple[Path, CheckReport]:
@@ -321,19 +320,18 @@ def build_default(out_dir: Path, source: Path | None = None, force: bool = False
 
 @contextmanager
 def _exclusive_build(out_dir: Path) -> Iterator[int]:
-    """Hold the folder's build lock and remove stale temporary folders; yields how many were removed."""
+    """Hold the folder's build lock (flock on the folder) and remove stale temporary folders; yields how many."""
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        lock = open(out_dir / LOCK_NAME, "a+b")  # noqa: SIM115 - closed below
-    except OSError:  # a read-only folder: nothing to clean, and _build_default reports the write error
+        fd = os.open(out_dir, os.O_RDONLY)
+    except OSError:  # nothing to lock or clean; _build_default reports the write error
         yield 0
         return
-    with lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield remove_stale_builds(out_dir)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield remove_stale_builds(out_dir)
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def remove_stale_builds(out_dir: Path) -> int:

@@ -10,7 +10,7 @@ import os
 import re
 import warnings
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from geo_app.domain.criteria import (
     LEVEL_ALIASES,
     PROVENANCES,
 )
+from geo_app.settings import SettingsError, StatusLimits
 from geo_app.sources.report import CheckReport
 from geo_app.domain.textnorm import fold, nfc
 from geo_app.domain.units import DISTRICTS, REMOVED_2020, code_for_name, district_code_for_name, units
@@ -101,10 +102,23 @@ class _Row:
 
 # ---------------------------------------------------------------- reading tables
 
-def _read_cells(path: Path, report: CheckReport, sheet: str) -> list[tuple[int, list[str]]] | None:
-    """Non-blank rows as (spreadsheet row number, cell texts); the first is the header. None if unreadable."""
+def _read_cells(path: Path, report: CheckReport, sheet: str,
+                header_only: bool = False) -> list[tuple[int, list[str]]] | None:
+    """Non-blank rows as (spreadsheet row number, cell texts); the first is the header. None if unreadable.
+
+    Files over the size or row limit (StatusLimits: NTM_STATUS_MAX_MB, NTM_STATUS_MAX_ROWS) are refused before
+    they are parsed, or as soon as the limit is passed, so no file can exhaust memory or time.
+    """
     if not path.is_file():
-        report.error(f"file not found ({path}); check the path or the NTM_COMMUNE_STATUS / NTM_DISTRICT_STATUS setting")
+        report.error(f"file not found ({path.name}); check the path or the NTM_COMMUNE_STATUS / NTM_DISTRICT_STATUS "
+                     "setting")
+        return None
+    try:
+        limits = StatusLimits.from_env()
+    except SettingsError as exc:
+        report.error(str(exc))
+        return None
+    if not _within_size(path, report, limits):
         return None
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
@@ -116,12 +130,73 @@ def _read_cells(path: Path, report: CheckReport, sheet: str) -> list[tuple[int, 
         return None
     if raw is None:
         return None
-    rows = [(n, [_cell_text(v) for v in cells]) for n, cells in enumerate(raw, start=1)]
-    rows = [(n, cells) for n, cells in rows if any(cells)]
+    rows = _non_blank_rows(raw, report, 0 if header_only else limits.max_rows, stop=header_only)
     if not rows:
-        report.error("the file is empty; it needs a header row and one row per commune (or district) and year")
+        if rows is not None:
+            report.error("the file is empty; it needs a header row and one row per commune (or district) and year")
         return None
     _warn_control_characters(rows, report)
+    return rows
+
+
+def _within_size(path: Path, report: CheckReport, limits: StatusLimits) -> bool:
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        report.error(f"the file is {_size(size)}, over the limit of {_size(limits.max_bytes)} for a status "
+                     "file (a province's file is well under 1 MB); check that this is the right file, or raise "
+                     "NTM_STATUS_MAX_MB")
+        return False
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        unpacked = _unpacked_size(path)
+        if unpacked > limits.max_bytes * XLSX_EXPANSION:
+            report.error(f"the workbook unpacks to {_size(unpacked)}, over the limit of "
+                         f"{_size(limits.max_bytes * XLSX_EXPANSION)} ({XLSX_EXPANSION} × NTM_STATUS_MAX_MB); "
+                         "keep only the status table in it, or raise NTM_STATUS_MAX_MB")
+            return False
+    return True
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.0f} KB"
+
+
+def _unpacked_size(path: Path) -> int:
+    """Total uncompressed size of a workbook's parts (0 if it is not a zip: openpyxl will say so)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return 0
+
+
+def _non_blank_rows(raw, report: CheckReport, max_rows: int, stop: bool = False) -> list[tuple[int, list[str]]] | None:
+    """(row number, cell texts) of the non-blank rows of a row stream; None (and an error) past the row limit.
+
+    `stop`: only the first non-blank row (the header) is wanted."""
+    rows = []
+    try:
+        for number, cells in enumerate(raw, start=1):
+            if all(v is None or v == "" for v in cells):
+                continue
+            texts = [_cell_text(v) for v in cells]
+            if not any(texts):
+                continue
+            if stop and rows:
+                break
+            if len(rows) > max_rows:  # the header plus max_rows data rows are allowed
+                report.error(f"the file has more than {max_rows:,} data rows (row {number} is one too many); a status "
+                             "file holds one row per commune (or district) and year — check that this is the right "
+                             "file, or raise NTM_STATUS_MAX_ROWS", number)
+                return None
+            rows.append((number, texts))
+    except _StopReading:
+        return None
+    finally:
+        close = getattr(raw, "close", None)
+        if close:
+            close()  # a workbook stream closes its file
     return rows
 
 
@@ -140,7 +215,7 @@ def _warn_control_characters(rows: list[tuple[int, list[str]]], report: CheckRep
                             "as \ufffd — delete it", number, column)
 
 
-def _csv_rows(path: Path, report: CheckReport) -> list[list[str]] | None:
+def _csv_rows(path: Path, report: CheckReport) -> Iterator[list[str]] | None:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -149,38 +224,173 @@ def _csv_rows(path: Path, report: CheckReport) -> list[list[str]] | None:
     except OSError as exc:
         report.error(f"cannot read the file ({exc.strerror}); check that it exists and is readable")
         return None
-    header = text.splitlines()[0] if text else ""
+    header = text.split("\n", 1)[0][:CSV_FIELD_LIMIT]
     try:
         delimiter = csv.Sniffer().sniff(header, delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = ","
+    return _csv_stream(text, delimiter, report)
+
+
+CSV_FIELD_LIMIT = csv.field_size_limit()  # 131,072 characters
+
+
+def _csv_stream(text: str, delimiter: str, report: CheckReport) -> Iterator[list[str]]:
+    """Rows of the CSV text, read lazily; a quote never closed or a giant cell stops it with an error."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    last_line = text.count("\n") + (0 if text.endswith("\n") else 1)
+    start = 1  # physical line where the next row starts
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            report.error(_csv_problem(text, start, str(exc)), start)
+            raise _StopReading from None
+        if reader.line_num > start and reader.line_num >= last_line and _unclosed_quote(text, start):
+            report.error(_UNCLOSED.format(line=start), start)
+            raise _StopReading
+        start = reader.line_num + 1
+        yield row
+
+
+class _StopReading(Exception):
+    """The CSV cannot be read further; the report already says why."""
+
+
+_UNCLOSED = ("a quote (\") opened on line {line} is never closed, so everything after it was read as one cell; "
+             "close the quote or delete it, and check again")
+
+
+def _csv_problem(text: str, start: int, error: str) -> str:
+    if "field larger than field limit" in error:
+        line = _line(text, start)
+        if len(line) > CSV_FIELD_LIMIT:
+            return (f"a cell holds more than {CSV_FIELD_LIMIT:,} characters (the line is {len(line):,} characters long); "
+                    "status cells are short (codes, years, levels, notes): check that this is the right file")
+        return _UNCLOSED.format(line=start)
+    return f"cannot parse the CSV ({error}); check the quotes in this line"
+
+
+def _line(text: str, number: int) -> str:
+    """Physical line `number` (1-based) of `text`."""
+    pos = 0
+    for _ in range(number - 1):
+        pos = text.find("\n", pos) + 1
+        if pos == 0:
+            return ""
+    end = text.find("\n", pos)
+    return text[pos:] if end < 0 else text[pos:end]
+
+
+def _unclosed_quote(text: str, start: int) -> bool:
+    """True when the row starting on line `start` runs to the end of the text inside an open quote."""
+    pos = 0
+    for _ in range(start - 1):
+        pos = text.find("\n", pos) + 1
     try:
-        return list(reader)
+        list(csv.reader(io.StringIO(text[pos:], newline=""), strict=True))
     except csv.Error as exc:
-        report.error(f"cannot parse the CSV ({exc}); check the quotes in this line", reader.line_num)
-        return None
+        return "unexpected end of data" in str(exc)
+    return False
 
 
-def _xlsx_rows(path: Path, report: CheckReport, sheet: str) -> list[tuple] | None:
+def _xlsx_rows(path: Path, report: CheckReport, sheet: str) -> Iterator[tuple] | None:
+    """The chosen sheet's rows, streamed (openpyxl read-only mode: memory stays flat whatever the size)."""
     import openpyxl
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(path, data_only=True)
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken or foreign file
         report.error(f"not a valid Excel workbook ({type(exc).__name__}: {exc}); open it in Excel or LibreOffice "
                      "and save it as .xlsx, or export it as CSV UTF-8")
         return None
     if not wb.worksheets:
+        wb.close()
         report.error("the workbook has no worksheet (only charts); put the table on a worksheet")
         return None
     by_name = {fold(ws.title): ws for ws in wb.worksheets}
     ws = by_name.get(sheet, wb.worksheets[0])
     if len(wb.sheetnames) > 1:
         report.info.append(f"read sheet '{ws.title}' of {', '.join(wb.sheetnames)}")
-    return list(ws.iter_rows(values_only=True))
+    ws.reset_dimensions()  # read every row, whatever the file declares as its used range
+    formula_wb = formula_ws = None
+    if _has_formulas(path, ws):
+        formula_wb = openpyxl.load_workbook(path, read_only=True, data_only=False)  # readable: opened just above
+        formula_ws = formula_wb[ws.title]
+        formula_ws.reset_dimensions()
+    return _xlsx_stream(wb, ws, formula_wb, formula_ws, report)
+
+
+def _has_formulas(path: Path, ws) -> bool:
+    """True when the sheet's XML holds a formula element (a fast byte scan, no XML parsing)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf, zf.open(ws._worksheet_path) as part:  # noqa: SLF001 - the sheet's zip member
+        tail = b""
+        while chunk := part.read(1 << 20):
+            if b"<f>" in tail + chunk or b"<f " in tail + chunk or b":f>" in tail + chunk or b":f " in tail + chunk:
+                return True
+            tail = chunk[-8:]
+    return False
+
+
+def _xlsx_stream(wb, ws, formula_wb, formula_ws, report: CheckReport) -> Iterator[tuple]:
+    """Saved values row by row; a formula cell without a saved value is an error, never a silent blank."""
+    from itertools import repeat
+
+    from openpyxl.utils import get_column_letter
+
+    formula_rows = formula_ws.iter_rows(values_only=True) if formula_ws is not None else repeat(())
+    try:
+        for number, (values, formulas) in enumerate(zip(ws.iter_rows(values_only=True), formula_rows), start=1):
+            for pos, (value, formula) in enumerate(zip(values, formulas), start=1):
+                if value is None and isinstance(formula, str) and formula.startswith("="):
+                    report.error(f"the formula {formula[:80]} has no saved value (the file was written by a program "
+                                 "that does not calculate formulas), so it would read as blank; open the file in "
+                                 "Excel or LibreOffice and save it, or type the value", number,
+                                 get_column_letter(pos))
+            yield values
+    except Exception as exc:  # noqa: BLE001 - a damaged sheet part fails while streaming
+        report.error(f"the sheet '{ws.title}' is damaged ({type(exc).__name__}); open the workbook in Excel or "
+                     "LibreOffice and save it again")
+        raise _StopReading from None
+    finally:
+        wb.close()
+        if formula_wb is not None:
+            formula_wb.close()
+
+
+def _dimensions_without_full_parse(self) -> None:
+    """openpyxl 3.1's read-only sheets look for <dimension> with end events, so a sheet without one is parsed to
+    its end just to be opened (minutes for a hostile 300,000-row file). Same result, stopping at <sheetData>."""
+    from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+    from openpyxl.worksheet.dimensions import SheetDimension
+    from openpyxl.xml.functions import iterparse
+
+    src = self._get_source()
+    try:
+        for _event, element in iterparse(src, events=("start",)):
+            if element.tag == DIMENSION_TAG:
+                self._min_column, self._min_row, self._max_column, self._max_row = \
+                    SheetDimension.from_tree(element).boundaries
+                return
+            if element.tag == DATA_TAG:
+                return
+    finally:
+        src.close()
+
+
+def _patch_openpyxl() -> None:
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    ReadOnlyWorksheet._get_size = _dimensions_without_full_parse  # noqa: SLF001
+
+
+_patch_openpyxl()
 
 
 def _map_header(header: list[str], aliases: dict[str, tuple[str, ...]], report: CheckReport,
@@ -519,7 +729,7 @@ def check_status_file(path: str | Path, year: int | None = None) -> CheckReport:
     path = Path(path)
     if is_office_workbook(path):
         return read_commune_status(path, year)[1]
-    cells = _read_cells(path, CheckReport("status", str(path)), "communes") if path.is_file() else None
+    cells = _read_cells(path, CheckReport("status", str(path)), "communes", header_only=True) if path.is_file() else None
     header = {_key(h) for h in cells[0][1]} if cells else set()
     criteria = {_key(a) for c in CRITERION_COLUMNS for a in COMMUNE_HEADERS[c]}
     is_district = bool(header & _DISTRICT_ONLY_KEYS) and not header & criteria
