@@ -17,9 +17,9 @@ KNOWN_PARAMS = ("year", "layer", "criterion", "district", "lang", "band", "whati
 def known_args(drop: tuple[str, ...] = ()) -> dict[str, str | list[str]]:
     """The request's documented, non-empty query parameters, minus `drop` (a list where one is repeated)."""
     params: dict[str, str | list[str]] = {}
-    for name in KNOWN_PARAMS:
-        values = [v for v in request.args.getlist(name) if v] if name not in drop else []
-        if values:
+    for name in request.args:  # the request's order
+        values = [v for v in request.args.getlist(name) if v]
+        if name in KNOWN_PARAMS and name not in drop and values:
             params[name] = values[0] if len(values) == 1 else values
     return params
 
