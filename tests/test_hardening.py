@@ -109,12 +109,12 @@ def test_header_only_status_file_is_unusable_with_a_clear_503(tmp_path, default_
     path = data / "status" / name
     edit_csv(path, lambda rows: rows.__delitem__(slice(1, None)))
     report = check_status_file(path)
-    assert not report.usable and "no data rows" in " ".join(report.errors)
+    assert not report.usable and "no status row" in " ".join(report.errors)
     client = make_app({"NTM_DATA_DIR": str(data)}).test_client()
     for url in ("/", "/lagging", "/api/summary.json"):
         r = client.get(url)
         assert r.status_code == 503, url
-        assert "no data rows" in r.get_data(as_text=True) and name in r.get_data(as_text=True)
+        assert "no status row" in r.get_data(as_text=True) and name in r.get_data(as_text=True)
 
 
 # ---------------------------------------------------------------- 7. Host header

@@ -110,7 +110,7 @@ def _read_cells(path: Path, report: CheckReport, sheet: str,
     they are parsed, or as soon as the limit is passed, so no file can exhaust memory or time.
     """
     if not path.is_file():
-        report.error(f"file not found ({path.name}); check the path or the NTM_COMMUNE_STATUS / NTM_DISTRICT_STATUS "
+        report.error(f"file not found: no such file ({path.name}); check the path or the NTM_COMMUNE_STATUS / NTM_DISTRICT_STATUS "
                      "setting")
         return None
     try:
@@ -441,8 +441,8 @@ def _table(path: Path, report: CheckReport, sheet: str, aliases: dict[str, tuple
         report.error(f"missing column(s) {_describe_missing(missing, aliases)}; add them to the header row", header_row)
         return None
     if not data:
-        report.error("the file has a header row but no data rows; add one row per commune (or district) and year "
-                     "below the header, or choose the right file", header_row)
+        report.error("no status row below the header; add one row per commune (or district) and year, or choose "
+                     "the right file", header_row)
         return None
     labels = {c: header[pos] for c, pos in columns.items()}
     report.features = len(data)
