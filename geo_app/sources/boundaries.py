@@ -557,9 +557,27 @@ def _in_ben_tre(gdf: gpd.GeoDataFrame, report: CheckReport) -> bool:
     bounds = _bounds(gdf)
     bx0, by0, bx1, by1 = BEN_TRE_LONLAT
     if bounds and bounds[0] <= bx1 and bounds[2] >= bx0 and bounds[1] <= by1 and bounds[3] >= by0:
-        return True
+        return _near_vietnam(gdf, report)
     report.error(f"after reprojection the layer lies at {_fmt(bounds)}, not in Bến Tre (about 106.0-106.8°E, "
                  f"9.8-10.3°N); the CRS is probably wrong — {CRS_HINT}")
+    return False
+
+
+SANE_LONLAT = (100.0, 5.0, 120.0, 25.0)  # Vietnam and its islands with a wide margin
+
+
+def _near_vietnam(gdf: gpd.GeoDataFrame, report: CheckReport) -> bool:
+    """False (and an error naming them) when some features reach far outside Vietnam: broken coordinates."""
+    extent = gdf.geometry.bounds
+    x0, y0, x1, y1 = SANE_LONLAT
+    far = extent[~((extent.minx >= x0) & (extent.miny >= y0) & (extent.maxx <= x1) & (extent.maxy <= y1))
+                 & gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    if far.empty:
+        return True
+    listed = ", ".join(f"feature {i} ({_fmt(tuple(row))})" for i, row in list(far.iterrows())[:5])
+    more = f" and {len(far) - 5} more" if len(far) > 5 else ""
+    report.error(f"{len(far)} feature(s) reach far outside Vietnam: {listed}{more}; their coordinates are broken — "
+                 "export the layer again or fix those features")
     return False
 
 
