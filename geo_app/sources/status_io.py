@@ -620,40 +620,19 @@ def read_commune_status(path: str | Path, year: int | None = None) -> tuple[pd.D
     return frame, report
 
 
-MAX_STATUS_MB = 20  # NTM_STATUS_MAX_MB: a province's status file is well under 1 MB
 XLSX_EXPANSION = 20  # a workbook may unpack to this many times the limit
-
-
-def _status_limit_bytes() -> int:
-    text = os.environ.get("NTM_STATUS_MAX_MB", "").strip()
-    try:
-        megabytes = float(text) if text else MAX_STATUS_MB
-    except ValueError:
-        megabytes = MAX_STATUS_MB
-    return int((megabytes if megabytes > 0 else MAX_STATUS_MB) * 1024 * 1024)
 
 
 def _within_status_size(path: Path, report: CheckReport) -> bool:
     """Refuse a status file over the size limit, or a workbook that unpacks far beyond it, before parsing."""
     if not path.is_file():
         return True  # the reader reports a missing file
-    size, limit = path.stat().st_size, _status_limit_bytes()
-    if size > limit:
-        report.error(f"the file is {size / 1024 / 1024:,.0f} MB, over the limit of {limit / 1024 / 1024:g} MB for a "
-                     "status file (a province's file is well under 1 MB); check that this is the right file, or "
-                     "raise NTM_STATUS_MAX_MB")
+    try:
+        limits = StatusLimits.from_env()
+    except SettingsError as exc:
+        report.error(str(exc))
         return False
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        try:
-            with zipfile.ZipFile(path) as zf:
-                unpacked = sum(i.file_size for i in zf.infolist())
-        except (zipfile.BadZipFile, OSError):
-            return True  # the reader reports a broken workbook
-        if unpacked > limit * XLSX_EXPANSION:
-            report.error(f"the workbook unpacks to {unpacked / 1024 / 1024:,.0f} MB, over the limit of "
-                         f"{limit * XLSX_EXPANSION / 1024 / 1024:g} MB; keep only the status table in it")
-            return False
-    return True
+    return _within_size(path, report, limits)
 
 
 def _aliases(column: str) -> set[str]:
