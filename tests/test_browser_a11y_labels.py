@@ -9,7 +9,7 @@ from browser_support import RecordingPage, browser, live_server  # noqa: F401  (
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core-4.14.1" / "axe-core-4.14.1.min.js"
 READY = "() => window.NTM && NTM.maps.length === 1"
-MAP_PAGES = ["/", "/lagging", "/embed"]
+MAP_PAGES = ["/", "/compare", "/lagging", "/embed"]
 
 
 @pytest.fixture()
@@ -100,7 +100,7 @@ def axe_violations(page) -> list[dict]:
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-@pytest.mark.parametrize("path", ["/", "/lagging", "/gaps", "/targets", "/embed", "/print"])
+@pytest.mark.parametrize("path", ["/", "/compare", "/lagging", "/gaps", "/targets", "/embed", "/print"])
 def test_axe_finds_no_serious_violation(live_server, sized, path, lang):
     page = sized(1366, 900)
     page.goto(f"{live_server}{path}?year=2022" + ("&lang=en" if lang == "en" else ""))

@@ -145,7 +145,7 @@ def test_every_listed_commune_is_marked_on_the_lagging_map(live_server, page):
 
 import pytest  # noqa: E402
 
-PAGES = ["/", "/lagging", "/gaps", "/targets", "/embed", "/print"]
+PAGES = ["/", "/compare", "/lagging", "/gaps", "/targets", "/embed", "/print"]
 WIDTHS = [360, 390, 768, 1366, 1920]
 
 

@@ -24,11 +24,12 @@ BASE = settings(deadline=None, database=None, derandomize=not os.environ.get("NT
 def fuzz(examples: int) -> settings:
     return settings(BASE, max_examples=SCALE or examples)
 
-DOCUMENTED = ("year", "layer", "criterion", "district", "lang", "band", "whatif", "controls", "legend", "title",
-              "paper", "scale", "header")
+DOCUMENTED = ("year", "from", "layer", "criterion", "district", "lang", "band", "whatif", "controls", "legend",
+              "title", "paper", "scale", "header")
 FLASK_SPECIAL = ("_method", "_external", "_scheme", "_anchor", "_endpoint", "_charset", "_url")
 VALID = {
     "year": ["2021", "2022", "2023", "2024", "2025"],
+    "from": ["2021", "2022", "2023", "2024"],
     "layer": ["level", "band", "criterion", "district", "lagging"],
     "criterion": [str(n) for n in range(1, 20)],
     "district": list(DISTRICTS),
@@ -40,8 +41,8 @@ VALID = {
     "title": ["Bản đồ", "<b>x</b>"],
 }
 # Light routes answer in milliseconds; heavy ones render images or decks (fewer examples).
-LIGHT = ("/", "/lagging", "/lagging.csv", "/lagging.xlsx", "/gaps", "/targets", "/charts/progress.svg", "/embed",
-         "/print", "/api/communes.geojson", "/api/summary.json")
+LIGHT = ("/", "/compare", "/lagging", "/lagging.csv", "/lagging.xlsx", "/gaps", "/targets", "/charts/progress.svg",
+         "/embed", "/print", "/api/communes.geojson", "/api/summary.json")
 HEAVY = ("/export/map.html", "/export/map.png", "/export/map.svg", "/export/map.pdf", "/export/slides.pptx")
 
 hostile_text = st.one_of(

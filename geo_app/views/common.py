@@ -10,8 +10,8 @@ from geo_app.model.viewstate import ViewError, ViewState, validate_view
 
 # Every query parameter a page documents. Only these are carried into links the app writes: anything else
 # (an unknown name, or Flask's own `_method`, `_external`, `_scheme`, `_anchor`) never reaches url_for.
-KNOWN_PARAMS = ("year", "layer", "criterion", "district", "lang", "band", "whatif", "controls", "legend", "title",
-                "paper", "scale", "header")
+KNOWN_PARAMS = ("year", "from", "layer", "criterion", "district", "lang", "band", "whatif", "controls", "legend",
+                "title", "paper", "scale", "header")
 
 
 def known_args(drop: tuple[str, ...] = ()) -> dict[str, str | list[str]]:

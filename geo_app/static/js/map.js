@@ -21,7 +21,9 @@
   }
 
   function syncCriterion(form) {
-    form.elements.criterion.disabled = form.elements.layer.value !== "criterion";
+    if (form.elements.criterion && form.elements.layer) {
+      form.elements.criterion.disabled = form.elements.layer.value !== "criterion";
+    }
   }
 
   /** Carry the map's zoom, centre and open commune into the next view (not when the district changes:
@@ -42,8 +44,7 @@
     });
   }
 
-  function setupControls() {
-    var form = document.getElementById("map-controls");
+  function setupControls(form) {
     if (!form) return;
     form.setAttribute("autocomplete", "off");
     syncForm(form);
@@ -110,7 +111,67 @@
     });
   }
 
-  setupControls();
+
+  /* Year slider: moving it shows that year (view kept); "play" steps 2021 → latest, one year every
+   * PLAY_MS, with `play=1` in the URL so each page continues the show (Back returns to where the show started). */
+  var PLAY_MS = 1500;
+
+  function yearUrl(year, playing) {
+    var url = new URL(window.location.href);
+    url.searchParams.set("year", String(year));
+    if (playing) url.searchParams.set("play", "1"); else url.searchParams.delete("play");
+    return url.pathname + url.search;
+  }
+
+  function setupPlayer() {
+    var box = document.getElementById("year-player");
+    if (!box) return;
+    var years = box.getAttribute("data-years").split(",").map(Number);
+    var year = Number(box.getAttribute("data-year"));
+    var slider = document.getElementById("year-slider");
+    var output = document.getElementById("year-output");
+    var button = document.getElementById("year-play");
+    var timer = null;
+    function playing(on) {
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      button.textContent = box.getAttribute(on ? "data-pause-label" : "data-play-label");
+    }
+    slider.addEventListener("input", function () {
+      output.textContent = slider.value;
+      slider.setAttribute("aria-valuetext", slider.value);
+    });
+    slider.addEventListener("change", function () {
+      if (Number(slider.value) !== year) window.location.assign(yearUrl(slider.value, false));
+    });
+    function next() { // later steps replace the entry: Back leaves the show instead of restarting it
+      var i = years.indexOf(year);
+      var inShow = new URLSearchParams(window.location.search).get("play") === "1";
+      if (i >= 0 && i < years.length - 1) window.location[inShow ? "replace" : "assign"](yearUrl(years[i + 1], true));
+      else stop();
+    }
+    function stop() {
+      window.clearTimeout(timer);
+      timer = null;
+      playing(false);
+      if (new URLSearchParams(window.location.search).get("play")) {
+        window.history.replaceState(window.history.state, "", yearUrl(year, false));
+      }
+    }
+    button.addEventListener("click", function () {
+      if (timer !== null || button.getAttribute("aria-pressed") === "true") { stop(); return; }
+      playing(true);
+      if (year === years[years.length - 1]) window.location.assign(yearUrl(years[0], true));
+      else timer = window.setTimeout(next, PLAY_MS);
+    });
+    if (new URLSearchParams(window.location.search).get("play") === "1") {
+      playing(true);
+      timer = window.setTimeout(next, PLAY_MS);
+    }
+  }
+
+  setupControls(document.getElementById("map-controls"));
+  setupControls(document.getElementById("compare-controls"));
+  setupPlayer();
   Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), setupTable);
   setupFocus();
 })();
