@@ -19,7 +19,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def default_boundaries() -> Path:
     """The default commune layer in data/boundaries/, built if missing (as the README commands do)."""
-    from geo_app.sources.boundaries import build_default
+    from geo_app.sources.boundary_build import build_default
     from geo_app.settings import DEFAULT_DATA_DIR
 
     path, report = build_default(DEFAULT_DATA_DIR / "boundaries")

@@ -10,7 +10,8 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, box
 
-from geo_app.sources.boundaries import CANONICAL_COLUMNS, build_default, read_boundaries
+from geo_app.sources.boundaries import CANONICAL_COLUMNS, read_boundaries
+from geo_app.sources.boundary_build import build_default
 from geo_app.domain.units import REMOVED_2020, units
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ben-tre"

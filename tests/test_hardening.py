@@ -240,7 +240,7 @@ def test_public_text_keeps_urls_and_words():
 
 
 def test_build_removes_temporary_folders_of_killed_builds(tmp_path, default_boundaries):
-    from geo_app.sources.boundaries import build_default
+    from geo_app.sources.boundary_build import build_default
 
     out = data_copy(tmp_path, default_boundaries) / "boundaries"
     for name in (".build-a1b2c3", ".build-zz"):

@@ -24,7 +24,7 @@ def _settings():
 @click.option("--force", is_flag=True, help="Rebuild even if the layer exists.")
 def build_command(force: bool) -> None:
     """Build the default commune layer (157 units, 2020-2024) into data/boundaries/ (idempotent)."""
-    from geo_app.sources.boundaries import build_default
+    from geo_app.sources.boundary_build import build_default
 
     out_dir = _settings().boundaries_dir
     path, report = build_default(Path(out_dir), force=force)

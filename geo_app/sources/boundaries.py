@@ -24,10 +24,11 @@ import pyogrio
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from geo_app.sources.boundary_build import (CANONICAL_COLUMNS, DEFAULT_NAME, build_default, canonical_frame, check_coverage,
-                             empty_frame, repair_geometries)
-from geo_app.sources.report import CheckReport
+from geo_app.settings import DEFAULT_BOUNDARY_NAME
 from geo_app.settings import LAYER_SUFFIXES as SETTINGS_LAYER_SUFFIXES
+from geo_app.sources.layer_geometry import (CANONICAL_COLUMNS, canonical_frame, check_coverage, empty_frame,
+                                            repair_geometries)
+from geo_app.sources.report import CheckReport
 from geo_app.domain.legacy_text import ENCODING_NAMES, LEGACY_ENCODINGS, canonical_encoding, decode, detect
 from geo_app.domain.textnorm import name_key, nfc
 from geo_app.domain.units import (DISTRICTS, PROVINCE_CODE, PROVINCE_NAME, REMOVED_2020, code_for_name,
@@ -50,7 +51,7 @@ CRS_HINT = ("VN-2000 / TM-3 105°45' (EPSG:9210) is Bến Tre's provincial syste
 CODE_HINT = "add a ma_xa column with the GSO code"
 EXAMPLES = 5  # examples a summary warning lists before "and N more"
 
-__all__ = ["read_boundaries", "read_attribute_table", "build_default", "CANONICAL_COLUMNS", "DEFAULT_NAME"]
+__all__ = ["read_boundaries", "read_attribute_table", "CANONICAL_COLUMNS"]
 
 
 @dataclass
@@ -132,7 +133,7 @@ def _read(path: Path, crs: str | None, encoding: str | None, report: CheckReport
 
 def _locate(path: Path, report: CheckReport, scratch: Path) -> Source | None:
     if not path.exists():
-        hint = " — build it with `flask --app app data build`" if path.name == DEFAULT_NAME else \
+        hint = " — build it with `flask --app app data build`" if path.name == DEFAULT_BOUNDARY_NAME else \
             "; check the path (or the NTM_BOUNDARIES setting)"
         report.error(f"file not found: {path}{hint}")
         return None

