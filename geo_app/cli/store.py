@@ -11,6 +11,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from geo_app.store.datastore import DataStore, DataUnavailable
+from geo_app.render.webgeo import web_geometry_problems
+from geo_app.sources.report import SHOWN_PROBLEMS
 from geo_app.store.importing import ImportResult, import_boundaries, import_status
 from geo_app.store.revisions import KINDS, StoreError
 
@@ -41,10 +43,21 @@ def _finish(result: ImportResult, as_json: bool) -> None:
                 click.echo(report.to_text())
                 if result.dry_run and report.understanding:
                     click.echo(understanding_text(report.understanding))
+        else:
+            _echo_warnings(result)
         if result.revision:
             click.echo(change_text(result.revision))
         click.echo(result.summary_line())
     sys.exit(0 if result.ok else 1)
+
+
+def _echo_warnings(result: ImportResult) -> None:
+    """An accepted file's warnings (overlaps, gaps, names that differ), so they are not only in the audit log."""
+    for report in result.reports:
+        for warning in report.warnings[:SHOWN_PROBLEMS]:
+            click.echo(f"warning: {warning}")
+        if len(report.warnings) > SHOWN_PROBLEMS:
+            click.echo(f"warning: ... and {len(report.warnings) - SHOWN_PROBLEMS} more (--dry-run lists them)")
 
 
 @import_cli.command("boundaries")
@@ -59,8 +72,8 @@ def import_boundaries_command(path: Path, crs: str | None, encoding: str | None,
     """Import a boundary layer (shapefile folder/.shp/.zip, GeoPackage, GeoJSON) as a new revision."""
     store = _store()
     _ensure_seeded(store)
-    _finish(import_boundaries(store.revisions, path, CLI_USER, note, crs=crs, encoding=encoding, dry_run=dry_run),
-            as_json)
+    _finish(import_boundaries(store.revisions, path, CLI_USER, note, crs=crs, encoding=encoding, dry_run=dry_run,
+                              checks=(web_geometry_problems,)), as_json)
 
 
 @import_cli.command("status")

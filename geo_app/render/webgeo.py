@@ -80,9 +80,12 @@ def union_of(geoms: Any) -> Any:
     """Union of neighbouring polygons: the fast coverage union, or a full union when the layer is not a
     clean coverage (an office's shapefile with tiny overlaps or gaps between neighbours)."""
     try:
-        return shapely.coverage_union_all(geoms)
+        merged = shapely.coverage_union_all(geoms)
+        if merged.is_valid:
+            return merged
     except shapely.errors.GEOSException:
-        return shapely.union_all(shapely.make_valid(geoms))
+        pass
+    return shapely.union_all(shapely.make_valid(geoms))  # overlapping neighbours give an invalid coverage union
 
 
 def _without_pilots(district: Any, communes: gpd.GeoDataFrame) -> Any:
@@ -212,3 +215,24 @@ def _int_or_none(value: object) -> int | None:
 
 def _text(value: object) -> str:
     return "" if _isnan(value) else str(value)
+
+
+def web_geometry_problems(boundaries: gpd.GeoDataFrame) -> list[str]:
+    """Why the web map could not draw this layer (empty when it can): run at import, before anything is stored."""
+    try:
+        communes = simplify_coverage(boundaries)
+        districts = dissolve_districts(communes)
+    except (shapely.errors.GEOSException, ValueError) as exc:
+        return [f"the web map cannot be drawn from this layer ({exc}); fix the overlaps and gaps reported above "
+                "in a GIS, then import it again"]
+    problems = []
+    broken = communes[communes.geometry.is_empty | ~communes.geometry.is_valid]
+    if not broken.empty:
+        codes = ", ".join(broken["ward_code"].astype(str).head(5))
+        more = f" and {len(broken) - 5} more" if len(broken) > 5 else ""
+        problems.append(f"{len(broken)} commune(s) vanish or break when simplified for the web map (codes {codes}"
+                        f"{more}); check those features' shapes in a GIS")
+    if not districts.geometry.is_valid.all():
+        problems.append("the district outlines made from this layer are invalid; fix the overlaps and gaps reported "
+                        "above in a GIS")
+    return problems

@@ -50,6 +50,7 @@ CRS_HINT = ("VN-2000 / TM-3 105°45' (EPSG:9210) is Bến Tre's provincial syste
             "(or set NTM_BOUNDARIES_CRS=EPSG:9210), or the layer's own system if you know it")
 CODE_HINT = "add a ma_xa column with the GSO code"
 EXAMPLES = 5  # examples a summary warning lists before "and N more"
+MISSING_LISTED = 10  # missing units named one by one before "and N more"
 
 __all__ = ["read_boundaries", "read_attribute_table", "CANONICAL_COLUMNS"]
 
@@ -844,6 +845,7 @@ def _by_code(parts: list[tuple[int, str, object]], report: CheckReport) -> dict[
 def _report_missing(report: CheckReport) -> None:
     missing = sorted(set(units()) - set(report.matched))
     if missing:
-        names = ", ".join(f"{c} {units()[c].name}" if len(missing) <= 20 else c for c in missing)
-        report.warn(f"the layer lacks {len(missing)} of the {len(units())} units of the GSO 2020-2024 list: {names}; "
-                    "they will show as missing on the map")
+        names = ", ".join(f"{c} {units()[c].name} ({units()[c].district_name})" for c in missing[:MISSING_LISTED])
+        more = f", and {len(missing) - MISSING_LISTED} more" if len(missing) > MISSING_LISTED else ""
+        report.warn(f"the layer lacks {len(missing)} of the {len(units())} units of the GSO 2020-2024 list: "
+                    f"{names}{more}; they will show as missing on the map")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from geo_app.store.revisions import FileMeta, RevisionStore
 
 DEFAULT_MAX_BOUNDARY_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_STATUS_BYTES = 20 * 1024 * 1024
+
+LayerCheck = Callable[["pd.DataFrame"], list[str]]  # a usable layer -> errors that keep it out of the store
 
 
 @dataclass
@@ -147,9 +150,13 @@ def _require_plan_set(reports: list[CheckReport], communes) -> None:
 def import_boundaries(store: RevisionStore, path: str | Path, user: str, note: str = "", crs: str | None = None,
                       encoding: str | None = None, dry_run: bool = False, only_if_empty: bool = False,
                       max_bytes: int = DEFAULT_MAX_BOUNDARY_BYTES, display_name: str | None = None,
-                      expected_head: int | None = None) -> ImportResult:
+                      expected_head: int | None = None, checks: tuple[LayerCheck, ...] = ()) -> ImportResult:
+    """Import a boundary layer as one revision; `checks` (e.g. that the web map can draw it) run before."""
     path = Path(path)
     frame, report = read_boundary_file(path, crs, encoding, max_bytes)
+    for check in checks if frame is not None else ():
+        for problem in check(frame):
+            report.error(problem)
     result = ImportResult("boundaries", display_name or path.name, [report], dry_run=dry_run)
     result.rows, result.matched = report.features, len(report.matched)
     if not result.ok:
