@@ -383,6 +383,38 @@ def marks_formulas_without_results(tmp: Path) -> Path:
     return _edit(_office(tmp, "formula-marks.xlsx"), edit)
 
 
+def _demo_csv_rows() -> list[list[str]]:
+    import csv
+
+    demo = Path(__file__).resolve().parent.parent / "data" / "status" / "demo-communes.csv"
+    with demo.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f))[:4]
+
+
+def _write_csv(path: Path, rows: list[list[str]]) -> Path:
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def csv_row_with_18_criterion_cells(tmp: Path) -> Path:
+    """A data row that lost its c7 cell (not emptied: gone), so every later value moved one column left."""
+    header, *rows = _demo_csv_rows()
+    c7 = header.index("c7")
+    rows[1] = rows[1][:c7] + rows[1][c7 + 1:]
+    return _write_csv(tmp / "row-18-criteria.csv", [header, *rows])
+
+
+def csv_row_with_an_extra_cell(tmp: Path) -> Path:
+    """An unquoted comma in a name splits it into two cells: every later value moves one column right."""
+    header, *rows = _demo_csv_rows()
+    name = header.index("name")
+    rows[2] = rows[2][:name] + ["Xã Phú Hưng", "TP Bến Tre"] + rows[2][name + 1:]
+    return _write_csv(tmp / "row-extra-cell.csv", [header, *rows])
+
+
 HOSTILE_INPUTS: list[tuple[str, str, Builder, str]] = [
     # id, kind, builder, expected fragment of the message
     ("zip-slip", "boundaries", zip_slip, "'..'"),
@@ -415,6 +447,9 @@ HOSTILE_INPUTS: list[tuple[str, str, Builder, str]] = [
     ("xlsx-zip-not-a-workbook", "status", zip_named_xlsx, "not a valid Excel workbook"),
     ("old-xls", "status", old_xls, ".xls"),
     ("18-of-19-criteria", "status", header_with_18_criteria, "18 of the 19 criterion columns"),
+    ("csv-row-with-18-of-19-criterion-cells", "status", csv_row_with_18_criterion_cells,
+     "row 3: the row has 1 cell(s) fewer than the header (it holds 18 of the 19 criterion cells"),
+    ("csv-row-with-an-extra-cell", "status", csv_row_with_an_extra_cell, "row 4: the row has 1 cell(s) more"),
     ("level-contradicts-marks", "status", level_contradicts_marks, "needs all 19 criteria met"),
     ("text-in-criterion-cell", "status", text_in_criterion_cell, "'đạt 80%' not understood"),
     ("year-missing-everywhere", "status", year_missing_everywhere, "no year found"),

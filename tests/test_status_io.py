@@ -339,3 +339,34 @@ def test_check_status_file_tells_communes_from_districts(tmp_path):
     assert check_status_file(districts).kind == "district_status" and check_status_file(districts).usable
     report = check_status_file(only_districts)
     assert report.kind == "district_status" and "unknown district_code '999'" in only_error(report)
+
+
+# ---------------------------------------------------------------- rows with cells missing or extra (CSV)
+
+def test_a_row_missing_one_criterion_cell_gets_one_message_saying_so(tmp_path):
+    short = row(DAI_DIEN, met=19)
+    del short[2 + 6]  # c7's cell is gone, not emptied
+    path = write_csv(tmp_path / "short.csv", [row(), short])
+    _, report = read_commune_status(path)
+    message = only_error(report)
+    assert "row 3" in message and "1 cell(s) fewer than the header" in message
+    assert "18 of the 19 criterion cells" in message and "1,,1" in message
+
+
+def test_an_unquoted_separator_in_a_note_gets_one_message_saying_so(tmp_path):
+    long = row(DAI_DIEN, note="QĐ 12")
+    long[2 + 19] = "ntm,Ghi chú"  # the level cell split in two by a stray comma
+    path = write_csv(tmp_path / "long.csv", [row(), long])
+    message = only_error(read_commune_status(path)[1])
+    assert "row 3" in message and "1 cell(s) more than the header" in message and "double quotes" in message
+
+
+def test_trailing_separators_and_rows_without_their_optional_last_cells_are_fine(tmp_path):
+    trailing = tmp_path / "trailing.csv"
+    rows = [",".join(HEADER) + ",,"] + [",".join(str(v) for v in row()) + ",,"]
+    trailing.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert read_commune_status(trailing)[1].errors == []
+    without_url = tmp_path / "without-url.csv"
+    without_url.write_text(",".join(HEADER) + "\n" + ",".join(str(v) for v in row()[:-1]) + "\n", encoding="utf-8")
+    frame, report = read_commune_status(without_url)
+    assert report.errors == [] and len(frame) == 1

@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA, CRITERION_COLUMNS, CRITERION_NUMBERS
+from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA, CRITERION_NUMBERS
 from geo_app.domain.textnorm import fold, name_key, nfc, strip_type
 from geo_app.domain.units import (BECAME_TOWNSHIP_2023, DISTRICTS, REMOVED_2020, code_for_name,
                                   district_code_for_name, merged_into, units)

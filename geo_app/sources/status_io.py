@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import warnings
-import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +87,7 @@ class _Row:
     cells: dict[str, str]
     labels: dict[str, str]
     report: CheckReport
+    width: int = 0  # cells in this row minus cells in the header (CSV rows can be short or long)
 
     def __getitem__(self, column: str) -> str:
         return self.cells.get(column, "")
@@ -446,8 +445,15 @@ def _table(path: Path, report: CheckReport, sheet: str, aliases: dict[str, tuple
         return None
     labels = {c: header[pos] for c, pos in columns.items()}
     report.features = len(data)
-    return [_Row(n, {c: row[pos] if pos < len(row) else "" for c, pos in columns.items()}, labels, report)
+    width = len(header)
+    return [_Row(n, {c: row[pos] if pos < len(row) else "" for c, pos in columns.items()}, labels, report,
+                 _filled_width(row) - width if _filled_width(row) > width else len(row) - width)
             for n, row in data]
+
+
+def _filled_width(row: list[str]) -> int:
+    """Cells up to the last non-empty one (trailing empty cells, e.g. trailing commas, do not count)."""
+    return max((i + 1 for i, v in enumerate(row) if v != ""), default=0)
 
 
 # ---------------------------------------------------------------- values
@@ -581,10 +587,38 @@ def _read(path: str | Path, kind: str, sheet: str, aliases: dict, required: list
     report = CheckReport(kind, str(path))
     rows = _table(path, report, sheet, aliases, required, fallback)
     seen: dict[tuple[str, int], int] = {}
-    records = [r for r in (parse(row, seen) for row in rows or []) if r is not None]
+    records = [r for r in (_parse_aligned(parse, row, seen) for row in rows or []) if r is not None]
     code_column = next(iter(dtypes))
     report.matched = sorted({r[code_column] for r in records})
     return _frame(records if report.usable else [], dtypes), report
+
+
+def _parse_aligned(parse: Callable[[_Row, dict], dict | None], row: _Row, seen: dict) -> dict | None:
+    """Parse a row; a row with cells missing or extra whose values then fail gets one message saying so."""
+    before = len(row.report.errors)
+    record = parse(row, seen)
+    if row.width == 0 or len(row.report.errors) == before:
+        return record
+    del row.report.errors[before:]
+    row.report.error(_misaligned(row), row.number)
+    return None
+
+
+def _misaligned(row: _Row) -> str:
+    width = row.width
+    if width > 0:
+        return (f"the row has {width} cell(s) more than the header, so its values sit under the wrong columns; a "
+                "name or note that contains the separator (, or ;) must be in double quotes")
+    criteria = [c for c in CRITERION_COLUMNS if c in row.labels]
+    understood = 0
+    for column in criteria:  # criterion cells in a run from the first: where the shift begins
+        if fold(row[column]) not in _TRUE | _FALSE:
+            break
+        understood += 1
+    held = (f" (it holds {understood} of the {len(criteria)} criterion cells before the values shift)"
+            if criteria and understood < len(criteria) else "")
+    return (f"the row has {-width} cell(s) fewer than the header{held}, so the values after the gap sit under the "
+            "wrong columns; add the missing cell (an empty cell is two separators in a row, e.g. 1,,1) and check again")
 
 
 def read_commune_status(path: str | Path, year: int | None = None) -> tuple[pd.DataFrame, CheckReport]:
