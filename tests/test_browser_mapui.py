@@ -223,7 +223,9 @@ def test_phone_touch_targets_are_44_px(live_server, sized):
     page = sized(360)
     page.goto(live_server + "/")
     page.wait_for_function(READY)
-    selectors = ["#map-controls select", "#map-controls button", ".site-nav a", ".lang-switch a", ".ntm-legend-toggle",
+    page.click("#map-options-toggle")  # the view's options are folded on phones
+    selectors = ["#map-options-toggle", "#map-controls select", "#map-controls button", "#year-player button",
+                 "#year-slider", "#compare-link", ".site-nav a", ".lang-switch a", ".ntm-legend-toggle",
                  ".leaflet-control-zoom a", ".ntm-search-input", "#commune-table .sort-button",
                  "#commune-table .focus-commune"]
     small = page.evaluate("""sels => sels.flatMap(s => Array.from(document.querySelectorAll(s)).slice(0, 12)

@@ -169,6 +169,30 @@
     }
   }
 
+  /** Phones: the view's options fold behind one "Map options" button so the map starts on the first screen
+   * (open while the year player runs, so its pause button stays at hand). Wider screens: always open. */
+  var PHONE_QUERY = "(max-width: 640px)";
+
+  function setupOptions() {
+    var toggle = document.getElementById("map-options-toggle");
+    var body = document.getElementById("map-options-body");
+    if (!toggle || !body || !window.matchMedia) return;
+    var phone = window.matchMedia(PHONE_QUERY);
+    var open = new URLSearchParams(window.location.search).get("play") === "1";
+    function apply() {
+      toggle.hidden = !phone.matches;
+      toggle.setAttribute("aria-expanded", open || !phone.matches ? "true" : "false");
+      body.hidden = phone.matches && !open;
+    }
+    toggle.addEventListener("click", function () {
+      open = toggle.getAttribute("aria-expanded") !== "true";
+      apply();
+    });
+    if (phone.addEventListener) phone.addEventListener("change", apply); else phone.addListener(apply);
+    apply();
+  }
+
+  setupOptions();
   setupControls(document.getElementById("map-controls"));
   setupControls(document.getElementById("compare-controls"));
   setupPlayer();

@@ -461,6 +461,33 @@
     if (!this.legend) return;
     this.legend.box.classList.toggle("ntm-legend-collapsed", !open);
     this.legend.toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    this.placeLegendBody(open && this._narrow);
+  };
+
+  /** On a narrow map the opened legend goes below the map (it never covers the area it describes);
+   * otherwise it lives in the map's corner. On the page the map keeps its size; in a frame filling its
+   * window (embed) the map gives the legend room and is resized. */
+  NtmMap.prototype.placeLegendBody = function (below) {
+    var body = this.legend.box.querySelector(".ntm-legend-body") || (this.legendSheet && this.legendSheet.firstChild);
+    if (!body) return;
+    var container = this.map.getContainer();
+    var frame = (container.closest && container.closest(".map-frame, .ntm-doc-map")) || container;
+    if (below) {
+      if (!this.legendSheet) {
+        this.legendSheet = el("div", "ntm-legend ntm-legend-sheet");
+        this.legendSheet.setAttribute("role", "region");
+        this.legendSheet.setAttribute("aria-label", this.s.legend);
+      }
+      if (body.parentNode === this.legendSheet) return;
+      this.legendSheet.appendChild(body);
+      frame.parentNode.insertBefore(this.legendSheet, frame.nextSibling);
+    } else {
+      if (body.parentNode === this.legend.box) return;
+      this.legend.box.appendChild(body);
+      if (this.legendSheet && this.legendSheet.parentNode) this.legendSheet.parentNode.removeChild(this.legendSheet);
+    }
+    if (frame.classList.contains("ntm-doc-map")) this.map.invalidateSize({ animate: false });
+    if (below && this.legendSheet.scrollIntoView) this.legendSheet.scrollIntoView({ block: "nearest" });
   };
 
   /** Apply the narrow or wide layout; called at mount and whenever the map's size changes. */

@@ -1,0 +1,114 @@
+"""Issue 12, phones in Chromium: the map starts on the first screen of `/` and `/compare` (the view's options fold
+behind one "Tùy chọn bản đồ" button), nothing scrolls sideways, and the opened legend never covers more than
+15 % of the map (it opens below the map)."""
+from __future__ import annotations
+
+import pytest
+from browser_support import RecordingPage, browser, live_server  # noqa: F401  (pytest fixtures)
+
+READY = "() => window.NTM && NTM.maps.length === 1"
+PHONES = [(360, 800), (390, 844)]
+
+
+@pytest.fixture()
+def phone(browser):
+    contexts = []
+
+    def make(width: int, height: int):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN", has_touch=True,
+                                      is_mobile=True, service_workers="block")
+        contexts.append(context)
+        return RecordingPage(context.new_page())
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def box(page, selector: str) -> dict:
+    return page.locator(selector).first.evaluate(
+        "e => { const r = e.getBoundingClientRect(); return {left: r.left, right: r.right, top: r.top, bottom: r.bottom,"
+        " width: r.width, height: r.height}; }")
+
+
+def covered_share(page, selector: str) -> float:
+    """Share of the map's area under the element `selector`."""
+    a, b = box(page, selector), box(page, ".folium-map")
+    w = max(0.0, min(a["right"], b["right"]) - max(a["left"], b["left"]))
+    h = max(0.0, min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]))
+    return w * h / (b["width"] * b["height"])
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+@pytest.mark.parametrize("width,height", PHONES)
+@pytest.mark.parametrize("path", ["/?year=2024", "/compare?from=2021&year=2024", "/?layer=criterion&criterion=13",
+                                  "/?district=836&lang=en"])
+def test_map_starts_on_the_first_screen_of_a_phone(live_server, phone, width, height, path):
+    page = phone(width, height)
+    page.goto(live_server + path)
+    page.wait_for_function(READY)
+    toggle = page.locator("#map-options-toggle")
+    assert toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false"
+    assert box(page, "#map-options-toggle")["height"] >= 44
+    assert not page.locator("#map-options-body select").first.is_visible()
+    top = box(page, ".map-frame")["top"]
+    assert top <= 0.55 * height, f"the map starts at {top}px of a {height}px screen"
+    assert no_sideways_scroll(page)
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    assert page.locator("#map-options-body select").first.is_visible()
+    assert no_sideways_scroll(page)
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "false"
+    assert not page.locator("#map-options-body select").first.is_visible()
+    assert page.errors == [] and page.external == []
+
+
+def test_folded_options_still_change_the_view(live_server, phone):
+    page = phone(390, 844)
+    page.goto(live_server + "/?year=2023")
+    page.wait_for_function(READY)
+    page.click("#map-options-toggle")
+    with page.expect_navigation():
+        page.select_option("#map-controls select[name=layer]", "band")
+    page.wait_for_function(READY)
+    assert "layer=band" in page.url and "year=2023" in page.url
+    assert page.get_attribute("#map-options-toggle", "aria-expanded") == "false"
+
+
+def test_options_are_open_and_the_button_hidden_on_wide_screens(live_server, browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, service_workers="block")
+    try:
+        page = RecordingPage(context.new_page())
+        for path in ("/", "/compare"):
+            page.goto(live_server + path)
+            page.wait_for_function(READY)
+            assert not page.locator("#map-options-toggle").is_visible()
+            assert page.locator("#map-options-body select").first.is_visible()
+        page.set_viewport_size({"width": 390, "height": 844})  # a window made narrow folds them
+        page.wait_for_function("() => document.getElementById('map-options-body').hidden")
+        assert page.locator("#map-options-toggle").is_visible()
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width,height", PHONES)
+@pytest.mark.parametrize("path", ["/", "/compare", "/lagging", "/embed"])
+def test_opened_phone_legend_covers_at_most_15_percent_of_the_map(live_server, phone, width, height, path):
+    page = phone(width, height)
+    page.goto(live_server + path)
+    page.wait_for_function(READY)
+    toggle = page.locator(".ntm-legend-toggle")
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    body = page.locator(".ntm-legend-body")
+    assert body.is_visible() and any(t in body.inner_text() for t in ("Chưa đạt chuẩn", "Giữ nguyên mức"))
+    assert covered_share(page, ".ntm-legend-body") <= 0.15
+    assert covered_share(page, ".ntm-legend") <= 0.15
+    assert no_sideways_scroll(page)
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "false" and not body.is_visible()
+    assert page.errors == [] and page.external == []
