@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -86,3 +89,43 @@ def open_engine(database: str | Path) -> Engine:
 
 def dumps(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+class ChangeStamp:
+    """A cheap "has the database changed?" stamp for in-process caches of what it holds (e.g. the heads).
+
+    SQLite: `PRAGMA data_version` on a connection of its own, which never writes (the number changes whenever
+    another connection, in this process or any other, commits), plus the file's identity (a database file that
+    is replaced gets a new stamp). Other databases: None, meaning "unknown: read again".
+    """
+
+    def __init__(self, database: str | Path):
+        url = database_url(database)
+        self.path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._opened: tuple | None = None  # (pid, device, inode) the connection was opened for
+
+    def current(self) -> tuple | None:
+        if self.path is None:
+            return None
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        identity = (os.getpid(), st.st_dev, st.st_ino)
+        with self._lock:
+            try:
+                if self._conn is None or self._opened != identity:
+                    self._reopen(identity)
+                version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+            except sqlite3.Error:
+                self._conn = None
+                return None
+        return (*identity, version)
+
+    def _reopen(self, identity: tuple) -> None:
+        if self._conn is not None and self._opened is not None and self._opened[0] == identity[0]:
+            self._conn.close()  # (a connection inherited through fork is left alone)
+        self._conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self._opened = identity

@@ -15,7 +15,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 @bp.get("/communes.geojson")
-@cached()
+@cached(params=())
 def communes_geojson():
     """Every commune in `year` (default: latest) with its status, as a GeoJSON FeatureCollection."""
     args = parse_view_args(dataset())
@@ -26,7 +26,7 @@ def communes_geojson():
 
 
 @bp.get("/summary.json")
-@cached()
+@cached(params=())
 def summary_json():
     """Byte for byte the JSON of `flask --app app data summary --json --year YEAR`."""
     ds = dataset()

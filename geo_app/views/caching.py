@@ -21,6 +21,7 @@ import mimetypes
 import secrets
 import struct
 import zlib
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +31,7 @@ import brotli
 from flask import Flask, Response, current_app, g, make_response, request
 from flask_caching import Cache
 from flask_compress import Compress
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import NotFound
 from werkzeug.utils import safe_join
 
@@ -66,6 +68,7 @@ def init_app(app: Flask) -> None:
         "CACHE_THRESHOLD": int(app.config.get("PAGE_CACHE_THRESHOLD", 400)),
     })
     app.extensions["ntm_code_version"] = code_version()
+    app.extensions["ntm_recent_entries"] = RecentEntries(int(app.config.get("RECENT_ENTRIES_MB", 64)) * 2**20)
     app.config["COMPRESS_REGISTER"] = False  # `compress_response` calls it (after checking what the client refuses)
     app.after_request(default_cache_control)  # registered first: runs after compression (reverse order)
     compress.init_app(app)
@@ -106,6 +109,9 @@ class CachedBody:
         if encoding == "gzip" and self.gzip_segments:
             return spliced_gzip(self.gzip_segments, self.segments, nonce.encode("ascii"))
         return self.body(nonce)
+
+    def size(self) -> int:
+        return sum(map(len, self.segments)) + sum(map(len, self.gzip_segments)) + len(self.brotli_body or b"")
 
     def encodings(self) -> tuple[str, ...]:
         return tuple(e for e, ok in (("br", self.brotli_body is not None), ("gzip", bool(self.gzip_segments))) if ok)
@@ -149,26 +155,38 @@ def choose_encoding(available: Iterable[str]) -> str | None:
 
 
 def cached_response(build: Callable[[], Response], *, nonce: bool = False, key: tuple = (),
-                    cache_control: str = REVALIDATE) -> Response:
+                    cache_control: str = REVALIDATE, params: tuple[str, ...] | None = None) -> Response:
     """This request's response from the shared cache, built by `build()` on a miss; 304 on a matching ETag.
 
-    The key is the data revision, the app's code and settings, today's date (pages and exports show it),
-    the host (the embed snippet names it), the endpoint, the query string and `key`. `nonce=True`
-    for HTML pages: the body is built once with a placeholder nonce and every response gets its own.
-    Only 200 responses are kept; errors and redirects pass through.
+    The key is the validated view (`canonical_args`: unknown parameters ignored, invalid values answered 400
+    before anything is looked up, equal views written one way) with the data revision, the app's code and
+    settings, today's date (pages and exports show it), the request's address where pages show it (trusted
+    hosts only are kept), the endpoint and `key`. `params`: the documented parameters besides the view that
+    the endpoint reads (None: all). On a miss the view sees exactly the canonical parameters, so equal views
+    give equal bytes. `nonce=True` for HTML pages: the body is built once with a placeholder nonce and every
+    response gets its own. Only 200 responses of bounded views are kept; errors and redirects pass through.
     """
-    from .common import store
+    from .common import canonical_args
+    from .security import address_key
 
-    revision = current_data_key()
-    text_key = "|".join(map(str, (current_app.extensions["ntm_code_version"], revision, dt.date.today(),
-                                   config_fingerprint(), request.host_url, request.endpoint,
-                                   sorted(request.view_args.items()) if request.view_args else "",
-                                   sorted(request.args.items(multi=True)), *key)))
+    pairs, bounded = canonical_args(params)
+    address, trusted = address_key()
+    text_key = "|".join(map(str, (current_app.extensions["ntm_code_version"], current_data_key(), dt.date.today(),
+                                   config_fingerprint(), address, request.endpoint,
+                                   sorted(request.view_args.items()) if request.view_args else "", sorted(pairs),
+                                   *key)))
     etag = hashlib.sha256(text_key.encode("utf-8")).hexdigest()[:32]
     if request.if_none_match.contains_weak(etag):
         return not_modified(etag, cache_control)
-    entry: CachedBody | None = page_cache.get(text_key)
+    keep = bounded and trusted
+    recent: RecentEntries = current_app.extensions["ntm_recent_entries"]
+    entry: CachedBody | None = recent.get(text_key) if keep else None
+    if entry is None and keep:
+        entry = page_cache.get(text_key)
+        if entry is not None:
+            recent.put(text_key, entry)
     if entry is None:
+        request.args = ImmutableMultiDict(pairs)  # the view reads the canonical view and nothing else
         placeholder = secrets.token_hex(16) if nonce else None
         if placeholder:
             g.csp_nonce = placeholder
@@ -182,8 +200,41 @@ def cached_response(build: Callable[[], Response], *, nonce: bool = False, key: 
         headers = {k: v for k, v in response.headers.items() if k.lower() not in NOT_KEPT_HEADERS}
         entry = CachedBody.build(response.get_data(), response.content_type,
                                  placeholder.encode("ascii") if placeholder else None, headers)
-        page_cache.set(text_key, entry)
+        if keep:
+            page_cache.set(text_key, entry)
+            recent.put(text_key, entry)
     return serve(entry, etag, cache_control)
+
+
+class RecentEntries:
+    """The last cached bodies this worker served, by key, kept in memory up to `max_bytes` (least recently
+    used dropped first): a hit needs no file read. Keys carry the data revision, so an entry never goes stale."""
+
+    def __init__(self, max_bytes: int = 64 * 2**20):
+        self.max_bytes, self.size = max_bytes, 0
+        self._entries: OrderedDict[str, tuple[CachedBody, int]] = OrderedDict()
+
+    def get(self, key: str) -> CachedBody | None:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        self._entries.move_to_end(key)
+        return found[0]
+
+    def put(self, key: str, entry: CachedBody) -> None:
+        size = entry.size()
+        if key in self._entries or size > self.max_bytes // 4:
+            return
+        self._entries[key] = (entry, size)
+        self.size += size
+        while self.size > self.max_bytes:
+            _, (_, dropped) = self._entries.popitem(last=False)
+            self.size -= dropped
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self.size = 0
+
 
 
 def current_data_key() -> str:
@@ -192,7 +243,7 @@ def current_data_key() -> str:
     from .common import store
 
     data = store()
-    heads = data.revisions.heads()
+    heads = data.heads()
     if len(heads) < 2:
         return data_revision_key(data.dataset())
     return heads_key(heads)
@@ -214,16 +265,18 @@ def config_fingerprint() -> str:
     from .common import store
 
     config = current_app.config
-    return repr((config["SETTINGS"], str(store().database), config.get("FRAME_ANCESTORS"), config.get("PUBLIC_URL")))
+    return repr((config["SETTINGS"], str(store().database), config.get("FRAME_ANCESTORS"), config.get("PUBLIC_URL"),
+                 config.get("TRUSTED_HOSTS")))
 
 
-def cached(nonce: bool = False, cache_control: str = REVALIDATE):
-    """Decorator: the view's response comes from `cached_response` (pages: `nonce=True`)."""
+def cached(nonce: bool = False, cache_control: str = REVALIDATE, params: tuple[str, ...] | None = None):
+    """Decorator: the view's response comes from `cached_response` (pages: `nonce=True`); `params`: the
+    documented parameters besides year/layer/criterion/district/lang that the view reads (None: all)."""
     def decorate(view):
         @functools.wraps(view)
         def wrapper(*args, **kwargs):
             return cached_response(lambda: make_response(view(*args, **kwargs)), nonce=nonce,
-                                   cache_control=cache_control)
+                                   cache_control=cache_control, params=params)
         return wrapper
     return decorate
 

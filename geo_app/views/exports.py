@@ -76,7 +76,7 @@ def download(result: Export) -> Response:
 def embed():
     """The map alone, filling its iframe; `controls=0`, `legend=0`, `title=<caption>`."""
     g.csp_frame_ancestors = current_app.config.get("FRAME_ANCESTORS", "*")
-    return cached_response(_embed_page, nonce=True)
+    return cached_response(_embed_page, nonce=True, params=("controls", "legend", "title"))
 
 
 def _embed_page():
@@ -93,7 +93,7 @@ def _embed_page():
 
 
 @bp.get("/export/map.html")
-@cached()
+@cached(params=())
 def export_html():
     """One offline HTML file: every script, style and image inlined."""
     state = view_state()
@@ -101,7 +101,7 @@ def export_html():
 
 
 @bp.get("/export/map.<fmt>")
-@cached()
+@cached(params=("scale", "header"))
 def export_image(fmt: str):
     """PNG (1920x1080, `scale=2` for 3840x2160), SVG or PDF from the static renderer.
 
@@ -133,7 +133,7 @@ def export_years(fmt: str):
 
 
 @bp.get("/export/slides.pptx")
-@cached()
+@cached(params=())
 def export_slides():
     """The PowerPoint deck of a year (`year`, `lang`)."""
     state = view_state()
@@ -141,7 +141,7 @@ def export_slides():
 
 
 @bp.get("/print")
-@cached(nonce=True)
+@cached(nonce=True, params=("paper",))
 def print_page():
     """A landscape print layout (A4 or A3, CSS @page) around the static map."""
     state = view_state()

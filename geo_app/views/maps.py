@@ -29,7 +29,7 @@ PROVENANCE_SHORT = {"official": ("chính thức", "official"), "documented": ("c
 
 
 @bp.get("/")
-@cached(nonce=True)
+@cached(nonce=True, params=("band",))  # band: kept by the redirect of layer=lagging
 def index():
     if request.args.get("layer") == "lagging":  # the lagging layer is its own view, filters kept
         return redirect(url_for("planning.lagging_page", **known_args(drop=("layer",))))

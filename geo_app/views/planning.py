@@ -137,7 +137,7 @@ def _common(ds: Dataset, args: ViewState) -> dict:
 
 
 @bp.get("/lagging")
-@cached(nonce=True)
+@cached(nonce=True, params=("band",))
 def lagging_page():
     ds = dataset()
     args, filters = _lagging_request(ds)
@@ -157,7 +157,7 @@ def lagging_page():
 
 
 @bp.get("/lagging.csv")
-@cached()
+@cached(params=("band",))
 def lagging_csv():
     ds = dataset()
     args, filters = _lagging_request(ds)
@@ -166,7 +166,7 @@ def lagging_csv():
 
 
 @bp.get("/lagging.xlsx")
-@cached()
+@cached(params=("band",))
 def lagging_xlsx():
     ds = dataset()
     args, filters = _lagging_request(ds)
@@ -216,7 +216,7 @@ def relabel(communes_fc: dict, keys: dict[str, str]) -> dict:
 
 
 @bp.get("/gaps")
-@cached(nonce=True)
+@cached(nonce=True, params=())
 def gaps_page():
     ds = dataset()
     args = parse_view_args(ds)
@@ -286,7 +286,7 @@ def _text_on(color: str) -> str:
 
 
 @bp.get("/targets")
-@cached(nonce=True)
+@cached(nonce=True, params=("whatif",))
 def targets_page():
     ds = dataset()
     args = parse_view_args(ds)
@@ -337,7 +337,7 @@ def _charts(ds: Dataset, lang: str) -> list[tuple[str, str, str]]:
 
 
 @bp.get("/charts/progress.svg")
-@cached()
+@cached(params=())
 def progress_chart():
     ds = dataset()
     args = parse_view_args(ds)

@@ -71,6 +71,26 @@ def public_url_for(endpoint: str, **values) -> str:
     return path
 
 
+def address_key() -> tuple[str, bool]:
+    """What of the request's own address a page may show (`public_url_for`), for cache keys, and whether it is
+    a trusted address, so that a response for it may be kept: one of TRUSTED_HOSTS exactly (not a subdomain
+    of a '.suffix' entry), or this machine, on the port the server listens on. A Host header that the page
+    does not show (PUBLIC_URL set, or an unknown host: relative links) is not part of the key."""
+    if current_app.config.get("PUBLIC_URL"):
+        return "", True
+    trusted = current_app.config.get("TRUSTED_HOSTS")
+    if not trusted and not _is_loopback(request.host):
+        return "", True
+    try:
+        parts = urlsplit("//" + request.host)
+        name, port = (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return request.host_url, False
+    names = {h.lower() for h in trusted} if trusted else set(LOOPBACK_HOSTS)
+    same_port = port is None or str(port) == str(request.environ.get("SERVER_PORT"))
+    return request.host_url, name in names and same_port
+
+
 def _is_loopback(host: str) -> bool:
     try:
         return urlsplit("//" + host).hostname in LOOPBACK_HOSTS
