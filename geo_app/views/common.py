@@ -14,6 +14,10 @@ KNOWN_PARAMS = ("year", "from", "layer", "criterion", "district", "lang", "band"
                 "title", "paper", "scale", "header")
 
 
+# Values of the export parameters (views/exports.py): paper sizes, image scales, on/off flags.
+PAPERS = {"a4": ("A4", "297mm", "210mm"), "a3": ("A3", "420mm", "297mm")}
+SCALES = (1, 2)
+FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 VIEW_PARAMS = ("year", "layer", "criterion", "district", "lang")  # validated into a ViewState by every view
 
 
@@ -114,7 +118,6 @@ def canonical_value(name: str) -> tuple[str | None, bool]:
 def _param_checks() -> dict:
     """name -> function giving the canonical form of a valid value (None: not valid, or free text)."""
     from geo_app.domain.criteria import BAND_BY_KEY
-    from .exports import FLAGS, PAPERS, SCALES
 
     def flag(text: str) -> str | None:
         value = FLAGS.get(text.lower())

@@ -31,7 +31,7 @@ def compare_years(ds: Dataset, args: ViewState) -> tuple[int, ViewState]:
 
 
 @bp.get("/compare")
-@cached(nonce=True)
+@cached(nonce=True, params=("from",))
 def compare_page():
     from .planning import relabel
 

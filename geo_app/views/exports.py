@@ -11,15 +11,12 @@ from geo_app.render.exporting import MIMETYPES, Export, export, map_document_par
 from geo_app.render.mapspec import boundary_attribution
 from geo_app.model.viewstate import ViewState, map_view
 from .caching import cached, cached_response
-from .common import bad_request, dataset, parse_view_args, static_asset_url, store
+from .common import FLAGS, PAPERS, SCALES, bad_request, dataset, parse_view_args, static_asset_url, store
 from .security import csp_nonce, nonced
 
 bp = Blueprint("exports", __name__)
 
-PAPERS = {"a4": ("A4", "297mm", "210mm"), "a3": ("A3", "420mm", "297mm")}
-SCALES = (1, 2)
 MAX_TITLE = 200
-FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
 # ------------------------------------------------------------------ request parsing
