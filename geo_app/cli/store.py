@@ -156,15 +156,19 @@ def understanding_text(u: dict, most_rows: int = 400) -> str:
     """How a file was read: sheets, columns as criteria, rows as communes, what was skipped and why."""
     lines = ["How the file was understood:"]
     for sheet in u.get("sheets", []):
+        units = (f"{sheet['districts']} districts" if "districts" in sheet else f"{sheet.get('communes')} communes")
         extra = (f"year {sheet.get('year')} ({sheet.get('year_from')}), header rows {sheet.get('header_rows')}, "
-                 f"{sheet.get('communes')} communes" if sheet.get("status") == "read" else sheet.get("why", ""))
+                 f"{units}" if sheet.get("status") == "read" else sheet.get("why", ""))
         lines.append(f"  sheet '{sheet['name']}': {sheet['status']}; {extra}")
     for col in u.get("columns", []):
         lines.append(f"  column {col['sheet']}!{col['column']} '{col['header']}' -> {col['meaning']}")
     rows = u.get("rows", [])
     for row in rows[:most_rows]:
-        lines.append(f"  row {row['sheet']}!{row['row']} '{row['text']}' -> {row['ward_code']} {row['name']} "
-                     f"({row['matched_by']}), {row['criteria_met']}/19, {row['level']}")
+        code = row.get("ward_code") or row.get("district_code")
+        met = (f"{row['criteria_met']}/{row.get('criteria_total') or 19}, " if row.get("criteria_met") is not None
+               else "")
+        lines.append(f"  row {row['sheet']}!{row['row']} '{row['text']}' -> {code} {row['name']} "
+                     f"({row['matched_by']}), {met}{row['level']}")
     if len(rows) > most_rows:
         lines.append(f"  … and {len(rows) - most_rows} more rows (use --json for all)")
     for skip in u.get("skipped", []):

@@ -731,17 +731,50 @@ def _district_row(row: _Row, seen: dict[tuple[str, int], int]) -> dict | None:
             "provenance": provenance, "source_url": row["source_url"], "row": row.number}
 
 
-def read_district_status(path: str | Path) -> tuple[pd.DataFrame, CheckReport]:
-    """District status rows (one per district and year); an empty frame when the report holds errors."""
+def read_district_status(path: str | Path, year: int | None = None) -> tuple[pd.DataFrame, CheckReport]:
+    """District status rows (one per district and year); an empty frame when the report holds errors.
+
+    A workbook not in the project's schema is read as an office layout (office_districts); `year` then
+    overrides the year in its titles."""
+    path = Path(path)
+    if is_office_workbook(path):
+        from geo_app.sources.office_districts import read_office_districts
+        from geo_app.sources.office_workbook import load_sheets
+
+        report = CheckReport("district_status", str(path))
+        if not _within_status_size(path, report):
+            return _frame([], DISTRICT_DTYPES), report
+        sheets = load_sheets(path, report)
+        records = read_office_districts(path, year, report, sheets) if sheets is not None else []
+        return _frame(records, DISTRICT_DTYPES), report
     return _read(path, "district_status", "districts", DISTRICT_HEADERS,
                  ["district_code", "year", "level", "provenance"], ("name",), DISTRICT_DTYPES, _district_row)
 
 
+def office_tables(path: Path) -> set[str]:
+    """Which tables an office-layout workbook holds: "communes" (19 criteria), "districts", both or none."""
+    from geo_app.sources.office_districts import holds_commune_table, holds_district_table
+    from geo_app.sources.office_workbook import load_sheets
+
+    sheets = load_sheets(path, CheckReport("status", str(path)))
+    if not sheets:
+        return set()
+    return {kind for kind, holds in (("communes", holds_commune_table), ("districts", holds_district_table))
+            if holds(sheets)}
+
+
 def check_status_file(path: str | Path, year: int | None = None) -> CheckReport:
-    """Validate a commune or district status file, telling which by its header (office workbooks: communes)."""
+    """Validate a commune or district status file, telling which by its header or, for office workbooks, by the
+    tables found (a workbook may hold both)."""
     path = Path(path)
     if is_office_workbook(path):
-        return read_commune_status(path, year)[1]
+        tables = office_tables(path) if _within_status_size(path, CheckReport("status", str(path))) else set()
+        if tables == {"districts"}:
+            return read_district_status(path, year)[1]
+        report = read_commune_status(path, year)[1]
+        if "districts" in tables:
+            _merge(report, read_district_status(path, year)[1])
+        return report
     cells = _read_cells(path, CheckReport("status", str(path)), "communes", header_only=True) if path.is_file() else None
     header = {_key(h) for h in cells[0][1]} if cells else set()
     criteria = {_key(a) for c in CRITERION_COLUMNS for a in COMMUNE_HEADERS[c]}

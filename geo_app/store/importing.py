@@ -112,7 +112,7 @@ def read_status_file(path: Path, year: int | None = None, max_bytes: int = DEFAU
         communes, report = read_commune_status(path, **kwargs)
         reports.append(report)
     if "district" in kind:
-        districts, report = read_district_status(path)
+        districts, report = read_district_status(path, year)
         reports.append(report)
     if year is not None:
         communes = None if communes is None else communes[communes["year"] == year]
