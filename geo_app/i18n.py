@@ -6,13 +6,12 @@ a .po file run `.venv/bin/python -m geo_app.i18n` to compile the .mo files.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask, request
 from flask_babel import Babel
 
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-LANGUAGES = ("vi", "en")
+from geo_app.domain.messages import LANGUAGES, TRANSLATIONS  # one catalog folder for Flask and for the renderers
+
+__all__ = ["LANGUAGES", "TRANSLATIONS", "compile_catalogs", "init_app", "select_locale"]
 
 
 def select_locale() -> str:

@@ -7,15 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from geo_app.domain.criteria import CRITERION_NUMBERS
+from geo_app.domain.messages import both, number, translator
+from geo_app.domain.messages import mark as _l
 from geo_app.domain.units import DISTRICTS
 from geo_app.model.dataset import Dataset
 from geo_app.render.mapspec import NO_DATA_CLASS, NOT_APPLICABLE_CLASS, MapClass, MapSpec, district_classes
 
 # RdYlBu (ColorBrewer, colour-blind safe): red = lost a level, pale = same level, blue = gained.
 CHANGE_CLASSES = (
-    MapClass("gained", "Lên mức cao hơn", "Gained a level", "#4575b4"),
-    MapClass("same", "Giữ nguyên mức", "Same level", "#fee090"),
-    MapClass("lost", "Xuống mức thấp hơn", "Lost a level", "#d73027"),
+    MapClass("gained", *both(_l("Gained a level")), "#4575b4"),
+    MapClass("same", *both(_l("Same level")), "#fee090"),
+    MapClass("lost", *both(_l("Lost a level")), "#d73027"),
 )
 
 
@@ -38,11 +40,13 @@ class Change:
     lost: list[int] = field(default_factory=list)
 
 
-def compare(ds: Dataset, year_from: int, year_to: int) -> list[Change]:
+def compare(ds: Dataset, year_from: int, year_to: int, lang: str = "vi") -> list[Change]:
     """Every unit's change from `year_from` to `year_to` (units without data in either year: no_data)."""
     if year_from not in ds.years or year_to not in ds.years or year_from >= year_to:
-        raise CompareError(f"from={year_from} and year={year_to}: choose two years of {', '.join(map(str, ds.years))}, "
-                           "the first before the second.")
+        _ = translator(lang)
+        raise CompareError(_("from={year_from} and year={year_to}: choose two years of {years}, the first before "
+                             "the second.").format(year_from=year_from, year_to=year_to,
+                                                   years=", ".join(map(str, ds.years))))
     before = ds.communes(year_from).set_index("ward_code")
     after = ds.communes(year_to)
     out = []
@@ -96,9 +100,10 @@ def compare_spec(changes: list[Change], year_from: int, year_to: int, district: 
                  illustrative: bool) -> tuple[MapSpec, dict[str, str]]:
     """The map of the comparison: one class per kind of change, counted over the units in scope."""
     keys = {c.ward_code: c.change for c in changes}
-    where = DISTRICTS.get(district or "", "Bến Tre province" if lang == "en" else "Tỉnh Bến Tre")
-    title = (f"Change in NTM level {year_from} → {year_to} — {where}" if lang == "en"
-             else f"Thay đổi mức đạt chuẩn NTM {year_from} → {year_to} — {where}")
+    _ = translator(lang)
+    where = DISTRICTS.get(district or "", _("Bến Tre province"))
+    title = _("Change in NTM level {year_from} → {year_to} — {where}").format(
+        year_from=year_from, year_to=year_to, where=where)
     spec = MapSpec(layer="compare", year=year_to, lang=lang, district=district,
                    classes=[*CHANGE_CLASSES, NOT_APPLICABLE_CLASS, NO_DATA_CLASS],
                    counts=compare_counts(changes, district), title=title, illustrative=illustrative,
@@ -111,8 +116,9 @@ def compare_sentence(changes: list[Change], year_from: int, year_to: int, distri
     n = compare_counts(changes, district)
     gained = sum(len(c.gained) for c in scope)
     lost = sum(len(c.lost) for c in scope)
-    if lang == "en":
-        return (f"{year_from} → {year_to}: {n.get('gained', 0)} xã gained a level, {n.get('lost', 0)} lost one, "
-                f"{n.get('same', 0)} stayed; {gained} criteria newly met, {lost} no longer met.")
-    return (f"{year_from} → {year_to}: {n.get('gained', 0)} xã lên mức, {n.get('lost', 0)} xã xuống mức, "
-            f"{n.get('same', 0)} xã giữ nguyên; {gained} tiêu chí mới đạt, {lost} tiêu chí không còn đạt.")
+    _ = translator(lang)
+    return _("{year_from} → {year_to}: {gained} xã gained a level, {lost} lost one, {same} stayed; "
+             "{criteria_gained} criteria newly met, {criteria_lost} no longer met.").format(
+        year_from=year_from, year_to=year_to, gained=number(n.get("gained", 0), lang),
+        lost=number(n.get("lost", 0), lang), same=number(n.get("same", 0), lang),
+        criteria_gained=number(gained, lang), criteria_lost=number(lost, lang))

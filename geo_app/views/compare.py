@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY
 from geo_app.domain.units import DISTRICTS
@@ -22,7 +23,8 @@ def compare_years(ds: Dataset, args: ViewState) -> tuple[int, ViewState]:
     """(from, view) of the request: `from` defaults to the first year, `year` to the latest when left out."""
     raw = (request.args.get("from") or "").strip()
     if raw and not (raw.isascii() and raw.isdigit() and len(raw) <= 6):
-        bad_request(f"from={raw[:40]!r} must be a year, one of {', '.join(map(str, ds.years))}.")
+        bad_request(_("from={value} must be a year, one of {years}.").format(
+            value=repr(raw[:40]), years=", ".join(map(str, ds.years))))
     year_from = int(raw) if raw else ds.years[0]
     if not (request.args.get("year") or "").strip() and len(ds.years) > 1:
         args = ViewState(year=ds.years[-1], layer=args.layer, criterion=args.criterion, district=args.district,
@@ -38,7 +40,7 @@ def compare_page():
     ds = dataset()
     year_from, args = compare_years(ds, parse_view_args(ds))
     try:
-        changes = compare(ds, year_from, args.year)
+        changes = compare(ds, year_from, args.year, args.lang)
     except CompareError as exc:
         bad_request(str(exc))
     illustrative = ds.has_illustrative(args.year) or ds.has_illustrative(year_from)

@@ -1,0 +1,50 @@
+"""Interface text without Flask: the gettext catalogs (geo_app/translations) for models and renderers.
+
+Views use Flask-Babel (geo_app.i18n); code below the views takes a `lang` and asks `translator(lang)` for a
+gettext function over the same catalogs (Babel's `support.Translations`), so every message lives in one place.
+Numbers are formatted by Babel for the language (`number`, `percent`).
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable
+
+from babel.numbers import format_decimal, format_percent
+from babel.support import Translations
+
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
+LANGUAGES = ("vi", "en")
+LOCALES = {"vi": "vi_VN", "en": "en_US"}
+
+
+@lru_cache(maxsize=None)
+def translations(lang: str) -> Translations:
+    """The compiled catalog of `lang` ('vi' unless 'en')."""
+    return Translations.load(str(TRANSLATIONS), [lang if lang in LANGUAGES else "vi"], domain="messages")
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    """`_` for `lang`: `_("Gained a level")` -> "Lên mức cao hơn" in Vietnamese."""
+    return translations(lang).gettext
+
+
+def number(value: float | int, lang: str) -> str:
+    """A number written the language's way (vi: 1.234,5; en: 1,234.5)."""
+    return format_decimal(value, locale=LOCALES.get(lang, "vi_VN"))
+
+
+def percent(share: float, lang: str, digits: int = 0) -> str:
+    """A share (0-1) as a percentage the language's way (vi: '76 %' as the province's documents write it; en: '76%')."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "") + ("%" if lang == "en" else " %")
+    return format_percent(share, format=pattern, locale=LOCALES.get(lang, "vi_VN"))
+
+
+def mark(message: str) -> str:
+    """Marks a message for the catalogs where it is defined (import as `_l`); it is translated where it is used."""
+    return message
+
+
+def both(message: str) -> tuple[str, str]:
+    """(Vietnamese, English) of a catalog message, for structures that keep both (e.g. a map class)."""
+    return translator("vi")(message), translator("en")(message)
