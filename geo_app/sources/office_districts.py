@@ -19,8 +19,9 @@ from geo_app.domain.criteria import DISTRICT_CRITERIA, DISTRICT_LEVEL_BY_KEY
 from geo_app.domain.textnorm import fold
 from geo_app.domain.units import DISTRICTS
 from geo_app.sources.office_workbook import (HEADER_SEARCH_ROWS, MAX_SHEET_ROWS, MET, NOT_MET, NOTE_WORDS, YEAR_RANGE,
-                                             Sheet, Understanding, _cell, _column_letter, _district_named,
-                                             _is_column_numbers, _is_signature, _is_subtotal, _title_year, find_layout)
+                                             Sheet, SheetReader, _cell, _district_named,
+                                             _is_column_numbers, _is_signature, _is_subtotal, _title_year, find_layout,
+                                             level_from_words)
 from geo_app.sources.report import CheckReport
 
 CITY = "829"  # TP Bến Tre: a city "completes the task" (hoàn thành nhiệm vụ) rather than being "huyện NTM"
@@ -142,47 +143,18 @@ def _names_districts(sheet: Sheet, name_col: int | None, first: int) -> bool:
 
 # ---------------------------------------------------------------- reading
 
+_DISTRICT_LEVEL_OF = {"chua_dat": "chua_dat", "ntm": "huyen_ntm", "nang_cao": "huyen_nang_cao"}  # no district kiểu mẫu
+
+
 def district_level_from_words(text: str) -> str | None:
-    """A district level key from a result in words; None when not understood."""
-    key = fold(text).strip(" .")
-    if "nang cao" in key:
-        return "huyen_nang_cao"
-    if "hoan thanh" in key:
+    """A district level key from a result in words (the communes' words, plus "hoàn thành nhiệm vụ")."""
+    if "hoan thanh" in fold(text):
         return "hoan_thanh"
-    if key.startswith("chua") or "chua dat" in key or key in ("0", "-", "khong dat"):
-        return "chua_dat"
-    if "kieu mau" in key:
-        return None
-    if "ntm" in key or "nong thon moi" in key or "dat chuan" in key or key in ("dat", "x", "1"):
-        return "huyen_ntm"
-    return None
+    return _DISTRICT_LEVEL_OF.get(level_from_words(text) or "")
 
 
-class DistrictReader:
+class DistrictReader(SheetReader):
     """Reads the district tables of one workbook; collects records, report entries and the understanding."""
-
-    def __init__(self, path: Path, year: int | None, report: CheckReport):
-        self.path, self.year, self.report = path, year, report
-        self.understanding = Understanding()
-        self.records: list[dict] = []
-        self.seen: dict[tuple[str, int], str] = {}
-
-    def where(self, sheet: Sheet, r: int | None = None, c: int | None = None,
-              layout: DistrictLayout | None = None) -> str:
-        out = f"{self.report.name}, sheet '{sheet.title}'"
-        if r is not None:
-            out += f", row {r + 1}"
-        if c is not None:
-            header = layout.headers.get(c, "") if layout else ""
-            out += f", column {_column_letter(c)}" + (f" ({header})" if header else "")
-        return out
-
-    def error(self, message: str, sheet: Sheet, r: int | None = None, c: int | None = None,
-              layout: DistrictLayout | None = None) -> None:
-        self.report.errors.append(f"{self.where(sheet, r, c, layout)}: {message}")
-
-    def skip(self, sheet: Sheet, r: int, why: str, text: str = "") -> None:
-        self.understanding.skipped.append({"sheet": sheet.title, "row": r + 1, "text": text[:80], "why": why})
 
     def read(self, sheets: list[Sheet]) -> None:
         for sheet in sheets:
@@ -231,20 +203,10 @@ class DistrictReader:
             "districts": len(self.understanding.rows) - before})
 
     def describe_columns(self, sheet: Sheet, layout: DistrictLayout) -> None:
-        for number, c in sorted(layout.criteria.items()):
-            self.understanding.columns.append({"sheet": sheet.title, "column": _column_letter(c),
-                                               "header": layout.headers.get(c, ""),
-                                               "meaning": f"district criterion {number} ({DISTRICT_CRITERIA[number - 1][1]})"})
         meanings = {"name": "district name", "level": "level (result)", "decision": "decision recognising it",
                     "note": "note", "year": "year", "stt": "row number (ignored)"}
-        for role, c in sorted(layout.roles.items(), key=lambda kv: kv[1]):
-            self.understanding.columns.append({"sheet": sheet.title, "column": _column_letter(c),
-                                               "header": layout.headers.get(c, ""), "meaning": meanings[role]})
-        used = set(layout.criteria.values()) | set(layout.roles.values())
-        for c, header in sorted(layout.headers.items()):
-            if c not in used:
-                self.understanding.columns.append({"sheet": sheet.title, "column": _column_letter(c),
-                                                   "header": header, "meaning": "ignored (recomputed from communes)"})
+        self.describe(sheet, layout, lambda n: f"district criterion {n} ({DISTRICT_CRITERIA[n - 1][1]})", meanings,
+                      "ignored (recomputed from communes)")
 
     def read_row(self, sheet: Sheet, layout: DistrictLayout, r: int, texts: list[str], year: int | None) -> None:
         name_col = layout.roles["name"]

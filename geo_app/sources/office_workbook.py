@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -115,8 +116,8 @@ class Understanding:
         return {"sheets": self.sheets, "columns": self.columns, "rows": self.rows, "skipped": self.skipped}
 
 
-class Reader:
-    """Reads one workbook; collects records, report entries and the understanding."""
+class SheetReader:
+    """What every office-table reader shares: where a problem is (file, sheet, row, column) and what was read."""
 
     def __init__(self, path: Path, year: int | None, report: CheckReport):
         self.path = path
@@ -125,10 +126,9 @@ class Reader:
         self.understanding = Understanding()
         self.records: list[dict] = []
         self.seen: dict[tuple[str, int], str] = {}
-        self.formula_totals = 0  # total cells that are formulas without a saved result (recomputed)
 
-    # ---- locations
-    def where(self, sheet: Sheet, r: int | None = None, c: int | None = None, layout: Layout | None = None) -> str:
+    def where(self, sheet: Sheet, r: int | None = None, c: int | None = None, layout=None) -> str:
+        """`layout`: any layout with `headers` (column -> header text)."""
         out = f"{self.report.name}, sheet '{sheet.title}'"
         if r is not None:
             out += f", row {r + 1}"
@@ -137,16 +137,33 @@ class Reader:
             out += f", column {_column_letter(c)}" + (f" ({header})" if header else "")
         return out
 
-    def error(self, message: str, sheet: Sheet, r: int | None = None, c: int | None = None,
-              layout: Layout | None = None) -> None:
+    def error(self, message: str, sheet: Sheet, r: int | None = None, c: int | None = None, layout=None) -> None:
         self.report.errors.append(f"{self.where(sheet, r, c, layout)}: {message}")
 
-    def warn(self, message: str, sheet: Sheet, r: int | None = None, c: int | None = None,
-             layout: Layout | None = None) -> None:
+    def warn(self, message: str, sheet: Sheet, r: int | None = None, c: int | None = None, layout=None) -> None:
         self.report.warnings.append(f"{self.where(sheet, r, c, layout)}: {message}")
 
     def skip(self, sheet: Sheet, r: int, why: str, text: str = "") -> None:
         self.understanding.skipped.append({"sheet": sheet.title, "row": r + 1, "text": text[:80], "why": why})
+
+    def describe(self, sheet: Sheet, layout, criterion: Callable[[int], str], meanings: dict[str, str],
+                 unused: str) -> None:
+        """Say which column was read as what: criteria, then the other roles, then the columns left unread."""
+        described = [(c, criterion(n)) for n, c in sorted(layout.criteria.items())]
+        described += [(c, meanings[role]) for role, c in sorted(layout.roles.items(), key=lambda kv: kv[1])]
+        used = set(layout.criteria.values()) | set(layout.roles.values())
+        described += [(c, unused) for c, header in sorted(layout.headers.items()) if c not in used and header]
+        for c, meaning in described:
+            self.understanding.columns.append({"sheet": sheet.title, "column": _column_letter(c),
+                                               "header": layout.headers.get(c, ""), "meaning": meaning})
+
+
+class Reader(SheetReader):
+    """Reads one workbook's commune tables; collects records, report entries and the understanding."""
+
+    def __init__(self, path: Path, year: int | None, report: CheckReport):
+        super().__init__(path, year, report)
+        self.formula_totals = 0  # total cells that are formulas without a saved result (recomputed)
 
     # ---- the workbook
     def read(self, sheets: list[Sheet]) -> None:
@@ -196,21 +213,10 @@ class Reader:
         return found, source or ("the 'Năm' column" if "year" in layout.roles else "")
 
     def describe_columns(self, sheet: Sheet, layout: Layout) -> None:
-        for number, c in sorted(layout.criteria.items()):
-            self.understanding.columns.append({"sheet": sheet.title, "column": _column_letter(c),
-                                               "header": layout.headers.get(c, ""),
-                                               "meaning": f"c{number} ({CRITERIA[number - 1].name_vi})"})
         meanings = {"code": "ward_code (GSO code)", "name": "commune name", "district": "district name",
                     "total": "criteria met (recomputed from the marks, not trusted)", "level": "level (result)",
                     "recognised": "year recognised", "note": "note", "year": "year", "stt": "row number (ignored)"}
-        for role, c in sorted(layout.roles.items(), key=lambda kv: kv[1]):
-            self.understanding.columns.append({"sheet": sheet.title, "column": _column_letter(c),
-                                               "header": layout.headers.get(c, ""), "meaning": meanings[role]})
-        used = set(layout.criteria.values()) | set(layout.roles.values())
-        for c, header in sorted(layout.headers.items()):
-            if c not in used and header:
-                self.understanding.columns.append({"sheet": sheet.title, "column": _column_letter(c),
-                                                   "header": header, "meaning": "ignored"})
+        self.describe(sheet, layout, lambda n: f"c{n} ({CRITERIA[n - 1].name_vi})", meanings, "ignored")
 
     # ---- rows
     def read_rows(self, sheet: Sheet, layout: Layout, context: Context) -> None:
