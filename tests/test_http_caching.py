@@ -85,6 +85,21 @@ def test_spliced_gzip_is_one_valid_member():
         assert d.decompress(data) == joint.join(parts) and d.eof and d.unused_data == b""
 
 
+def test_spliced_crc_from_the_segments_equals_the_whole_bodys_crc():
+    import random
+
+    from geo_app.views.caching import segment_crc, spliced_crc
+
+    rng = random.Random(9)
+    for _ in range(100):
+        parts = [rng.randbytes(rng.choice([0, 1, 7, 300, 70_000])) for _ in range(rng.randint(1, 7))]
+        joint = rng.randbytes(rng.choice([0, 1, 24]))
+        assert spliced_crc(parts, joint, [segment_crc(p) for p in parts]) == zlib.crc32(joint.join(parts))
+        deflated = [deflate_segment(p) for p in parts]
+        assert gzip.decompress(spliced_gzip(deflated, parts, joint, [segment_crc(p) for p in parts])) == \
+            joint.join(parts)
+
+
 def test_cached_body_with_placeholder_gives_each_nonce_its_own_bytes():
     entry = CachedBody.build(b'<script nonce="PH">a</script><style nonce="PH">b</style>', "text/html", b"PH")
     assert entry.brotli_body is None and entry.encodings() == ("gzip",)

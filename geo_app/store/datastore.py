@@ -71,10 +71,10 @@ class DataStore:
             self._heads = (stamp, heads)
         return heads
 
-    def years(self) -> list[int]:
-        """The years with data in the current revisions, without loading the data when another worker already
-        did (kept with the revision's derived data)."""
-        heads = self.heads()
+    def years(self, heads: dict[str, dict] | None = None) -> list[int]:
+        """The years with data in the current revisions (`heads`, if just read), without loading the data when
+        another worker already did (kept with the revision's derived data)."""
+        heads = self.heads() if heads is None else heads
         if len(heads) < 2:  # first use: seed the store
             ds = self.dataset()
             heads = self.heads()

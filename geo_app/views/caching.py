@@ -89,6 +89,7 @@ class CachedBody:
     gzip_segments: list[bytes]  # each segment raw-deflated on its own, ending byte-aligned (sync flush)
     brotli_body: bytes | None  # the whole body in brotli, when it holds no nonce
     headers: dict[str, str] = field(default_factory=dict)
+    crcs: list[tuple[int, int]] = field(default_factory=list)  # per segment: CRC-32, shift operator (spliced_gzip)
 
     @classmethod
     def build(cls, body: bytes, mimetype: str, placeholder: bytes | None = None,
@@ -97,7 +98,8 @@ class CachedBody:
         compressible = _compressible(mimetype)
         gz = [deflate_segment(s) for s in segments] if compressible else []
         br = brotli.compress(body, quality=BROTLI_QUALITY) if compressible and len(segments) == 1 else None
-        return cls(mimetype, segments, gz, br, dict(headers or {}))
+        crcs = [segment_crc(s) for s in segments] if gz and len(segments) > 1 else []
+        return cls(mimetype, segments, gz, br, dict(headers or {}), crcs)
 
     def body(self, nonce: str = "") -> bytes:
         return nonce.encode("ascii").join(self.segments)
@@ -107,7 +109,7 @@ class CachedBody:
         if encoding == "br" and self.brotli_body is not None:
             return self.brotli_body
         if encoding == "gzip" and self.gzip_segments:
-            return spliced_gzip(self.gzip_segments, self.segments, nonce.encode("ascii"))
+            return spliced_gzip(self.gzip_segments, self.segments, nonce.encode("ascii"), self.crcs or None)
         return self.body(nonce)
 
     def size(self) -> int:
@@ -123,8 +125,10 @@ def deflate_segment(data: bytes, level: int = GZIP_LEVEL) -> bytes:
     return c.compress(data) + c.flush(zlib.Z_SYNC_FLUSH)
 
 
-def spliced_gzip(deflated: list[bytes], plain: list[bytes], joint: bytes) -> bytes:
-    """One gzip member: the deflated segments with `joint` (stored) between them, as `joint.join(plain)`."""
+def spliced_gzip(deflated: list[bytes], plain: list[bytes], joint: bytes,
+                 crcs: list[tuple[int, int]] | None = None) -> bytes:
+    """One gzip member: the deflated segments with `joint` (stored) between them, as `joint.join(plain)`.
+    `crcs` (from `segment_crc`) spares reading the whole body again for its CRC-32 (the trailer)."""
     out = [GZIP_HEADER]
     joint_block = _stored_block(joint)
     for i, part in enumerate(deflated):
@@ -132,9 +136,64 @@ def spliced_gzip(deflated: list[bytes], plain: list[bytes], joint: bytes) -> byt
             out.append(joint_block)
         out.append(part)
     out.append(DEFLATE_END)
-    whole = joint.join(plain)
-    out.append(struct.pack("<II", zlib.crc32(whole) & 0xFFFFFFFF, len(whole) & 0xFFFFFFFF))
+    size = sum(map(len, plain)) + len(joint) * (len(plain) - 1)
+    out.append(struct.pack("<II", spliced_crc(plain, joint, crcs), size & 0xFFFFFFFF))
     return b"".join(out)
+
+
+# CRC-32 of a concatenation from the parts' CRCs (zlib's crc32_combine, which Python's zlib does not offer):
+# crc(A + B) = x^(8·len B) · crc(A) + crc(B) over GF(2) modulo the CRC polynomial (reflected bit order).
+CRC_POLY = 0xEDB88320
+CRC_ONE = 1 << 31  # the polynomial 1 (x^0) in reflected order
+
+
+def _multmodp(a: int, b: int) -> int:
+    """a·b modulo the CRC polynomial (a != 0)."""
+    product, mask = 0, CRC_ONE
+    while True:
+        if a & mask:
+            product ^= b
+            if a & (mask - 1) == 0:
+                return product
+        mask >>= 1
+        b = (b >> 1) ^ CRC_POLY if b & 1 else b >> 1
+
+
+def _x_powers() -> list[int]:
+    """x^(2^k) modulo the CRC polynomial, k = 0..31."""
+    powers = [1 << 30]  # x^1
+    for _ in range(31):
+        powers.append(_multmodp(powers[-1], powers[-1]))
+    return powers
+
+
+_X_POWERS = _x_powers()
+
+
+def crc_shift(length: int) -> int:
+    """x^(8·length) modulo the CRC polynomial: moves a CRC past `length` bytes."""
+    power, k, n = CRC_ONE, 3, length
+    while n:
+        if n & 1:
+            power = _multmodp(_X_POWERS[k & 31], power)
+        n >>= 1
+        k += 1
+    return power
+
+
+def segment_crc(data: bytes) -> tuple[int, int]:
+    return zlib.crc32(data), crc_shift(len(data))
+
+
+def spliced_crc(plain: list[bytes], joint: bytes, crcs: list[tuple[int, int]] | None = None) -> int:
+    """zlib.crc32(joint.join(plain)), from each segment's (CRC, shift) when given: a few operations per joint."""
+    if not crcs:
+        return zlib.crc32(joint.join(plain)) & 0xFFFFFFFF
+    crc = crcs[0][0]
+    for segment_crc_, shift in crcs[1:]:
+        crc = zlib.crc32(joint, crc)
+        crc = _multmodp(shift, crc) ^ segment_crc_
+    return crc & 0xFFFFFFFF
 
 
 def _stored_block(data: bytes) -> bytes:
@@ -166,12 +225,14 @@ def cached_response(build: Callable[[], Response], *, nonce: bool = False, key: 
     give equal bytes. `nonce=True` for HTML pages: the body is built once with a placeholder nonce and every
     response gets its own. Only 200 responses of bounded views are kept; errors and redirects pass through.
     """
-    from .common import canonical_args
+    from .common import canonical_args, store
     from .security import address_key
 
-    pairs, bounded = canonical_args(params)
+    data = store()
+    heads = data.heads()  # one look at the store per request (re-read only when the database changed)
+    pairs, bounded = canonical_args(params, data.years(heads))
     address, trusted = address_key()
-    text_key = "|".join(map(str, (current_app.extensions["ntm_code_version"], current_data_key(), dt.date.today(),
+    text_key = "|".join(map(str, (current_app.extensions["ntm_code_version"], current_data_key(heads), dt.date.today(),
                                    config_fingerprint(), address, request.endpoint,
                                    sorted(request.view_args.items()) if request.view_args else "", sorted(pairs),
                                    *key)))
@@ -237,13 +298,13 @@ class RecentEntries:
 
 
 
-def current_data_key() -> str:
+def current_data_key(heads: dict[str, dict] | None = None) -> str:
     """The current data revision for cache keys, read from the store's heads without loading the data, so a
     new worker answers from the shared cache at once (falls back to loading when the store is still empty)."""
     from .common import store
 
     data = store()
-    heads = data.heads()
+    heads = data.heads() if heads is None else heads
     if len(heads) < 2:
         return data_revision_key(data.dataset())
     return heads_key(heads)

@@ -67,7 +67,25 @@ def request_lang() -> str:
 # ------------------------------------------------------------------ the view as a cache key
 
 
-def canonical_args(params: tuple[str, ...] | None = None) -> tuple[list[tuple[str, str]], bool]:
+MEMO_SIZE = 4096
+
+
+def canonical_args(params: tuple[str, ...] | None = None,
+                   years: list[int] | None = None) -> tuple[list[tuple[str, str]], bool]:
+    """`read_canonical_args` of this request, remembered per query string and years (not parsed again)."""
+    years = store().years() if years is None else years
+    memo: dict = current_app.extensions.setdefault("ntm_canonical_args", {})
+    key = (request.query_string, params, tuple(years))
+    found = memo.get(key)
+    if found is None:
+        found = read_canonical_args(params, years)  # an invalid view stops here (400), and is not remembered
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[key] = found
+    return found
+
+
+def read_canonical_args(params: tuple[str, ...] | None, years: list[int]) -> tuple[list[tuple[str, str]], bool]:
     """The request's view as canonical query parameters (in the request's order), and whether it is one of a
     bounded set of views (cache keys sort them).
 
@@ -79,7 +97,7 @@ def canonical_args(params: tuple[str, ...] | None = None) -> tuple[list[tuple[st
     """
     args = request.args
     try:
-        state = validate_view(store().years(), args.get("year"), args.get("layer"), args.get("criterion"),
+        state = validate_view(years, args.get("year"), args.get("layer"), args.get("criterion"),
                               args.get("district"), args.get("lang"), extra_layers=("lagging",))
     except ViewError as exc:
         bad_request(exc.text(request_lang()))
@@ -90,7 +108,7 @@ def canonical_args(params: tuple[str, ...] | None = None) -> tuple[list[tuple[st
     bounded = True
     for name in KNOWN_PARAMS if params is None else params:
         if name not in VIEW_PARAMS:
-            value, valid = canonical_value(name)
+            value, valid = canonical_value(name, years)
             if value is not None:
                 pairs.append((name, value))
                 bounded = bounded and valid
@@ -101,7 +119,7 @@ def canonical_args(params: tuple[str, ...] | None = None) -> tuple[list[tuple[st
 PARAM_DEFAULTS = {"controls": "1", "legend": "1", "header": "1", "scale": "1", "paper": "a4"}  # as if left out
 
 
-def canonical_value(name: str) -> tuple[str | None, bool]:
+def canonical_value(name: str, years: list[int]) -> tuple[str | None, bool]:
     """(value written one way, or None when absent or blank; whether it is one of a known, bounded set)."""
     if name == "whatif":  # several values, joined as /targets reads them
         values = [v.strip() for v in request.args.getlist(name) if v.strip()]
@@ -109,13 +127,13 @@ def canonical_value(name: str) -> tuple[str | None, bool]:
     text = (request.args.get(name) or "").strip()
     if not text:
         return None, True
-    canonical = _param_checks().get(name, lambda t: None)(text)
+    canonical = _param_checks(years).get(name, lambda t: None)(text)
     if canonical is None:
         return text, False
     return (None if canonical == PARAM_DEFAULTS.get(name) else canonical), True
 
 
-def _param_checks() -> dict:
+def _param_checks(years: list[int]) -> dict:
     """name -> function giving the canonical form of a valid value (None: not valid, or free text)."""
     from geo_app.domain.criteria import BAND_BY_KEY
 
@@ -124,7 +142,7 @@ def _param_checks() -> dict:
         return None if value is None else "1" if value else "0"
 
     def year(text: str) -> str | None:
-        return text if text.isascii() and text.isdigit() and int(text) in store().years() else None
+        return text if text.isascii() and text.isdigit() and int(text) in years else None
 
     return {"band": lambda t: t if t in BAND_BY_KEY else None, "controls": flag, "legend": flag, "header": flag,
             "paper": lambda t: t.lower() if t.lower() in PAPERS else None,
