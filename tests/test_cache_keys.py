@@ -167,3 +167,26 @@ def test_heads_are_read_again_only_when_the_database_changed(own_app, monkeypatc
     store.heads()
     store.heads()
     assert len(reads) == 1
+
+
+def test_lagging_ranking_is_computed_once_per_data_revision_for_every_worker(own_app, tmp_path, monkeypatch):
+    from geo_app import create_app
+    from geo_app.model import planning
+
+    first = own_app.test_client().get("/lagging?year=2022")
+    assert first.status_code == 200
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("ranked again")
+
+    with monkeypatch.context() as m:
+        m.setattr(planning, "_rank", refuse)
+        worker = create_app({"TESTING": True, "SETTINGS": own_app.config["SETTINGS"],
+                             "DATABASE": own_app.config["DATABASE"], "PAGE_CACHE_DIR": str(tmp_path / "other")})
+        client = worker.test_client()
+        for query in ("", "&band=15_18", "&district=831", "&criterion=17", "&lang=en"):  # page-cache misses
+            assert client.get(f"/lagging?year=2022{query}").status_code == 200
+        assert client.get("/lagging.csv?year=2022&band=lt10").status_code == 200
+    filtered = client.get("/lagging.csv?year=2022&district=831").get_data(as_text=True).splitlines()[1:]
+    positions = [line.split(",")[0] for line in filtered]
+    assert positions == [str(i) for i in range(1, len(filtered) + 1)]  # filtered rows are numbered 1..n

@@ -79,6 +79,13 @@ class Dataset:
         """`district_frame` for `year`, computed once per dataset (callers get their own copy)."""
         return self._memo(("districts", year), lambda: districts_from_communes(self, self.communes(year), year))
 
+    def shared(self, key: tuple, build):
+        """`build()` computed once per dataset and the same object returned to every caller (who must not
+        modify it): e.g. the lagging ranking of a year."""
+        if key not in self._frames:
+            self._frames[key] = build()
+        return self._frames[key]
+
     def _memo(self, key: tuple, build) -> gpd.GeoDataFrame:
         if key not in self._frames:
             self._frames[key] = build()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 
 import pandas as pd
 
@@ -93,6 +93,7 @@ class LaggingRow:
     source_url: str
     note: str
     district_pct_nang_cao: float | None
+    band: str = ""  # criteria band (lt10, 10_14, 15_18, 19), for the filters
 
     def missing_names(self, lang: str = "vi") -> list[str]:
         return [criterion_label(n, lang) for n in self.missing]
@@ -138,16 +139,31 @@ def _group_of(row, district_nc: dict[str, float]) -> str | None:
     return None
 
 
-def lagging(ds: Dataset, filters: LaggingFilters) -> list[LaggingRow]:
-    """Communes ranked by how far they are from the next level, filtered as asked."""
-    communes = ds.communes(filters.year)
-    dframe = ds.district_frame(filters.year)
+def lagging(ds: Dataset, filters: LaggingFilters, ranking: list[LaggingRow] | None = None) -> list[LaggingRow]:
+    """Communes ranked by how far they are from the next level, filtered as asked (positions count the listed
+    rows). `ranking`: `ranked_lagging(ds, filters.year)` if the caller keeps it (e.g. shared by every worker)."""
+    ranking = ranked_lagging(ds, filters.year) if ranking is None else ranking
+    listed = [row for row in ranking if _passes(row, filters)]
+    return [replace(row, position=i) for i, row in enumerate(listed, start=1)]
+
+
+def ranked_lagging(ds: Dataset, year: int) -> list[LaggingRow]:
+    """Every lagging commune of `year`, ranked: computed once per dataset (do not modify the rows)."""
+    return ds.shared(("lagging-ranking", year), lambda: _rank(ds, year))
+
+
+RANKING_FIELDS = tuple(f.name for f in fields(LaggingRow))  # part of a kept ranking's key (the rows' shape)
+
+
+def _rank(ds: Dataset, year: int) -> list[LaggingRow]:
+    communes = ds.communes(year)
+    dframe = ds.district_frame(year)
     district_nc = dict(zip(dframe["district_code"], dframe["pct_nang_cao"]))
-    changes = last_changes(ds, filters.year)
+    changes = last_changes(ds, year)
     rows: list[LaggingRow] = []
     for r in communes[communes["ntm_applicable"]].itertuples():
         group = _group_of(r, district_nc) if r.level in ("chua_dat", "ntm") else None
-        if group is None or not _passes(r, filters):
+        if group is None:
             continue
         last, first = changes.get(str(r.ward_code), (None, None))
         rows.append(LaggingRow(
@@ -155,7 +171,7 @@ def lagging(ds: Dataset, filters: LaggingFilters) -> list[LaggingRow]:
             district_code=str(r.district_code), district=str(r.district_name), level=str(r.level),
             criteria_met=int(r.criteria_met), missing=list(r.missing), last_change=last, first_year=first,
             provenance=str(r.provenance or ""), source_url=str(r.source_url or ""), note=str(r.note or ""),
-            district_pct_nang_cao=_float(district_nc.get(r.district_code)),
+            district_pct_nang_cao=_float(district_nc.get(r.district_code)), band=str(r.band),
         ))
     rows.sort(key=_rank_key)
     for i, row in enumerate(rows, start=1):
@@ -163,7 +179,7 @@ def lagging(ds: Dataset, filters: LaggingFilters) -> list[LaggingRow]:
     return rows
 
 
-def _passes(r, f: LaggingFilters) -> bool:
+def _passes(r: LaggingRow, f: LaggingFilters) -> bool:
     if f.district and r.district_code != f.district:
         return False
     if f.band and r.band != f.band:

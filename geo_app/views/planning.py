@@ -100,6 +100,14 @@ def texts(lang: str) -> dict[str, str]:
 # --------------------------------------------------------------------------- parameters
 
 
+def lagging_rows(ds: Dataset, filters: P.LaggingFilters) -> list[P.LaggingRow]:
+    """The lagging list for `filters`, from the year's ranking computed once per data revision and kept in the
+    store's derived data for every worker (a page-cache miss filters it, it does not rank again)."""
+    key = ("lagging-ranking", filters.year, P.RANKING_FIELDS)
+    ranking = store().persisted(key, lambda data: P.ranked_lagging(data, filters.year))
+    return P.lagging(ds, filters, ranking)
+
+
 def _lagging_request(ds: Dataset) -> tuple[ViewState, P.LaggingFilters]:
     """View args plus the lagging filters (band, criterion), 400 with a readable message if invalid."""
     args = parse_view_args(ds, extra_layers=("lagging",))
@@ -141,7 +149,7 @@ def _common(ds: Dataset, args: ViewState) -> dict:
 def lagging_page():
     ds = dataset()
     args, filters = _lagging_request(ds)
-    rows = P.lagging(ds, filters)
+    rows = lagging_rows(ds, filters)
     q = _query(args, filters)
     ctx = _common(ds, args)
     ctx.update(
@@ -161,7 +169,7 @@ def lagging_page():
 def lagging_csv():
     ds = dataset()
     args, filters = _lagging_request(ds)
-    columns, rows = P.lagging_table(P.lagging(ds, filters), args.lang)
+    columns, rows = P.lagging_table(lagging_rows(ds, filters), args.lang)
     return _download(to_csv(columns, rows), CSV_MIME, _filename(filters, "csv"))
 
 
@@ -170,7 +178,7 @@ def lagging_csv():
 def lagging_xlsx():
     ds = dataset()
     args, filters = _lagging_request(ds)
-    columns, rows = P.lagging_table(P.lagging(ds, filters), args.lang)
+    columns, rows = P.lagging_table(lagging_rows(ds, filters), args.lang)
     title = texts(args.lang)["lagging_title"] + f" — {DISTRICTS.get(filters.district or '', 'Bến Tre')}, {args.year}"
     if ds.has_illustrative(args.year):
         title += " — " + texts(args.lang)["illustrative"]
@@ -317,7 +325,7 @@ def _year_lang(args: ViewState) -> dict:
 
 def _candidates(ds: Dataset, year: int) -> list[dict]:
     """Xã not yet NTM (what-if choices), most criteria first, by district."""
-    rows = P.lagging(ds, P.LaggingFilters(year=year))
+    rows = lagging_rows(ds, P.LaggingFilters(year=year))
     rows = [r for r in rows if r.level == "chua_dat"]
     rows.sort(key=lambda r: (r.district_code, -r.criteria_met, r.commune))
     return [{"ward_code": r.ward_code, "commune": r.commune, "district": r.district,
