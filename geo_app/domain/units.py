@@ -1,66 +1,45 @@
-"""Bến Tre's administrative units (GSO codes) and their changes over time."""
+"""Bến Tre's administrative units (GSO codes) and their changes over time, read from data/units-ben-tre.json."""
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from geo_app.domain.textnorm import name_key, nfc
 
-PROVINCE_CODE = "83"
-PROVINCE_NAME = "Tỉnh Bến Tre"
-BOUNDARY_VINTAGE = "2020-02-01/2024-11-30"
-VINTAGE_LABEL = "GSO 2020-02-01 → 2024-11-30 (157 đơn vị)"
+UNITS_FILE = Path(__file__).resolve().parent / "data" / "units-ben-tre.json"
 
-DISTRICTS: dict[str, str] = {
-    "829": "Thành phố Bến Tre",
-    "831": "Huyện Châu Thành",
-    "832": "Huyện Chợ Lách",
-    "833": "Huyện Mỏ Cày Nam",
-    "834": "Huyện Giồng Trôm",
-    "835": "Huyện Bình Đại",
-    "836": "Huyện Ba Tri",
-    "837": "Huyện Thạnh Phú",
-    "838": "Huyện Mỏ Cày Bắc",
-}
 
-# NQ 855/NQ-UBTVQH14 (effective 2020-02-01): 2019 units merged into a 2020 unit.
-# (2019 district code, 2019 name) -> 2020 code the unit became part of.
-MERGES_2020: dict[tuple[str, str], str] = {
-    ("829", "Phường 1"): "28777",
-    ("829", "Phường 2"): "28777",
-    ("829", "Phường 3"): "28777",
-    ("831", "Mỹ Thành"): "28789",
-    ("829", "Mỹ Thành"): "28789",
-    ("831", "Giao Hòa"): "28813",
-    ("833", "Bình Khánh Đông"): "28945",
-    ("833", "Bình Khánh Tây"): "28945",
-    ("834", "Phong Mỹ"): "28987",
-    ("836", "Phú Ngãi"): "29137",
-    ("836", "Phước Tuy"): "29137",
-}
+def _unit_data() -> dict:
+    """The province's unit vintage, districts, changes and pilot communes (data, not code)."""
+    return json.loads(UNITS_FILE.read_text(encoding="utf-8"))
 
-# 2019 GSO codes that no longer exist from 2020-02-01, and the unit each went into.
-REMOVED_2020: dict[str, tuple[str, str]] = {
-    "28771": ("Phường 1", "28777"),
-    "28774": ("Phường 3", "28777"),
-    "28816": ("Xã Giao Hòa", "28813"),
-    "28867": ("Xã Mỹ Thành", "28789"),
-    "28954": ("Xã Bình Khánh Tây", "28945"),
-    "28990": ("Xã Phong Mỹ", "28987"),
-    "29140": ("Xã Phú Ngãi", "29137"),
-}
+
+def _change(data: dict, kind: str) -> dict:
+    return next(c for c in data["changes"] if c["kind"] == kind)
+
+
+_DATA = _unit_data()
+PROVINCE_CODE: str = _DATA["province"]["code"]
+PROVINCE_NAME: str = _DATA["province"]["name"]
+BOUNDARY_VINTAGE: str = _DATA["vintage"]["id"]
+VINTAGE_LABEL: str = _DATA["vintage"]["label"]
+DISTRICTS: dict[str, str] = dict(_DATA["districts"])
+
+# NQ 855/NQ-UBTVQH14 (effective 2020-02-01): (2019 district code, 2019 name) -> 2020 code it became part of,
+# and the 2019 GSO codes that no longer exist -> (2019 name, the 2020 unit it went into).
+MERGES_2020: dict[tuple[str, str], str] = {(m["district"], m["name"]): m["into"]
+                                           for m in _change(_DATA, "merge")["merged_names"]}
+REMOVED_2020: dict[str, tuple[str, str]] = {r["code"]: (r["name"], r["into"])
+                                            for r in _change(_DATA, "merge")["removed_codes"]}
 
 # NQ 724/NQ-UBTVQH15 (2023-04): three xã became thị trấn; code -> new name.
-BECAME_TOWNSHIP_2023: dict[str, str] = {
-    "28861": "Thị trấn Tiên Thủy",
-    "29179": "Thị trấn Tiệm Tôm",
-    "28915": "Thị trấn Phước Mỹ Trung",
-}
-TOWNSHIP_CHANGE_YEAR = 2023
+BECAME_TOWNSHIP_2023: dict[str, str] = dict(_change(_DATA, "became_township")["units"])
+TOWNSHIP_CHANGE_YEAR: int = _change(_DATA, "became_township")["effective_year"]
 
-PILOT_COMMUNES: dict[str, str] = {"29146": "Xã Phú Lễ", "28813": "Xã Giao Long"}
+PILOT_COMMUNES: dict[str, str] = dict(_DATA["pilot_communes"])
 
 _TYPE_LABELS = {"xa": "Xã", "phuong": "Phường", "thi-tran": "Thị trấn"}
 
