@@ -143,7 +143,11 @@ def test_print_layout(client):
     ("/export/slides.pptx?year=abc", ["year='abc'", "số nguyên"]),
     ("/export/slides.pptx?year=abc&lang=en", ["year='abc'", "whole number"]),
     ("/embed?lang=fr", ["lang='fr'"]),
-    ("/embed?controls=maybe", ["controls='maybe'", "1 or 0"]),
+    ("/embed?controls=maybe", ["controls='maybe'", "1 hoặc 0"]),  # 400 pages speak the page's language
+    ("/embed?controls=maybe&lang=en", ["controls='maybe'", "1 or 0"]),
+    ("/export/map.gif?lang=en", ["map.gif", "not an export format"]),
+    ("/export/years.gif", ["years.gif", "không phải định dạng xuất"]),
+    ("/data.gif", ["data.gif", "không phải định dạng tải về"]),
     ("/embed?title=" + "x" * 201, ["title", "200"]),
     ("/export/map.png?scale=3", ["scale='3'", "1, 2"]),
     ("/export/map.gif", ["map.gif", "map.png"]),

@@ -12,23 +12,28 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo_app.domain.criteria import CRITERION_NUMBERS
+from geo_app.domain.messages import translator
 from geo_app.render.mapspec import (LANGS, LAYERS, MapSpec, boundary_attribution, build_spec, criterion_sentence,
                                     summary_sentence)
 from geo_app.model.dataset import Dataset, province_counts
 from geo_app.domain.units import DISTRICTS, VINTAGE_LABEL
 
 
+def _(message: str) -> str:
+    """Marks a message for the catalogs; `ViewError.text` translates it."""
+    return message
+
+
 class ViewError(ValueError):
     """An invalid view parameter; `param` names it and the message says what to use instead."""
 
-    def __init__(self, param: str, message: str, message_vi: str = ""):
-        super().__init__(message)
-        self.param = param
-        self.message_vi = message_vi or message
+    def __init__(self, param: str, message: str, **values: object):
+        self.param, self.message, self.values = param, message, values
+        super().__init__(self.text("en"))
 
     def text(self, lang: str = "en") -> str:
-        """The message in `lang` ('vi' or 'en')."""
-        return self.message_vi if lang == "vi" else str(self)
+        """The message in `lang` ('vi' or 'en'), from the catalogs."""
+        return translator(lang)(self.message).format(**self.values)
 
 
 @dataclass(frozen=True)
@@ -70,28 +75,26 @@ def validate_view(years: list[int], year: object = None, layer: object = None, c
     """Check raw view parameters (strings from a URL or values from the CLI); raise ViewError if invalid."""
     lang = _text(lang) or "vi"
     if lang not in LANGS:
-        raise ViewError("lang", f"lang={lang!r} is not supported; use 'vi' or 'en'.",
-                        f"lang={lang!r} không được hỗ trợ; dùng 'vi' hoặc 'en'.")
+        raise ViewError("lang", _("lang={value} is not supported; use 'vi' or 'en'."), value=repr(lang))
     year_n = _whole("year", year, years[-1] if years else None)
     if year_n not in years:
-        raise ViewError("year", f"year={year_n} has no data; choose one of {', '.join(map(str, years))}.",
-                        f"year={year_n}: chưa có số liệu; chọn một trong các năm {', '.join(map(str, years))}.")
+        raise ViewError("year", _("year={value} has no data; choose one of {years}."), value=year_n,
+                        years=", ".join(map(str, years)))
     layer = _text(layer) or "level"
     allowed = (*LAYERS, *extra_layers)
     if layer not in allowed:
-        raise ViewError("layer", f"layer={layer!r} is unknown; choose one of {', '.join(allowed)}.",
-                        f"layer={layer!r}: không có lớp này; chọn một trong {', '.join(allowed)}.")
+        raise ViewError("layer", _("layer={value} is unknown; choose one of {layers}."), value=repr(layer),
+                        layers=", ".join(allowed))
     number = None
     if layer == "criterion" or _text(criterion):
         number = _whole("criterion", criterion, 1 if layer == "criterion" else None)
         if number not in CRITERION_NUMBERS:
-            raise ViewError("criterion", f"criterion={criterion!r} must be a number from 1 to 19.",
-                            f"criterion={criterion!r} phải là một số từ 1 đến 19.")
+            raise ViewError("criterion", _("criterion={value} must be a number from 1 to 19."), value=repr(criterion))
     code = _text(district) or None
     if code is not None and code not in DISTRICTS:
         codes = ", ".join(f"{c} ({n})" for c, n in DISTRICTS.items())
-        raise ViewError("district", f"district={code!r} is not a Bến Tre district code; use one of {codes}.",
-                        f"district={code!r} không phải mã huyện của Bến Tre; dùng một trong {codes}.")
+        raise ViewError("district", _("district={value} is not a Bến Tre district code; use one of {codes}."),
+                        value=repr(code), codes=codes)
     return ViewState(year=year_n, layer=layer, criterion=number, district=code, lang=lang)
 
 
@@ -106,8 +109,7 @@ def _whole(name: str, raw: object, default: int | None) -> int | None:
     try:
         return int(text)
     except ValueError:
-        raise ViewError(name, f"{name}={text!r} must be a whole number.",
-                        f"{name}={text!r} phải là một số nguyên.") from None
+        raise ViewError(name, _("{name}={value} must be a whole number."), name=name, value=repr(text)) from None
 
 
 PROVENANCE_LABELS = {

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, g, make_response, render_template, request, url_for
+from flask_babel import gettext as _
 
 from dataclasses import replace
 from datetime import date
@@ -33,7 +34,7 @@ def flag(name: str, default: bool = True) -> bool:
         return default
     value = FLAGS.get(raw.strip().lower())
     if value is None:
-        bad_request(f"{name}={raw!r} must be 1 or 0.")
+        bad_request(_("{name}={value} must be 1 or 0.").format(name=name, value=repr(raw)))
     return value
 
 
@@ -44,14 +45,16 @@ def choice(name: str, allowed: dict | tuple, default):
     key = raw.strip().lower()
     options = [str(a) for a in allowed]
     if key not in options:
-        bad_request(f"{name}={raw!r} is not supported; use one of {', '.join(options)}.")
+        bad_request(_("{name}={value} is not supported; use one of {options}.").format(
+            name=name, value=repr(raw), options=", ".join(options)))
     return key
 
 
 def caption() -> str:
     title = request.args.get("title", "").strip()
     if len(title) > MAX_TITLE:
-        bad_request(f"title is {len(title)} characters long; use at most {MAX_TITLE}.")
+        bad_request(_("title is {length} characters long; use at most {limit}.").format(length=len(title),
+                                                                                         limit=MAX_TITLE))
     return title
 
 
@@ -105,7 +108,7 @@ def export_image(fmt: str):
     `header=0` leaves the title and summary out of the image (the print page sets them as text).
     """
     if fmt not in ("png", "svg", "pdf"):
-        bad_request(f"map.{fmt} is not an export format; use map.html, map.png, map.svg or map.pdf.")
+        bad_request(_("map.{fmt} is not an export format; use map.html, map.png, map.svg or map.pdf.").format(fmt=fmt))
     state = view_state()
     scale = int(choice("scale", SCALES, "1"))
     return download(export(store(), state, fmt, scale=scale, header=flag("header")))
@@ -115,7 +118,7 @@ def export_image(fmt: str):
 def export_years(fmt: str):
     """Small multiples: the view's layer and scope, one panel per year with data (PNG, SVG or PDF)."""
     if fmt not in ("png", "svg", "pdf"):
-        bad_request(f"years.{fmt} is not an export format; use years.png, years.svg or years.pdf.")
+        bad_request(_("years.{fmt} is not an export format; use years.png, years.svg or years.pdf.").format(fmt=fmt))
     state = view_state()
     ds = dataset()
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
 from geo_app.render.mapspec import LANGS, boundary_attribution
 from geo_app.render.interactive import map_parts
+from geo_app.domain.messages import mark as _l
+from geo_app.domain.messages import translator
 from geo_app.domain.units import DISTRICTS
 from geo_app.model.viewstate import map_view
 from geo_app.render.webgeo import web_view
@@ -18,14 +21,13 @@ from .security import nonced
 bp = Blueprint("maps", __name__)
 
 LAYER_LABELS = {
-    "level": ("Mức đạt chuẩn NTM", "NTM level"),
-    "band": ("Số tiêu chí đạt (nhóm)", "Criteria met (band)"),
-    "criterion": ("Một tiêu chí", "One criterion"),
-    "district": ("Cấp huyện", "District level"),
-    "lagging": ("Xã cần ưu tiên", "Lagging communes"),  # served by /lagging (planning blueprint)
+    "level": _l("NTM level"),
+    "band": _l("Criteria met (band)"),
+    "criterion": _l("One criterion"),
+    "district": _l("District level"),
+    "lagging": _l("Communes lagging behind"),  # served by /lagging (planning blueprint)
 }
-PROVENANCE_SHORT = {"official": ("chính thức", "official"), "documented": ("có tài liệu", "documented"),
-                    "illustrative": ("minh họa", "illustrative")}
+PROVENANCE_SHORT = {"official": _l("official"), "documented": _l("documented"), "illustrative": _l("illustrative")}
 
 
 @bp.get("/")
@@ -46,17 +48,17 @@ def index():
     return render_template(
         "map.html", lang=args.lang, args=args, view=view, spec=view.spec, map=parts, years=ds.years,
         rows=rows, districts=DISTRICTS,
-        layers=[(k, v[1 if en else 0]) for k, v in LAYER_LABELS.items()],
+        layers=[(k, translator(args.lang)(v)) for k, v in LAYER_LABELS.items()],
         criteria=[(c.number, c.name_en if en else c.name_vi) for c in CRITERIA],
         data_links=data_links(args.query()),
         illustrative_count=sum(r["provenance"] == "illustrative" for r in rows),  # the units in view, like rows
     )
 
 
-MAP_COLUMNS = (("ward_code", "Mã", "Code"), ("name", "Tên", "Name"), ("district_name", "Huyện", "District"),
-               ("level_label", "Mức đạt", "Level"), ("criteria_met", "Số tiêu chí đạt", "Criteria met"),
-               ("class_label", "Lớp trên bản đồ", "Map class"), ("year_recognised", "Năm công nhận", "Year recognised"),
-               ("provenance_label", "Nguồn gốc số liệu", "Provenance"), ("source_url", "Nguồn", "Source"))
+MAP_COLUMNS = (("ward_code", _l("Code")), ("name", _l("Name")), ("district_name", _l("District")),
+               ("level_label", _l("Level")), ("criteria_met", _l("Criteria met")), ("class_label", _l("Map class")),
+               ("year_recognised", _l("Year recognised")), ("provenance_label", _l("Data provenance")),
+               ("source_url", _l("Source")))
 
 
 @bp.get("/data.<fmt>")
@@ -68,7 +70,7 @@ def map_data(fmt: str):
     from .common import bad_request
 
     if fmt not in ("csv", "xlsx", "geojson"):
-        bad_request(f"data.{fmt} is not a download format; use data.csv, data.xlsx or data.geojson.")
+        bad_request(_("data.{fmt} is not a download format; use data.csv, data.xlsx or data.geojson.").format(fmt=fmt))
     ds = dataset()
     args = parse_view_args(ds)
     view = map_view(ds, args)
@@ -81,7 +83,7 @@ def map_data(fmt: str):
         response.mimetype = "application/geo+json"
     else:
         rows = table_rows(web.communes_fc, view.spec, args.lang, args.district)
-        columns = [(key, en if args.lang == "en" else vi) for key, vi, en in MAP_COLUMNS]
+        columns = [(key, translator(args.lang)(label)) for key, label in MAP_COLUMNS]
         if fmt == "csv":
             response = Response(to_csv(columns, rows), mimetype=CSV_MIME)
         else:
@@ -100,7 +102,7 @@ def data_links(query: dict) -> list[tuple[str, str]]:
 def table_rows(fc: dict, spec, lang: str, district: str | None = None) -> list[dict]:
     """One row per commune in view (its district's, or all) for the page's table, by district then name."""
     classes = {c.key: c.label(lang) for c in spec.classes}
-    idx = 1 if lang == "en" else 0
+    _ = translator(lang)
     rows = []
     for f in fc["features"]:
         p = f["properties"]
@@ -111,7 +113,7 @@ def table_rows(fc: dict, spec, lang: str, district: str | None = None) -> list[d
             **p,
             "level_label": (level.name_en if lang == "en" else level.name_vi) if level else p["level"],
             "class_label": classes.get(p["class"], ""),
-            "provenance_label": PROVENANCE_SHORT.get(p["provenance"], ("", ""))[idx],
+            "provenance_label": _(PROVENANCE_SHORT[p["provenance"]]) if p["provenance"] in PROVENANCE_SHORT else "",
             "source_link": p["source_url"] if _is_http(p["source_url"]) else "",
         })
     return sorted(rows, key=lambda r: (r["district_code"], r["search"]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
@@ -259,7 +260,8 @@ def targets_download(fmt: str):
 
 def _table_download(ds: Dataset, args: ViewState, fmt: str, columns, rows, title: str, stem: str) -> Response:
     if fmt not in ("csv", "xlsx"):
-        bad_request(f"{stem.split('-')[1]}.{fmt} is not a download format; use .csv or .xlsx.")
+        bad_request(_("{name}.{fmt} is not a download format; use .csv or .xlsx.").format(name=stem.split("-")[1],
+                                                                                            fmt=fmt))
     if ds.has_illustrative(args.year):
         title += " — " + texts(args.lang)["illustrative"]
     suffix = "-en" if args.lang == "en" else ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, request
+from flask_babel import gettext as _
 
 from geo_app.sources.office_template import TEMPLATE_YEARS, office_template, template_filename
 from .common import bad_request
@@ -19,8 +20,8 @@ def template_year() -> int:
     if not raw:
         return min(max(date.today().year, first), last)
     if not raw.isdigit() or int(raw) not in TEMPLATE_YEARS:
-        bad_request(f"year={raw[:20]!r}: the template covers the 2021-2025 criteria set; use a year from {first} "
-                    f"to {last}.")
+        bad_request(_("year={value}: the template covers the 2021-2025 criteria set; use a year from {first} to "
+                      "{last}.").format(value=repr(raw[:20]), first=first, last=last))
     return int(raw)
 
 
