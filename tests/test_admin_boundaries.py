@@ -47,18 +47,39 @@ def test_boundary_upload_preview_shows_moved_units_then_commits(app, editor, tmp
     assert upload_files(tmp_path) == []
 
 
-def test_a_layer_the_map_cannot_draw_is_not_committed(app, editor, tmp_path):
+def overlapping_layer(app, tmp_path):
     current = app.extensions["ntm_store"].dataset().boundaries.copy()
     current.loc[1, "geometry"] = affinity.translate(current.loc[1, "geometry"], 0.002, 0)  # overlaps neighbours
     path = tmp_path / "chong-lan.geojson"
     current.to_file(path, driver="GeoJSON")
+    return path
+
+
+def test_a_layer_with_overlaps_is_previewed_on_both_maps_and_can_be_committed(app, editor, tmp_path):
+    path = overlapping_layer(app, tmp_path)
+    uid = upload_id(upload(editor, path.read_bytes(), "chong-lan.geojson", kind="boundaries"))
+    html = editor.get(f"/admin/preview/{uid}").get_data(as_text=True)
+    assert 'id="map-error"' not in html and html.count('class="folium-map ntm-map"') == 2
+    assert "overlap" in html and 'id="commit-form"' in html
+    assert commit(editor, uid, note="ranh giới có chồng lấn").status_code == 302
+    assert app.test_client().get("/").status_code == 200
+
+
+def test_a_layer_the_map_cannot_draw_is_not_committed(app, editor, tmp_path, monkeypatch):
+    from geo_app.render import webgeo
+
+    assert app.test_client().get("/").status_code == 200  # the current map's geometry is computed and kept
+    path = overlapping_layer(app, tmp_path)
+
+    def cannot_draw(*args, **kwargs):
+        raise webgeo.shapely.errors.GEOSException("TopologyException: side location conflict")
+
+    monkeypatch.setattr(webgeo, "simplify_coverage", cannot_draw)
     head = revisions(app).heads()["boundaries"]["id"]
     uid = upload_id(upload(editor, path.read_bytes(), "chong-lan.geojson", kind="boundaries"))
     page = editor.get(f"/admin/preview/{uid}")
     html = page.get_data(as_text=True)
-    if 'id="map-error"' not in html:
-        pytest.skip("the web map draws overlapping layers now; nothing to refuse")
-    assert page.status_code == 200 and 'id="commit-form"' not in html
+    assert page.status_code == 200 and 'id="map-error"' in html and 'id="commit-form"' not in html
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
     forced = editor.post(f"/admin/preview/{uid}/commit", data={"csrf_token": token, "note": "ép ghi", "base": head})
     assert forced.status_code == 400 and revisions(app).heads()["boundaries"]["id"] == head

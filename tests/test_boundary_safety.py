@@ -89,11 +89,15 @@ def test_unzipped_size_limit_counts_real_bytes(tmp_path, monkeypatch, gso_layer)
     assert not report.usable and "unpacks to" in report.errors[0] and "1 MB" in report.errors[0]
 
 
-def test_nothing_is_left_behind_after_reading_a_zip(tmp_path, gso_layer):
+def test_nothing_is_left_behind_after_reading_a_zip(tmp_path, gso_layer, monkeypatch):
     import tempfile
     from pathlib import Path
 
+    scratch = tmp_path / "scratch"  # this test's own temporary folder: other processes' reads do not show up
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     before = set(Path(tempfile.gettempdir()).glob("ntm-layer-*"))
+    assert before == set()
     folder = tmp_path / "shp"
     folder.mkdir()
     gso_layer.to_file(folder / "xa.shp", encoding="UTF-8")
