@@ -3,6 +3,7 @@ Vietnamese and the English catalog, the compiled .mo files match the .po files, 
 from __future__ import annotations
 
 import io
+import re
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
@@ -60,3 +61,28 @@ def test_pages_follow_the_language(client):
         as_text=True)
     assert "Download the data" in client.get("/?lang=en").get_data(as_text=True)
     assert "Tải số liệu" in client.get("/").get_data(as_text=True)
+
+
+MIGRATED_TEMPLATES = ("base.html", "compare.html", "_embed_snippet.html", "print.html")
+INLINE_PAIR = re.compile(r"""["'] if (?:en|lang == ['"]en['"]) else ["']""")  # "English" if en else "Tiếng Việt"
+
+
+def test_migrated_templates_keep_no_inline_language_pairs():
+    for name in MIGRATED_TEMPLATES:
+        text = (ROOT / "templates" / name).read_text(encoding="utf-8")
+        assert not INLINE_PAIR.findall(text), f"{name} still writes vi/en pairs inline"
+
+
+def test_catalog_texts_reach_pages_errors_and_admin(client):
+    vi = client.get("/compare?from=2021&year=2024").get_data(as_text=True)
+    en = client.get("/compare?from=2021&year=2024&lang=en").get_data(as_text=True)
+    assert "Các xã có thay đổi" in vi and "Bỏ qua, tới nội dung" in vi and "Mã nhúng" not in vi
+    assert "Communes that changed" in en and "Skip to content" in en and "Small multiples" in en
+    embed_vi = client.get("/?year=2022").get_data(as_text=True)
+    assert "Xuất bản đồ hoặc nhúng vào trang khác" in embed_vi and "Mức đạt chuẩn NTM</option>" in embed_vi
+    assert "Export or embed this view" in client.get("/?year=2022&lang=en").get_data(as_text=True)
+    assert "phải là 1 hoặc 0" in client.get("/embed?controls=maybe").get_data(as_text=True)
+    assert "year=1999 has no data" in client.get("/?year=1999&lang=en").get_data(as_text=True)
+    assert "year=1999: chưa có số liệu" in client.get("/?year=1999").get_data(as_text=True)
+    assert "Đăng nhập biên tập" in client.get("/signin").get_data(as_text=True)
+    assert "Editors&#39; sign-in" in client.get("/signin?lang=en").get_data(as_text=True)

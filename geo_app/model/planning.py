@@ -13,6 +13,8 @@ import pandas as pd
 
 from geo_app.domain import plan
 from geo_app.domain.criteria import BAND_BY_KEY, COMMUNE_LEVEL_BY_KEY, CRITERION_COLUMNS, CRITERION_NUMBERS, criterion
+from geo_app.domain.messages import both
+from geo_app.domain.messages import mark as _l
 from geo_app.render.mapspec import MapClass, MapSpec, NO_DATA_CLASS, NOT_APPLICABLE_CLASS, district_classes
 from geo_app.model.dataset import Dataset, district_level_name, districts_from_communes, province_counts
 from geo_app.domain.units import DISTRICTS, units
@@ -23,14 +25,13 @@ GROUP_15_18 = "15_18"  # not yet NTM, 15-18 criteria
 GROUP_NTM_LOW_NC = "ntm_low_nang_cao"  # NTM, not nâng cao, in a district below 40 % nâng cao
 GROUPS = (GROUP_BELOW_15, GROUP_15_18, GROUP_NTM_LOW_NC)
 GROUP_LABELS = {
-    GROUP_BELOW_15: ("Chưa đạt chuẩn, dưới 15 tiêu chí", "Not yet NTM, under 15 criteria"),
-    GROUP_15_18: ("Chưa đạt chuẩn, 15-18 tiêu chí", "Not yet NTM, 15-18 criteria"),
-    GROUP_NTM_LOW_NC: ("Đạt NTM, chưa nâng cao (huyện dưới 40 % nâng cao)",
-                       "NTM, not advanced (district under 40 % advanced)"),
+    GROUP_BELOW_15: both(_l("Not yet NTM, under 15 criteria")),
+    GROUP_15_18: both(_l("Not yet NTM, 15-18 criteria")),
+    GROUP_NTM_LOW_NC: both(_l("NTM, not advanced (district under 40 % advanced)")),
 }
 # Lagging map layer: one class per group (YlGnBu-family, darkest = furthest behind), the rest neutral.
 LAGGING_COLORS = {GROUP_BELOW_15: "#253494", GROUP_15_18: "#41b6c4", GROUP_NTM_LOW_NC: "#c7e9b4"}
-NOT_LISTED_CLASS = MapClass("not_listed", "Không thuộc danh sách", "Not in the list", "#ffffff")
+NOT_LISTED_CLASS = MapClass("not_listed", *both(_l("Not in the list")), "#ffffff")
 
 
 class PlanningError(ValueError):

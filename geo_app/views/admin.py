@@ -17,6 +17,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
+from geo_app.domain.messages import mark as _l
+from geo_app.domain.messages import translator
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY
 from geo_app.model.dataset import Dataset, dataset_from_frames
 from geo_app.model.viewstate import ViewError, map_view, validate_view
@@ -35,95 +37,117 @@ from .security import nonced
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 MENU = (
-    ("admin.index", "Tải số liệu lên", "Upload"),
-    ("admin.revisions", "Các bản số liệu", "Revisions"),
-    ("admin.audit", "Nhật ký", "Audit log"),
-    ("admin.users", "Người dùng", "Users"),
+    ("admin.index", _l("Upload")),
+    ("admin.revisions", _l("Revisions")),
+    ("admin.audit", _l("Audit log")),
+    ("admin.users", _l("Users")),
 )
 AUDIT_PAGE = 500
 MULTIPART_SLACK = 64 * 1024  # form fields and multipart headers around the file
 NOTE_MAX = 300
 VN_TIME = dt.timezone(dt.timedelta(hours=7))
 
-STRINGS = {
-    "vi": {
-        "index": "Quản trị số liệu", "current": "Số liệu đang dùng", "kind": "Loại", "revision": "Bản",
-        "when": "Thời gian", "who": "Người thực hiện", "note": "Ghi chú", "file": "Tệp", "counts": "Số lượng",
-        "boundaries": "Ranh giới", "status": "Kết quả NTM",
-        "audit": "Nhật ký thao tác", "action": "Thao tác", "target": "Đối tượng", "detail": "Chi tiết",
-        "address": "Địa chỉ", "user": "Người dùng", "any": "Tất cả", "filter": "Lọc", "csv": "Tải CSV",
-        "audit_intro": "Nhật ký chỉ được ghi thêm, không sửa, không xóa. Mới nhất ở trên.",
-        "shown": "Hiển thị {n} mục mới nhất.",
-        "users": "Người dùng", "name": "Tên đăng nhập", "role": "Vai trò", "state": "Trạng thái",
-        "active": "đang dùng", "disabled": "đã khóa", "created": "Ngày tạo", "create": "Tạo người dùng",
-        "password": "Mật khẩu (ít nhất 10 ký tự)", "disable": "Khóa", "enable": "Mở khóa",
-        "reset": "Đặt lại mật khẩu", "new_password": "Mật khẩu mới", "done": "Đã lưu.",
-        "upload_status": "Tải lên kết quả NTM (XLSX hoặc CSV)",
-        "upload_boundaries": "Tải lên ranh giới (ZIP shapefile, GeoPackage, GeoJSON)",
-        "upload_button": "Tải lên và xem trước", "limit": "Tối đa {mb} MB.",
-        "pending": "Đang chờ xem trước", "open": "Xem trước", "expires": "Hết hạn",
-        "preview": "Xem trước", "understood": "Cách đọc tệp", "errors": "Lỗi", "warnings": "Cảnh báo",
-        "info": "Thông tin", "unmatched": "Không khớp", "rows": "dòng/đối tượng đọc được", "matched": "khớp mã",
-        "level_changes": "Xã thay đổi mức đạt", "none": "Không có.", "from": "Trước", "to": "Sau",
-        "commune": "Xã", "district": "Huyện", "year": "Năm", "map_now": "Bản đồ hiện tại",
-        "map_new": "Bản đồ nếu ghi nhận", "outlined": "Viền đậm: xã thay đổi mức đạt (năm {year}).",
-        "note_label": "Ghi chú (bắt buộc, ví dụ: Báo cáo 123/BC-VPĐP ngày 15/12/2023)",
-        "commit": "Ghi nhận thành bản mới", "discard": "Hủy bỏ", "not_usable": "Tệp này chưa dùng được; sửa "
-        "các lỗi trên rồi tải lên lại. Không có gì được lưu.", "base": "So với bản hiện tại",
-        "committed": "Đã ghi nhận bản {n}.", "discarded": "Đã hủy tệp tải lên.",
-        "gone": "Tệp tải lên này không còn chờ xem trước (đã ghi nhận, đã hủy hoặc hết hạn).",
-        "note_required": "Cần ghi chú ngắn (tối đa 300 ký tự).", "criteria_changed": "xã-năm thay đổi tiêu chí",
-        "added": "thêm", "removed": "bớt", "moved": "ranh giới thay đổi", "renamed": "đổi tên",
-        "revisions": "Các bản số liệu", "size": "Dung lượng", "changes": "Thay đổi", "sha": "SHA-256",
-        "diff": "So sánh hai bản", "compare": "So sánh", "rollback": "Quay lại bản này",
-        "rollback_title": "Quay lại bản {n}", "rollback_confirm": "Bản {n} ({kind}) sẽ được dùng lại, "
-        "thành một bản mới. Các bản cũ vẫn giữ nguyên.", "confirm": "Xác nhận quay lại", "cancel": "Hủy",
-        "current_mark": "đang dùng", "restores": "khôi phục bản {n}", "rolled_back": "Bản {n} đã được dùng lại.",
-        "diff_title": "Khác nhau giữa bản {a} và bản {b}", "all_kinds": "Tất cả",
-        "level_changed": "đổi mức đạt",
-        "undrawable": "Không vẽ được bản đồ từ lớp ranh giới này (thường do các xã chồng lấn nhau); sửa ranh giới "
-                      "trong phần mềm GIS rồi tải lên lại. Chưa ghi nhận gì.",
-    },
-    "en": {
-        "index": "Data administration", "current": "Data in use", "kind": "Kind", "revision": "Revision",
-        "when": "When", "who": "Who", "note": "Note", "file": "File", "counts": "Counts",
-        "boundaries": "Boundaries", "status": "NTM status",
-        "audit": "Audit log", "action": "Action", "target": "Target", "detail": "Detail",
-        "address": "Address", "user": "User", "any": "Any", "filter": "Filter", "csv": "Download CSV",
-        "audit_intro": "The log is append-only: nothing in it is ever changed or deleted. Newest first.",
-        "shown": "Showing the newest {n} entries.",
-        "users": "Users", "name": "User name", "role": "Role", "state": "State",
-        "active": "active", "disabled": "disabled", "created": "Created", "create": "Create user",
-        "password": "Password (at least 10 characters)", "disable": "Disable", "enable": "Enable",
-        "reset": "Reset password", "new_password": "New password", "done": "Saved.",
-        "upload_status": "Upload NTM status (XLSX or CSV)",
-        "upload_boundaries": "Upload boundaries (zipped shapefile, GeoPackage, GeoJSON)",
-        "upload_button": "Upload and preview", "limit": "At most {mb} MB.",
-        "pending": "Waiting in preview", "open": "Preview", "expires": "Expires",
-        "preview": "Preview", "understood": "How the file was read", "errors": "Errors", "warnings": "Warnings",
-        "info": "Information", "unmatched": "Not matched", "rows": "rows/features read", "matched": "matched by code",
-        "level_changes": "Communes whose level changes", "none": "None.", "from": "Before", "to": "After",
-        "commune": "Commune", "district": "District", "year": "Year", "map_now": "Current map",
-        "map_new": "Map if committed", "outlined": "Bold outline: communes whose level changes ({year}).",
-        "note_label": "Note (required, e.g. Report 123/BC-VPĐP of 15/12/2023)",
-        "commit": "Commit as a new revision", "discard": "Discard", "not_usable": "This file cannot be used yet; "
-        "fix the errors above and upload it again. Nothing was kept.", "base": "Compared with current revision",
-        "committed": "Committed revision {n}.", "discarded": "The upload was discarded.",
-        "gone": "This upload is no longer waiting in preview (committed, discarded or expired).",
-        "note_required": "A short note is required (at most 300 characters).",
-        "criteria_changed": "commune-years with changed criteria",
-        "added": "added", "removed": "removed", "moved": "outline changed", "renamed": "renamed",
-        "revisions": "Revisions", "size": "Size", "changes": "Changes", "sha": "SHA-256",
-        "diff": "Compare two revisions", "compare": "Compare", "rollback": "Roll back to this",
-        "rollback_title": "Roll back to revision {n}", "rollback_confirm": "Revision {n} ({kind}) will be served "
-        "again, as a new revision. Earlier revisions stay as they are.", "confirm": "Confirm rollback",
-        "cancel": "Cancel", "current_mark": "current", "restores": "restores revision {n}",
-        "rolled_back": "Revision {n} is served again.", "diff_title": "Differences from revision {a} to {b}",
-        "all_kinds": "All", "level_changed": "changed level",
-        "undrawable": "The map cannot be drawn from this boundary layer (usually overlapping communes); fix the "
-                      "boundaries in a GIS and upload again. Nothing was committed.",
-    },
+STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
+    "index": _l("Data administration"),
+    "current": _l("Data in use"),
+    "kind": _l("Kind"),
+    "revision": _l("Revision"),
+    "when": _l("When"),
+    "who": _l("Who"),
+    "note": _l("Note"),
+    "file": _l("File"),
+    "counts": _l("Counts"),
+    "boundaries": _l("Boundaries"),
+    "status": _l("NTM status"),
+    "audit": _l("Audit log"),
+    "action": _l("Action"),
+    "target": _l("Item"),
+    "detail": _l("Detail"),
+    "address": _l("Address"),
+    "user": _l("User"),
+    "any": _l("Any"),
+    "filter": _l("Filter"),
+    "csv": _l("Download CSV"),
+    "audit_intro": _l("The log is append-only: nothing in it is ever changed or deleted. Newest first."),
+    "shown": _l("Showing the newest {n} entries."),
+    "users": _l("Users"),
+    "name": _l("User name"),
+    "role": _l("Role"),
+    "state": _l("State"),
+    "active": _l("active"),
+    "disabled": _l("disabled"),
+    "created": _l("Created"),
+    "create": _l("Create user"),
+    "password": _l("Password (at least 10 characters)"),
+    "disable": _l("Disable"),
+    "enable": _l("Enable"),
+    "reset": _l("Reset password"),
+    "new_password": _l("New password"),
+    "done": _l("Saved."),
+    "upload_status": _l("Upload NTM status (XLSX or CSV)"),
+    "upload_boundaries": _l("Upload boundaries (zipped shapefile, GeoPackage, GeoJSON)"),
+    "upload_button": _l("Upload and preview"),
+    "limit": _l("At most {mb} MB."),
+    "pending": _l("Waiting in preview"),
+    "open": _l("Preview"),
+    "expires": _l("Expires"),
+    "preview": _l("Preview"),
+    "understood": _l("How the file was read"),
+    "errors": _l("Errors"),
+    "warnings": _l("Warnings"),
+    "info": _l("Information"),
+    "unmatched": _l("Not matched"),
+    "rows": _l("rows/features read"),
+    "matched": _l("matched by code"),
+    "level_changes": _l("Communes whose level changes"),
+    "none": _l("Nothing."),
+    "from": _l("Before"),
+    "to": _l("After"),
+    "commune": _l("Commune"),
+    "district": _l("District"),
+    "year": _l("Year"),
+    "map_now": _l("Current map"),
+    "map_new": _l("Map if committed"),
+    "outlined": _l("Bold outline: communes whose level changes ({year})."),
+    "note_label": _l("Note (required, e.g. Report 123/BC-VPĐP of 15/12/2023)"),
+    "commit": _l("Commit as a new revision"),
+    "discard": _l("Discard"),
+    "not_usable": _l("This file cannot be used yet; fix the errors above and upload it again. Nothing was kept."),
+    "base": _l("Compared with current revision"),
+    "committed": _l("Committed revision {n}."),
+    "discarded": _l("The upload was discarded."),
+    "gone": _l("This upload is no longer waiting in preview (committed, discarded or expired)."),
+    "note_required": _l("A short note is required (at most 300 characters)."),
+    "criteria_changed": _l("commune-years with changed criteria"),
+    "added": _l("added"),
+    "removed": _l("removed"),
+    "moved": _l("outline changed"),
+    "renamed": _l("renamed"),
+    "revisions": _l("Revisions"),
+    "size": _l("Size"),
+    "changes": _l("Changes"),
+    "sha": _l("SHA-256"),
+    "diff": _l("Compare two revisions"),
+    "compare": _l("Compare"),
+    "rollback": _l("Roll back to this"),
+    "rollback_title": _l("Roll back to revision {n}"),
+    "rollback_confirm": _l("Revision {n} ({kind}) will be served again, as a new revision. Earlier revisions stay as they are."),
+    "confirm": _l("Confirm rollback"),
+    "cancel": _l("Cancel"),
+    "current_mark": _l("current"),
+    "restores": _l("restores revision {n}"),
+    "rolled_back": _l("Revision {n} is served again."),
+    "diff_title": _l("Differences from revision {a} to {b}"),
+    "all_kinds": _l("All"),
+    "level_changed": _l("changed level"),
+    "undrawable": _l("The map cannot be drawn from this boundary layer (usually overlapping communes); fix the boundaries in a GIS and upload again. Nothing was committed."),
 }
+
+
+def strings(lang: str) -> dict[str, str]:
+    """Every admin-page text in `lang`, from the catalogs."""
+    _ = translator(lang)
+    return {key: _(message) for key, message in STRINGS.items()}
 
 
 class CreateUserForm(FlaskForm):
@@ -212,19 +236,19 @@ def never_stored(response: Response) -> Response:
 def admin_helpers() -> dict:
     def admin_menu(lang: str) -> list[tuple[str, str]]:
         shown = []
-        for endpoint, vi, en in MENU:
+        for endpoint, label in MENU:
             if endpoint not in current_app.view_functions:
                 continue
             if endpoint == "admin.users" and not (current_user.is_authenticated and current_user.is_admin):
                 continue
-            shown.append((endpoint, en if lang == "en" else vi))
+            shown.append((endpoint, translator(lang)(label)))
         return shown
     return {"admin_menu": admin_menu}
 
 
 def _strings() -> tuple[str, dict]:
     lang = page_lang()
-    return lang, STRINGS[lang]
+    return lang, strings(lang)
 
 
 def _lang_args(lang: str) -> dict:
@@ -332,13 +356,13 @@ def _preview_again(upload: Upload, lang: str, message: str, status: int):
     """The preview again (recomputed against the current revision) with the message, or 'gone'."""
     again = uploads().get(upload.id)
     if again is None or again.state != "preview":
-        t = STRINGS[lang]
+        t = strings(lang)
         return render_template("admin/gone.html", lang=lang, t=t, page_title=t["preview"], error=message), status
     return preview_with_error(again, lang, message), status
 
 
 def preview_with_error(upload: Upload, lang: str, message: str) -> str:
-    t = STRINGS[lang]
+    t = strings(lang)
     result = uploads().preview(upload)
     maps, map_error = drawn_preview(result, lang)
     form = CommitForm()

@@ -21,6 +21,8 @@ from flask_wtf.csrf import CSRFProtect
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
+from geo_app.domain.messages import mark as _l
+from geo_app.domain.messages import translator
 from geo_app.store.users import Throttle, User, UserStore, normal_name
 from .common import store
 
@@ -33,21 +35,15 @@ DEFAULT_SESSION_HOURS = 8
 SECRET_KEY_NAME = "secret_key"
 TRUE = ("1", "true", "yes", "on")
 
-STRINGS = {
-    "vi": {
-        "title": "Đăng nhập biên tập", "name": "Tên đăng nhập", "password": "Mật khẩu", "submit": "Đăng nhập",
-        "intro": "Dành cho cán bộ Văn phòng Điều phối NTM cập nhật số liệu. Người xem không cần đăng nhập.",
-        "failed": "Tên đăng nhập hoặc mật khẩu không đúng.",
-        "throttled": "Quá nhiều lần đăng nhập sai. Hãy thử lại sau {minutes} phút.",
-        "signed_out": "Đã đăng xuất.",
-    },
-    "en": {
-        "title": "Editors' sign-in", "name": "User name", "password": "Password", "submit": "Sign in",
-        "intro": "For NTM office staff who update the data. Readers do not need to sign in.",
-        "failed": "Wrong user name or password.",
-        "throttled": "Too many failed sign-ins. Try again in {minutes} minutes.",
-        "signed_out": "Signed out.",
-    },
+STRINGS = {  # key -> catalog message
+    "title": _l("Editors' sign-in"),
+    "name": _l("User name"),
+    "password": _l("Password"),
+    "submit": _l("Sign in"),
+    "intro": _l("For NTM office staff who update the data. Readers do not need to sign in."),
+    "failed": _l("Wrong user name or password."),
+    "throttled": _l("Too many failed sign-ins. Try again in {minutes} minutes."),
+    "signed_out": _l("Signed out."),
 }
 
 
@@ -251,7 +247,7 @@ def never_stored(response):
 @bp.route("/signin", methods=["GET", "POST"])
 def signin():
     lang = page_lang()
-    t = STRINGS[lang]
+    t = {key: translator(lang)(message) for key, message in STRINGS.items()}
     form = SignInForm()
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
