@@ -63,7 +63,7 @@ def test_pages_follow_the_language(client):
     assert "Tải số liệu" in client.get("/").get_data(as_text=True)
 
 
-MIGRATED_TEMPLATES = ("base.html", "compare.html", "_embed_snippet.html", "print.html")
+MIGRATED_TEMPLATES = ("base.html", "map.html", "compare.html", "_embed_snippet.html", "print.html")
 INLINE_PAIR = re.compile(r"""["'] if (?:en|lang == ['"]en['"]) else ["']""")  # "English" if en else "Tiếng Việt"
 
 
