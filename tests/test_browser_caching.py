@@ -18,7 +18,7 @@ def test_repeat_view_is_a_304_and_the_map_still_runs(browser, default_settings, 
         served.append((request.path, response.status_code, response.headers.get("Content-Encoding", "")))
         return response
 
-    ready = "window.NTM && NTM.maps.length === 1 && NTM.maps[0].communes.getLayers().length === 157"
+    ready = "() => window.NTM && NTM.maps.length === 1 && NTM.maps[0].communes.getLayers().length === 157"
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
     page = context.new_page()
     requested, errors = [], []

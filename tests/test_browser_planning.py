@@ -27,7 +27,7 @@ def table_codes(page) -> list[str]:
 
 
 def wait_for_map(page) -> None:
-    page.wait_for_function("window.NTM && NTM.maps && NTM.maps.length > 0", timeout=15000)
+    page.wait_for_function("() => window.NTM && NTM.maps && NTM.maps.length > 0", timeout=15000)  # a function: the CSP forbids eval
     page.wait_for_timeout(400)  # let the initial fit-to-bounds settle before measuring positions
 
 

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from geo_app import create_app
+from test_map_views import mount_config
 
 NONCE = re.compile(r"'nonce-([A-Za-z0-9_\-]+)'")
 
@@ -97,8 +98,8 @@ def test_embed_page_csp_and_nonces(client):
 def test_embed_options(client):
     plain = client.get("/embed").data.decode()
     bare = client.get("/embed?controls=0&legend=0&title=%3Cb%3EXin%20ch%C3%A0o%3C/b%3E").data.decode()
-    assert '"showControls": true' in plain and '"showLegend": true' in plain
-    assert '"showControls": false' in bare and '"showLegend": false' in bare
+    assert mount_config(plain)["showControls"] is True and mount_config(plain)["showLegend"] is True
+    assert mount_config(bare)["showControls"] is False and mount_config(bare)["showLegend"] is False
     assert "&lt;b&gt;Xin chào&lt;/b&gt;" in bare and "<b>Xin chào</b>" not in bare
     assert 'id="ntm-title"' not in plain
 

@@ -30,10 +30,16 @@ BAD_PARAMS = [
 ]
 
 
+def map_document(text: str) -> dict:
+    """The JSON document the page hands to ntm-map.js (config, attribute tables, geometry source)."""
+    data_id = re.search(r"NTM\.mount\(\w+, \"([\w-]+)\"\);", text).group(1)
+    match = re.search(r'<script\b[^>]*\bid="' + re.escape(data_id) + r'"[^>]*>(.*?)</script>', text, re.S)
+    return json.loads(match.group(1))
+
+
 def mount_config(text: str) -> dict:
     """The display config the page hands to ntm-map.js."""
-    match = re.search(r"NTM\.mount\([^,]+,\s*[^,]+,\s*[^,]+,\s*(\{.*?\})\);", text, re.S)
-    return json.loads(match.group(1))
+    return map_document(text)["config"]
 
 
 def page(client, query: str = "") -> str:
@@ -336,7 +342,7 @@ def test_map_parts_for_embedding(dataset):
                       static_url="/s")
     assert '<script src="/s/vendor/leaflet-1.9.4/leaflet.js"></script>' in parts.head
     assert "height: 400px" in parts.head and "html, body" not in parts.head
-    assert parts.body.count("folium-map") == 1 and parts.script.startswith("<script>")
+    assert parts.body.count("folium-map") == 1 and parts.script.startswith("<script type=\"application/json\"")
     config = mount_config(parts.script)
     assert config["showControls"] is False and config["showLegend"] is False
     with pytest.raises(ValueError):

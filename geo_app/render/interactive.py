@@ -1,18 +1,29 @@
 """The interactive renderer: a Leaflet map (via Folium) from a MapSpec and two GeoJSON FeatureCollections.
 
-The only module that imports folium. Folium builds the map, the two GeoJSON layers (styled from the
-MapSpec in Python) and the panes; everything that shows data text (tooltips, popups, legend, district
-labels, pilot markers, search) is built in the browser by ``static/js/ntm-map.js`` with ``textContent``.
-No data text ever goes through folium's Tooltip/Popup/GeoJsonTooltip.
+The only module that imports folium. Folium builds the map and the panes; the page then carries one JSON
+document (``<script type="application/json">``) that ``static/js/ntm-map.js`` reads:
+
+- ``config``: labels, palette, legend rows, the view's bounds and the distinct path styles;
+- ``communes`` / ``districts``: the view's attribute tables (``fields`` + one row per unit: the values
+  tooltips, popups, search and labels show, and the index of the unit's style). Styles are computed here
+  (`commune_style`, `district_style`) and sent once per distinct style;
+- ``geometry``: ``{"url": ...}`` when the geometry is served on its own (content-hashed, immutable, fetched
+  once and kept by the browser for every view of the same boundary revision), or ``{"inline": {...}}``
+  (the same geometry document, `geometry_document`) for files that must work alone (file:// exports,
+  previews of layers not yet stored).
+
+Everything that shows data text (tooltips, popups, legend, district labels, pilot markers, search) is
+built in the browser with ``textContent``; no data text ever goes through folium's Tooltip/Popup/GeoJsonTooltip.
 
 API (all functions take the same arguments)::
 
     render_map(spec, communes_fc, districts_fc, *, highlight=None, assets="url", controls=True,
                legend=True, lang=None, height="100%", basemap_url=None, static_url="/static",
-               attribution=None, title=None) -> str            # a complete HTML document
+               attribution=None, title=None, geometry_url=None) -> str   # a complete HTML document
     map_parts(...) -> MapParts               # .head / .body / .script to embed in a page template
 
 - ``communes_fc`` / ``districts_fc``: FeatureCollections from ``geo_app.render.webgeo`` (communes_fc(), districts_fc()).
+- ``geometry_url``: where the page fetches the geometry document of the same features (None: inlined).
 - ``highlight``: ward codes to emphasise (thick magenta outline; other communes fade).
 - ``assets="url"`` links the vendored files under ``static_url`` (served by the app);
   ``assets="inline"`` embeds every script/style/image as ``data:`` URIs: a single offline file.
@@ -25,6 +36,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import mimetypes
 import re
 from dataclasses import dataclass
@@ -32,6 +44,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Literal, Union
 
 import folium
+import shapely
 from folium.template import Template
 
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
@@ -67,6 +80,7 @@ STRINGS = {
         "decision": "Quyết định công nhận", "share_ntm": "Xã đạt chuẩn NTM", "nang_cao": "Xã NTM nâng cao",
         "kieu_mau": "Xã NTM kiểu mẫu", "no_data_short": "Xã chưa có số liệu",
         "district_criteria_note": "9 tiêu chí huyện: tệp số liệu chưa có kết quả theo từng tiêu chí.",
+        "geometry_error": "Không tải được ranh giới bản đồ (số liệu vừa được cập nhật?). Hãy tải lại trang.",
     },
     "en": {
         "level": "Level", "criteria_met": "Criteria met", "year_recognised": "Year recognised",
@@ -83,6 +97,8 @@ STRINGS = {
         "decision": "Recognition decision", "share_ntm": "Xã at NTM", "nang_cao": "Advanced NTM xã",
         "kieu_mau": "Model NTM xã", "no_data_short": "Xã without data",
         "district_criteria_note": "The 9 district criteria: the data file has no per-criterion results yet.",
+        "geometry_error": "The map's boundaries could not be loaded (the data may have just been updated). "
+                          "Please reload the page.",
     },
 }
 PROVENANCE_LABELS = {
@@ -122,19 +138,18 @@ class _Map(folium.Map):
 
 
 class _Mount(folium.MacroElement):
-    """Hands the two Leaflet layers and the display config to ntm-map.js (after both layers are added)."""
+    """Hands the map and its JSON document (config, attribute tables, geometry) to ntm-map.js."""
 
     _template = Template("""
         {% macro script(this, kwargs) %}
-            NTM.mount({{ this._parent.get_name() }}, {{ this.communes.get_name() }},
-                      {{ this.districts.get_name() }}, {{ this.config|tojson }});
+            NTM.mount({{ this._parent.get_name() }}, {{ this.data_id|tojson }});
         {% endmacro %}
     """)
 
-    def __init__(self, communes: folium.GeoJson, districts: folium.GeoJson, config: dict):
+    def __init__(self, data_id: str):
         super().__init__()
         self._name = "NtmMount"
-        self.communes, self.districts, self.config = communes, districts, config
+        self.data_id = data_id
 
 
 def render_map(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, title: str | None = None,
@@ -154,22 +169,33 @@ def render_map(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, title: s
 def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight: Iterable[str] | None = None,
               assets: Assets = "url", controls: bool = True, legend: bool = True, lang: str | None = None,
               height: str = "100%", basemap_url: str | None = None, static_url: StaticUrl = "/static",
-              attribution: str | None = None) -> MapParts:
-    """The map as head tags, body div and script, for embedding in a page."""
-    m = build_map(spec, communes_fc, districts_fc, highlight=highlight, controls=controls, legend=legend,
-                  lang=lang, height=height, basemap_url=basemap_url, attribution=attribution)
+              attribution: str | None = None, geometry_url: str | None = None) -> MapParts:
+    """The map as head tags, body div and script, for embedding in a page.
+
+    `geometry_url`: where the browser fetches the geometry document of these features (the served,
+    content-hashed one of the same boundary revision); None puts the geometry into the page.
+    """
+    lang = lang or spec.lang
+    m = build_map(spec, height=height, basemap_url=basemap_url, district_view=spec.layer == "district")
+    data_id = m.get_name() + "-data"
+    _Mount(data_id).add_to(m)
+    document = map_document(spec, communes_fc, districts_fc, highlight=highlight, controls=controls,
+                            legend=legend, lang=lang, attribution=attribution, geometry_url=geometry_url)
     root = m.get_root()
     root.render()
     head = asset_tags(assets, static_url) + "\n" + root.header.render()
-    return MapParts(head=head, body=root.html.render(), script=f"<script>\n{root.script.render()}\n</script>")
+    if geometry_url:  # fetched while the scripts load (same request as ntm-map.js's fetch: credentials same-origin)
+        head = f'<link rel="preload" href="{html.escape(geometry_url)}" as="fetch" crossorigin="anonymous">\n' + head
+    data = f'<script type="application/json" id="{html.escape(data_id)}">{json_for_html(document)}</script>'
+    return MapParts(head=head, body=root.html.render(), script=f"{data}\n<script>\n{root.script.render()}\n</script>")
 
 
-def build_map(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight: Iterable[str] | None = None,
-              controls: bool = True, legend: bool = True, lang: str | None = None, height: str = "100%",
-              basemap_url: str | None = None, attribution: str | None = None) -> folium.Map:
-    """The folium Map object (no asset links: `map_parts`/`render_map` add them)."""
-    lang = lang or spec.lang
-    emphasis = set(highlight) if highlight is not None else None
+def build_map(spec: MapSpec, *, height: str = "100%", basemap_url: str | None = None,
+              district_view: bool = False) -> folium.Map:
+    """The folium Map with its panes (no layers, no asset links: ntm-map.js adds the layers, `map_parts` the assets).
+
+    On the district layer the districts take the pointer (their own tooltip and popup); communes are only lines.
+    """
     m = _Map(location=CENTER, zoom_start=10, tiles=None, control_scale=True, prefer_canvas=False,
              zoom_snap=0.25)
     m.default_js, m.default_css = [], []  # folium's CDN links: never used, assets are vendored
@@ -178,28 +204,118 @@ def build_map(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
     if basemap_url:
         folium.TileLayer(tiles=basemap_url, attr="Basemap: configured tile server", name="basemap",
                          control=False).add_to(m)
-    district_view = spec.layer == "district"
-    scope = spec.district
-    # District layer: the districts take the pointer (their own tooltip and popup); communes are only lines.
     folium.map.CustomPane(DISTRICTS_PANE, z_index=430 if district_view else 450,
                           pointer_events=district_view).add_to(m)
     folium.map.CustomPane(COMMUNES_PANE, z_index=420, pointer_events=not district_view).add_to(m)
+    return m
+
+
+def map_document(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight: Iterable[str] | None = None,
+                 controls: bool = True, legend: bool = True, lang: str | None = None, attribution: str | None = None,
+                 geometry_url: str | None = None) -> dict:
+    """What ntm-map.js draws: display config, the view's attribute tables and the geometry (by URL or inline)."""
+    lang = lang or spec.lang
+    emphasis = set(highlight) if highlight is not None else None
+    district_view = spec.layer == "district"
     colors = {c.key: c for c in spec.classes}
     district_colors = {c.key: c for c in (spec.district_classes or district_classes())}
-    districts = folium.GeoJson(
-        districts_fc, name="districts", pane=DISTRICTS_PANE, interactive=district_view,
-        style_function=lambda f: district_style(f["properties"], district_colors, district_view, scope),
-        **({"highlight_function": lambda f: {"weight": 4, "color": "#000000"}} if district_view else {}),
-    ).add_to(m)
-    communes = folium.GeoJson(
-        communes_fc, name="communes", pane=COMMUNES_PANE, interactive=not district_view,
-        style_function=lambda f: commune_style(f["properties"], colors, district_view, emphasis, scope),
-        **({} if district_view else {"highlight_function": lambda f: {
-            "weight": 3, "color": "#000000" if not f["properties"]["is_pilot"] else PILOT_OUTLINE}}),
-    ).add_to(m)
-    _Mount(communes, districts, display_config(spec, districts_fc, lang, controls, legend, attribution,
-                                               highlight=emphasis is not None)).add_to(m)
-    return m
+    styles = StyleTable()
+    communes = attribute_table(COMMUNE_FIELDS, (
+        commune_row(f["properties"], styles.index(commune_style(f["properties"], colors, district_view, emphasis,
+                                                                spec.district)))
+        for f in communes_fc["features"]))
+    districts = attribute_table(DISTRICT_FIELDS, (
+        district_row(f["properties"], styles.index(district_style(f["properties"], district_colors, district_view,
+                                                                  spec.district)))
+        for f in districts_fc["features"]))
+    config = display_config(spec, districts_fc, lang, controls, legend, attribution, highlight=emphasis is not None)
+    config.update(styles=styles.styles, bounds=view_bounds(communes_fc, districts_fc, spec.district),
+                  layers=layer_options(district_view))
+    geometry = {"url": geometry_url} if geometry_url else {"inline": inline_geometry(communes_fc, districts_fc)}
+    return {"config": config, "communes": communes, "districts": districts, "geometry": geometry}
+
+
+# The attribute tables: one row per unit, the values the page shows (tooltips, popups, search, labels).
+COMMUNE_FIELDS = ("ward_code", "name", "district_code", "district_name", "type", "level", "class", "criteria_met",
+                  "year_recognised", "criteria", "note", "provenance", "source_url", "is_pilot", "search", "style")
+DISTRICT_FIELDS = ("district_code", "district_name", "short_name", "level", "xa_total", "xa_ntm", "xa_nang_cao",
+                   "xa_kieu_mau", "xa_no_data", "pct_ntm", "pct_nang_cao", "decision", "note", "provenance",
+                   "source_url", "style")
+
+
+class StyleTable:
+    """Distinct Leaflet path styles, each sent once; units refer to theirs by index."""
+
+    def __init__(self):
+        self.styles: list[dict] = []
+        self._index: dict[str, int] = {}
+
+    def index(self, style: dict) -> int:
+        key = json.dumps(style, sort_keys=True)
+        if key not in self._index:
+            self._index[key] = len(self.styles)
+            self.styles.append(style)
+        return self._index[key]
+
+
+def attribute_table(fields: tuple[str, ...], rows: Iterable[list]) -> dict:
+    return {"fields": list(fields), "rows": list(rows)}
+
+
+def criteria_text(p: dict) -> str:
+    """c1..c19 as one string: "1" met, "0" not met, "-" no value (ntm-map.js expands it back)."""
+    return "".join("-" if p.get(f"c{c.number}") is None else ("1" if p[f"c{c.number}"] else "0") for c in CRITERIA)
+
+
+def commune_row(p: dict, style: int) -> list:
+    values = {**p, "criteria": criteria_text(p), "is_pilot": 1 if p.get("is_pilot") else 0, "style": style}
+    return [values.get(name) for name in COMMUNE_FIELDS]
+
+
+def district_row(p: dict, style: int) -> list:
+    values = {**p, "style": style}
+    return [values.get(name) for name in DISTRICT_FIELDS]
+
+
+def layer_options(district_view: bool) -> dict:
+    """Pane and pointer of each layer, and the hover outline of the one that takes the pointer."""
+    return {
+        "communes": {"pane": COMMUNES_PANE, "interactive": not district_view,
+                     "hover": None if district_view else {"weight": 3, "color": "#000000"},
+                     "pilotHover": None if district_view else {"weight": 3, "color": PILOT_OUTLINE}},
+        "districts": {"pane": DISTRICTS_PANE, "interactive": district_view,
+                      "hover": {"weight": 4, "color": "#000000"} if district_view else None, "pilotHover": None},
+    }
+
+
+def view_bounds(communes_fc: dict, districts_fc: dict, scope: str | None = None) -> list[list[float]] | None:
+    """[[south, west], [north, east]] the map first shows: the chosen district, else every commune."""
+    features = [f for f in districts_fc["features"] if scope and f["properties"].get("district_code") == scope]
+    features = features or communes_fc["features"]
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in features if f.get("geometry")]
+    if not geoms:
+        return None
+    west, south, east, north = shapely.total_bounds(geoms)
+    return [[float(south), float(west)], [float(north), float(east)]]
+
+
+def inline_geometry(communes_fc: dict, districts_fc: dict) -> dict:
+    """The geometry document (as served by URL, `webgeo.geometry_document`) of these FeatureCollections."""
+    from geo_app.render.webgeo import geometry_feature
+
+    def features(fc: dict, code: str) -> list[dict]:
+        return [geometry_feature(f["properties"][code], f["geometry"], f["properties"].get("label_lon"),
+                                 f["properties"].get("label_lat")) for f in fc["features"]]
+
+    return {"type": "ntm-geometry", "communes": features(communes_fc, "ward_code"),
+            "districts": features(districts_fc, "district_code")}
+
+
+def json_for_html(value: object) -> str:
+    """Compact JSON safe inside a <script> element (no "<", ">" or "&" outside escapes)."""
+    text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
 
 
 OUT_OF_SCOPE_OPACITY = 0.25  # communes outside the chosen district (scope) fade

@@ -6,6 +6,7 @@ of the simplified communes, so the two layers nest exactly. No Flask here.
 """
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -106,6 +107,31 @@ def web_geometry(ds: "Dataset") -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
 def cached_web_geometry(store: "DataStore") -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Web geometry computed once per data revision and kept in the store for every worker."""
     return store.persisted(("webgeo", WEBGEO_VERSION, TOLERANCE_M, DECIMALS), web_geometry)
+
+
+GEOMETRY_DOCUMENT_VERSION = 1  # bump when the geometry document's layout changes
+
+
+def geometry_feature(code: str, geometry: dict, lon: float | None, lat: float | None) -> dict:
+    """One unit of the geometry document: its code, label point and GeoJSON geometry (no attributes)."""
+    label = None if lon is None or lat is None else [float(lon), float(lat)]
+    return {"type": "Feature", "id": str(code), "properties": {"label": label}, "geometry": geometry}
+
+
+def geometry_document(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> dict:
+    """The web geometry of a boundary revision as the browser draws it: every commune and district with its
+    label point, no attributes (those come with each view). Served once per revision under its content hash."""
+    def features(frame: gpd.GeoDataFrame, code: str) -> list[dict]:
+        return [geometry_feature(c, shapely.geometry.mapping(g), lon, lat) for c, g, lon, lat
+                in zip(frame[code], frame.geometry.values, frame["label_lon"], frame["label_lat"])]
+
+    return {"type": "ntm-geometry", "communes": features(communes, "ward_code"),
+            "districts": features(districts, "district_code")}
+
+
+def geometry_document_bytes(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> bytes:
+    """`geometry_document` as compact UTF-8 JSON (the same bytes for the same geometry)."""
+    return json.dumps(geometry_document(communes, districts), separators=(",", ":")).encode("utf-8")
 
 
 def communes_fc(ds: "Dataset", year: int, layer: str = "level", number: int | None = None,

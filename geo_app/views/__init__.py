@@ -5,7 +5,7 @@ from importlib import import_module
 
 from flask import Flask
 
-BLUEPRINT_MODULES = ("maps", "api", "planning", "exports", "templates", "auth", "admin", "compare")
+BLUEPRINT_MODULES = ("maps", "geometry", "api", "planning", "exports", "templates", "auth", "admin", "compare")
 
 
 def register_blueprints(app: Flask) -> None:

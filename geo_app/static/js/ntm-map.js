@@ -1,5 +1,6 @@
 /* NTM map component: tooltips, popups, legend, district labels, pilot markers and search for a
- * Leaflet map built by geo_app/render_folium.py.
+ * Leaflet map built by geo_app/render/interactive.py, from the page's JSON document (config, the view's
+ * attribute tables) and the geometry (inline, or fetched once from its content-hashed URL).
  *
  * Security: every piece of data text reaches the DOM through textContent / setAttribute only,
  * never innerHTML or string-built markup. Links are made only from http(s) URLs.
@@ -85,15 +86,63 @@
     return box;
   }
 
-  function NtmMap(map, communes, districts, cfg) {
+  var mapCount = 0;
+
+  function NtmMap(map, doc) {
     this.map = map;
-    this.communes = communes;
-    this.districts = districts;
-    this.cfg = cfg;
-    this.s = cfg.strings;
+    this.doc = doc;
+    this.cfg = doc.config;
+    this.s = this.cfg.strings;
+    this.id = ++mapCount; // ids of this map's controls (several maps on one page)
+    this.communes = null; // L.GeoJSON layers, once the geometry is drawn
+    this.districts = null;
     this.byCode = {};
+    this.byDistrict = {};
     this.markers = {};
     this.search = null;
+  }
+
+  /** The rows of an attribute table ({fields, rows}) as objects, by their `key` field. */
+  function records(table, key) {
+    var out = {};
+    var fields = table.fields;
+    table.rows.forEach(function (row) {
+      var p = {};
+      for (var i = 0; i < fields.length; i++) p[fields[i]] = row[i];
+      out[p[key]] = p;
+    });
+    return out;
+  }
+
+  /** A commune's criteria string ("1" met, "0" not met, "-" no value) as c1..c19 (true/false/null). */
+  function expandCriteria(p) {
+    var text = p.criteria || "";
+    for (var i = 0; i < text.length; i++) p["c" + (i + 1)] = text.charAt(i) === "-" ? null : text.charAt(i) === "1";
+    p.is_pilot = !!p.is_pilot;
+    return p;
+  }
+
+  /** Geometry features joined with the view's attributes by code (a feature without attributes is left out). */
+  function joined(features, byCode) {
+    var out = [];
+    features.forEach(function (f) {
+      var p = byCode[f.id];
+      if (!p) return;
+      var label = f.properties && f.properties.label;
+      if (label) { p.label_lon = label[0]; p.label_lat = label[1]; }
+      out.push({ type: "Feature", id: f.id, properties: p, geometry: f.geometry });
+    });
+    return { type: "FeatureCollection", features: out };
+  }
+
+  /** The hover outline of the layer that takes the pointer (pilots keep their own colour). */
+  function hoverOutline(group, options) {
+    if (!options.interactive || !options.hover) return;
+    group.on("mouseover", function (ev) {
+      var p = ev.layer.feature.properties;
+      ev.layer.setStyle(p.is_pilot && options.pilotHover ? options.pilotHover : options.hover);
+    });
+    group.on("mouseout", function (ev) { group.resetStyle(ev.layer); });
   }
 
   /** Paths are reached through the search box and the table, not one Tab stop each (Chromium makes SVG
@@ -115,59 +164,88 @@
 
   NtmMap.prototype.districtView = function () { return this.cfg.layer === "district"; };
 
-  NtmMap.prototype.mount = function () {
-    var self = this;
+  /** Before the geometry arrives: the first view (the URL's, else the view's bounds) and the controls. */
+  NtmMap.prototype.prepare = function () {
     ensureHatchPatterns(this.cfg.hatches || []);
     this.map.attributionControl.addAttribution(this.cfg.attribution);
-    this.byDistrict = {};
+    var saved = NTM.urlState && NTM.urlState.read().view;
+    if (saved) this.map.setView([saved.lat, saved.lng], saved.z, { animate: false });
+    else this.fit();
+    if (this.cfg.showLegend) this.addLegend();
+    if (this.cfg.showControls) this.addSearch();
+    this.layout();
+    return this;
+  };
+
+  /** The two layers, styled for the view: the paths first, so the map shows as early as it can. */
+  NtmMap.prototype.draw = function (geometry) {
+    var self = this;
+    var cfg = this.cfg;
+    var communeRows = records(this.doc.communes, "ward_code");
+    Object.keys(communeRows).forEach(function (code) { expandCriteria(communeRows[code]); });
+    var districtRows = records(this.doc.districts, "district_code");
+    function style(feature) { return cfg.styles[feature.properties.style]; }
+    var lc = cfg.layers.communes, ld = cfg.layers.districts;
+    this.communes = L.geoJSON(joined(geometry.communes, communeRows),
+                              { pane: lc.pane, interactive: lc.interactive, className: "ntm-commune", style: style });
+    this.districts = L.geoJSON(joined(geometry.districts, districtRows),
+                               { pane: ld.pane, interactive: ld.interactive, className: "ntm-district", style: style });
+    this.communes.addTo(this.map);
+    this.districts.addTo(this.map);
+    hoverOutline(this.communes, lc);
+    hoverOutline(this.districts, ld);
     this.communes.eachLayer(function (layer) {
       var p = layer.feature.properties;
       self.byCode[p.ward_code] = layer;
-      if (!self.districtView()) { // on the district layer the districts answer the pointer, not the communes
-        layer.bindTooltip(function () { return self.tooltip(p); }, { sticky: true, className: "ntm-tooltip" });
-        layer.bindPopup(function () { return self.popup(p); }, self.popupOptions());
-      }
       if (layer._path) layer._path.setAttribute("data-ward-code", p.ward_code);
       untab(layer);
-      if (p.is_pilot) self.addPilotMarker(layer, p);
     });
     this.districts.eachLayer(function (layer) {
       var p = layer.feature.properties;
       self.byDistrict[p.district_code] = layer;
-      if (layer._path) {
-        layer._path.setAttribute("data-district-code", p.district_code);
-        layer._path.classList.add("ntm-district");
-      }
-      if (self.districtView()) {
-        layer.bindTooltip(function () { return self.districtTooltip(p); },
-                          { sticky: true, className: "ntm-tooltip ntm-district-tooltip" });
-        layer.bindPopup(function () { return self.districtPopup(p); }, self.popupOptions());
-      }
+      if (layer._path) layer._path.setAttribute("data-district-code", p.district_code);
       untab(layer);
-      self.addDistrictLabel(p);
     });
-    this.communes.eachLayer(function (layer) {
-      if (layer._path) layer._path.classList.add("ntm-commune");
-    });
-    if (this.cfg.showLegend) this.addLegend();
-    if (this.cfg.showControls) this.addSearch();
-    this.layout();
-    this.map.on("resize", function () { self.layout(); });
-    this.map.on("popupopen", function (ev) { keyboardScroll(ev.popup); });
-    this.fit();
     return this;
   };
 
+  /** After the first paint: tooltips, popups, pilot markers and district labels. */
+  NtmMap.prototype.finish = function () {
+    var self = this;
+    var districtView = this.districtView();
+    var popupOptions = this.popupOptions();
+    this.communes.eachLayer(function (layer) {
+      var p = layer.feature.properties;
+      if (!districtView) { // on the district layer the districts answer the pointer, not the communes
+        layer.bindTooltip(function () { return self.tooltip(p); }, { sticky: true, className: "ntm-tooltip" });
+        layer.bindPopup(function () { return self.popup(p); }, popupOptions);
+      }
+      if (p.is_pilot) self.addPilotMarker(layer, p);
+    });
+    this.districts.eachLayer(function (layer) {
+      var p = layer.feature.properties;
+      if (districtView) {
+        layer.bindTooltip(function () { return self.districtTooltip(p); },
+                          { sticky: true, className: "ntm-tooltip ntm-district-tooltip" });
+        layer.bindPopup(function () { return self.districtPopup(p); }, popupOptions);
+      }
+      self.addDistrictLabel(p);
+    });
+    this.map.on("resize", function () { self.layout(); });
+    this.map.on("popupopen", function (ev) { keyboardScroll(ev.popup); });
+    return this;
+  };
+
+  /** Where the map cannot be drawn (the geometry did not load): say so in the map, not only in the console. */
+  NtmMap.prototype.failed = function () {
+    var box = el("div", "ntm-map-error", this.s.geometry_error);
+    box.setAttribute("role", "alert");
+    this.map.getContainer().appendChild(box);
+  };
+
   NtmMap.prototype.fit = function () {
-    var target = this.communes;
-    var code = this.cfg.district;
-    if (code) {
-      this.districts.eachLayer(function (layer) {
-        if (layer.feature.properties.district_code === code) target = layer;
-      });
-    }
-    var bounds = target.getBounds();
-    if (bounds.isValid()) this.map.fitBounds(bounds, { padding: [8, 8], animate: false });
+    var b = this.cfg.bounds;
+    if (b) this.map.fitBounds(b, { padding: [8, 8], animate: false });
   };
 
   NtmMap.prototype.levelLabel = function (p) {
@@ -407,7 +485,7 @@
         var toggle = el("button", "ntm-legend-toggle", s.legend);
         toggle.type = "button";
         var box = el("div", "ntm-legend-body");
-        box.id = "ntm-legend-body-" + (NTM.maps.length + 1);
+        box.id = "ntm-legend-body-" + self.id;
         toggle.setAttribute("aria-controls", box.id);
         outer.appendChild(toggle);
         outer.appendChild(box);
@@ -504,8 +582,8 @@
       var popup = layer.getPopup && layer.getPopup();
       if (popup) L.setOptions(popup, options);
     }
-    this.communes.eachLayer(update);
-    this.districts.eachLayer(update);
+    if (this.communes) this.communes.eachLayer(update);
+    if (this.districts) this.districts.eachLayer(update);
     if (this.map._popup && this.map._popup.isOpen()) { // move an open popup to its new home
       var source = this.map._popup._source, at = this.map._popup.getLatLng();
       this.map.closePopup();
@@ -530,7 +608,7 @@
   /** Communes matching `query`, best first: match quality, then xã before thị trấn before phường, then name. */
   NtmMap.prototype.find = function (query) {
     var q = fold(query);
-    if (!q) return [];
+    if (!q || !this.communes) return [];
     var hits = [];
     this.communes.eachLayer(function (layer) {
       var p = layer.feature.properties;
@@ -590,7 +668,7 @@
   NtmMap.prototype.addSearch = function () {
     var self = this;
     var s = this.s;
-    var listId = "ntm-search-results-" + (NTM.maps.length + 1);
+    var listId = "ntm-search-results-" + this.id;
     var Search = L.Control.extend({
       options: { position: "topleft" },
       onAdd: function () {
@@ -687,13 +765,62 @@
     new Search().addTo(this.map);
   };
 
+  /** The geometry document: inline in the page, or fetched from its content-hashed URL (kept by the browser). */
+  function loadGeometry(source) {
+    if (source.inline) return Promise.resolve(source.inline);
+    return window.fetch(source.url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error("geometry: HTTP " + response.status);
+      return response.json();
+    });
+  }
+
+  /** Run `fn` once the browser has had a chance to paint (or soon, where no frames come: hidden pages). */
+  function afterPaint(fn) {
+    var done = false;
+    function run() { if (!done) { done = true; fn(); } }
+    if (window.requestAnimationFrame) window.requestAnimationFrame(function () { window.setTimeout(run, 0); });
+    window.setTimeout(run, 200);
+  }
+
+  /** A User Timing mark (benchmarks read "ntm-map-drawn" and "ntm-map-ready"). */
+  function mark(name) {
+    if (window.performance && window.performance.mark) window.performance.mark(name);
+  }
+
   var NTM = window.NTM || { maps: [] };
+  var mounting = []; // maps in page order; each joins NTM.maps (and announces itself) when ready, in that order
   NTM.fold = fold;
   NTM.safeUrl = safeUrl;
-  NTM.mount = function (map, communes, districts, cfg) {
-    var instance = new NtmMap(map, communes, districts, cfg).mount();
-    NTM.maps.push(instance);
-    document.dispatchEvent(new CustomEvent("ntm:map-ready", { detail: instance }));
+
+  function announceReady() {
+    while (mounting.length && mounting[0].ready) {
+      var instance = mounting.shift();
+      NTM.maps.push(instance);
+      document.dispatchEvent(new CustomEvent("ntm:map-ready", { detail: instance }));
+    }
+  }
+
+  /** Mount the map `map` (Leaflet, made by Folium) with the JSON document in the element `dataId`: the view
+   * and controls at once, the paths when the geometry is there, the rest after the first paint. */
+  NTM.mount = function (map, dataId) {
+    var doc = JSON.parse(document.getElementById(dataId).textContent);
+    var instance = new NtmMap(map, doc).prepare();
+    mounting.push(instance);
+    loadGeometry(doc.geometry).then(function (geometry) {
+      instance.draw(geometry);
+      mark("ntm-map-drawn");
+      afterPaint(function () {
+        instance.finish();
+        instance.ready = true;
+        announceReady();
+        mark("ntm-map-ready");
+      });
+    }).catch(function (error) {
+      mounting.splice(mounting.indexOf(instance), 1);
+      announceReady();
+      instance.failed(error);
+      if (window.console) window.console.error(error);
+    });
     return instance;
   };
   window.NTM = NTM;

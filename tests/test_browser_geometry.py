@@ -1,0 +1,74 @@
+"""In Chromium: the map pages draw from the geometry URL, fetch it once for every view, and say so when it
+cannot be loaded."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from browser_support import browser, is_local, live_server, page, serve  # noqa: F401  (pytest fixtures)
+
+READY = "() => window.NTM && NTM.maps.length === 1"  # a function: the page's CSP forbids eval
+DRAWN = """() => ({
+  communes: document.querySelectorAll('.leaflet-ntmCommunes-pane path.ntm-commune[data-ward-code]').length,
+  districts: document.querySelectorAll('.leaflet-ntmDistricts-pane path.ntm-district[data-district-code]').length,
+  labels: document.querySelectorAll('.ntm-district-label').length,
+  pilots: Array.from(document.querySelectorAll('.ntm-pilot-marker[data-ward-code]')).map(m => m.dataset.wardCode).sort(),
+  legend: document.querySelectorAll('.ntm-legend').length,
+})"""
+
+
+@pytest.mark.parametrize("path", ["/?year=2022&lang=en", "/embed?year=2023", "/?layer=district",
+                                  "/?layer=criterion&criterion=5&district=831"])
+def test_map_draws_every_commune_from_the_geometry_url(live_server, page, path):
+    geometry = []
+    page.on("response", lambda r: geometry.append(r.status) if "/geo/" in r.url else None)
+    page.goto(live_server + path)
+    page.wait_for_function(READY)
+    drawn = page.evaluate(DRAWN)
+    assert drawn == {"communes": 157, "districts": 9, "labels": 9, "pilots": ["28813", "29146"], "legend": 1}
+    assert geometry == [200]  # one request: the preload and the map's fetch are the same
+    assert page.external == [] and page.errors == []
+
+
+def test_views_share_one_geometry_download(browser, default_settings, tmp_path):
+    """No request routing here (Playwright's routing turns Chromium's HTTP cache off)."""
+    from geo_app import create_app
+
+    app = create_app({"TESTING": True, "SETTINGS": default_settings, "PAGE_CACHE_DIR": str(tmp_path / "cache")})
+    served: list[tuple[str, int]] = []
+
+    @app.after_request
+    def record(response):
+        from flask import request
+
+        served.append((request.path, response.status_code))
+        return response
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    page = context.new_page()
+    requested, errors = [], []
+    page.on("request", lambda r: requested.append(r.url))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    with serve(app) as base:
+        for path in ("/?year=2022", "/?year=2024&layer=band", "/embed?lang=en", "/lagging?year=2023"):
+            page.goto(base + path)
+            page.wait_for_function(READY)
+            assert page.evaluate("() => NTM.maps[0].communes.getLayers().length") == 157, path
+    context.close()
+    fetched = [(path, status) for path, status in served if path.startswith("/geo/")]
+    assert len(fetched) == 1 and re.fullmatch(r"/geo/[0-9a-f]{20}\.json", fetched[0][0]) and fetched[0][1] == 200
+    assert sum("/geo/" in url for url in requested) == 4  # every view used it: from the browser's cache
+    assert errors == [] and all(is_local(url) for url in requested)
+
+
+def test_a_map_whose_geometry_is_gone_says_so(live_server, page):
+    """A page of an older boundary revision (its geometry URL is 404 now): a message in the map, not a blank map."""
+    page.route(re.compile(r".*/geo/[0-9a-f]+\.json$"), lambda route: route.fulfill(status=404, body="gone"))
+    page.goto(live_server + "/?lang=en")
+    alert = page.locator(".ntm-map [role=alert]")
+    alert.wait_for()
+    assert "reload" in alert.inner_text()
+    assert page.locator("path.ntm-commune").count() == 0
+    assert page.evaluate("() => NTM.maps.length") == 0
+    assert page.locator(".ntm-legend").count() == 1  # what does not need the geometry is there
