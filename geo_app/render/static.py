@@ -6,18 +6,25 @@ Vietnamese diacritics never fall back to missing-glyph boxes. No Flask, no Foliu
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import math
 import textwrap
+import threading
+from collections import OrderedDict
 
 import geopandas as gpd
 import matplotlib
+import numpy as np
 import pandas as pd
+import shapely
 from matplotlib import patheffects
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, PathPatch
+from matplotlib.path import Path as MplPath
 from matplotlib.text import Annotation
 
 from geo_app.render import textfit
@@ -169,17 +176,15 @@ def draw_footer(fig: Figure, view: MapView) -> None:
 def draw_map(ax, view: MapView, commune_pt: float = 7.5) -> None:
     """Communes coloured by class, district outlines and names, pilots, north arrow and scale bar."""
     spec = view.spec
-    communes = view.communes.to_crs(RENDER_CRS)
-    districts = view.districts.to_crs(RENDER_CRS)
     ax.set_axis_off()
     ax.set_aspect("equal", adjustable="box")
+    communes, districts = drawn_frames(ax, view)
     if spec.layer == "district":
         _fill(ax, districts, districts["level"], spec, view)
-        communes.boundary.plot(ax=ax, color="#ffffff", linewidth=0.35)
+        _outlines(ax, communes.geometry.values, color="#ffffff", linewidth=0.35)
     else:
         _fill(ax, communes, classify(view.communes, spec.layer, spec.criterion), spec, view)
-    districts.boundary.plot(ax=ax, color=DISTRICT_OUTLINE, linewidth=1.4)
-    _zoom(ax, communes, districts, view)
+    _outlines(ax, districts.geometry.values, color=DISTRICT_OUTLINE, linewidth=1.4)
     ax.apply_aspect()
     stars = _pilot_markers(ax, communes)
     arrow = draw_north_arrow(ax)
@@ -192,6 +197,122 @@ def draw_map(ax, view: MapView, commune_pt: float = 7.5) -> None:
     placer.place(labels)
 
 
+# ------------------------------------------------------------------ geometry at the output's resolution
+
+SIMPLIFY_PX = 0.5  # simplification tolerance in output pixels (at 1920 px for scale 1 and for PDF/SVG)
+_GEOMETRY: OrderedDict[tuple, np.ndarray] = OrderedDict()  # projected / simplified geometry, most recent last
+_GEOMETRY_LOCK = threading.Lock()
+GEOMETRY_MEMO = 24
+
+
+def drawn_frames(ax, view: MapView) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The view's communes and districts in RENDER_CRS, framed on `ax` (`_zoom`), and simplified to what the
+    output can show: SIMPLIFY_PX of a pixel at the figure's size (coverage-preserving, so neighbours still
+    meet). Projection and simplification are computed once per geometry and tolerance, and reused."""
+    communes = _projected(view.communes)
+    districts = _projected(view.districts)
+    _zoom(ax, communes, districts, view)
+    tolerance = _tolerance(ax)
+    return _simplified(communes, tolerance), _simplified(districts, tolerance)
+
+
+def _tolerance(ax) -> float:
+    """SIMPLIFY_PX pixels in map metres at scale 1 (a power of two, so nearby zooms share one result)."""
+    xmin, xmax = ax.get_xlim()
+    width_px = ax.get_position(original=True).width * ax.figure.get_size_inches()[0] * BASE_DPI
+    metres = SIMPLIFY_PX * (xmax - xmin) / max(width_px, 1.0)
+    return 2.0 ** math.floor(math.log2(metres)) if metres > 0 else 0.0
+
+
+def _digest(geoms) -> str:
+    return hashlib.sha1(b"\0".join(shapely.to_wkb(np.asarray(geoms), output_dimension=2))).hexdigest()
+
+
+def _memo(key: tuple, build):
+    with _GEOMETRY_LOCK:
+        if key in _GEOMETRY:
+            _GEOMETRY.move_to_end(key)
+            return _GEOMETRY[key]
+    value = build()
+    with _GEOMETRY_LOCK:
+        _GEOMETRY[key] = value
+        while len(_GEOMETRY) > GEOMETRY_MEMO:
+            _GEOMETRY.popitem(last=False)
+    return value
+
+
+def _projected(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """`frame` in RENDER_CRS, with each unit's label anchor and area from its full-detail outline (so labels
+    stay where they were whatever the simplification)."""
+    source = frame.geometry.values
+    digest = _digest(source)
+
+    def project():
+        geoms = np.asarray(gpd.GeoSeries(source, crs=frame.crs).to_crs(RENDER_CRS).values)
+        return geoms, shapely.point_on_surface(geoms), shapely.area(geoms)
+
+    geoms, anchors, areas = _memo(("projected", digest, str(frame.crs)), project)
+    out = gpd.GeoDataFrame(frame.drop(columns=frame.geometry.name), geometry=list(geoms), crs=RENDER_CRS)
+    out["label_anchor"], out["full_area"] = list(anchors), areas
+    out.attrs["digest"] = digest
+    return out
+
+
+def _anchors(frame: gpd.GeoDataFrame) -> list:
+    """Label anchors (a point inside each unit) of a frame from `drawn_frames`."""
+    return list(frame["label_anchor"])
+
+
+def _simplified(frame: gpd.GeoDataFrame, tolerance: float) -> gpd.GeoDataFrame:
+    if tolerance <= 0:
+        return frame
+    geoms = _memo(("simplified", frame.attrs.get("digest") or _digest(frame.geometry.values), tolerance),
+                  lambda: simplify_coverage(np.asarray(frame.geometry.values), tolerance))
+    out = frame.copy()
+    out.geometry = gpd.GeoSeries(list(geoms), index=frame.index, crs=frame.crs)
+    return out
+
+
+def simplify_coverage(geoms: np.ndarray, tolerance: float) -> np.ndarray:
+    """Shapely's coverage simplification (shared edges simplified once); a layer that is not a clean
+    coverage falls back to simplifying each polygon on its own (topology of each kept)."""
+    try:
+        out = shapely.coverage_simplify(geoms, tolerance)
+        if not shapely.is_empty(out).any() and shapely.is_valid(out).all():
+            return out
+    except shapely.errors.GEOSException:
+        pass
+    return shapely.simplify(geoms, tolerance, preserve_topology=True)
+
+
+# ------------------------------------------------------------------ drawing polygons and lines (no redraws)
+
+
+def polygon_path(geom) -> MplPath:
+    """One compound path of a (Multi)Polygon's rings (as geopandas draws it)."""
+    rings = []
+    for part in shapely.get_parts(geom):
+        rings.append(MplPath(shapely.get_coordinates(part.exterior), closed=True))
+        rings.extend(MplPath(shapely.get_coordinates(r), closed=True) for r in part.interiors)
+    return MplPath.make_compound_path(*rings)
+
+
+def _polygons(ax, geoms, zorder: float = 1, **style) -> PatchCollection:
+    """Polygons as one collection added to `ax` (geopandas' plot() redraws the whole figure at every call)."""
+    patches = [PathPatch(polygon_path(g)) for g in geoms if g is not None and not g.is_empty]
+    collection = PatchCollection(patches, zorder=zorder, **style)
+    ax.add_collection(collection, autolim=False)
+    return collection
+
+
+def _outlines(ax, geoms, zorder: float = 2, **style) -> LineCollection:
+    """The boundaries of (Multi)Polygons as one line collection."""
+    lines = shapely.get_parts(shapely.boundary(np.asarray([g for g in geoms if g is not None and not g.is_empty])))
+    collection = LineCollection([shapely.get_coordinates(line) for line in lines], zorder=zorder, **style)
+    ax.add_collection(collection, autolim=False)
+    return collection
+
+
 def _fill(ax, frame: gpd.GeoDataFrame, keys, spec, view: MapView) -> None:
     """Fill each class in its colour; hatched classes get a grey hatch; out-of-district units fade."""
     by_key = spec.class_by_key()
@@ -201,15 +322,16 @@ def _fill(ax, frame: gpd.GeoDataFrame, keys, spec, view: MapView) -> None:
         if cls is None:
             raise ValueError(f"class {key!r} is not in the map spec for layer {spec.layer!r}")
         for inside, alpha in ((True, 1.0), (False, 0.35)):
-            part = frame[(keys == key) & (focus == inside)]
+            part = frame[(keys == key).to_numpy() & (focus == inside).to_numpy()]
             if len(part):
                 _fill_class(ax, part, cls, alpha)
 
 
 def _fill_class(ax, part: gpd.GeoDataFrame, cls: MapClass, alpha: float) -> None:
-    part.plot(ax=ax, color=cls.color, edgecolor="white", linewidth=0.4, alpha=alpha)
+    _polygons(ax, part.geometry.values, facecolor=cls.color, edgecolor="white", linewidth=0.4, alpha=alpha)
     if cls.hatched:
-        part.plot(ax=ax, facecolor="none", edgecolor=HATCH_COLOR, hatch=HATCH, linewidth=0, alpha=alpha)
+        _polygons(ax, part.geometry.values, facecolor="none", edgecolor=HATCH_COLOR, hatch=HATCH, linewidth=0,
+                  alpha=alpha)
 
 
 def _in_focus(frame: gpd.GeoDataFrame, view: MapView):
@@ -246,13 +368,13 @@ def _district_labels(districts: gpd.GeoDataFrame, view: MapView) -> list[Label]:
     """District names (bold, haloed); in a district view the other districts are context, placed last."""
     size = 9 if view.state.district else 12
     out = []
-    for row, point in zip(districts.itertuples(), districts.representative_point()):
+    for row, point in zip(districts.itertuples(), _anchors(districts)):
         if view.state.district and row.district_code == view.state.district:
             continue  # the title names it; its communes are labelled instead
         context = bool(view.state.district)
         style = {"fontsize": size, "fontweight": "bold", "color": "#555555" if context else "#111111",
                  "path_effects": HALO, "zorder": 6}
-        priority = (CONTEXT_PRIORITY if context else DISTRICT_PRIORITY) + row.geometry.area
+        priority = (CONTEXT_PRIORITY if context else DISTRICT_PRIORITY) + row.full_area
         out.append(Label(point.x, point.y, short_district(row.district_name), style, priority, gap=5))
     return out
 
@@ -262,8 +384,8 @@ def _commune_labels(communes: gpd.GeoDataFrame, size: float = 7.5) -> list[Label
     others = communes[~communes["is_pilot"]]
     style = {"fontsize": size, "color": "#222222", "zorder": 5,
              "path_effects": [patheffects.withStroke(linewidth=2, foreground="white")]}
-    return [Label(point.x, point.y, strip_type(name), style, COMMUNE_PRIORITY + geom.area, gap=3)
-            for name, geom, point in zip(others["name"], others.geometry, others.representative_point())]
+    return [Label(point.x, point.y, strip_type(name), style, COMMUNE_PRIORITY + area, gap=3)
+            for name, area, point in zip(others["name"], others["full_area"], _anchors(others))]
 
 
 def _pilot_markers(ax, communes: gpd.GeoDataFrame) -> list:
@@ -271,9 +393,9 @@ def _pilot_markers(ax, communes: gpd.GeoDataFrame) -> list:
     pilots = communes[communes["is_pilot"]]
     if not len(pilots):
         return []
-    pilots.boundary.plot(ax=ax, color=PILOT_OUTLINE, linewidth=2.6, zorder=7)
+    _outlines(ax, pilots.geometry.values, color=PILOT_OUTLINE, linewidth=2.6, zorder=7)
     stars = []
-    for point in pilots.representative_point():
+    for point in _anchors(pilots):
         stars += ax.plot([point.x], [point.y], marker="*", markersize=16, color=PILOT_OUTLINE,
                          markeredgecolor="white", markeredgewidth=1.0, zorder=8, clip_on=True)
     return stars
@@ -285,7 +407,7 @@ def _pilot_labels(communes: gpd.GeoDataFrame, view: MapView) -> list[Label]:
     pilots = communes[communes["is_pilot"]]
     style = {"fontsize": 11, "fontweight": "bold", "color": PILOT_OUTLINE, "path_effects": HALO, "zorder": 8}
     return [Label(point.x, point.y, f"{strip_type(name)} ({word})", style, PILOT_PRIORITY, gap=14, centred=False)
-            for name, point in zip(pilots["name"], pilots.representative_point())]
+            for name, point in zip(pilots["name"], _anchors(pilots))]
 
 
 def draw_north_arrow(ax):
@@ -413,16 +535,14 @@ def panel_caption(view: MapView) -> str:
 
 def _year_panel(ax, view: MapView) -> None:
     spec = view.spec
-    communes = view.communes.to_crs(RENDER_CRS)
-    districts = view.districts.to_crs(RENDER_CRS)
     ax.set_axis_off()
     ax.set_aspect("equal", adjustable="box")
+    communes, districts = drawn_frames(ax, view)
     if spec.layer == "district":
         _fill(ax, districts, districts["level"], spec, view)
     else:
         _fill(ax, communes, classify(view.communes, spec.layer, spec.criterion), spec, view)
-    districts.boundary.plot(ax=ax, color=DISTRICT_OUTLINE, linewidth=0.8)
-    _zoom(ax, communes, districts, view)
+    _outlines(ax, districts.geometry.values, color=DISTRICT_OUTLINE, linewidth=0.8)
     ax.set_title(panel_caption(view), fontsize=13, fontweight="bold", loc="left", color="#111111")
 
 
