@@ -190,3 +190,34 @@ def test_lagging_ranking_is_computed_once_per_data_revision_for_every_worker(own
     filtered = client.get("/lagging.csv?year=2022&district=831").get_data(as_text=True).splitlines()[1:]
     positions = [line.split(",")[0] for line in filtered]
     assert positions == [str(i) for i in range(1, len(filtered) + 1)]  # filtered rows are numbered 1..n
+
+
+def test_export_all_districts_is_made_once_per_data_revision_and_parameters(own_app, tmp_path, monkeypatch,
+                                                                            default_settings):
+    from geo_app.cli.export import export_command
+    from geo_app.render import static
+    from geo_app.store.importing import import_status
+
+    def run(*args):
+        result = own_app.test_cli_runner().invoke(export_command, [str(a) for a in args])
+        assert result.exit_code == 0, result.output
+
+    run("--format", "svg", "--year", "2022", "--all-districts", "-o", tmp_path / "first")
+    first = {p.name: p.read_bytes() for p in (tmp_path / "first").iterdir()}
+    assert len(first) == 9
+    real = static.render
+    with monkeypatch.context() as m:
+        m.setattr(static, "render", lambda *a, **k: pytest.fail("rendered again"))
+        run("--format", "svg", "--year", "2022", "--all-districts", "-o", tmp_path / "again")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()} == first
+    calls = []
+    monkeypatch.setattr(static, "render", lambda *a, **k: calls.append(a) or real(*a, **k))
+    run("--format", "svg", "--year", "2022", "--lang", "en", "--all-districts", "-o", tmp_path / "english")
+    assert len(calls) == 9  # other parameters: made (once)
+    changed = tmp_path / "status.csv"
+    lines = default_settings.commune_status_path().read_text("utf-8").splitlines(keepends=True)
+    changed.write_text("".join(line for i, line in enumerate(lines) if i == 0 or ",2022," in line), "utf-8")
+    assert import_status(own_app.extensions["ntm_store"].revisions, changed, "test", "same rows, new revision",
+                         year=2022).ok
+    run("--format", "svg", "--year", "2022", "--all-districts", "-o", tmp_path / "new-revision")
+    assert len(calls) == 18  # a new data revision: made again

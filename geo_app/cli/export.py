@@ -81,9 +81,15 @@ def _check_batch(fmt: str, state: ViewState, output: Path) -> None:
 
 
 def _write(store, state: ViewState, fmt: str, scale: int, output: Path) -> None:
-    attribution = _attribution(store, state.lang) if fmt == "html" else None
-    result = export(store, state, fmt, scale=scale, attribution=attribution)
-    output.write_bytes(result.data)
+    """Write the export, made once per data revision, parameters and day (kept in the app's response cache,
+    so running the same export again, e.g. --all-districts for every district, only copies the files)."""
+    from geo_app.views.caching import kept_bytes
+
+    def build() -> bytes:
+        attribution = _attribution(store, state.lang) if fmt == "html" else None
+        return export(store, state, fmt, scale=scale, attribution=attribution).data
+
+    output.write_bytes(kept_bytes(("flask-export", fmt, scale, state), build))
 
 
 def _attribution(store, lang: str) -> str | None:

@@ -330,6 +330,18 @@ def config_fingerprint() -> str:
                  config.get("TRUSTED_HOSTS")))
 
 
+def kept_bytes(key: tuple, build: Callable[[], bytes]) -> bytes:
+    """Bytes kept in the shared response cache under `key` plus the data revision, the app's code and settings
+    and today's date (what exports show): e.g. `flask export` files, made once per revision and parameters."""
+    text_key = "|".join(map(str, ("bytes", current_app.extensions["ntm_code_version"], current_data_key(),
+                                  dt.date.today(), config_fingerprint(), *key)))
+    data = page_cache.get(text_key)
+    if not isinstance(data, bytes):
+        data = build()
+        page_cache.set(text_key, data)
+    return data
+
+
 def cached(nonce: bool = False, cache_control: str = REVALIDATE, params: tuple[str, ...] | None = None):
     """Decorator: the view's response comes from `cached_response` (pages: `nonce=True`); `params`: the
     documented parameters besides year/layer/criterion/district/lang that the view reads (None: all)."""
