@@ -109,7 +109,8 @@ class CachedBody:
         if encoding == "br" and self.brotli_body is not None:
             return self.brotli_body
         if encoding == "gzip" and self.gzip_segments:
-            return spliced_gzip(self.gzip_segments, self.segments, nonce.encode("ascii"), self.crcs or None)
+            return spliced_gzip(self.gzip_segments, self.segments, nonce.encode("ascii"),
+                                getattr(self, "crcs", None) or None)  # (kept by an older release: none)
         return self.body(nonce)
 
     def size(self) -> int:
