@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
+from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
@@ -38,6 +39,11 @@ def percent(share: float, lang: str, digits: int = 0) -> str:
     """A share (0-1) as a percentage the language's way (vi: '76 %' as the province's documents write it; en: '76%')."""
     pattern = "#,##0" + ("." + "0" * digits if digits else "") + ("%" if lang == "en" else " %")
     return format_percent(share, format=pattern, locale=LOCALES.get(lang, "vi_VN"))
+
+
+def long_date(day, lang: str) -> str:
+    """A date written out the language's way (vi: '30 tháng 11, 2026'; en: 'November 30, 2026')."""
+    return format_date(day, format="long", locale=LOCALES.get(lang, "vi_VN"))
 
 
 def mark(message: str) -> str:

