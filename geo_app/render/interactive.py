@@ -47,6 +47,8 @@ import folium
 import shapely
 from folium.template import Template
 
+from geo_app.domain.messages import mark as _l
+from geo_app.domain.messages import translator
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
 from geo_app.render.mapspec import ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes
 from geo_app.domain.plan import PILOTS
@@ -64,48 +66,43 @@ HATCH_STRIPE = "#f7f7f7"
 COMMUNES_PANE, DISTRICTS_PANE = "ntmCommunes", "ntmDistricts"
 
 
-STRINGS = {
-    "vi": {
-        "level": "Mức đạt", "criteria_met": "Số tiêu chí đạt", "year_recognised": "Năm công nhận",
-        "checklist": "19 tiêu chí", "met": "Đạt", "not_met": "Chưa đạt", "provenance": "Nguồn số liệu",
-        "source": "văn bản nguồn", "unknown": "không rõ", "pilot": "Xã thí điểm (KH 4798)",
-        "pilot_heading": "Xã thí điểm — yêu cầu riêng của tỉnh:", "pilot_legend": "Xã thí điểm Phú Lễ, Giao Long",
-        "not_applicable_note": "Phường, thị trấn: bộ tiêu chí xã NTM không áp dụng.",
-        "no_data_note": "Chưa có số liệu cho năm này (không phải là \u201cchưa đạt\u201d).",
-        "legend": "Chú giải", "district_legend": "Cấp huyện (nhãn)", "xa_ntm_short": "xã NTM",
-        "search_placeholder": "Tìm xã…", "search_label": "Tìm xã, phường, thị trấn theo tên",
-        "search_none": "Không tìm thấy", "search_count": "kết quả",
-        "search_more": "… và {n} kết quả khác: gõ thêm để thu hẹp",
-        "criterion_met_short": "xã đạt TC", "open_district": "Mở các xã của huyện",
-        "decision": "Quyết định công nhận", "share_ntm": "Xã đạt chuẩn NTM", "nang_cao": "Xã NTM nâng cao",
-        "kieu_mau": "Xã NTM kiểu mẫu", "no_data_short": "Xã chưa có số liệu",
-        "district_criteria_note": "9 tiêu chí huyện: tệp số liệu chưa có kết quả theo từng tiêu chí.",
-        "geometry_error": "Không tải được ranh giới bản đồ (số liệu vừa được cập nhật?). Hãy tải lại trang.",
-    },
-    "en": {
-        "level": "Level", "criteria_met": "Criteria met", "year_recognised": "Year recognised",
-        "checklist": "19 criteria", "met": "Met", "not_met": "Not met", "provenance": "Data provenance",
-        "source": "source document", "unknown": "unknown", "pilot": "Pilot commune (plan 4798)",
-        "pilot_heading": "Pilot commune — provincial requirements:", "pilot_legend": "Pilot communes Phú Lễ, Giao Long",
-        "not_applicable_note": "Ward/township: the commune NTM criteria do not apply.",
-        "no_data_note": "No data for this year (not the same as \u201cnot met\u201d).",
-        "legend": "Legend", "district_legend": "District level (labels)", "xa_ntm_short": "xã NTM",
-        "search_placeholder": "Find a commune…", "search_label": "Find a commune, ward or township by name",
-        "search_none": "No match", "search_count": "matches",
-        "search_more": "… and {n} more: type more to narrow",
-        "criterion_met_short": "xã meet criterion", "open_district": "Open this district's communes",
-        "decision": "Recognition decision", "share_ntm": "Xã at NTM", "nang_cao": "Advanced NTM xã",
-        "kieu_mau": "Model NTM xã", "no_data_short": "Xã without data",
-        "district_criteria_note": "The 9 district criteria: the data file has no per-criterion results yet.",
-        "geometry_error": "The map's boundaries could not be loaded (the data may have just been updated). "
-                          "Please reload the page.",
-    },
+STRINGS = {  # key -> catalog message; `map_strings(lang)` translates them for the page's script
+    "level": _l("Level"),
+    "criteria_met": _l("Criteria met"),
+    "year_recognised": _l("Year recognised"),
+    "checklist": _l("19 criteria"),
+    "met": _l("Met"),
+    "not_met": _l("Not met"),
+    "provenance": _l("Data provenance"),
+    "source": _l("source document"),
+    "unknown": _l("unknown"),
+    "pilot": _l("Pilot commune (plan 4798)"),
+    "pilot_heading": _l("Pilot commune — provincial requirements:"),
+    "pilot_legend": _l("Pilot communes Phú Lễ, Giao Long"),
+    "not_applicable_note": _l("Ward/township: the commune NTM criteria do not apply."),
+    "no_data_note": _l("No data for this year (not the same as “not met”)."),
+    "legend": _l("Legend"),
+    "district_legend": _l("District level (labels)"),
+    "xa_ntm_short": _l("xã NTM"),
+    "search_placeholder": _l("Find a commune…"),
+    "search_label": _l("Find a commune, ward or township by name"),
+    "search_none": _l("No match"),
+    "search_count": _l("matches"),
+    "search_more": _l("… and {n} more: type more to narrow"),
+    "criterion_met_short": _l("xã meet criterion"),
+    "open_district": _l("Open this district's communes"),
+    "decision": _l("Recognition decision"),
+    "share_ntm": _l("Xã at NTM"),
+    "nang_cao": _l("Advanced NTM xã"),
+    "kieu_mau": _l("Model NTM xã"),
+    "no_data_short": _l("Xã without data"),
+    "district_criteria_note": _l("The 9 district criteria: the data file has no per-criterion results yet."),
+    "geometry_error": _l("The map's boundaries could not be loaded (the data may have just been updated). Please reload the page."),
 }
 PROVENANCE_LABELS = {
-    "vi": {"official": "chính thức", "documented": "có tài liệu (chưa phải công bố chính thức)",
-           "illustrative": "MINH HỌA — không phải số liệu thật"},
-    "en": {"official": "official", "documented": "documented (not an official release)",
-           "illustrative": "ILLUSTRATIVE — not real data"},
+    "official": _l("official"),
+    "documented": _l("documented (not an official release)"),
+    "illustrative": _l("ILLUSTRATIVE — not real data"),
 }
 
 
@@ -371,6 +368,7 @@ def display_config(spec: MapSpec, districts_fc: dict, lang: str, controls: bool,
         if spec.district and f["properties"]["district_code"] != spec.district:
             continue  # every count on the page follows the scope
         district_counts[f["properties"]["level"]] = district_counts.get(f["properties"]["level"], 0) + 1
+    _ = translator(lang)
     legend_rows = [_legend_row(c, n, lang) for c, n in spec.legend()]
     mode = label_mode(spec.layer)
     district_rows = [_legend_row(c, district_counts.get(c.key, 0), lang) for c in dclasses] if mode == "level" else []
@@ -380,7 +378,7 @@ def display_config(spec: MapSpec, districts_fc: dict, lang: str, controls: bool,
         "district": spec.district,
         "labelMode": mode,
         "criterion": spec.criterion,
-        "highlightLegend": HIGHLIGHT_LEGEND[lang] if highlight else None,
+        "highlightLegend": _(HIGHLIGHT_LEGEND) if highlight else None,
         "highlightColor": HIGHLIGHT_OUTLINE,
         "showLegend": legend,
         "showControls": controls,
@@ -394,9 +392,9 @@ def display_config(spec: MapSpec, districts_fc: dict, lang: str, controls: bool,
                     for c in (*spec.classes, *dclasses) if c.hatched],
         "levels": {k: (lv.name_en if lang == "en" else lv.name_vi) for k, lv in COMMUNE_LEVEL_BY_KEY.items()},
         "criteria": [{"number": c.number, "name": c.name_en if lang == "en" else c.name_vi} for c in CRITERIA],
-        "provenances": PROVENANCE_LABELS[lang],
+        "provenances": {key: _(message) for key, message in PROVENANCE_LABELS.items()},
         "pilots": {p.code: list(p.requirements_en if lang == "en" else p.requirements_vi) for p in PILOTS},
-        "strings": STRINGS[lang],
+        "strings": {key: _(message) for key, message in STRINGS.items()},
         "attribution": html.escape(attribution or ATTRIBUTION[lang]),
     }
 
@@ -413,7 +411,7 @@ def label_mode(layer: str) -> str:
     return "plain"
 
 
-HIGHLIGHT_LEGEND = {"vi": "Xã trong danh sách (viền hồng)", "en": "Listed commune (pink outline)"}
+HIGHLIGHT_LEGEND = _l("Listed commune (pink outline)")
 
 
 def _legend_row(cls: MapClass, count: int, lang: str) -> dict:
