@@ -97,7 +97,8 @@ STRINGS = {  # key -> catalog message; `map_strings(lang)` translates them for t
     "kieu_mau": _l("Model NTM xã"),
     "no_data_short": _l("Xã without data"),
     "district_criteria_note": _l("The 9 district criteria: the data file has no per-criterion results yet."),
-    "geometry_error": _l("The map's boundaries could not be loaded (the data may have just been updated). Please reload the page."),
+    "geometry_error": _l("The map's boundaries could not be loaded (the data may have just been updated). "
+                         "Please reload the page."),
 }
 PROVENANCE_LABELS = {
     "official": _l("official"),

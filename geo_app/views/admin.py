@@ -131,7 +131,8 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "compare": _l("Compare"),
     "rollback": _l("Roll back to this"),
     "rollback_title": _l("Roll back to revision {n}"),
-    "rollback_confirm": _l("Revision {n} ({kind}) will be served again, as a new revision. Earlier revisions stay as they are."),
+    "rollback_confirm": _l("Revision {n} ({kind}) will be served again, as a new revision. Earlier revisions stay "
+                           "as they are."),
     "confirm": _l("Confirm rollback"),
     "cancel": _l("Cancel"),
     "current_mark": _l("current"),
@@ -140,7 +141,8 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "diff_title": _l("Differences from revision {a} to {b}"),
     "all_kinds": _l("All"),
     "level_changed": _l("changed level"),
-    "undrawable": _l("The map cannot be drawn from this boundary layer (usually overlapping communes); fix the boundaries in a GIS and upload again. Nothing was committed."),
+    "undrawable": _l("The map cannot be drawn from this boundary layer (usually overlapping communes); fix the "
+                     "boundaries in a GIS and upload again. Nothing was committed."),
 }
 
 
