@@ -12,7 +12,7 @@ from babel.messages.pofile import read_po
 from geo_app.i18n import LANGUAGES, TRANSLATIONS
 from geo_app.settings import ROOT
 
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None}
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "_t": (2,)}  # slides: _t(lang, message)
 
 
 def extracted() -> dict[str, str]:

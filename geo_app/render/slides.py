@@ -18,6 +18,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.util import Emu, Inches, Pt
 
+from geo_app.domain.messages import long_date, number, percent, translator
 from geo_app.model import planning
 from geo_app.render import static as render_static
 from geo_app.render import textfit
@@ -44,8 +45,9 @@ TABLE_PT, SIDE_PT, SUMMARY_PT, FOOTER_PT = 10.5, 12.5, 14, 8.5
 MISSING_SHOWN = 5  # criteria numbers listed per commune before "… (+n)"
 
 
-def _t(lang: str, vi: str, en: str) -> str:
-    return en if lang == "en" else vi
+def _t(lang: str, message: str, **values: object) -> str:
+    """A catalog message in `lang` with its values filled in ('{year}' -> 2024)."""
+    return translator(lang)(message).format(**values)
 
 
 def build_deck(ds: Dataset, year: int, lang: str = "vi", generated: dt.date | None = None) -> bytes:
@@ -66,7 +68,7 @@ def build_deck(ds: Dataset, year: int, lang: str = "vi", generated: dt.date | No
 
 
 def deck_title(year: int, lang: str) -> str:
-    return _t(lang, f"Nông thôn mới tỉnh Bến Tre — {year}", f"New Rural Development in Bến Tre — {year}")
+    return _t(lang, "New Rural Development in Bến Tre — {year}", year=year)
 
 
 def _properties(prs: Presentation, year: int, lang: str, generated: dt.date) -> None:
@@ -88,8 +90,8 @@ def title_slide(prs: Presentation, view: MapView) -> None:
     sub = slide.placeholders[1]
     _place(sub, 0.8, 3.7, 11.7, 2.4)
     frame = sub.text_frame
-    frame.text = _t(lang, f"Tiến độ thực hiện Kế hoạch {PLAN_ID} ngày {_vn_date(PLAN_DATE)}",
-                    f"Progress on plan {PLAN_ID} of {PLAN_DATE}")
+    frame.text = _t(lang, "Progress on plan {plan} of {date}", plan=PLAN_ID,
+                    date=long_date(dt.date.fromisoformat(PLAN_DATE), lang))
     _para(frame, view.date_text(), 18, GREY)
     if view.warning:
         _para(frame, view.warning, 16, WARN, bold=True)
@@ -131,17 +133,17 @@ def key_numbers(view: MapView) -> list[str]:
     lang = view.lang
     c = province_counts(view.in_view())
     row = view.districts[view.districts["district_code"] == view.state.district].iloc[0]
-    pct = f"{round(100 * c['xa_ntm'] / c['xa_total'])} %" if c["xa_total"] else "—"
+    pct = percent(round(100 * c["xa_ntm"] / c["xa_total"]) / 100, lang) if c["xa_total"] else "—"
+    n = {key: number(c[key], lang) for key in ("xa_total", "xa_ntm", "xa_nang_cao", "xa_kieu_mau", "xa_no_data")}
     lines = [
-        _t(lang, f"Số xã áp dụng NTM: {c['xa_total']}", f"Xã assessed for NTM: {c['xa_total']}"),
-        _t(lang, f"Đạt chuẩn NTM: {c['xa_ntm']} ({pct})", f"NTM: {c['xa_ntm']} ({pct})"),
-        _t(lang, f"NTM nâng cao: {c['xa_nang_cao']}", f"Advanced NTM: {c['xa_nang_cao']}"),
-        _t(lang, f"NTM kiểu mẫu: {c['xa_kieu_mau']}", f"Model NTM: {c['xa_kieu_mau']}"),
-        _t(lang, f"Cấp huyện: {district_level_name(row['level'], lang)}",
-           f"District level: {district_level_name(row['level'], lang)}"),
+        _t(lang, "Xã assessed for NTM: {n}", n=n["xa_total"]),
+        _t(lang, "NTM: {n} ({share})", n=n["xa_ntm"], share=pct),
+        _t(lang, "Advanced NTM: {n}", n=n["xa_nang_cao"]),
+        _t(lang, "Model NTM: {n}", n=n["xa_kieu_mau"]),
+        _t(lang, "District level: {level}", level=district_level_name(row["level"], lang)),
     ]
     if c["xa_no_data"]:
-        lines.append(_t(lang, f"Chưa có dữ liệu: {c['xa_no_data']} xã", f"No data: {c['xa_no_data']} xã"))
+        lines.append(_t(lang, "No data: {n} xã", n=n["xa_no_data"]))
     return lines
 
 
@@ -155,14 +157,14 @@ def _lagging_table(slide, rows: list, lang: str, left: float, top: float, width:
 
     Returns the number of communes shown.
     """
-    heading = _t(lang, "Xã cần tập trung", "Communes to focus on")
+    heading = _t(lang, "Communes to focus on")
     if not rows:
-        _fitted_text(slide, f"{heading}: {_t(lang, 'không có', 'none')}", left, top, width, SIDE_PT)
+        _fitted_text(slide, f"{heading}: {_t(lang, 'none')}", left, top, width, SIDE_PT)
         return 0
-    headers = [_t(lang, "Xã", "Commune"), _t(lang, "TC đạt", "Met"), _t(lang, "TC chưa đạt", "Not met")]
+    headers = [_t(lang, "Commune"), _t(lang, "Criteria met (short)"), _t(lang, "Criteria not met (short)")]
     body = [[strip_type(r.commune), str(r.criteria_met), missing_text(r.missing, MISSING_SHOWN)] for r in rows]
     shares = [0.34, 0.16, 0.50]
-    title_h = _box_height(heading + _t(lang, " (và 99 xã khác)", " (and 99 more)"), width, SIDE_PT, bold=True)
+    title_h = _box_height(heading + " " + _t(lang, "(and {n} more)", n=99), width, SIDE_PT, bold=True)
     room = bottom - top - title_h
     heights = [_row_height(r, width, shares, TABLE_PT, bold=i == 0) for i, r in enumerate([headers, *body])]
     fit = 0
@@ -171,7 +173,7 @@ def _lagging_table(slide, rows: list, lang: str, left: float, top: float, width:
         used += heights[fit + 1]
         fit += 1
     more = len(rows) - fit
-    title = heading + (_t(lang, f" (và {more} xã khác)", f" (and {more} more)") if more else "")
+    title = heading + (" " + _t(lang, "(and {n} more)", n=number(more, lang)) if more else "")
     _text_box(slide, title, left, top, width, title_h, SIDE_PT, bold=True)
     if fit:
         _table(slide, [headers, *body[:fit]], left, top + title_h, width, shares, TABLE_PT)
@@ -182,10 +184,10 @@ def lagging_notes(rows: list, shown: int, lang: str) -> list[str]:
     """Every lagging commune with its missing criteria (the notes hold the ones the table leaves out)."""
     if not rows:
         return []
-    head = _t(lang, f"Xã cần tập trung ({len(rows)}; bảng trên slide hiện {shown}):",
-              f"Communes to focus on ({len(rows)}; the slide's table shows {shown}):")
-    met = _t(lang, "đạt", "met")
-    missing = _t(lang, "chưa đạt", "not met")
+    head = _t(lang, "Communes to focus on ({n}; the slide's table shows {shown}):", n=number(len(rows), lang),
+              shown=number(shown, lang))
+    met = _t(lang, "met")
+    missing = _t(lang, "not met")
     return [head] + [f"- {strip_type(r.commune)}: {met} {r.criteria_met}/19; {missing}: "
                      f"{', '.join(map(str, r.missing)) or '—'}" for r in rows]
 
@@ -204,14 +206,13 @@ def targets_slides(prs: Presentation, ds: Dataset, view: MapView) -> None:
     rows = planning.targets(ds, year).province
     province = [t for t in rows if not t.get("district_code")]
     districts = [t for t in rows if t.get("district_code")]
-    headers = [_t(lang, "Mục tiêu 2025", "2025 target"), _t(lang, f"Thực tế {year}", f"Actual {year}"),
-               _t(lang, "Chỉ tiêu", "Target"), _t(lang, "Đánh giá", "Assessment")]
+    headers = [_t(lang, "2025 target"), _t(lang, "Actual {year}", year=year), _t(lang, "Target (figure)"),
+               _t(lang, "Assessment")]
     footer = [source_text(ds, lang), view.provenance + " · " + view.date_text()]
     if view.warning:
         footer.append(illustrative_warning(lang))
 
-    slide = _titled(prs, _t(lang, f"Mục tiêu 2025 ({PLAN_ID}) và thực tế {year}",
-                            f"2025 targets ({PLAN_ID}) against {year}"))
+    slide = _titled(prs, _t(lang, "2025 targets ({plan}) against {year}", plan=PLAN_ID, year=year))
     bottom = _footer(slide, footer, bool(view.warning)) - GAP
     table_w = 7.2
     _table(slide, [headers, *[target_row(t, lang) for t in province]], MARGIN, 1.1, table_w,
@@ -220,8 +221,7 @@ def targets_slides(prs: Presentation, ds: Dataset, view: MapView) -> None:
     targets_chart(slide, province, lang, year, chart_left, 1.1, 13.333 - MARGIN - chart_left, bottom - 1.1)
     _notes(slide, [" | ".join(target_row(t, lang)) for t in province])
 
-    slide = _titled(prs, _t(lang, f"Mục tiêu 2025 của các huyện, thành phố — thực tế {year}",
-                            f"2025 targets of the districts and the city — {year}"))
+    slide = _titled(prs, _t(lang, "2025 targets of the districts and the city — {year}", year=year))
     bottom = _footer(slide, footer, bool(view.warning)) - GAP
     _table(slide, [headers, *[target_row(t, lang) for t in districts]], MARGIN, 1.1, CONTENT_W,
            [0.40, 0.18, 0.18, 0.24], 12, bottom=bottom)
@@ -236,10 +236,10 @@ def target_row(t: dict, lang: str) -> list[str]:
 
 def chart_categories(lang: str) -> dict[str, str]:
     return {
-        "xa_ntm_share": _t(lang, "Xã đạt chuẩn NTM", "Xã NTM"),
-        "rest_ge_15": _t(lang, "Xã còn lại ≥ 15 TC", "Other xã ≥ 15 criteria"),
-        "xa_nang_cao_share": _t(lang, "Xã NTM nâng cao", "Advanced NTM xã"),
-        "model_per_district": _t(lang, "Huyện có xã kiểu mẫu", "Districts with a model xã"),
+        "xa_ntm_share": _t(lang, "Xã NTM"),
+        "rest_ge_15": _t(lang, "Other xã ≥ 15 criteria (chart)"),
+        "xa_nang_cao_share": _t(lang, "Advanced NTM xã"),
+        "model_per_district": _t(lang, "Districts with a model xã"),
     }
 
 
@@ -250,14 +250,13 @@ def targets_chart(slide, targets: list[dict], lang: str, year: int, left: float,
     shown = [t for t in targets if t["key"] in names and isinstance(t["target"], int)]
     data = CategoryChartData()
     data.categories = [names[t["key"]] for t in shown]
-    data.add_series(_t(lang, f"Thực tế {year}", f"Actual {year}"), [t["actual"] for t in shown])
-    data.add_series(_t(lang, "Mục tiêu 2025", "2025 target"), [t["target"] for t in shown])
+    data.add_series(_t(lang, "Actual {year}", year=year), [t["actual"] for t in shown])
+    data.add_series(_t(lang, "2025 target"), [t["target"] for t in shown])
     frame = slide.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(left), Inches(top), Inches(width),
                                    Inches(height), data)
     chart = frame.chart
     chart.has_title = True
-    chart.chart_title.text_frame.text = _t(lang, f"Thực tế {year} và mục tiêu 2025 (số xã / số huyện)",
-                                           f"{year} against the 2025 targets (xã / districts)")
+    chart.chart_title.text_frame.text = _t(lang, "{year} against the 2025 targets (xã / districts)", year=year)
     chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(13)
     chart.font.size = Pt(12)
     chart.has_legend = True
@@ -273,7 +272,7 @@ def targets_chart(slide, targets: list[dict], lang: str, year: int, left: float,
     chart.category_axis.reverse_order = True  # first target on top, as in the table
     chart.value_axis.has_major_gridlines = True
     alt = "; ".join(f"{names[t['key']]}: {t['actual']}/{t['target']}" for t in shown)
-    _alt_text(frame, _t(lang, "Biểu đồ thanh: ", "Bar chart: ") + chart.chart_title.text_frame.text + ". " + alt)
+    _alt_text(frame, _t(lang, "Bar chart") + ": " + chart.chart_title.text_frame.text + ". " + alt)
 
 
 # ------------------------------------------------------------------ shapes
@@ -304,7 +303,7 @@ def _picture(slide, view: MapView, left: float, top: float, width: float, height
 def picture_alt(view: MapView) -> str:
     """The map's alt text: its title, the summary and each legend class with its count."""
     classes = "; ".join(legend_lines(view))
-    kind = _t(view.lang, "Bản đồ", "Map")
+    kind = _t(view.lang, "Map")
     return f"{kind}: {view.spec.title}. {view.summary} {classes}."
 
 
@@ -401,9 +400,3 @@ def _table(slide, rows: list[list[str]], left: float, top: float, width: float, 
                     run.font.bold = i == 0
     shape.height = Emu(sum(int(Inches(h)) for h in heights))
     return shape
-
-
-def _vn_date(iso: str) -> str:
-    """'2022-08-01' -> '01/8/2022' (the way Vietnamese documents write dates)."""
-    y, m, d = iso.split("-")
-    return f"{d}/{int(m)}/{y}"
