@@ -26,7 +26,7 @@ def test_map_draws_every_commune_from_the_geometry_url(live_server, page, path):
     page.wait_for_function(READY)
     drawn = page.evaluate(DRAWN)
     assert drawn == {"communes": 157, "districts": 9, "labels": 9, "pilots": ["28813", "29146"], "legend": 1}
-    assert geometry == [200]  # one request: the preload and the map's fetch are the same
+    assert geometry == [200]  # one request: the geometry's script (the map did not need its fetch)
     assert page.external == [] and page.errors == []
 
 
@@ -57,14 +57,14 @@ def test_views_share_one_geometry_download(browser, default_settings, tmp_path):
             assert page.evaluate("() => NTM.maps[0].communes.getLayers().length") == 157, path
     context.close()
     fetched = [(path, status) for path, status in served if path.startswith("/geo/")]
-    assert len(fetched) == 1 and re.fullmatch(r"/geo/[0-9a-f]{20}\.json", fetched[0][0]) and fetched[0][1] == 200
+    assert len(fetched) == 1 and re.fullmatch(r"/geo/[0-9a-f]{20}\.js", fetched[0][0]) and fetched[0][1] == 200
     assert sum("/geo/" in url for url in requested) == 4  # every view used it: from the browser's cache
     assert errors == [] and all(is_local(url) for url in requested)
 
 
 def test_a_map_whose_geometry_is_gone_says_so(live_server, page):
     """A page of an older boundary revision (its geometry URL is 404 now): a message in the map, not a blank map."""
-    page.route(re.compile(r".*/geo/[0-9a-f]+\.json$"), lambda route: route.fulfill(status=404, body="gone"))
+    page.route(re.compile(r".*/geo/[0-9a-f]+\.js(on)?$"), lambda route: route.fulfill(status=404, body="gone"))
     page.goto(live_server + "/?lang=en")
     alert = page.locator(".ntm-map [role=alert]")
     alert.wait_for()

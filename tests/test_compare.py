@@ -119,7 +119,7 @@ def test_compare_page_is_cached_per_revision_with_a_fresh_nonce_and_hashed_stati
         assert inline and all(f'nonce="{nonce}"' in t for t in inline)
     text = responses[0].get_data(as_text=True)
     scripts = re.findall(r'<script[^>]+src="([^"]+)"', text)
-    assert scripts and all(re.search(r"\.[0-9a-f]{10}\.js$", s) for s in scripts), scripts
+    assert scripts and all(re.search(r"(\.[0-9a-f]{10}|/geo/[0-9a-f]{20})\.js$", s) for s in scripts), scripts
     etag = responses[0].headers["ETag"]
     again = client.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.get_data() == b""

@@ -122,7 +122,8 @@ def test_main_page_gets_the_strict_policy(client):
     tags = re.findall(r"<(?:script|style)\b[^>]*>", r.data.decode())
     inline = [t for t in tags if "src=" not in t]
     assert inline and all(f'nonce="{nonce}"' in tag for tag in inline)  # only our own inline code runs
-    assert all('src="/static/' in t for t in tags if "src=" in t)  # external scripts: this app's files only
+    # external scripts: this app's files only (static files and the map's geometry, both content-hashed)
+    assert all(re.search(r'src="/(static/|geo/[0-9a-f]{20}\.js")', t) for t in tags if "src=" in t)
 
 
 def test_print_layout(client):

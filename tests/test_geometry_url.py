@@ -53,10 +53,14 @@ def own_data_app(tmp_path, default_settings):
 def test_map_pages_fetch_the_geometry_instead_of_inlining_it(client, url):
     text = text_of(client, url)
     doc = map_document(text)
-    assert set(doc["geometry"]) == {"url"} and GEO_URL.match(doc["geometry"]["url"])
+    source = doc["geometry"]
+    assert set(source) == {"url", "script", "key"} and GEO_URL.match(source["url"])
+    assert source["script"] == source["url"].replace(".json", ".js") and source["key"] in source["url"]
     assert '"coordinates"' not in text and "MultiPolygon" not in text  # no geometry in the page
-    # fetched as soon as the page head is read (the preload matches ntm-map.js's fetch: same-origin credentials)
-    assert f'<link rel="preload" href="{doc["geometry"]["url"]}" as="fetch" crossorigin="anonymous">' in text
+    # a plain script tag, just before the map's own script: fetched early, the map draws when the parser gets there
+    tags = re.findall(r"<script\b[^>]*>", text)
+    geometry_tag = next(i for i, tag in enumerate(tags) if f'src="{source["script"]}"' in tag)
+    assert 'type="application/json"' in tags[geometry_tag + 1] and "src=" not in tags[geometry_tag + 2]
     assert len(doc["communes"]["rows"]) == 157 and len(doc["districts"]["rows"]) == 9
 
 
@@ -152,7 +156,8 @@ def test_styles_in_the_table_are_the_renderers_styles(client, dataset):
 
 
 def test_geometry_url_is_content_hashed_immutable_and_revalidates(client):
-    url = map_document(text_of(client, "/"))["geometry"]["url"]
+    source = map_document(text_of(client, "/"))["geometry"]
+    url = source["url"]
     digest = GEO_URL.match(url).group(1)
     plain = client.get(url, headers={"Accept-Encoding": "identity"})
     assert plain.status_code == 200 and plain.mimetype == "application/json"
@@ -171,12 +176,22 @@ def test_geometry_url_is_content_hashed_immutable_and_revalidates(client):
     doc = json.loads(plain.get_data())
     assert len(doc["communes"]) == 157 and len(doc["districts"]) == 9
     assert all(set(f["properties"]) == {"label"} for f in doc["communes"])  # geometry only: no view attributes
+    # the script form: the same document, registered under its digest; immutable and 304 like the JSON
+    script = client.get(source["script"], headers={"Accept-Encoding": "identity"})
+    assert script.mimetype == "text/javascript" and script.headers["Cache-Control"] == plain.headers["Cache-Control"]
+    match = re.fullmatch(r'\(window\.NTM_GEOMETRY=window\.NTM_GEOMETRY\|\|\{\}\)\["([0-9a-f]{20})"\]=JSON\.parse\((".*")\);\n',
+                         script.get_data(as_text=True), re.S)
+    assert match and match.group(1) == digest and json.loads(json.loads(match.group(2))) == doc
+    assert "</" not in script.get_data(as_text=True)
+    assert client.get(source["script"], headers={"If-None-Match": script.headers["ETag"]}).status_code == 304
 
 
 def test_unknown_geometry_digest_is_404(client):
     response = client.get("/geo/" + "0" * 20 + ".json")
     assert response.status_code == 404 and response.headers["Cache-Control"] == "no-store"
     assert client.get("/geo/not-a-digest.json").status_code == 404
+    digest = GEO_URL.match(map_document(text_of(client, "/"))["geometry"]["url"]).group(1)
+    assert client.get(f"/geo/{digest}.txt").status_code == 404
 
 
 def test_geometry_file_is_built_once_per_revision_for_every_worker(own_data_app, monkeypatch):
@@ -188,6 +203,7 @@ def test_geometry_file_is_built_once_per_revision_for_every_worker(own_data_app,
     url = map_document(text_of(client, "/"))["geometry"]["url"]
     body = decoded(client.get(url))
     monkeypatch.setattr(geometry, "geometry_document_bytes", lambda *a: pytest.fail("built again"))
+    monkeypatch.setattr(geometry, "geometry_script", lambda *a: pytest.fail("built again"))
     other = create_app({"TESTING": True, "SETTINGS": own_data_app.config["SETTINGS"],
                         "DATABASE": own_data_app.config["DATABASE"],
                         "PAGE_CACHE_DIR": own_data_app.config["PAGE_CACHE_DIR"] + "-other"})
@@ -214,6 +230,7 @@ def test_a_new_boundary_revision_gets_a_new_geometry_url(own_data_app, tmp_path)
     assert new_url != old_url and GEO_URL.match(new_url)
     assert map_document(text_of(client, "/embed?year=2022"))["geometry"]["url"] == new_url
     assert client.get(old_url).status_code == 404  # the old revision's file is gone; its name stays unique
+    assert client.get(old_url.replace(".json", ".js")).status_code == 404
     new = json.loads(decoded(client.get(new_url)))
     changed = {f["id"] for f, g in zip(old["communes"], new["communes"]) if f != g}
     assert moved in changed and {f["id"] for f in new["communes"]} == {f["id"] for f in old["communes"]}

@@ -7,8 +7,10 @@ document (``<script type="application/json">``) that ``static/js/ntm-map.js`` re
 - ``communes`` / ``districts``: the view's attribute tables (``fields`` + one row per unit: the values
   tooltips, popups, search and labels show, and the index of the unit's style). Styles are computed here
   (`commune_style`, `district_style`) and sent once per distinct style;
-- ``geometry``: ``{"url": ...}`` when the geometry is served on its own (content-hashed, immutable, fetched
-  once and kept by the browser for every view of the same boundary revision), or ``{"inline": {...}}``
+- ``geometry``: ``{"url": ..., "script": ..., "key": ...}`` when the geometry is served on its own
+  (content-hashed, immutable, fetched once and kept by the browser for every view of the same boundary
+  revision; the script form registers it as ``window.NTM_GEOMETRY[key]`` before the map's own script
+  runs, the JSON URL is the fallback), or ``{"inline": {...}}``
   (the same geometry document, `geometry_document`) for files that must work alone (file:// exports,
   previews of layers not yet stored).
 
@@ -19,11 +21,11 @@ API (all functions take the same arguments)::
 
     render_map(spec, communes_fc, districts_fc, *, highlight=None, assets="url", controls=True,
                legend=True, lang=None, height="100%", basemap_url=None, static_url="/static",
-               attribution=None, title=None, geometry_url=None) -> str   # a complete HTML document
+               attribution=None, title=None, geometry=None) -> str   # a complete HTML document
     map_parts(...) -> MapParts               # .head / .body / .script to embed in a page template
 
 - ``communes_fc`` / ``districts_fc``: FeatureCollections from ``geo_app.render.webgeo`` (communes_fc(), districts_fc()).
-- ``geometry_url``: where the page fetches the geometry document of the same features (None: inlined).
+- ``geometry``: a GeometrySource, where the page gets the geometry document of the same features (None: inlined).
 - ``highlight``: ward codes to emphasise (thick magenta outline; other communes fade).
 - ``assets="url"`` links the vendored files under ``static_url`` (served by the app);
   ``assets="inline"`` embeds every script/style/image as ``data:`` URIs: a single offline file.
@@ -108,6 +110,19 @@ PROVENANCE_LABELS = {
 
 
 @dataclass(frozen=True)
+class GeometrySource:
+    """Where the page gets the geometry document: `url` (JSON, fetched), and optionally `script`, a script
+    that registers the same document as `window.NTM_GEOMETRY[key]` (loaded by a plain <script> tag)."""
+
+    url: str
+    script: str | None = None
+    key: str | None = None
+
+    def document(self) -> dict:
+        return {"url": self.url, **({"script": self.script, "key": self.key} if self.script else {})}
+
+
+@dataclass(frozen=True)
 class MapParts:
     """A rendered map split for embedding: tags for <head>, the map <div>, and the <script> after it."""
 
@@ -167,25 +182,28 @@ def render_map(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, title: s
 def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight: Iterable[str] | None = None,
               assets: Assets = "url", controls: bool = True, legend: bool = True, lang: str | None = None,
               height: str = "100%", basemap_url: str | None = None, static_url: StaticUrl = "/static",
-              attribution: str | None = None, geometry_url: str | None = None) -> MapParts:
+              attribution: str | None = None, geometry: GeometrySource | None = None) -> MapParts:
     """The map as head tags, body div and script, for embedding in a page.
 
-    `geometry_url`: where the browser fetches the geometry document of these features (the served,
-    content-hashed one of the same boundary revision); None puts the geometry into the page.
+    `geometry`: where the browser gets the geometry document of these features (the served, content-hashed
+    one of the same boundary revision); None puts the geometry into the page.
     """
     lang = lang or spec.lang
     m = build_map(spec, height=height, basemap_url=basemap_url, district_view=spec.layer == "district")
     data_id = m.get_name() + "-data"
     _Mount(data_id).add_to(m)
     document = map_document(spec, communes_fc, districts_fc, highlight=highlight, controls=controls,
-                            legend=legend, lang=lang, attribution=attribution, geometry_url=geometry_url)
+                            legend=legend, lang=lang, attribution=attribution, geometry=geometry)
     root = m.get_root()
     root.render()
     head = asset_tags(assets, static_url) + "\n" + root.header.render()
-    if geometry_url:  # fetched while the scripts load (same request as ntm-map.js's fetch: credentials same-origin)
-        head = f'<link rel="preload" href="{html.escape(geometry_url)}" as="fetch" crossorigin="anonymous">\n' + head
     data = f'<script type="application/json" id="{html.escape(data_id)}">{json_for_html(document)}</script>'
-    return MapParts(head=head, body=root.html.render(), script=f"{data}\n<script>\n{root.script.render()}\n</script>")
+    script = f"{data}\n<script>\n{root.script.render()}\n</script>"
+    if geometry and geometry.script:  # a plain script: fetched early, run before the map's (so it draws at once)
+        script = f'<script src="{html.escape(geometry.script)}"></script>\n' + script
+    elif geometry:  # fetched while the scripts load (same request as ntm-map.js's fetch: credentials same-origin)
+        head = f'<link rel="preload" href="{html.escape(geometry.url)}" as="fetch" crossorigin="anonymous">\n' + head
+    return MapParts(head=head, body=root.html.render(), script=script)
 
 
 def build_map(spec: MapSpec, *, height: str = "100%", basemap_url: str | None = None,
@@ -210,7 +228,7 @@ def build_map(spec: MapSpec, *, height: str = "100%", basemap_url: str | None = 
 
 def map_document(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight: Iterable[str] | None = None,
                  controls: bool = True, legend: bool = True, lang: str | None = None, attribution: str | None = None,
-                 geometry_url: str | None = None) -> dict:
+                 geometry: GeometrySource | None = None) -> dict:
     """What ntm-map.js draws: display config, the view's attribute tables and the geometry (by URL or inline)."""
     lang = lang or spec.lang
     emphasis = set(highlight) if highlight is not None else None
@@ -229,8 +247,8 @@ def map_document(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highli
     config = display_config(spec, districts_fc, lang, controls, legend, attribution, highlight=emphasis is not None)
     config.update(styles=styles.styles, bounds=view_bounds(communes_fc, districts_fc, spec.district),
                   layers=layer_options(district_view))
-    geometry = {"url": geometry_url} if geometry_url else {"inline": inline_geometry(communes_fc, districts_fc)}
-    return {"config": config, "communes": communes, "districts": districts, "geometry": geometry}
+    source = geometry.document() if geometry else {"inline": inline_geometry(communes_fc, districts_fc)}
+    return {"config": config, "communes": communes, "districts": districts, "geometry": source}
 
 
 # The attribute tables: one row per unit, the values the page shows (tooltips, popups, search, labels).

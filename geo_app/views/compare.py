@@ -14,7 +14,7 @@ from geo_app.render.mapspec import boundary_attribution
 from geo_app.render.webgeo import web_view
 from .caching import cached
 from .common import bad_request, dataset, parse_view_args, static_asset_url, store
-from .geometry import geometry_url
+from .geometry import geometry_source
 from .security import nonced
 
 bp = Blueprint("compare", __name__)
@@ -49,7 +49,7 @@ def compare_page():
     web = web_view(store(), args.year, "level")
     parts = nonced(map_parts(spec, relabel(web.communes_fc, keys), web.districts_fc, lang=args.lang, height="100%",
                              basemap_url=current_app.config["SETTINGS"].basemap_url, static_url=static_asset_url,
-                             geometry_url=geometry_url(), attribution=boundary_attribution(ds.sources.get("boundaries", ""), args.lang)))
+                             geometry=geometry_source(), attribution=boundary_attribution(ds.sources.get("boundaries", ""), args.lang)))
     en = args.lang == "en"
     level = lambda key: (lambda lv: (lv.name_en if en else lv.name_vi) if lv else key)(COMMUNE_LEVEL_BY_KEY.get(key))
     shown = [c for c in changes if (not args.district or c.district_code == args.district)

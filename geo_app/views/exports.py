@@ -13,7 +13,7 @@ from geo_app.render.mapspec import boundary_attribution
 from geo_app.model.viewstate import ViewState, map_view
 from .caching import cached, cached_response
 from .common import FLAGS, PAPERS, SCALES, bad_request, dataset, parse_view_args, static_asset_url, store
-from .geometry import geometry_url
+from .geometry import geometry_source
 from .security import csp_nonce, nonced
 
 bp = Blueprint("exports", __name__)
@@ -86,7 +86,7 @@ def _embed_page():
     view = map_view(dataset(), state)
     settings = current_app.config["SETTINGS"]
     parts = map_document_parts(store(), view, controls=controls, legend=legend, attribution=attribution(state.lang),
-                               static_url=static_asset_url, geometry_url=geometry_url(),
+                               static_url=static_asset_url, geometry=geometry_source(),
                                basemap_url=settings.basemap_url)
     parts = nonced(parts)
     return make_response(render_template("embed.html", view=view, map=parts, lang=state.lang, title=title,

@@ -15,7 +15,7 @@ from geo_app.domain.units import DISTRICTS
 from geo_app.model.viewstate import map_view
 from geo_app.render.webgeo import web_view
 from .caching import cached
-from .geometry import geometry_url
+from .geometry import geometry_source
 from .common import dataset, known_args, parse_view_args, static_asset_url, store
 from .security import nonced
 
@@ -42,7 +42,7 @@ def index():
     web = web_view(store(), args.year, args.layer, args.criterion)
     settings = current_app.config["SETTINGS"]
     parts = nonced(map_parts(view.spec, web.communes_fc, web.districts_fc, lang=args.lang, height="100%",
-                      basemap_url=settings.basemap_url, static_url=static_asset_url, geometry_url=geometry_url(),
+                      basemap_url=settings.basemap_url, static_url=static_asset_url, geometry=geometry_source(),
                       attribution=boundary_attribution(ds.sources.get("boundaries", ""), args.lang)))
     en = args.lang == "en"
     rows = table_rows(web.communes_fc, view.spec, args.lang, args.district)

@@ -18,7 +18,7 @@ from geo_app.render.tabular import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
 from geo_app.domain.units import DISTRICTS
 from geo_app.model.viewstate import ViewState
 from .caching import cached
-from .geometry import geometry_url
+from .geometry import geometry_source
 from .common import bad_request, dataset, parse_view_args, static_asset_url, store
 from .security import nonced
 
@@ -211,7 +211,7 @@ def _lagging_map(ds: Dataset, rows: list[P.LaggingRow], filters: P.LaggingFilter
     return nonced(map_parts(spec, relabel(web.communes_fc, keys), web.districts_fc,
                      highlight={r.ward_code for r in rows}, lang=lang, height="520px",
                      basemap_url=current_app.config["SETTINGS"].basemap_url,
-                     static_url=static_asset_url, geometry_url=geometry_url(),
+                     static_url=static_asset_url, geometry=geometry_source(),
                      attribution=boundary_attribution(ds.sources.get("boundaries", ""), lang)))
 
 

@@ -765,9 +765,15 @@
     new Search().addTo(this.map);
   };
 
-  /** The geometry document: inline in the page, or fetched from its content-hashed URL (kept by the browser). */
-  function loadGeometry(source) {
-    if (source.inline) return Promise.resolve(source.inline);
+  /** The geometry document if the page already has it: inline, or registered by the geometry's <script>. */
+  function geometryAtHand(source) {
+    if (source.inline) return source.inline;
+    var registry = window.NTM_GEOMETRY;
+    return (source.key && registry && registry[source.key]) || null;
+  }
+
+  /** The geometry document fetched from its content-hashed URL (kept by the browser). */
+  function fetchGeometry(source) {
     return window.fetch(source.url, { credentials: "same-origin" }).then(function (response) {
       if (!response.ok) throw new Error("geometry: HTTP " + response.status);
       return response.json();
@@ -801,12 +807,13 @@
   }
 
   /** Mount the map `map` (Leaflet, made by Folium) with the JSON document in the element `dataId`: the view
-   * and controls at once, the paths when the geometry is there, the rest after the first paint. */
+   * and controls at once, the paths as soon as the geometry is there (at once when the page has it, else when
+   * its fetch answers), the rest after the first paint. */
   NTM.mount = function (map, dataId) {
     var doc = JSON.parse(document.getElementById(dataId).textContent);
     var instance = new NtmMap(map, doc).prepare();
     mounting.push(instance);
-    loadGeometry(doc.geometry).then(function (geometry) {
+    function draw(geometry) {
       instance.draw(geometry);
       mark("ntm-map-drawn");
       afterPaint(function () {
@@ -815,7 +822,13 @@
         announceReady();
         mark("ntm-map-ready");
       });
-    }).catch(function (error) {
+    }
+    var atHand = geometryAtHand(doc.geometry);
+    if (atHand) { // drawn now, before the parser reads the rest of the page
+      draw(atHand);
+      return instance;
+    }
+    fetchGeometry(doc.geometry).then(draw).catch(function (error) {
       mounting.splice(mounting.indexOf(instance), 1);
       announceReady();
       instance.failed(error);
