@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/run.py [--runs 5] [--requests 400] [--clients 16] [--skip-dense] [--skip-national]
 
 What is compared, like for like (year 2024, the level layer):
-- ours: the app served by the README's serving command (the gunicorn line of scripts/run.sh), on a fresh
+- ours: the app served by the README's serving command (scripts/serve.sh: gunicorn, gevent workers), on a fresh
   store (a temporary NTM_DATABASE seeded from the configured files);
 - naive: `gdf.explore(column="level", categorical=True, tooltip=[...])` on the same joined frame, saved as
   HTML and served statically (Python's http.server); its CDN links are answered from local copies (Leaflet
@@ -11,9 +11,11 @@ What is compared, like for like (year 2024, the level layer):
 - naive + simplify: the same with one line of simplification and rounding.
 Browser: Debian Chromium, network blocked except loopback (host resolver rules), medians of `--runs`
 interleaved runs; "drawn" = the moment the page holds 157 commune paths (MutationObserver, from navigation
-start). Load: `--clients` concurrent clients on loopback (a Python loop, one connection per request like `ab`
-without -k), `--requests` per route, 0 errors expected. Dense layer: the default layer segmentized and moved
+start). Load: `--clients` concurrent clients on loopback, one connection per request (ApacheBench `ab`
+when installed, Debian apache2-utils; else a Python loop), `--requests` per route, the static reference and
+the routes interleaved over 3 rounds, 0 errors expected. Dense layer: the default layer segmentized and moved
 by a smooth deterministic field (shared vertices stay shared), imported as a new boundary revision.
+National: the 11,163 communes of the national file through the web-geometry path, drawn in Chromium.
 No pass/fail: it prints what it measured.
 """
 from __future__ import annotations
@@ -71,13 +73,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def gunicorn_command(port: int) -> list[str]:
-    """The README's serving command: the gunicorn line of scripts/run.sh, with its port."""
-    line = next(line for line in (ROOT / "scripts" / "run.sh").read_text().splitlines()
-                if line.strip().startswith("exec ") and "gunicorn" in line)
-    line = line.strip()[len("exec "):].replace('"127.0.0.1:${PORT}"', f"127.0.0.1:{port}")
-    line = line.replace("${PORT}", str(port))
-    return [part.strip('"') for part in line.split()]
+def serving_command() -> list[str]:
+    """The README's serving command (scripts/serve.sh: gunicorn with gunicorn.conf.py, gevent workers)."""
+    return [str(ROOT / "scripts" / "serve.sh")]
 
 
 class App:
@@ -93,7 +91,7 @@ class App:
     def start(self) -> float:
         """Start; return the seconds until a worker answers (a static file)."""
         started = time.perf_counter()
-        self.proc = subprocess.Popen(gunicorn_command(self.port), cwd=ROOT, env=self.env,
+        self.proc = subprocess.Popen(serving_command(), cwd=ROOT, env={**self.env, "PORT": str(self.port)},
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         while True:
             try:
@@ -264,7 +262,56 @@ def first_page_of_new_workers(app: App) -> float:
     return timed_get(f"{app.url}/?year={YEAR}&lang=en")
 
 
+AB = shutil.which("ab")  # ApacheBench (Debian apache2-utils): a C client, as the issue measured
+
+
 def load(url: str, requests: int, clients: int, headers: dict | None = None) -> dict:
+    """`requests` GETs from `clients` concurrent clients, one connection each: ApacheBench when installed
+    (it takes far less CPU than a Python client on the same cores), else Python threads."""
+    if AB:
+        return load_ab(url, requests, clients, headers)
+    return load_python(url, requests, clients, headers)
+
+
+def load_ab(url: str, requests: int, clients: int, headers: dict | None = None) -> dict:
+    command = [AB, "-q", "-n", str(requests), "-c", str(clients)]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run(command + [url], capture_output=True, text=True, timeout=600).stdout
+
+    def number(pattern: str) -> float:
+        match = re.search(pattern, out)
+        return float(match.group(1)) if match else float("nan")
+
+    failed = number(r"Failed requests:\s+(\d+)")
+    non_2xx = number(r"Non-2xx responses:\s+(\d+)")
+    return {"rps": number(r"Requests per second:\s+([\d.]+)"), "p50_ms": number(r"\n\s+50%\s+(\d+)"),
+            "errors": int(failed + (0 if non_2xx != non_2xx else non_2xx))}
+
+
+def load_rounds(base: str, reference: str, routes: tuple[str, ...], requests: int, clients: int,
+                headers: dict, rounds: int = 3) -> dict[str, dict]:
+    """Each route and the static reference, interleaved over `rounds` (the machine's other load shifts over
+    minutes): medians of req/s and p50, errors summed, and each route's ratio to the reference measured in the
+    same round (median over rounds)."""
+    seen: dict[str, list[dict]] = {path: [] for path in (reference, *routes)}
+    ratios: dict[str, list[float]] = {path: [] for path in routes}
+    for _ in range(rounds):
+        ref = load(base + reference, requests, clients, headers)
+        seen[reference].append(ref)
+        for path in routes:
+            result = load(base + path, requests, clients, headers)
+            seen[path].append(result)
+            ratios[path].append(result["rps"] / ref["rps"])
+    out = {}
+    for path, results in seen.items():
+        out[path] = {"rps": median([r["rps"] for r in results]), "p50_ms": median([r["p50_ms"] for r in results]),
+                     "errors": sum(r["errors"] for r in results), "ratio": median(ratios.get(path, [1.0])),
+                     "ratios": ratios.get(path, [])}
+    return out
+
+
+def load_python(url: str, requests: int, clients: int, headers: dict | None = None) -> dict:
     """`requests` GETs from `clients` threads, one connection each (like ab without keep-alive)."""
     times: list[float] = []
     errors = [0]
@@ -417,7 +464,7 @@ def median(values: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--skip-dense", action="store_true")
     parser.add_argument("--skip-national", action="store_true")
@@ -451,20 +498,24 @@ def main() -> None:
             rows.append((f"bytes on the wire, {view} view (kB)", f"{ours_kb:.1f}", f"{naive_kb:.1f} / {simple_kb:.1f}",
                          f"ours is {ours_kb / simple_kb:.2f}× the simplified page" if simple_kb >= 1 else ""))
 
-        # Load on loopback: a static file of the same server first (the reference), then every route.
+        # Load on loopback: the same server's static leaflet.js (the reference) and every route, interleaved.
         _, html, _ = get(app.url + "/")
         leaflet = re.search(r'src="(/static/vendor/leaflet-1\.9\.4/leaflet[^"]*\.js)"', html.decode()).group(1)
         accept = {"Accept-Encoding": "gzip, deflate, br"}
-        reference = load(app.url + leaflet, args.requests, args.clients, accept)
-        rows.append((f"static leaflet.js, {args.clients} clients", f"{reference['rps']:.0f} req/s, "
-                     f"p50 {reference['p50_ms']:.0f} ms, {reference['errors']} errors", "", "reference"))
+        client = "ab" if AB else "Python threads"
+        measured = load_rounds(app.url, leaflet, ROUTES, args.requests, args.clients, accept)
+        reference = measured[leaflet]
+        rows.append((f"static leaflet.js, {args.clients} clients ({client}, median of 3 interleaved rounds)",
+                     f"{reference['rps']:.0f} req/s, p50 {reference['p50_ms']:.0f} ms, {reference['errors']} errors",
+                     "", "reference"))
         naive_load = load(f"{static_url}/naive.html", args.requests, args.clients, accept)
-        rows.append((f"naive page, static server, {args.clients} clients", "",
+        rows.append((f"naive page, Python's static server, {args.clients} clients", "",
                      f"{naive_load['rps']:.0f} req/s, p50 {naive_load['p50_ms']:.0f} ms", ""))
         for route in ROUTES:
-            r = load(app.url + route, args.requests, args.clients, accept)
+            r = measured[route]
+            spread = "-".join(f"{min(r['ratios']):.0%} {max(r['ratios']):.0%}".split()) if r["ratios"] else ""
             rows.append((f"{route}, {args.clients} clients", f"{r['rps']:.0f} req/s, p50 {r['p50_ms']:.0f} ms, "
-                         f"{r['errors']} errors", "", f"{r['rps'] / reference['rps']:.0%} of the static file"))
+                         f"{r['errors']} errors", "", f"{r['ratio']:.0%} of the static file (rounds: {spread})"))
 
         for fmt in ("png", "pdf", "pptx"):
             url = app.url + (f"/export/slides.pptx?year={YEAR}" if fmt == "pptx" else f"/export/map.{fmt}?year={YEAR}")
@@ -476,6 +527,7 @@ def main() -> None:
             again = time.perf_counter() - t
             rows.append((f"export {fmt}: first / warm", f"{first * 1000:.0f} ms / {again * 1000:.0f} ms, "
                          f"{len(body) / 1000:.0f} kB", "", ""))
+        rows += all_districts_rows(env, work)
 
         app.stop()
         app.start()
@@ -492,6 +544,23 @@ def main() -> None:
         rows += national_rows(work)
     print_table(rows)
     shutil.rmtree(work, ignore_errors=True)
+
+
+def all_districts_rows(env: dict, work: Path) -> list[tuple[str, str, str, str]]:
+    """`flask export --all-districts` (9 files) as a user runs it: a new process, first and again."""
+    out = []
+    for fmt in ("png", "pdf"):
+        times = []
+        for run in ("first", "again"):
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "flask", "--app", "app", "export", "--format", fmt, "--year",
+                            str(YEAR), "--all-districts", "-o", str(work / f"districts-{fmt}-{run}")], cwd=ROOT,
+                           env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            times.append(time.perf_counter() - started)
+        size = sum(p.stat().st_size for p in (work / f"districts-{fmt}-first").iterdir())
+        out.append((f"`flask export --all-districts --format {fmt}` (a new process): first / again",
+                    f"{times[0]:.1f} s / {times[1]:.1f} s, {size / 1e6:.1f} MB", "", "target ≤ 3 s"))
+    return out
 
 
 def dense_rows(work: Path, env: dict, runs: int) -> list[tuple[str, str, str, str]]:
@@ -517,6 +586,9 @@ def dense_rows(work: Path, env: dict, runs: int) -> list[tuple[str, str, str, st
             "naive": (f"{static_url}/naive.html", "path.leaflet-interactive"),
             "naive-simplified": (f"{static_url}/naive-simplified.html", "path.leaflet-interactive"),
         }, max(1, runs // 2))
+        t = time.perf_counter()
+        _, pdf, _ = get(f"{app.url}/export/map.pdf?year={YEAR}", timeout=300)
+        pdf_ms = 1000 * (time.perf_counter() - t)
         app.stop()
         app.start()
         restart = first_page_of_new_workers(app)
@@ -534,6 +606,8 @@ def dense_rows(work: Path, env: dict, runs: int) -> list[tuple[str, str, str, st
          f"ours is {median(o['first_kb']) / median(s['first_kb']):.2f}× the simplified page"),
         ("dense layer: a new worker's first `/`", f"{restart * 1000:.0f} ms (first `/` on a new store "
          f"{cold:.1f} s)", "", ""),
+        ("dense layer: export PDF (first)", f"{pdf_ms:.0f} ms, {len(pdf) / 1000:.0f} kB", "",
+         "target ≤ 500 kB"),
     ]
 
 
