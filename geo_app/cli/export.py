@@ -41,13 +41,13 @@ def export_command(fmt: str, year, layer, criterion, district, lang, scale: int,
     fmt = fmt.lower()
     store = current_app.extensions["ntm_store"]
     try:
-        ds = store.dataset()
+        years = store.years()  # (the data itself is loaded only if a file has to be made)
     except DataUnavailable as exc:
         from geo_app import user_message
 
         raise click.ClickException(user_message(current_app, str(exc))) from exc
     try:
-        state = validate_view(ds.years, year, layer, criterion, district, lang)
+        state = validate_view(years, year, layer, criterion, district, lang)
     except ViewError as exc:
         raise click.BadParameter(str(exc), param_hint=f"--{exc.param}") from None
     if all_districts:
