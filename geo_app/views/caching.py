@@ -52,6 +52,7 @@ DEFLATE_END = b"\x03\x00"  # an empty final deflate block
 GZIP_LEVEL, BROTLI_QUALITY = 9, 9  # cached bytes are compressed once: spend the time
 
 page_cache = Cache()
+export_cache = Cache()  # `flask export` files: a folder of their own, so pages coming and going never evict them
 compress = Compress()
 
 
@@ -66,6 +67,10 @@ def init_app(app: Flask) -> None:
         "CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(cache_dir),
         "CACHE_DEFAULT_TIMEOUT": 0,  # keys carry the data revision: entries never go stale, old ones are pruned
         "CACHE_THRESHOLD": int(app.config.get("PAGE_CACHE_THRESHOLD", 400)),
+    })
+    export_cache.init_app(app, config={
+        "CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(Path(cache_dir) / "exports"), "CACHE_DEFAULT_TIMEOUT": 0,
+        "CACHE_THRESHOLD": int(app.config.get("EXPORT_CACHE_THRESHOLD", 200)),
     })
     app.extensions["ntm_code_version"] = code_version()
     app.extensions["ntm_recent_entries"] = RecentEntries(int(app.config.get("RECENT_ENTRIES_MB", 64)) * 2**20)
@@ -347,14 +352,14 @@ def config_fingerprint() -> str:
 
 
 def kept_bytes(key: tuple, build: Callable[[], bytes]) -> bytes:
-    """Bytes kept in the shared response cache under `key` plus the data revision, the app's code and settings
-    and today's date (what exports show): e.g. `flask export` files, made once per revision and parameters."""
+    """Bytes kept under `key` plus the data revision, the app's code and settings and today's date (what
+    exports show), in the instance's export cache: `flask export` files, made once per revision and parameters."""
     text_key = "|".join(map(str, ("bytes", current_app.extensions["ntm_code_version"], current_data_key(),
                                   dt.date.today(), config_fingerprint(), *key)))
-    data = page_cache.get(text_key)
+    data = export_cache.get(text_key)
     if not isinstance(data, bytes):
         data = build()
-        page_cache.set(text_key, data)
+        export_cache.set(text_key, data)
     return data
 
 
