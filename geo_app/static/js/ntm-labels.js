@@ -4,7 +4,9 @@
  * tries its anchor (the district's label point), then positions around it; a label that fits nowhere is
  * tried again in its compact form (name only), and if that fits nowhere either it is dropped — it comes
  * back when zooming in makes room. Map controls (legend, search, zoom, attribution) and the pilot markers
- * are obstacles too. Runs after every zoom, pan and resize. Reads `inst.labels` from ntm-map.js.
+ * are obstacles too. A label moved off its anchor gets a leader line from the anchor to the label's nearest
+ * edge (as the static exports draw them). Runs after every zoom, pan and resize. Reads `inst.labels` from
+ * ntm-map.js.
  */
 (function () {
   "use strict";
@@ -37,11 +39,20 @@
     return out;
   }
 
-  /** Offsets (dx, dy) from the anchor to try, nearest first, for a w×h label. */
+  var LEADER_STEPS = [16, 32]; // px further out than touching the anchor, joined to it by a leader line
+  var LEADER_MIN = GAP + 4; // a label this far from its anchor gets a leader line
+
+  /** Offsets (dx, dy) from the anchor to try, nearest first, for a w×h label: on it, touching it, then
+   * further out (those get a leader line). */
   function candidates(w, h) {
     var dx = w / 2 + GAP, dy = h / 2 + GAP;
-    return [[0, 0], [0, -dy], [0, dy], [dx, 0], [-dx, 0], [dx, -dy], [-dx, -dy], [dx, dy], [-dx, dy],
-            [0, -2 * dy], [0, 2 * dy]];
+    var out = [[0, 0], [0, -dy], [0, dy], [dx, 0], [-dx, 0], [dx, -dy], [-dx, -dy], [dx, dy], [-dx, dy],
+               [0, -2 * dy], [0, 2 * dy]];
+    LEADER_STEPS.forEach(function (s) {
+      out.push([0, -dy - s], [0, dy + s], [dx + s, 0], [-dx - s, 0], [dx + s, -dy - s], [-dx - s, -dy - s],
+               [dx + s, dy + s], [-dx - s, dy + s]);
+    });
+    return out;
   }
 
   function importance(inst, label) {
@@ -58,9 +69,34 @@
     if (label.node.tagName === "A") label.node.tabIndex = dropped ? -1 : 0;
   }
 
+  var LEADER_PANE = "ntmLeaders";
+
+  /** The point of box b nearest to (x, y). */
+  function nearest(b, x, y) {
+    return [Math.max(b.left, Math.min(x, b.right)), Math.max(b.top, Math.min(y, b.bottom))];
+  }
+
+  /** A thin line from the anchor to the label, drawn under the labels (none when the label sits on it). */
+  function leader(inst, label, anchor, b) {
+    var end = nearest(b, anchor.x, anchor.y);
+    if (Math.max(Math.abs(end[0] - anchor.x), Math.abs(end[1] - anchor.y)) < LEADER_MIN) return null;
+    var map = inst.map;
+    if (!map.getPane(LEADER_PANE)) {
+      var pane = map.createPane(LEADER_PANE);
+      pane.style.zIndex = 640; // above the shapes and markers, below the labels (tooltip pane, 650)
+      pane.style.pointerEvents = "none";
+    }
+    return L.polyline([map.containerPointToLatLng(anchor), map.containerPointToLatLng(L.point(end[0], end[1]))],
+                      { pane: LEADER_PANE, interactive: false, color: "#252525", weight: 1.2, opacity: 0.9,
+                        className: "ntm-leader" }).addTo(map);
+  }
+
   function place(inst) {
     var labels = (inst.labels || []).slice();
     if (!labels.length) return;
+    labels.forEach(function (label) {
+      if (label.leader) { label.leader.remove(); label.leader = null; }
+    });
     var size = inst.map.getSize();
     var taken = obstacles(inst);
     labels.sort(function (a, b) { return importance(inst, b) - importance(inst, a); });
@@ -84,6 +120,7 @@
         label.tooltip.options.offset = L.point(spot.offset[0], spot.offset[1]);
         label.tooltip.update();
         label.placed = spot;
+        label.leader = leader(inst, label, anchor, spot.box);
       } else {
         setForm(label, true, true);
         label.placed = null;
