@@ -285,8 +285,12 @@ def load_ab(url: str, requests: int, clients: int, headers: dict | None = None) 
 
     failed = number(r"Failed requests:\s+(\d+)")
     non_2xx = number(r"Non-2xx responses:\s+(\d+)")
+    kinds = re.search(r"\(Connect: (\d+), Receive: (\d+), Length: (\d+), Exceptions: (\d+)\)", out)
+    detail = dict(zip(("connect", "receive", "length", "exceptions"), map(int, kinds.groups()))) if kinds else {}
+    if non_2xx == non_2xx:
+        detail["non-2xx"] = int(non_2xx)
     return {"rps": number(r"Requests per second:\s+([\d.]+)"), "p50_ms": number(r"\n\s+50%\s+(\d+)"),
-            "errors": int(failed + (0 if non_2xx != non_2xx else non_2xx))}
+            "errors": int(failed + (0 if non_2xx != non_2xx else non_2xx)), "kinds": detail}
 
 
 def load_rounds(base: str, reference: str, routes: tuple[str, ...], requests: int, clients: int,
@@ -305,9 +309,13 @@ def load_rounds(base: str, reference: str, routes: tuple[str, ...], requests: in
             ratios[path].append(result["rps"] / ref["rps"])
     out = {}
     for path, results in seen.items():
+        kinds: dict[str, int] = {}
+        for r in results:
+            for kind, n in r.get("kinds", {}).items():
+                kinds[kind] = kinds.get(kind, 0) + n
         out[path] = {"rps": median([r["rps"] for r in results]), "p50_ms": median([r["p50_ms"] for r in results]),
                      "errors": sum(r["errors"] for r in results), "ratio": median(ratios.get(path, [1.0])),
-                     "ratios": ratios.get(path, [])}
+                     "ratios": ratios.get(path, []), "kinds": {k: n for k, n in kinds.items() if n}}
     return out
 
 
@@ -514,8 +522,10 @@ def main() -> None:
         for route in ROUTES:
             r = measured[route]
             spread = "-".join(f"{min(r['ratios']):.0%} {max(r['ratios']):.0%}".split()) if r["ratios"] else ""
+            kinds = ", ".join(f"{k} {n}" for k, n in r["kinds"].items())
             rows.append((f"{route}, {args.clients} clients", f"{r['rps']:.0f} req/s, p50 {r['p50_ms']:.0f} ms, "
-                         f"{r['errors']} errors", "", f"{r['ratio']:.0%} of the static file (rounds: {spread})"))
+                         f"{r['errors']} errors" + (f" ({kinds})" if kinds else ""), "",
+                         f"{r['ratio']:.0%} of the static file (rounds: {spread})"))
 
         for fmt in ("png", "pdf", "pptx"):
             url = app.url + (f"/export/slides.pptx?year={YEAR}" if fmt == "pptx" else f"/export/map.{fmt}?year={YEAR}")
