@@ -1,6 +1,7 @@
 """A boundary layer imported from the command line is one the web map can draw, or it is refused."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -48,6 +49,21 @@ def test_a_layer_with_shifted_communes_is_imported_with_warnings_and_every_page_
     assert len(districts) == 9 and districts.geometry.is_valid.all()
     communes = client.get("/api/communes.geojson").get_json()["features"]
     assert {f["id"] for f in communes} >= set(MOVED)
+
+
+def test_a_layer_with_a_shrunken_commune_draws_after_import(fresh, tmp_path, default_boundaries):
+    """Scaled to 0.9 around its centre, a commune leaves a gap all round (seen to fail in set_precision)."""
+    layer = gpd.read_file(default_boundaries)
+    i = layer.index[layer["ward_code"] == "29146"][0]
+    layer.loc[i, "geometry"] = affinity.scale(layer.loc[i, "geometry"], 0.9, 0.9)
+    layer.to_file(tmp_path / "shrunk.gpkg")
+    fresh.test_client().get("/api/summary.json")
+    assert cli(fresh, "import", "boundaries", str(tmp_path / "shrunk.gpkg")).exit_code == 0
+    client = fresh.test_client()
+    page = client.get("/")
+    assert page.status_code == 200
+    geo = re.search(r'/geo/[0-9a-f]+\.json', page.get_data(as_text=True))
+    assert geo and client.get(geo.group(0)).status_code == 200
 
 
 def test_the_web_check_finds_nothing_wrong_with_the_default_and_the_shifted_layers(tmp_path, default_boundaries):
