@@ -20,6 +20,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # The site's public base address (embed code); else TRUSTED_HOSTS: the only Host headers answered.
         PUBLIC_URL=os.environ.get("NTM_PUBLIC_URL") or None,
         TRUSTED_HOSTS=[h.strip() for h in os.environ.get("NTM_TRUSTED_HOSTS", "").split(",") if h.strip()] or None,
+        # The shared response cache (default instance/cache; `flask export` files beside it, in cache-exports).
+        PAGE_CACHE_DIR=os.environ.get("NTM_CACHE_DIR") or None,
     )
     if test_config:
         app.config.update(test_config)

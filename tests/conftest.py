@@ -43,8 +43,10 @@ def dataset(default_settings):
 
 @pytest.fixture(autouse=True)
 def own_database(tmp_path, monkeypatch):
-    """Every test's apps and CLI runs get a store of their own (NTM_DATABASE), never the project's instance/."""
+    """Every test's apps and CLI runs get a store and a response cache of their own (NTM_DATABASE,
+    NTM_CACHE_DIR), never the project's instance/."""
     monkeypatch.setenv("NTM_DATABASE", str(tmp_path / "ntm-test.sqlite"))
+    monkeypatch.setenv("NTM_CACHE_DIR", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="session")

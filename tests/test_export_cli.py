@@ -89,3 +89,22 @@ def test_bad_output_paths_exit_2(app, tmp_path):
     assert batch_to_file.exit_code == 2 and "give a folder" in batch_to_file.output
     missing_o = run(app, "--format", "png")
     assert missing_o.exit_code == 2 and "-o" in missing_o.output
+
+
+def test_export_files_live_beside_the_page_cache_so_pruning_pages_never_meets_a_folder(default_settings, tmp_path,
+                                                                                       caplog):
+    import logging
+
+    from geo_app import create_app
+
+    pages = tmp_path / "cache"
+    app = create_app({"TESTING": True, "SETTINGS": default_settings, "PAGE_CACHE_DIR": str(pages),
+                      "PAGE_CACHE_THRESHOLD": 3})
+    assert run(app, "--format", "png", "--year", "2022", "-o", tmp_path / "a.png").exit_code == 0
+    assert any((tmp_path / "cache-exports").iterdir()) and not any(p.is_dir() for p in pages.iterdir())
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        for year in (2021, 2022, 2023, 2024):  # more pages than the threshold: the cache prunes
+            for layer in ("level", "band"):
+                assert client.get(f"/?year={year}&layer={layer}").status_code == 200
+    assert not [r for r in caplog.records if "cache file" in r.getMessage()]

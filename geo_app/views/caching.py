@@ -69,7 +69,7 @@ def init_app(app: Flask) -> None:
         "CACHE_THRESHOLD": int(app.config.get("PAGE_CACHE_THRESHOLD", 400)),
     })
     export_cache.init_app(app, config={
-        "CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(Path(cache_dir) / "exports"), "CACHE_DEFAULT_TIMEOUT": 0,
+        "CACHE_TYPE": "FileSystemCache", "CACHE_DIR": export_cache_dir(app, cache_dir), "CACHE_DEFAULT_TIMEOUT": 0,
         "CACHE_THRESHOLD": int(app.config.get("EXPORT_CACHE_THRESHOLD", 200)),
     })
     app.extensions["ntm_code_version"] = code_version()
@@ -80,6 +80,12 @@ def init_app(app: Flask) -> None:
     app.after_request(compress_response)
     app.url_defaults(hashed_static_names)
     app.view_functions["static"] = static_file
+
+
+def export_cache_dir(app: Flask, page_cache_dir: str) -> str:
+    """Beside the page cache, not inside it: cachelib prunes every entry of its folder and cannot read a folder."""
+    page = Path(page_cache_dir)
+    return app.config.get("EXPORT_CACHE_DIR") or str(page.parent / f"{page.name}-exports")
 
 
 # ------------------------------------------------------------------ cached dynamic responses
