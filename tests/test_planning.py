@@ -166,7 +166,10 @@ def test_targets_province_and_gap_texts(small):
     assert rows["district_831"]["gap_en"] == "now: Not yet NTM; goal: NTM district"
     assert rows["city_quality"]["met"] is None
     cells = P.target_cells(ntm, "vi")
-    assert cells["actual"] == "5/10 xã (50.0 %)" and cells["status"] == "chưa đạt"
+    assert cells["actual"] == "5/10 xã (50,0 %)" and cells["status"] == "chưa đạt"  # Babel: vi decimal comma
+    english = P.target_cells(ntm, "en")
+    assert english["actual"] == "5/10 xã (50.0%)" and english["status"] == "not met"
+    assert english["gap"] == "needs 3 more xã NTM" and P.target_cells(ntm, "vi")["gap"] == "cần thêm 3 xã đạt chuẩn NTM"
 
 
 def test_targets_per_district(small):

@@ -204,7 +204,7 @@ def test_targets_page_with_gaps_and_charts(small):
     r = small.get("/targets?year=2022")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
-    assert "5/10 xã (50.0 %)" in html and "cần thêm 3 xã đạt chuẩn NTM" in html
+    assert "5/10 xã (50,0 %)" in html and "cần thêm 3 xã đạt chuẩn NTM" in html
     assert html.count("<svg") == 3  # province + the two districts, inline
     assert 'id="targets-831"' in html and "còn 1 xã chưa đạt chuẩn NTM" in html
     en = small.get("/targets?year=2022&lang=en").get_data(as_text=True)
@@ -215,7 +215,7 @@ def test_targets_what_if_all18(small):
     html = small.get("/targets?year=2022&whatif=all18").get_data(as_text=True)
     result = html[html.index('id="whatif-result"'):]
     assert "Xã Cần (Huyện Ba Tri)" in result
-    assert "6/10 xã (60.0 %)" in result and "cần thêm 2 xã đạt chuẩn NTM" in result
+    assert "6/10 xã (60,0 %)" in result and "cần thêm 2 xã đạt chuẩn NTM" in result
 
 
 def test_targets_what_if_codes(small):
@@ -271,7 +271,7 @@ def test_bad_parameters_get_a_readable_400(small, url, needle):
 
 def test_demo_targets_2022(client):
     html = client.get("/targets?year=2022").get_data(as_text=True)
-    assert "80/142 xã (56.3 %)" in html
+    assert "80/142 xã (56,3 %)" in html
     assert "cần thêm 34 xã đạt chuẩn NTM" in html
     assert html.count("<svg") == 10  # province + 9 districts
 
@@ -326,7 +326,7 @@ def test_targets_download_matches_the_page(small):
     assert '/targets.csv?year=2022' in page and '/targets.xlsx?year=2022' in page
     rows = csv_rows(small.get("/targets.csv?year=2022"))
     province = [r for r in rows if r["Phạm vi"] == "Toàn tỉnh"]
-    assert province[0]["Thực hiện"] == "5/10 xã (50.0 %)" and province[0]["Còn thiếu"] == "cần thêm 3 xã đạt chuẩn NTM"
+    assert province[0]["Thực hiện"] == "5/10 xã (50,0 %)" and province[0]["Còn thiếu"] == "cần thêm 3 xã đạt chuẩn NTM"
     for r in rows:
         assert r["Chỉ tiêu"] in page
     assert small.get("/targets.pdf?year=2022").status_code == 400

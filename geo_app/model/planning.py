@@ -13,7 +13,7 @@ import pandas as pd
 
 from geo_app.domain import plan
 from geo_app.domain.criteria import BAND_BY_KEY, COMMUNE_LEVEL_BY_KEY, CRITERION_COLUMNS, CRITERION_NUMBERS, criterion
-from geo_app.domain.messages import both
+from geo_app.domain.messages import both, percent, translator
 from geo_app.domain.messages import mark as _l
 from geo_app.render.mapspec import MapClass, MapSpec, NO_DATA_CLASS, NOT_APPLICABLE_CLASS, district_classes
 from geo_app.model.dataset import Dataset, district_level_name, districts_from_communes, province_counts
@@ -39,7 +39,14 @@ class PlanningError(ValueError):
 
 
 def _pick(lang: str, vi: str, en: str) -> str:
+    """One of two names held as data (levels, criteria); interface text comes from the catalogs (`_t`)."""
     return en if lang == "en" else vi
+
+
+def _t(lang: str, message: str, **values: object) -> str:
+    """`message` from the gettext catalogs in `lang`, its %(name)s placeholders filled in."""
+    text = translator(lang)(message)
+    return text % values if values else text
 
 
 def level_name(key: str, lang: str = "vi") -> str:
@@ -108,7 +115,7 @@ class LaggingRow:
             return str(self.last_change)
         if self.first_year is None:
             return ""
-        return _pick(lang, f"không đổi từ {self.first_year}", f"unchanged since {self.first_year}")
+        return _t(lang, "unchanged since %(year)s", year=self.first_year)
 
     def group_label(self, lang: str = "vi") -> str:
         vi, en = GROUP_LABELS[self.group]
@@ -203,8 +210,8 @@ def _float(value) -> float | None:
 
 LAGGING_COLUMNS = ("position", "ward_code", "commune", "district", "group", "level", "criteria_met",
                    "missing", "last_change", "first_year", "provenance", "note", "source_url")
-PROVENANCE_LABELS = {"official": ("chính thức", "official"), "documented": ("có tài liệu dẫn nguồn", "documented"),
-                     "illustrative": ("minh họa", "illustrative")}
+PROVENANCE_LABELS = {"official": _l("official"), "documented": _l("documented, with its source"),
+                     "illustrative": _l("illustrative")}
 # Fixed phrases of the status notes (the demo and office files), in the order they are replaced.
 NOTE_PHRASES = (
     ("Giá trị minh họa (illustrative), không phải số liệu chính thức", "Illustrative value, not an official figure"),
@@ -243,8 +250,8 @@ def short_name(number: int, lang: str = "vi") -> str:
 
 def provenance_label(key: str, lang: str = "vi") -> str:
     """'minh họa' / 'illustrative' for a provenance key (unknown keys as they are)."""
-    pair = PROVENANCE_LABELS.get(key)
-    return _pick(lang, *pair) if pair else key
+    message = PROVENANCE_LABELS.get(key)
+    return _t(lang, message) if message else key
 
 
 def note_text(note: str, lang: str = "vi") -> str:
@@ -261,14 +268,12 @@ def note_text(note: str, lang: str = "vi") -> str:
 def lagging_table(rows: list[LaggingRow], lang: str = "vi") -> tuple[list[tuple[str, str]], list[dict]]:
     """(columns as (key, header), row dicts) for the downloads and the HTML table."""
     headers = {
-        "position": ("STT", "#"), "ward_code": ("Mã xã", "Code"), "commune": ("Xã", "Commune"),
-        "district": ("Huyện", "District"), "group": ("Nhóm", "Group"), "level": ("Mức đạt", "Level"),
-        "criteria_met": ("Số tiêu chí đạt", "Criteria met"), "missing": ("Tiêu chí chưa đạt", "Criteria not met"),
-        "last_change": ("Năm thay đổi gần nhất", "Year of last change"),
-        "first_year": ("Có số liệu từ năm", "Data since"), "provenance": ("Nguồn gốc", "Provenance"),
-        "note": ("Ghi chú", "Note"), "source_url": ("Nguồn", "Source"),
+        "position": _l("#"), "ward_code": _l("Commune code"), "commune": _l("Commune"), "district": _l("District"),
+        "group": _l("Group"), "level": _l("Level"), "criteria_met": _l("Criteria met"),
+        "missing": _l("Criteria not met"), "last_change": _l("Year of last change"), "first_year": _l("Data since"),
+        "provenance": _l("Provenance"), "note": _l("Note"), "source_url": _l("Source"),
     }
-    columns = [(k, _pick(lang, *headers[k])) for k in LAGGING_COLUMNS]
+    columns = [(k, _t(lang, headers[k])) for k in LAGGING_COLUMNS]
     out = []
     for row in rows:
         out.append({
@@ -305,8 +310,8 @@ def lagging_spec(ds: Dataset, rows: list[LaggingRow], year: int, district: str |
     counts: dict[str, int] = {}
     for code in in_view["ward_code"]:  # legend counts cover the communes in view, like the main map's
         counts[keys[code]] = counts.get(keys[code], 0) + 1
-    where = DISTRICTS.get(district or "", _pick(lang, "Tỉnh Bến Tre", "Bến Tre province"))
-    title = _pick(lang, f"Xã cần ưu tiên — {where}, {year}", f"Communes lagging behind — {where}, {year}")
+    where = DISTRICTS.get(district or "", _t(lang, "Bến Tre province"))
+    title = _t(lang, "Communes lagging behind — %(where)s, %(year)s", where=where, year=year)
     spec = MapSpec(layer="lagging", year=year, lang=lang, district=district, classes=classes, counts=counts,
                    title=title, illustrative=ds.has_illustrative(year), district_classes=district_classes())
     return spec, keys
@@ -362,16 +367,15 @@ def _gap_row(code: str, name: str, xa: pd.DataFrame) -> GapRow:
 
 def gap_table(matrix: list[GapRow], lang: str = "vi") -> tuple[list[tuple[str, str]], list[dict]]:
     """The /gaps matrix as (columns, rows) for CSV/XLSX: per criterion the count and the share (%)."""
-    columns = [("district", _pick(lang, "Huyện", "District")), ("xa_with_data", _pick(lang, "Xã có dữ liệu",
-               "Xã with data")), ("xa_no_data", _pick(lang, "Xã chưa có dữ liệu", "Xã without data"))]
+    columns = [("district", _t(lang, "District")), ("xa_with_data", _t(lang, "Xã with criteria data")),
+               ("xa_no_data", _t(lang, "Xã without criteria data"))]
     for number in CRITERION_NUMBERS:
         name = short_name(number, lang)
-        columns.append((f"n{number}", _pick(lang, f"TC {number} {name}: số xã chưa đạt",
-                                            f"C{number} {name}: xã not met")))
-        columns.append((f"p{number}", _pick(lang, f"TC {number}: % chưa đạt", f"C{number}: % not met")))
+        columns.append((f"n{number}", _t(lang, "C%(number)s %(name)s: xã not met", number=number, name=name)))
+        columns.append((f"p{number}", _t(lang, "C%(number)s: %% not met", number=number)))
     rows = []
     for row in matrix:
-        out = {"district": row.district if row.district_code else _pick(lang, "Toàn tỉnh", "Whole province"),
+        out = {"district": row.district if row.district_code else _t(lang, "Whole province"),
                "xa_with_data": row.xa_with_data, "xa_no_data": row.xa_no_data}
         for cell in row.cells:
             out[f"n{cell.criterion}"] = cell.count
@@ -382,11 +386,10 @@ def gap_table(matrix: list[GapRow], lang: str = "vi") -> tuple[list[tuple[str, s
 
 def targets_table(view: "TargetsView", lang: str = "vi") -> tuple[list[tuple[str, str]], list[dict]]:
     """The /targets tables (province, then each district) as (columns, rows) for CSV/XLSX."""
-    columns = [("scope", _pick(lang, "Phạm vi", "Scope")), ("target", _pick(lang, "Chỉ tiêu", "Target")),
-               ("actual", _pick(lang, "Thực hiện", "Actual")), ("goal", _pick(lang, "Mục tiêu", "Goal")),
-               ("gap", _pick(lang, "Còn thiếu", "Gap")), ("status", _pick(lang, "Tình trạng", "Status"))]
+    columns = [("scope", _t(lang, "Scope")), ("target", _t(lang, "Target")), ("actual", _t(lang, "Actual")),
+               ("goal", _t(lang, "Goal")), ("gap", _t(lang, "Gap")), ("status", _t(lang, "Status"))]
     rows = []
-    scopes = [(_pick(lang, "Toàn tỉnh", "Whole province"), view.province)]
+    scopes = [(_t(lang, "Whole province"), view.province)]
     scopes += [(d.district, d.targets) for d in view.districts]
     for scope, targets_ in scopes:
         for t in targets_:
@@ -399,11 +402,10 @@ def targets_table(view: "TargetsView", lang: str = "vi") -> tuple[list[tuple[str
 def gap_sentence(row: GapRow, lang: str = "vi") -> str:
     """'Huyện Ba Tri: ba tiêu chí chưa đạt nhiều nhất là …' (the three most missed criteria)."""
     if row.xa_with_data == 0:
-        return _pick(lang, f"{row.district}: chưa có dữ liệu tiêu chí.", f"{row.district}: no criteria data.")
+        return _t(lang, "%(district)s: no criteria data.", district=row.district)
     top = row.top(3)
     if not top:
-        return _pick(lang, f"{row.district}: mọi xã có dữ liệu đều đạt đủ 19 tiêu chí.",
-                     f"{row.district}: every xã with data meets all 19 criteria.")
+        return _t(lang, "%(district)s: every xã with data meets all 19 criteria.", district=row.district)
     parts_vi = [f"{criterion_label(c.criterion, 'vi')} ({c.count}/{row.xa_with_data} xã)" for c in top]
     parts_en = [f"{criterion_label(c.criterion, 'en')} ({c.count} of {row.xa_with_data} xã)" for c in top]
     n_vi = {1: "Tiêu chí", 2: "Hai tiêu chí", 3: "Ba tiêu chí"}[len(top)]
@@ -428,23 +430,23 @@ def gap_text(target: dict, lang: str = "vi") -> str:
     """What is still needed for one target, in communes ('needs 34 more xã NTM'), or that it is met."""
     key, gap = target["key"], target.get("gap", 0)
     if target.get("met") is None:
-        return _pick(lang, "theo dõi, không có chỉ tiêu số", "tracked, no numeric target")
+        return _t(lang, "tracked, no numeric target")
     if target["met"]:
-        return _pick(lang, "đã đạt", "met")
+        return _t(lang, "already met")
     phrases = {
-        "xa_ntm_share": ("cần thêm {n} xã đạt chuẩn NTM", "needs {n} more xã NTM"),
-        "rest_ge_15": ("cần thêm {n} xã đạt ≥ 15 tiêu chí", "needs {n} more xã at ≥ 15 criteria"),
-        "xa_nang_cao_share": ("cần thêm {n} xã đạt NTM nâng cao", "needs {n} more advanced NTM xã"),
-        "model_per_district": ("cần thêm {n} xã NTM kiểu mẫu", "needs {n} more model NTM xã"),
-        "all_xa_ntm": ("còn {n} xã chưa đạt chuẩn NTM", "{n} xã not yet NTM"),
+        "xa_ntm_share": _l("needs %(n)s more xã NTM"),
+        "rest_ge_15": _l("needs %(n)s more xã at ≥ 15 criteria"),
+        "xa_nang_cao_share": _l("needs %(n)s more advanced NTM xã"),
+        "model_per_district": _l("needs %(n)s more model NTM xã"),
+        "all_xa_ntm": _l("%(n)s xã not yet NTM"),
     }
     if key in phrases:
-        return _pick(lang, *phrases[key]).format(n=gap)
+        return _t(lang, phrases[key], n=gap)
     if key.startswith("district_"):
         have = district_level_name(target["actual"], lang)
         want = district_level_name(target["target"], lang)
-        return _pick(lang, f"hiện: {have}; cần đạt: {want}", f"now: {have}; goal: {want}")
-    return _pick(lang, f"còn thiếu {gap}", f"{gap} short")
+        return _t(lang, "now: %(have)s; goal: %(want)s", have=have, want=want)
+    return _t(lang, "%(gap)s short", gap=gap)
 
 
 def target_cells(target: dict, lang: str = "vi") -> dict[str, str]:
@@ -453,20 +455,20 @@ def target_cells(target: dict, lang: str = "vi") -> dict[str, str]:
     if target["key"].startswith("district_"):
         actual, goal = district_level_name(target["actual"], lang), district_level_name(target["target"], lang)
     elif target["key"] == "rest_ge_15":
-        actual = _pick(lang, f"{target['actual']}/{target['target']} xã chưa đạt chuẩn",
-                       f"{target['actual']} of {target['target']} xã not yet NTM")
-        goal = _pick(lang, f"tất cả {target['target']} xã", f"all {target['target']} xã")
+        actual = _t(lang, "%(n)s of %(total)s xã not yet NTM", n=target["actual"], total=target["target"])
+        goal = _t(lang, "all %(n)s xã", n=target["target"])
     elif target["unit"] == "district":
         actual = f"{target['actual']}/{target['total']}"
         goal = f"{target['target']}/{target['total']}"
     else:
         pct = target.get("actual_pct")
-        actual = f"{target['actual']}/{target['total']} xã" + (f" ({pct:.1f} %)" if pct is not None else "")
+        actual = f"{target['actual']}/{target['total']} xã" + (f" ({percent(pct / 100, lang, 1)})" if pct is not None
+                                                               else "")
         goal = "—" if target["target"] is None else f"≥ {target['target']} xã"
     if target["met"] is None:
-        status = _pick(lang, "theo dõi", "tracked")
+        status = _t(lang, "tracked")
     else:
-        status = _pick(lang, "đạt", "met") if target["met"] else _pick(lang, "chưa đạt", "not met")
+        status = _t(lang, "met") if target["met"] else _t(lang, "not met")
     return {"label": label, "actual": actual, "goal": goal, "gap": gap_text(target, lang), "status": status}
 
 
