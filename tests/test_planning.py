@@ -296,7 +296,7 @@ def test_progress_chart_is_deterministic_svg(small):
     assert root.get("role") == "img" and "<style" not in svg  # a nonce CSP would block matplotlib's <style>
     title = root.find("{http://www.w3.org/2000/svg}title").text
     desc = root.find("{http://www.w3.org/2000/svg}desc").text
-    assert title == "Tỉnh Bến Tre" and "2022: 50.0 %" in desc and "2022: 30.0 %" in desc
+    assert title == "Tỉnh Bến Tre" and "2022: 50,0 %" in desc and "2022: 30,0 %" in desc
     assert "Dữ liệu minh họa" in text  # the fixture's values are illustrative
     assert "DejaVu Sans" in svg
     assert "2025" in text

@@ -234,7 +234,7 @@ def test_progress_chart_endpoint(small):
     r = small.get("/charts/progress.svg?district=836&lang=en")
     assert r.status_code == 200 and r.mimetype == "image/svg+xml"
     root = ET.fromstring(r.data)
-    assert "goal 80 %" in " ".join(root.itertext()) and "2025 goals 80 % and 40 %" in " ".join(root.itertext())
+    assert "goal 80%" in " ".join(root.itertext()) and "2025 goals 80% and 40%." in " ".join(root.itertext())
     assert small.get("/charts/progress.svg").status_code == 200
 
 

@@ -406,15 +406,12 @@ def gap_sentence(row: GapRow, lang: str = "vi") -> str:
     top = row.top(3)
     if not top:
         return _t(lang, "%(district)s: every xã with data meets all 19 criteria.", district=row.district)
-    parts_vi = [f"{criterion_label(c.criterion, 'vi')} ({c.count}/{row.xa_with_data} xã)" for c in top]
-    parts_en = [f"{criterion_label(c.criterion, 'en')} ({c.count} of {row.xa_with_data} xã)" for c in top]
-    n_vi = {1: "Tiêu chí", 2: "Hai tiêu chí", 3: "Ba tiêu chí"}[len(top)]
-    n_en = {1: "The only missed criterion is", 2: "The two most missed criteria are",
-            3: "The three most missed criteria are"}[len(top)]
-    if lang == "en":
-        return f"{row.district}: {n_en} {_join(parts_en, 'and')}."
-    verb = "chưa đạt nhiều nhất là" if len(top) > 1 else "duy nhất chưa đạt là"
-    return f"{row.district}: {n_vi} {verb} {_join(parts_vi, 'và')}."
+    parts = [f"{criterion_label(c.criterion, lang)} "
+             + _t(lang, "(%(n)s of %(total)s xã)", n=c.count, total=row.xa_with_data) for c in top]
+    sentence = {1: _l("%(district)s: The only missed criterion is %(list)s."),
+                2: _l("%(district)s: The two most missed criteria are %(list)s."),
+                3: _l("%(district)s: The three most missed criteria are %(list)s.")}[len(top)]
+    return _t(lang, sentence, district=row.district, list=_join(parts, _t(lang, "and")))
 
 
 def _join(parts: list[str], word: str) -> str:

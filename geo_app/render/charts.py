@@ -16,6 +16,7 @@ matplotlib.use("Agg")
 from matplotlib.figure import Figure  # noqa: E402 - after choosing the backend
 
 from geo_app.domain import plan  # noqa: E402
+from geo_app.domain.messages import percent, translator  # noqa: E402
 from geo_app.model.planning import ProgressPoint  # noqa: E402
 
 NTM_COLOR = "#2c7fb8"  # YlGnBu blue
@@ -32,15 +33,15 @@ _LOCK = threading.Lock()  # rcParams are global: render one chart at a time
 
 
 def _labels(lang: str) -> dict[str, str]:
-    if lang == "en":
-        return {"ntm": "NTM", "nc": "advanced", "target_ntm": "goal 80 %", "target_nc": "goal 40 %",
-                "y": "% of xã", "year": "year", "illustrative": "Illustrative data", "none": "no data",
-                "desc": "Share of xã reaching NTM and advanced NTM each year; 2025 goals 80 % and 40 %.",
-                "ntm_long": "xã NTM", "nc_long": "advanced NTM", "chart": "Chart"}
-    return {"ntm": "NTM", "nc": "nâng cao", "target_ntm": "mục tiêu 80 %", "target_nc": "mục tiêu 40 %",
-            "y": "% số xã", "year": "năm", "illustrative": "Dữ liệu minh họa", "none": "chưa có dữ liệu",
-            "desc": "Tỷ lệ xã đạt chuẩn NTM và NTM nâng cao qua các năm; mục tiêu 2025: 80 % và 40 %.",
-            "ntm_long": "xã đạt chuẩn NTM", "nc_long": "NTM nâng cao", "chart": "Biểu đồ"}
+    """The chart's texts in `lang`, from the gettext catalogs; the plan's goals written by Babel."""
+    _ = translator(lang)
+    ntm, nc = percent(plan.SHARE_NTM / 100, lang), percent(plan.SHARE_NANG_CAO / 100, lang)
+    return {"ntm": "NTM", "nc": _("advanced"), "target_ntm": _("goal %(share)s") % {"share": ntm},
+            "target_nc": _("goal %(share)s") % {"share": nc}, "y": _("%% of xã") % {}, "year": _("year"),
+            "illustrative": _("Illustrative data"), "none": _("no data"),
+            "desc": _("Share of xã reaching NTM and advanced NTM each year; 2025 goals %(ntm)s and %(nc)s.")
+            % {"ntm": ntm, "nc": nc},
+            "ntm_long": _("xã reaching NTM"), "nc_long": _("advanced NTM"), "chart": _("Chart")}
 
 
 def description(points: Sequence[ProgressPoint], title: str, lang: str = "vi") -> str:
@@ -48,7 +49,7 @@ def description(points: Sequence[ProgressPoint], title: str, lang: str = "vi") -
     text = _labels(lang)
 
     def series(values: list[tuple[int, float | None]]) -> str:
-        return ", ".join(f"{year}: {'—' if v is None else f'{v:.1f} %'}" for year, v in values)
+        return ", ".join(f"{year}: {'—' if v is None else percent(v / 100, lang, 1)}" for year, v in values)
 
     return (f"{title}. {text['desc']} {text['ntm_long']}: {series([(p.year, p.pct_ntm) for p in points])}; "
             f"{text['nc_long']}: {series([(p.year, p.pct_nang_cao) for p in points])}.")
