@@ -42,9 +42,18 @@ def intersect(a: dict, b: dict) -> bool:
     return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
 
 
-def settle(page) -> None:
+def settle(page, tries: int = 40) -> None:
+    """The map is ready and its labels have stopped moving (placement runs again on the frame after any
+    resize or move, which can come late on a loaded machine): two readings 150 ms apart agree."""
     page.wait_for_function(READY)
-    page.wait_for_timeout(250)  # the placement runs on the next animation frame
+    page.wait_for_timeout(250)
+    before = page.evaluate(LABEL_BOXES)
+    for _ in range(tries):
+        page.wait_for_timeout(150)
+        now = page.evaluate(LABEL_BOXES)
+        if now == before:
+            return
+        before = now
 
 
 @pytest.mark.parametrize("width", [360, 390, 1366, 1600, 1920])
