@@ -11,6 +11,7 @@ read_office_workbook(path, year) -> (records, report): records in read_commune_s
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import warnings
 from collections.abc import Callable
@@ -659,8 +660,27 @@ def level_from_words(text: str) -> str | None:
 
 # ---------------------------------------------------------------- the workbook
 
+_LAST_READ: dict[tuple, list[Sheet]] = {}  # the last workbook read, by path and content: one import reads it once
+
+
 def load_sheets(path: Path, report: CheckReport) -> list[Sheet] | None:
-    """Every worksheet's values and formulas (read-only, streamed); None (and an error) if not a workbook."""
+    """Every worksheet's values and formulas (read-only, streamed); None (and an error) if not a workbook.
+
+    Finding which tables a file holds and reading each of them share one read of the same file version."""
+    try:
+        key = (str(path.resolve()), hashlib.sha256(path.read_bytes()).hexdigest())  # size-limited by the callers
+    except OSError:
+        key = None
+    if key in _LAST_READ:
+        return _LAST_READ[key]
+    sheets = _read_sheets(path, report)
+    if sheets is not None and key is not None:
+        _LAST_READ.clear()
+        _LAST_READ[key] = sheets
+    return sheets
+
+
+def _read_sheets(path: Path, report: CheckReport) -> list[Sheet] | None:
     import openpyxl
 
     try:

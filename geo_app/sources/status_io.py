@@ -763,25 +763,32 @@ def office_tables(path: Path) -> set[str]:
             if holds(sheets)}
 
 
-def check_status_file(path: str | Path, year: int | None = None) -> CheckReport:
-    """Validate a commune or district status file, telling which by its header or, for office workbooks, by the
-    tables found (a workbook may hold both)."""
-    path = Path(path)
+def status_tables(path: Path) -> set[str]:
+    """Which tables a status file holds ("communes", "districts" or both), from its header or, for an office
+    workbook, from the tables found, without reading its rows; a file nothing is found in is read as communes
+    (that reader says what is wrong)."""
     if is_office_workbook(path):
-        tables = office_tables(path) if _within_status_size(path, CheckReport("status", str(path))) else set()
-        if tables == {"districts"}:
-            return read_district_status(path, year)[1]
-        report = read_commune_status(path, year)[1]
-        if "districts" in tables:
-            _merge(report, read_district_status(path, year)[1])
-        return report
+        within = _within_status_size(path, CheckReport("status", str(path)))
+        return (office_tables(path) if within else set()) or {"communes"}
     cells = _read_cells(path, CheckReport("status", str(path)), "communes", header_only=True) if path.is_file() else None
     header = {_key(h) for h in cells[0][1]} if cells else set()
     criteria = {_key(a) for c in CRITERION_COLUMNS for a in COMMUNE_HEADERS[c]}
-    is_district = bool(header & _DISTRICT_ONLY_KEYS) and not header & criteria
-    report = (read_district_status if is_district else read_commune_status)(path)[1]
-    if not is_district and _has_sheet(path, "districts"):
-        _merge(report, read_district_status(path)[1])
+    if header & _DISTRICT_ONLY_KEYS and not header & criteria:
+        return {"districts"}
+    return {"communes", "districts"} if _has_sheet(path, "districts") else {"communes"}
+
+
+def check_status_file(path: str | Path, year: int | None = None) -> CheckReport:
+    """Validate a commune or district status file (or both sheets of one workbook); `year` applies to office
+    workbooks, whose titles otherwise give it."""
+    path = Path(path)
+    year = year if is_office_workbook(path) else None
+    tables = status_tables(path)
+    if tables == {"districts"}:
+        return read_district_status(path, year)[1]
+    report = read_commune_status(path, year)[1]
+    if "districts" in tables:
+        _merge(report, read_district_status(path, year)[1])
     return report
 
 

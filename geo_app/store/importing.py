@@ -6,7 +6,6 @@ changes nothing else. Used by the CLI and the web admin alike. No Flask here.
 from __future__ import annotations
 
 import hashlib
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,19 +98,18 @@ def read_boundary_file(path: Path, crs: str | None = None, encoding: str | None 
 
 def read_status_file(path: Path, year: int | None = None, max_bytes: int = DEFAULT_MAX_STATUS_BYTES):
     """(communes or None, districts or None, reports) for a status CSV/XLSX of either kind (or both sheets)."""
-    from geo_app.sources.status_io import check_status_file, read_commune_status, read_district_status
+    from geo_app.sources.status_io import read_commune_status, read_district_status, status_tables
 
     early = _missing(path, "status") or _too_big(path, max_bytes, "status")
     if early:
         return None, None, [early]
-    kind = check_status_file(path).kind
+    tables = status_tables(path)
     communes = districts = None
     reports: list[CheckReport] = []
-    if "commune" in kind or kind == "status":
-        kwargs = {"year": year} if year is not None and "year" in inspect.signature(read_commune_status).parameters else {}
-        communes, report = read_commune_status(path, **kwargs)
+    if "communes" in tables:
+        communes, report = read_commune_status(path, year)
         reports.append(report)
-    if "district" in kind:
+    if "districts" in tables:
         districts, report = read_district_status(path, year)
         reports.append(report)
     if year is not None:
