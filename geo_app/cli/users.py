@@ -65,22 +65,22 @@ def list_command() -> None:
 @click.argument("name")
 def disable_command(name: str) -> None:
     """Stop a user from signing in (their open sessions end at once)."""
-    try:
-        user = _users().set_active(name, False, CLI_USER)
-    except StoreError as exc:
-        _fail(str(exc))
-    click.echo(f"user {user.name} disabled")
+    _set_active(name, False)
 
 
 @users_cli.command("enable")
 @click.argument("name")
 def enable_command(name: str) -> None:
     """Let a disabled user sign in again."""
+    _set_active(name, True)
+
+
+def _set_active(name: str, active: bool) -> None:
     try:
-        user = _users().set_active(name, True, CLI_USER)
+        user = _users().set_active(name, active, CLI_USER)
     except StoreError as exc:
         _fail(str(exc))
-    click.echo(f"user {user.name} enabled")
+    click.echo(f"user {user.name} {'enabled' if active else 'disabled'}")
 
 
 @users_cli.command("reset-password")

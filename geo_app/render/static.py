@@ -176,18 +176,26 @@ def draw_footer(fig: Figure, view: MapView) -> None:
         y -= FOOTER_STEP
 
 
-def draw_map(ax, view: MapView, commune_pt: float = 7.5) -> None:
-    """Communes coloured by class, district outlines and names, pilots, north arrow and scale bar."""
+def _draw_classes(ax, view: MapView, district_width: float, commune_edges: bool):
+    """The view's classes filled (communes, or districts on the district layer) under the district outlines;
+    returns the drawn (communes, districts) frames."""
     spec = view.spec
     ax.set_axis_off()
     ax.set_aspect("equal", adjustable="box")
     communes, districts = drawn_frames(ax, view)
     if spec.layer == "district":
         _fill(ax, districts, districts["level"], spec, view)
-        _outlines(ax, communes.geometry.values, color="#ffffff", linewidth=0.35)
+        if commune_edges:
+            _outlines(ax, communes.geometry.values, color="#ffffff", linewidth=0.35)
     else:
         _fill(ax, communes, classify(view.communes, spec.layer, spec.criterion), spec, view)
-    _outlines(ax, districts.geometry.values, color=DISTRICT_OUTLINE, linewidth=1.4)
+    _outlines(ax, districts.geometry.values, color=DISTRICT_OUTLINE, linewidth=district_width)
+    return communes, districts
+
+
+def draw_map(ax, view: MapView, commune_pt: float = 7.5) -> None:
+    """Communes coloured by class, district outlines and names, pilots, north arrow and scale bar."""
+    communes, districts = _draw_classes(ax, view, district_width=1.4, commune_edges=True)
     ax.apply_aspect()
     stars = _pilot_markers(ax, communes)
     arrow = draw_north_arrow(ax)
@@ -538,15 +546,7 @@ def panel_caption(view: MapView) -> str:
 
 
 def _year_panel(ax, view: MapView) -> None:
-    spec = view.spec
-    ax.set_axis_off()
-    ax.set_aspect("equal", adjustable="box")
-    communes, districts = drawn_frames(ax, view)
-    if spec.layer == "district":
-        _fill(ax, districts, districts["level"], spec, view)
-    else:
-        _fill(ax, communes, classify(view.communes, spec.layer, spec.criterion), spec, view)
-    _outlines(ax, districts.geometry.values, color=DISTRICT_OUTLINE, linewidth=0.8)
+    _draw_classes(ax, view, district_width=0.8, commune_edges=False)
     ax.set_title(panel_caption(view), fontsize=13, fontweight="bold", loc="left", color="#111111")
 
 
