@@ -7,17 +7,13 @@ from __future__ import annotations
 import io
 import re
 import threading
+from functools import cache
 from xml.sax.saxutils import escape
 from collections.abc import Sequence
 
-import matplotlib
-
-matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402 - after choosing the backend
-
-from geo_app.domain import plan  # noqa: E402
-from geo_app.domain.messages import percent, translator  # noqa: E402
-from geo_app.model.planning import ProgressPoint  # noqa: E402
+from geo_app.domain import plan
+from geo_app.domain.messages import percent, translator
+from geo_app.model.planning import ProgressPoint
 
 NTM_COLOR = "#2c7fb8"  # YlGnBu blue
 NANG_CAO_COLOR = "#d95f02"  # orange: distinct for colour-blind readers; lines also differ in style and marker
@@ -30,6 +26,17 @@ MIN_DISPLAY_PX = 320
 _RC = {"font.family": "DejaVu Sans", "svg.fonttype": "none", "font.size": MIN_TEXT, "axes.edgecolor": "#737373",
        "xtick.labelsize": MIN_TEXT, "ytick.labelsize": MIN_TEXT, "axes.labelsize": MIN_TEXT}
 _LOCK = threading.Lock()  # rcParams are global: render one chart at a time
+
+
+@cache
+def _matplotlib():
+    """matplotlib (Agg) and its Figure, imported on the first chart: pages served from the cache never need it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return matplotlib, Figure
 
 
 def _labels(lang: str) -> dict[str, str]:
@@ -60,6 +67,7 @@ def progress_svg(points: Sequence[ProgressPoint], title: str, lang: str = "vi", 
     text = _labels(lang)
     years = [p.year for p in points]
     first = min(years, default=2021)
+    matplotlib, Figure = _matplotlib()
     with _LOCK, matplotlib.rc_context({**_RC, "svg.hashsalt": f"ntm-progress-{salt}"}):
         fig = Figure(figsize=FIGSIZE, dpi=100)
         ax = fig.add_subplot()

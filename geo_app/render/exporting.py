@@ -10,7 +10,6 @@ from functools import lru_cache
 
 import jinja2
 
-from geo_app.render import static as render_static
 from geo_app.store.datastore import DataStore
 from geo_app.settings import ROOT
 from geo_app.model.viewstate import MapView, ViewState, map_view
@@ -54,6 +53,8 @@ def export(store: DataStore, state: ViewState, fmt: str, scale: int = 1, generat
     elif fmt == "html":
         data = standalone_html(store, state, generated, attribution).encode("utf-8")
     else:
+        from geo_app.render import static as render_static  # matplotlib: imported only when a file is drawn
+
         data = render_static.render(map_view(ds, state, generated), fmt, scale, header)
     return Export(data, MIMETYPES[fmt], filename(state, fmt))
 

@@ -42,12 +42,9 @@ import json
 import mimetypes
 import re
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Callable, Iterable, Literal, Union
-
-import folium
-import shapely
-from folium.template import Template
 
 from geo_app.domain.messages import mark as _l
 from geo_app.domain.messages import translator
@@ -131,10 +128,8 @@ class MapParts:
     script: str
 
 
-class _Map(folium.Map):
-    """folium.Map without its page-wide `html, body {height: 100%}` styles, so it embeds in any layout."""
-
-    _template = Template("""
+# The templates of the two folium elements below (made with folium on first use).
+_MAP_TEMPLATE = """
         {% macro header(this, kwargs) %}
             <style>#{{ this.get_name() }} { position: relative; width: 100%; height: {{ this.css_height }}; }</style>
         {% endmacro %}
@@ -147,22 +142,37 @@ class _Map(folium.Map):
                 center: {{ this.location|tojson }}, crs: L.CRS.{{ this.crs }}, ...{{ this.options|tojavascript }}
             });
         {% endmacro %}
-    """)
-
-
-class _Mount(folium.MacroElement):
-    """Hands the map and its JSON document (config, attribute tables, geometry) to ntm-map.js."""
-
-    _template = Template("""
+    """
+_MOUNT_TEMPLATE = """
         {% macro script(this, kwargs) %}
             NTM.mount({{ this._parent.get_name() }}, {{ this.data_id|tojson }});
         {% endmacro %}
-    """)
+    """
 
-    def __init__(self, data_id: str):
-        super().__init__()
-        self._name = "NtmMount"
-        self.data_id = data_id
+
+@cache
+def _folium():
+    """folium and the app's two folium elements, made on the first map drawn: a worker that serves pages from
+    the shared cache, or `flask export` of cached files, never imports folium."""
+    import folium
+    from folium.template import Template
+
+    class _Map(folium.Map):
+        """folium.Map without its page-wide `html, body {height: 100%}` styles, so it embeds in any layout."""
+
+        _template = Template(_MAP_TEMPLATE)
+
+    class _Mount(folium.MacroElement):
+        """Hands the map and its JSON document (config, attribute tables, geometry) to ntm-map.js."""
+
+        _template = Template(_MOUNT_TEMPLATE)
+
+        def __init__(self, data_id: str):
+            super().__init__()
+            self._name = "NtmMount"
+            self.data_id = data_id
+
+    return folium, _Map, _Mount
 
 
 def render_map(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, title: str | None = None,
@@ -191,7 +201,7 @@ def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
     lang = lang or spec.lang
     m = build_map(spec, height=height, basemap_url=basemap_url, district_view=spec.layer == "district")
     data_id = m.get_name() + "-data"
-    _Mount(data_id).add_to(m)
+    _folium()[2](data_id).add_to(m)
     document = map_document(spec, communes_fc, districts_fc, highlight=highlight, controls=controls,
                             legend=legend, lang=lang, attribution=attribution, geometry=geometry)
     root = m.get_root()
@@ -207,11 +217,12 @@ def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
 
 
 def build_map(spec: MapSpec, *, height: str = "100%", basemap_url: str | None = None,
-              district_view: bool = False) -> folium.Map:
+              district_view: bool = False) -> "folium.Map":
     """The folium Map with its panes (no layers, no asset links: ntm-map.js adds the layers, `map_parts` the assets).
 
     On the district layer the districts take the pointer (their own tooltip and popup); communes are only lines.
     """
+    folium, _Map, _ = _folium()
     m = _Map(location=CENTER, zoom_start=10, tiles=None, control_scale=True, prefer_canvas=False,
              zoom_snap=0.25)
     m.default_js, m.default_css = [], []  # folium's CDN links: never used, assets are vendored
@@ -308,6 +319,8 @@ def view_bounds(communes_fc: dict, districts_fc: dict, scope: str | None = None)
     """[[south, west], [north, east]] the map first shows: the chosen district, else every commune."""
     features = [f for f in districts_fc["features"] if scope and f["properties"].get("district_code") == scope]
     features = features or communes_fc["features"]
+    import shapely
+
     geoms = [shapely.geometry.shape(f["geometry"]) for f in features if f.get("geometry")]
     if not geoms:
         return None

@@ -12,10 +12,6 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import TYPE_STRING
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_MIME = "text/csv; charset=utf-8"
@@ -57,6 +53,10 @@ def to_csv(columns: Columns, rows: Iterable[dict]) -> bytes:
 
 def to_xlsx(columns: Columns, rows: Iterable[dict], sheet: str = "Data", title: str | None = None) -> bytes:
     """XLSX bytes: an optional title line, a bold header row, then the rows; text cells stored as text."""
+    from openpyxl import Workbook  # imported when a workbook is made (not by every page that links one)
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     wb = Workbook()
     ws = wb.active
     ws.title = _sheet_name(sheet)
@@ -83,6 +83,8 @@ def xml_safe(value: object) -> object:
 
 
 def _write_row(ws, cells: list[object], row: int) -> None:
+    from openpyxl.cell.cell import TYPE_STRING
+
     for col, value in enumerate(cells, start=1):
         cell = ws.cell(row=row, column=col)
         cell.value = value = xml_safe(value)
@@ -96,6 +98,9 @@ MAX_WIDTH = 40  # characters; longer text wraps inside its cell
 def _fit_widths(ws, n_columns: int, header_row: int = 1) -> None:
     """Each column as wide as its longest value (the title line does not count), at most MAX_WIDTH; longer
     text wraps. The header gets room for the autofilter button."""
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
     for col in range(1, n_columns + 1):
         letter = get_column_letter(col)
         cells = [c for c in ws[letter][header_row - 1:] if c.value is not None]

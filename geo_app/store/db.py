@@ -7,8 +7,6 @@ import sqlite3
 import threading
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, insert, select
 
 from geo_app.domain.criteria import criteria_sets
@@ -56,6 +54,9 @@ def _sqlite_transactions(engine: Engine) -> None:
 
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (serialised between processes by the write lock)."""
+    from alembic import command  # only when a database is opened
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.connect().execution_options(write=True) as conn:

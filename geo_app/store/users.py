@@ -9,6 +9,7 @@ No Flask here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -26,7 +27,12 @@ ROLES = ("editor", "admin")
 MIN_PASSWORD_LENGTH = 10
 NAME_PATTERN = re.compile(r"^[\w.@-]{2,64}$")
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))  # verified against for unknown names: same time either way
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against for unknown names (same time either way); made on first sign-in, not at import."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 @dataclass(frozen=True)
@@ -145,7 +151,7 @@ class UserStore:
         """The active user with this name and password, else None (the same work and answer either way)."""
         with self.store.reading() as conn:
             row = conn.execute(select(users).where(users.c.name == normal_name(name))).first()
-        digest = row.password_hash if row is not None else _DUMMY_HASH
+        digest = row.password_hash if row is not None else _dummy_hash()
         try:
             _hasher.verify(digest, password or "")
         except (VerifyMismatchError, VerificationError, InvalidHashError):

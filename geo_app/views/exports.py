@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from dataclasses import replace
 from datetime import date
 
-from geo_app.render import static as render_static
 from geo_app.render.exporting import MIMETYPES, Export, export, map_document_parts
 from geo_app.render.mapspec import boundary_attribution
 from geo_app.model.viewstate import ViewState, map_view
@@ -125,6 +124,8 @@ def export_years(fmt: str):
 
     def build(ds) -> bytes:
         views = [map_view(ds, replace(state, year=year)) for year in ds.years]
+        from geo_app.render import static as render_static  # matplotlib: imported on first use
+
         return render_static.render_years(views, fmt)
 
     key = ("years-export", fmt, state.layer, state.criterion, state.district, state.lang, date.today().isoformat())
