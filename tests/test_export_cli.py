@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -108,3 +109,53 @@ def test_export_files_live_beside_the_page_cache_so_pruning_pages_never_meets_a_
             for layer in ("level", "band"):
                 assert client.get(f"/?year={year}&layer={layer}").status_code == 200
     assert not [r for r in caplog.records if "cache file" in r.getMessage()]
+
+
+DRAWING_LIBRARIES = ("matplotlib", "folium", "openpyxl", "pptx")
+
+
+def _flask_export(tmp_path, env, *args) -> set[str]:
+    """`flask --app app export ...` in a new process (as a user runs it); the drawing libraries it imported."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "flask", "--app", "app", "export", *map(str, args)],
+                          cwd=root, env={**os.environ, **env, "PYTHONPATH": str(root)}, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    return {name for name in DRAWING_LIBRARIES if name in imported}
+
+
+def test_all_districts_again_copies_the_same_files_without_loading_the_drawing_libraries(default_settings, tmp_path):
+    """A second `--all-districts` run of the same view and data copies the kept files: same bytes, and the process
+    never imports matplotlib, folium, openpyxl or python-pptx (what made a repeat run slow); a new data revision
+    draws new files."""
+    import shutil
+
+    from editor_support import seeded_database
+    from geo_app.store.importing import import_status
+    from geo_app.store.revisions import RevisionStore
+
+    database = tmp_path / "ntm.sqlite"
+    shutil.copyfile(seeded_database(default_settings), database)
+    env = {"NTM_DATABASE": str(database), "NTM_CACHE_DIR": str(tmp_path / "cache")}
+    args = ("--format", "png", "--year", "2022", "--all-districts", "-o")
+    assert "matplotlib" in _flask_export(tmp_path, env, *args, tmp_path / "first")
+    first = {p.name: p.read_bytes() for p in (tmp_path / "first").iterdir()}
+    assert len(first) == len(DISTRICTS)
+
+    assert _flask_export(tmp_path, env, *args, tmp_path / "again") == set()
+    assert {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()} == first
+
+    lines = default_settings.commune_status_path().read_text("utf-8").splitlines(keepends=True)
+    changed = tmp_path / "status.csv"  # 2022's rows again: a new data revision (drawn again, not copied)
+    rows = [line for i, line in enumerate(lines) if i == 0 or ",2022," in line]
+    changed.write_text("".join(rows), "utf-8")
+    store = RevisionStore.open(database)
+    assert import_status(store, changed, "test", "same rows, new revision", year=2022).ok
+    store.engine.dispose()
+    assert "matplotlib" in _flask_export(tmp_path, env, *args, tmp_path / "new-revision")
+    assert len(list((tmp_path / "new-revision").iterdir())) == len(DISTRICTS)
