@@ -211,6 +211,29 @@ def test_svg_and_pdf_are_deterministic(province):
     assert render(province, "pdf") == render(province, "pdf")
 
 
+def test_a_pdf_reuses_the_font_subsets_of_an_earlier_one_and_its_bytes_do_not_change(province, dataset,
+                                                                                    monkeypatch):
+    """Font subsets are made once per glyph set: a second PDF with the same texts makes none, and every PDF is
+    byte for byte what matplotlib makes on its own (the kept subsets are the ones it would make again)."""
+    from matplotlib.backends import _backend_pdf_ps as pdf_ps
+
+    district = map_view(dataset, ViewState(year=dataset.latest_year, district="832"), DAY)
+    render(province, "pdf")  # installs the reuse
+    reused = pdf_ps.get_glyphs_subset
+    assert getattr(reused, "ntm_reused", False)
+    monkeypatch.setattr(pdf_ps, "get_glyphs_subset", reused.__wrapped__)
+    own = [render(view, "pdf") for view in (province, district)]  # matplotlib's own subsetting
+    monkeypatch.setattr(pdf_ps, "get_glyphs_subset", reused)
+    kept = type(render_static._FONT_SUBSETS)()
+    monkeypatch.setattr(render_static, "_FONT_SUBSETS", kept)  # none kept yet
+
+    assert render(province, "pdf") == own[0]
+    made = len(kept)
+    assert made >= 2  # (regular and bold)
+    assert render(province, "pdf") == own[0] and len(kept) == made  # the same texts: no subset made again
+    assert render(district, "pdf") == own[1] and len(kept) > made  # other names: their own subsets
+
+
 def missing_glyph_messages(draw, caplog) -> list[str]:
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING, logger="matplotlib"):
         warnings.simplefilter("always")
