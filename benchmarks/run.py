@@ -520,7 +520,8 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="ntm-bench-"))
-    env = {**os.environ, "NTM_DATABASE": str(work / "ntm.sqlite"), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "NTM_DATABASE": str(work / "ntm.sqlite"), "NTM_CACHE_DIR": str(work / "cache"),
+           "PYTHONPATH": str(ROOT)}  # its own store and caches: nothing left from another run is reused
     rows: list[tuple[str, str, str, str]] = []
     app = App(env)
     try:
@@ -626,7 +627,7 @@ def dense_rows(work: Path, env: dict, runs: int) -> list[tuple[str, str, str, st
 
     layer = work / "dense.gpkg"
     vertices = dense_layer(Settings.from_env().boundaries_path(), layer)
-    dense_env = {**env, "NTM_DATABASE": str(work / "dense.sqlite")}
+    dense_env = {**env, "NTM_DATABASE": str(work / "dense.sqlite"), "NTM_CACHE_DIR": str(work / "dense-cache")}
     subprocess.run([sys.executable, "-m", "flask", "--app", "app", "import", "boundaries", str(layer)],
                    cwd=ROOT, env=dense_env, check=True, stdout=subprocess.DEVNULL)
     app = App(dense_env)
