@@ -4,6 +4,8 @@ from __future__ import annotations
 import dataclasses
 
 import pandas as pd
+import re
+
 import pytest
 
 from browser_support import browser, live_server, page, serve  # noqa: F401  (pytest fixtures)
@@ -158,6 +160,18 @@ def test_district_layer_view(live_server, page, dataset):
     assert counts == {k: levels.count(k) for k in counts} and sum(counts.values()) == 9
     assert page.locator(".leaflet-ntmCommunes-pane path.ntm-commune").count() == 157
     assert page.errors == [] and page.external == []
+
+
+@pytest.mark.parametrize("lang, share", [("en", r"\d+% xã NTM \(\d+/\d+\)"), ("vi", r"\d+ % xã NTM \(\d+/\d+\)")])
+def test_district_labels_write_shares_as_the_language_does(live_server, page, lang, share):
+    """English writes "76%", Vietnamese "76 %", as the page's summary and the exports do."""
+    open_map(page, live_server, f"lang={lang}")
+    labels = page.eval_on_selector_all(".ntm-district-label", "els => els.map(e => e.textContent)")
+    assert len(labels) == 9 and all(re.search(share, text) for text in labels), labels
+    open_map(page, live_server, f"layer=district&lang={lang}")  # where the districts answer the pointer
+    page.evaluate("() => { const m = NTM.maps[0]; m.byDistrict[Object.keys(m.byDistrict)[0]].openPopup(); }")
+    popup = page.locator(".ntm-district-popup").inner_text()
+    assert re.search(share.split(" xã")[0], popup), popup
 
 
 # ------------------------------------------------------------------ hostile text

@@ -377,6 +377,11 @@
     return counts;
   };
 
+  /** A share rounded to a whole percent in the page's language ("76 %" / "76%"), "—" when unknown. */
+  NtmMap.prototype.percent = function (v) {
+    return v === null || v === undefined ? "—" : this.s.percent.replace("{n}", String(Math.round(v)));
+  };
+
   /** The second line of a district label for the view's label mode ("" for the name only). */
   NtmMap.prototype.districtLabelLine = function (p) {
     var mode = this.cfg.labelMode || "level";
@@ -385,7 +390,7 @@
       return c ? c.met + "/" + c.total + " " + this.s.criterion_met_short + " " + this.cfg.criterion : "";
     }
     if (mode === "plain") return "";
-    var share = p.pct_ntm === null || p.pct_ntm === undefined ? "—" : Math.round(p.pct_ntm) + " %";
+    var share = this.percent(p.pct_ntm);
     return share + " " + this.s.xa_ntm_short + " (" + p.xa_ntm + "/" + p.xa_total + ")";
   };
 
@@ -452,7 +457,7 @@
       dl.appendChild(el("dd", null, value));
     }
     var cls = this.cfg.districtClasses[p.level];
-    function pct(v) { return v === null || v === undefined ? "—" : Math.round(v) + " %"; }
+    var pct = this.percent.bind(this);
     row(s.level, cls ? cls.label : p.level);
     row(s.decision, p.decision || "—");
     row(s.share_ntm, pct(p.pct_ntm) + " (" + p.xa_ntm + "/" + p.xa_total + ")");
