@@ -473,13 +473,14 @@ def national_rows(folder: Path) -> list[tuple[str, str, str, str]]:
 
 
 NATIONAL_PAGE = """<!doctype html><meta charset="utf-8"><link rel="stylesheet" href="leaflet.css">
-<script src="leaflet.js"></script><div id="map" style="height:860px"></div>
+<script src="leaflet.js"></script><script src="ntm-map.js"></script><div id="map" style="height:860px"></div>
 <script>
 fetch("national.json").then(r => r.json()).then(doc => {
+  const geometry = NTM.geometryLayers(doc);  // the map's own decoder of the geometry document (TopoJSON)
   const map = L.map("map", {zoomSnap: 0});
-  const layer = L.geoJSON({type: "FeatureCollection", features: doc.communes},
+  const layer = L.geoJSON({type: "FeatureCollection", features: geometry.communes},
                           {style: {color: "#ffffff", weight: 0.3, fillColor: "#2b8cbe", fillOpacity: 0.8}});
-  map.fitBounds(L.geoJSON({type: "FeatureCollection", features: doc.districts}).getBounds());
+  map.fitBounds(L.geoJSON({type: "FeatureCollection", features: geometry.districts}).getBounds());
   layer.addTo(map);
 });
 </script>"""
@@ -492,6 +493,7 @@ def national_draw(folder: Path, body: bytes, units: int, runs: int = 3) -> float
     vendor = ROOT / "geo_app" / "static" / "vendor" / "leaflet-1.9.4"
     for name in ("leaflet.js", "leaflet.css"):
         shutil.copyfile(vendor / name, site / name)
+    shutil.copyfile(ROOT / "geo_app" / "static" / "js" / "ntm-map.js", site / "ntm-map.js")
     (site / "national.json").write_bytes(body)
     (site / "index.html").write_text(NATIONAL_PAGE, "utf-8")
     server, url = static_server(site)

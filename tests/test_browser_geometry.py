@@ -72,3 +72,48 @@ def test_a_map_whose_geometry_is_gone_says_so(live_server, page):
     assert page.locator("path.ntm-commune").count() == 0
     assert page.evaluate("() => NTM.maps.length") == 0
     assert page.locator(".ntm-legend").count() == 1  # what does not need the geometry is there
+
+
+DECODED = """async (url) => {
+  const doc = await (await fetch(url)).json();
+  const layers = NTM.geometryLayers(doc);
+  const pick = (features) => features.map(f => [f.id, f.properties.label, f.geometry]);
+  return {communes: pick(layers.communes), districts: pick(layers.districts)};
+}"""
+
+
+def test_the_map_decodes_the_geometry_document_exactly(live_server, page):
+    """ntm-map.js reads the TopoJSON document (shared arcs, walked both ways) into the same rings, vertex for
+    vertex, as the Python reader and the web geometry it was made from."""
+    import json
+    import urllib.request
+
+    import numpy as np
+    from test_map_views import map_document
+
+    from geo_app.render.webgeo import geometry_features
+
+    page.goto(live_server + "/?year=2022")
+    page.wait_for_function(READY)
+    url = map_document(page.content())["geometry"]["url"]
+    decoded = page.evaluate(DECODED, url)
+    with urllib.request.urlopen(live_server + url) as response:
+        doc = json.loads(response.read())
+    for layer, count in (("communes", 157), ("districts", 9)):
+        python = geometry_features(doc, layer)
+        assert len(decoded[layer]) == len(python) == count
+        for (code, label, geometry), feature in zip(decoded[layer], python):
+            assert code == feature["id"] and label == feature["properties"]["label"]
+            assert geometry["type"] == feature["geometry"]["type"]
+            js, py = json.dumps(geometry["coordinates"]), feature["geometry"]["coordinates"]
+            assert np.allclose(np.array(_flat(json.loads(js))), np.array(_flat(py)), rtol=0, atol=1e-9)
+            assert _shape(geometry["coordinates"]) == _shape(py)
+    assert page.errors == []
+
+
+def _flat(coordinates) -> list[float]:
+    return [c for item in coordinates for c in (_flat(item) if isinstance(item[0], list) else item)]
+
+
+def _shape(coordinates):
+    return [_shape(item) for item in coordinates] if isinstance(coordinates[0][0], list) else len(coordinates)

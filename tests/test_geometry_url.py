@@ -15,6 +15,7 @@ from geo_app.domain.criteria import CRITERIA
 from geo_app.domain.units import PILOT_COMMUNES
 from geo_app.render.interactive import COMMUNE_FIELDS, DISTRICT_FIELDS, commune_style, district_style
 from geo_app.render.mapspec import classify, district_classes
+from geo_app.render.webgeo import geometry_features
 from test_map_views import map_document
 
 GEO_URL = re.compile(r"^/geo/([0-9a-f]{20})\.json$")
@@ -89,7 +90,7 @@ def test_standalone_export_still_works_alone(client):
 
 
 def by_code(geometry: dict) -> dict:
-    return {kind: {f["id"]: (f["geometry"], f["properties"]["label"]) for f in geometry[kind]}
+    return {kind: {f["id"]: (f["geometry"], f["properties"]["label"]) for f in geometry_features(geometry, kind)}
             for kind in ("communes", "districts")}
 
 
@@ -169,13 +170,15 @@ def test_geometry_url_is_content_hashed_immutable_and_revalidates(client):
     for accept in ("br", "gzip"):
         response = client.get(url, headers={"Accept-Encoding": accept})
         assert response.headers["Content-Encoding"] == accept and decoded(response) == plain.get_data()
-        assert len(response.get_data()) < len(plain.get_data()) / 3
+        assert len(response.get_data()) < len(plain.get_data()) / 2  # already compact (TopoJSON): still halved
     again = client.get(url, headers={"If-None-Match": etag})
     assert again.status_code == 304 and not again.get_data()
     assert again.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     doc = json.loads(plain.get_data())
-    assert len(doc["communes"]) == 157 and len(doc["districts"]) == 9
-    assert all(set(f["properties"]) == {"label"} for f in doc["communes"])  # geometry only: no view attributes
+    assert doc["type"] == "Topology" and set(doc["objects"]) == {"communes", "districts"}
+    communes, districts = geometry_features(doc, "communes"), geometry_features(doc, "districts")
+    assert len(communes) == 157 and len(districts) == 9 and all(f["geometry"] for f in communes + districts)
+    assert all(set(f["properties"]) == {"label"} for f in communes)  # geometry only: no view attributes
     # the script form: the same document, registered under its digest; immutable and 304 like the JSON
     script = client.get(source["script"], headers={"Accept-Encoding": "identity"})
     assert script.mimetype == "text/javascript" and script.headers["Cache-Control"] == plain.headers["Cache-Control"]
@@ -232,5 +235,6 @@ def test_a_new_boundary_revision_gets_a_new_geometry_url(own_data_app, tmp_path)
     assert client.get(old_url).status_code == 404  # the old revision's file is gone; its name stays unique
     assert client.get(old_url.replace(".json", ".js")).status_code == 404
     new = json.loads(decoded(client.get(new_url)))
-    changed = {f["id"] for f, g in zip(old["communes"], new["communes"]) if f != g}
-    assert moved in changed and {f["id"] for f in new["communes"]} == {f["id"] for f in old["communes"]}
+    old_communes, new_communes = geometry_features(old, "communes"), geometry_features(new, "communes")
+    changed = {f["id"] for f, g in zip(old_communes, new_communes) if f != g}
+    assert moved in changed and {f["id"] for f in new_communes} == {f["id"] for f in old_communes}

@@ -331,14 +331,18 @@ def view_bounds(communes_fc: dict, districts_fc: dict, scope: str | None = None)
 
 def inline_geometry(communes_fc: dict, districts_fc: dict) -> dict:
     """The geometry document (as served by URL, `webgeo.geometry_document`) of these FeatureCollections."""
-    from geo_app.render.webgeo import geometry_feature
+    import shapely
 
-    def features(fc: dict, code: str) -> list[dict]:
-        return [geometry_feature(f["properties"][code], f["geometry"], f["properties"].get("label_lon"),
-                                 f["properties"].get("label_lat")) for f in fc["features"]]
+    from geo_app.render.webgeo import document_of
 
-    return {"type": "ntm-geometry", "communes": features(communes_fc, "ward_code"),
-            "districts": features(districts_fc, "district_code")}
+    def units(fc: dict, code: str) -> tuple[list[str], list, list]:
+        features = fc["features"]
+        labels = [None if f["properties"].get("label_lon") is None or f["properties"].get("label_lat") is None
+                  else (f["properties"]["label_lon"], f["properties"]["label_lat"]) for f in features]
+        return ([str(f["properties"][code]) for f in features],
+                [shapely.geometry.shape(f["geometry"]) if f.get("geometry") else None for f in features], labels)
+
+    return document_of({"communes": units(communes_fc, "ward_code"), "districts": units(districts_fc, "district_code")})
 
 
 def json_for_html(value: object) -> str:

@@ -1,8 +1,11 @@
 """Web geometry: the commune layer simplified once per boundary revision, and GeoJSON for the web map.
 
-The communes are simplified together as a coverage (shapely.coverage_simplify), so neighbours keep
-sharing their edges (no gaps, no overlaps), then rounded to 5 decimals (~1 m). Districts are the union
-of the simplified communes, so the two layers nest exactly. No Flask here.
+The communes are simplified together as a coverage (shapely.coverage_simplify), so neighbours keep sharing
+their edges (no gaps, no overlaps), then moved onto the 10^-5 degree grid (~1 m) as a coverage too
+(`round_coverage`: shared vertices move alike; where two edges are closer than the grid, that patch is
+snap-rounded as one), so the result is still a valid coverage with short coordinates. Districts are the union
+of the simplified communes, so the two layers nest exactly. The geometry document the browser gets is TopoJSON
+(`geometry_document`, geo_app.render.topology): each shared edge once. No Flask here.
 """
 from __future__ import annotations
 
@@ -14,11 +17,12 @@ from typing import TYPE_CHECKING, Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
-from shapely.ops import polylabel
 
 from geo_app.domain.criteria import CRITERION_COLUMNS
 from geo_app.render.mapspec import classify
+from geo_app.render.topology import decode, ragged_polygons, topology
 from geo_app.model.dataset import districts_from_communes
 from geo_app.domain.textnorm import fold, strip_type
 from geo_app.domain.units import PILOT_COMMUNES
@@ -31,23 +35,145 @@ TOLERANCE_M = 40.0  # Visvalingam-Whyatt tolerance in metres (sqrt of the remove
 DECIMALS = 5  # ~1.1 m at Bến Tre's latitude
 METRIC_CRS = "EPSG:32648"  # UTM 48N, metres
 WEB_CRS = "EPSG:4326"
-WEBGEO_VERSION = 1  # bump when the simplification changes: persisted geometry of older code is not reused
+WEBGEO_VERSION = 2  # bump when the simplification changes: persisted geometry of older code is not reused
 PILOT_LABEL_MARGIN = 0.02  # degrees kept clear around pilot communes when placing district labels
+LABEL_TOLERANCE = 0.0005  # degrees (~55 m): how close a label point is to the best (pole of inaccessibility)
 
 
 def simplify_coverage(boundaries: gpd.GeoDataFrame, tolerance_m: float = TOLERANCE_M,
                       decimals: int = DECIMALS) -> gpd.GeoDataFrame:
     """[ward_code, district_code, geometry, label_lon, label_lat] in EPSG:4326, simplified as one coverage."""
-    metric = boundaries.to_crs(METRIC_CRS)
-    simplified = shapely.coverage_simplify(metric.geometry.values, tolerance_m, simplify_boundary=True)
+    source = boundaries.geometry.to_crs(WEB_CRS) if boundaries.crs is not None else boundaries.geometry
+    simplified = round_coverage(simplify_in_metres(np.asarray(source.values), tolerance_m), decimals)
     out = gpd.GeoDataFrame({"ward_code": boundaries["ward_code"].to_numpy(),
                             "district_code": boundaries["district_code"].to_numpy()},
-                           geometry=gpd.GeoSeries(simplified, crs=METRIC_CRS).to_crs(WEB_CRS).values, crs=WEB_CRS)
-    out["geometry"] = round_coordinates(out.geometry.values, decimals)
-    points = [label_point(g) for g in out.geometry.values]
-    out["label_lon"] = [round(p.x, decimals) for p in points]
-    out["label_lat"] = [round(p.y, decimals) for p in points]
+                           geometry=simplified, crs=WEB_CRS)
+    points = label_points(simplified)
+    out["label_lon"] = np.round(shapely.get_x(points), decimals)
+    out["label_lat"] = np.round(shapely.get_y(points), decimals)
     return out
+
+
+def snap_to_grid(geoms: np.ndarray, decimals: int = DECIMALS) -> np.ndarray:
+    """Polygons with every vertex on the 10^-decimals degree grid. Each vertex moves to its nearest grid point,
+    so vertices that neighbours share stay shared; repeated vertices merge and rings that collapse (less than
+    ~1 m across) are dropped, with their polygon when it is the shell. Polygons stay Polygons."""
+    coords, (ring_off, poly_off, multi_off) = ragged_polygons(geoms)
+    grid = np.round(coords, decimals)
+    n_rings, n_polys = len(ring_off) - 1, len(poly_off) - 1
+    starts = np.zeros(len(grid), bool)
+    starts[ring_off[:-1][np.diff(ring_off) > 0]] = True
+    keep = starts.copy()
+    keep[1:] |= (grid[1:] != grid[:-1]).any(axis=1)
+    ring_of = np.repeat(np.arange(n_rings), np.diff(ring_off))
+    ring_len = np.bincount(ring_of[keep], minlength=n_rings)
+    poly_of_ring = np.repeat(np.arange(n_polys), np.diff(poly_off))
+    shell = np.zeros(n_rings, bool)
+    shell[poly_off[:-1][np.diff(poly_off) > 0]] = True
+    poly_ok = np.zeros(n_polys, bool)
+    poly_ok[poly_of_ring[shell]] = ring_len[shell] >= 4
+    ring_ok = (ring_len >= 4) & poly_ok[poly_of_ring]
+    multi_of_poly = np.repeat(np.arange(len(multi_off) - 1), np.diff(multi_off))
+    offsets = (np.concatenate([[0], np.cumsum(ring_len[ring_ok])]),
+               np.concatenate([[0], np.cumsum(np.bincount(poly_of_ring[ring_ok], minlength=n_polys)[poly_ok])]),
+               np.concatenate([[0], np.cumsum(np.bincount(multi_of_poly[poly_ok], minlength=len(multi_off) - 1))]))
+    multi = shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, grid[keep & ring_ok[ring_of]], offsets)
+    single = (shapely.get_type_id(geoms) == shapely.GeometryType.POLYGON) & (shapely.get_num_geometries(multi) == 1)
+    out = np.asarray(multi, dtype=object)
+    out[single] = shapely.get_geometry(multi[single], 0)
+    return out
+
+
+def simplify_in_metres(geoms: np.ndarray, tolerance_m: float = TOLERANCE_M) -> np.ndarray:
+    """shapely.coverage_simplify of lon/lat polygons with the tolerance in metres (computed in METRIC_CRS)."""
+    to_metric = pyproj.Transformer.from_crs(WEB_CRS, METRIC_CRS, always_xy=True)
+    inverse = pyproj.enums.TransformDirection.INVERSE
+    metric = shapely.transform(geoms, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
+    simplified = shapely.coverage_simplify(metric, tolerance_m, simplify_boundary=True)
+    return shapely.transform(simplified, lambda xy: np.column_stack(
+        to_metric.transform(xy[:, 0], xy[:, 1], direction=inverse)))
+
+
+def round_coverage(geoms: np.ndarray, decimals: int = DECIMALS, attempts: int = 4) -> np.ndarray:
+    """A coverage moved onto the 10^-decimals grid and still a valid coverage (neighbours share their edges,
+    no overlaps, every polygon valid).
+
+    Each vertex moves to its nearest grid point (`snap_to_grid`): shared vertices move alike, so almost every
+    commune stays as it was. Where two edges come closer than the grid (a narrow neck, two parts that nearly
+    touch), that alone can make a polygon cross itself or its neighbour; there the units involved and their
+    neighbours are rebuilt from their linework snap-rounded as one (noded on the grid: nothing crosses), and the
+    rebuilt patch is checked against its surroundings, growing it while they do not fit."""
+    rounded = snap_to_grid(geoms, decimals)
+    broken = _coverage_problems(rounded)
+    if not broken.any():
+        return rounded
+    tree = shapely.STRtree(geoms)
+    patch = broken & ~_problems_among(geoms, _with_neighbours(tree, geoms, broken))  # only what rounding broke
+    candidate = rounded
+    for _ in range(attempts):
+        if not patch.any():
+            break
+        patch = _with_neighbours(tree, geoms, patch)
+        candidate = rounded.copy()
+        candidate[patch] = snap_to_grid(_snap_rounded(geoms[patch], decimals), decimals)
+        around = _with_neighbours(tree, geoms, patch)
+        new = _problems_among(candidate, around) & ~_problems_among(geoms, around)
+        if not new.any():
+            break
+        patch = patch | new
+    return candidate  # if still not clean, web_geometry_problems reports the units that broke
+
+
+def _coverage_problems(geoms: np.ndarray) -> np.ndarray:
+    """Which polygons are invalid, or do not fit their neighbours (overlaps, edges that do not match)."""
+    return ~shapely.is_valid(geoms) | ~shapely.is_empty(shapely.coverage_invalid_edges(geoms))
+
+
+def _problems_among(geoms: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """`_coverage_problems` of the chosen units (a mask) among themselves, as a mask of all units."""
+    out = np.zeros(len(geoms), bool)
+    out[chosen] = _coverage_problems(geoms[chosen])
+    return out
+
+
+def _with_neighbours(tree: shapely.STRtree, geoms: np.ndarray, chosen: np.ndarray) -> np.ndarray:
+    """`chosen` (a mask) and every unit that touches one of them."""
+    out = chosen.copy()
+    out[tree.query(geoms[chosen], predicate="intersects")[1]] = True
+    return out
+
+
+def _snap_rounded(geoms: np.ndarray, decimals: int) -> np.ndarray:
+    """These polygons rebuilt on the grid together: their boundaries snap-rounded and noded as one (GEOS
+    OverlayNG with a grid), polygonized, each face given to the polygon that holds most of it."""
+    lines = shapely.union_all(shapely.boundary(geoms), grid_size=10.0 ** -decimals)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
+    face, unit = shapely.STRtree(geoms).query(faces, predicate="intersects")
+    shared = shapely.area(shapely.intersection(faces[face], geoms[unit]))
+    best = np.lexsort((-shared, face))  # per face, the unit that holds most of it
+    best = best[np.r_[True, face[best][1:] != face[best][:-1]]] if len(best) else best
+    held = shared[best] >= 0.5 * shapely.area(faces[face[best]])  # else: outside them all (a closed-off notch)
+    owner = np.full(len(faces), -1)
+    owner[face[best][held]] = unit[best][held]
+    out = np.empty(len(geoms), dtype=object)
+    for k in range(len(geoms)):
+        mine = faces[owner == k]
+        out[k] = shapely.coverage_union_all(mine) if len(mine) else shapely.Polygon()
+    return out
+
+
+def label_points(geoms: np.ndarray) -> np.ndarray:
+    """Where each unit's label goes: the pole of inaccessibility of its largest part (well inside the shape)."""
+    geoms = np.asarray(geoms, dtype=object)
+    parts, index = shapely.get_parts(geoms, return_index=True)
+    order = np.lexsort((-shapely.area(parts), index))
+    first = order[np.r_[True, index[order][1:] != index[order][:-1]]] if len(order) else order
+    largest = np.full(len(geoms), None, dtype=object)
+    largest[index[first]] = parts[first]
+    try:
+        return shapely.get_point(shapely.maximum_inscribed_circle(largest, LABEL_TOLERANCE), 0)
+    except shapely.errors.GEOSException:  # a degenerate shape somewhere: one at a time
+        return np.array([label_point(g) if g is not None else None for g in largest], dtype=object)
 
 
 def label_point(geom: Any) -> shapely.Point:
@@ -55,7 +181,7 @@ def label_point(geom: Any) -> shapely.Point:
     parts = getattr(geom, "geoms", [geom])
     largest = max(parts, key=lambda g: g.area)
     try:
-        return polylabel(largest, tolerance=0.0005)
+        return shapely.get_point(shapely.maximum_inscribed_circle(largest, LABEL_TOLERANCE), 0)
     except Exception:  # noqa: BLE001 - degenerate shapes: any interior point will do
         return largest.representative_point()
 
@@ -70,23 +196,25 @@ def dissolve_districts(communes: gpd.GeoDataFrame, decimals: int = DECIMALS) -> 
     """District polygons as the union of their (simplified) communes, with a label point each."""
     rows = []
     for code, group in communes.groupby("district_code", sort=True):
-        geom = round_coordinates(union_of(group.geometry.values), decimals)
+        geom, exact = union_of(group.geometry.values)
+        geom = geom if exact else round_coordinates(geom, decimals)  # a coverage union adds no vertex
         point = label_point(_without_pilots(geom, group))
         rows.append({"district_code": code, "geometry": geom,
                      "label_lon": round(point.x, decimals), "label_lat": round(point.y, decimals)})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=communes.crs)
 
 
-def union_of(geoms: Any) -> Any:
-    """Union of neighbouring polygons: the fast coverage union, or a full union when the layer is not a
-    clean coverage (an office's shapefile with tiny overlaps or gaps between neighbours)."""
+def union_of(geoms: Any) -> tuple[Any, bool]:
+    """(union of neighbouring polygons, whether it is the coverage union): the fast coverage union, whose
+    vertices are the communes', or a full union when the layer is not a clean coverage (an office's shapefile
+    with tiny overlaps or gaps between neighbours), which adds vertices where edges cross."""
     try:
         merged = shapely.coverage_union_all(geoms)
         if merged.is_valid:
-            return merged
+            return merged, True
     except shapely.errors.GEOSException:
         pass
-    return shapely.union_all(shapely.make_valid(geoms))  # overlapping neighbours give an invalid coverage union
+    return shapely.union_all(shapely.make_valid(geoms)), False  # overlapping neighbours: invalid coverage union
 
 
 def _without_pilots(district: Any, communes: gpd.GeoDataFrame) -> Any:
@@ -109,24 +237,34 @@ def cached_web_geometry(store: "DataStore") -> tuple[gpd.GeoDataFrame, gpd.GeoDa
     return store.persisted(("webgeo", WEBGEO_VERSION, TOLERANCE_M, DECIMALS), web_geometry)
 
 
-GEOMETRY_DOCUMENT_VERSION = 1  # bump when the geometry document's layout changes
-
-
-def geometry_feature(code: str, geometry: dict, lon: float | None, lat: float | None) -> dict:
-    """One unit of the geometry document: its code, label point and GeoJSON geometry (no attributes)."""
-    label = None if lon is None or lat is None else [float(lon), float(lat)]
-    return {"type": "Feature", "id": str(code), "properties": {"label": label}, "geometry": geometry}
+GEOMETRY_DOCUMENT_VERSION = 2  # bump when the geometry document's layout changes (2: TopoJSON, shared arcs)
 
 
 def geometry_document(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> dict:
     """The web geometry of a boundary revision as the browser draws it: every commune and district with its
-    label point, no attributes (those come with each view). Served once per revision under its content hash."""
-    def features(frame: gpd.GeoDataFrame, code: str) -> list[dict]:
-        return [geometry_feature(c, shapely.geometry.mapping(g), lon, lat) for c, g, lon, lat
-                in zip(frame[code], frame.geometry.values, frame["label_lon"], frame["label_lat"])]
+    label point, no attributes (those come with each view). Served once per revision under its content hash.
 
-    return {"type": "ntm-geometry", "communes": features(communes, "ward_code"),
-            "districts": features(districts, "district_code")}
+    A TopoJSON Topology (objects "communes" and "districts"; each geometry's `id` is the unit's code and
+    `properties.label` its label point [lon, lat]): each edge that neighbours share is sent once, as integer
+    steps on the 10^-5 degree grid; `geometry_features` (and ntm-map.js) read it back exactly."""
+    return document_of({"communes": _units(communes, "ward_code"), "districts": _units(districts, "district_code")})
+
+
+def document_of(layers: dict[str, tuple[list[str], Any, list]]) -> dict:
+    """The geometry document of named layers of (codes, geometries on the grid, label points or None)."""
+    return topology(layers, DECIMALS)
+
+
+def _units(frame: gpd.GeoDataFrame, code: str) -> tuple[list[str], np.ndarray, list]:
+    lon, lat = (np.asarray(frame[c], dtype=np.float64) for c in ("label_lon", "label_lat"))
+    labels = [None if missing else point for point, missing
+              in zip(zip(lon.tolist(), lat.tolist()), (np.isnan(lon) | np.isnan(lat)).tolist())]
+    return [str(c) for c in frame[code]], np.asarray(frame.geometry.values), labels
+
+
+def geometry_features(document: dict, layer: str) -> list[dict]:
+    """The GeoJSON Features (id, properties.label, geometry) of one layer of a geometry document."""
+    return decode(document, layer)
 
 
 def geometry_document_bytes(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> bytes:

@@ -770,6 +770,40 @@
     new Search().addTo(this.map);
   };
 
+  /** The layers of the geometry document ({communes: [Feature], districts: [Feature]}). The document is a
+   * TopoJSON Topology (webgeo.geometry_document): each edge that neighbours share is stored once as an arc of
+   * integer steps on a grid; a ring lists its arcs (~i: arc i walked backwards). Decoded once per document. */
+  function geometryLayers(doc) {
+    if (doc.type !== "Topology") return doc;
+    var t = doc.transform;
+    var sx = t ? t.scale[0] : 1, sy = t ? t.scale[1] : 1, tx = t ? t.translate[0] : 0, ty = t ? t.translate[1] : 0;
+    var arcs = doc.arcs.map(function (arc) {
+      var x = 0, y = 0, out = new Array(arc.length);
+      for (var i = 0; i < arc.length; i++) {
+        if (t) { x += arc[i][0]; y += arc[i][1]; } else { x = arc[i][0]; y = arc[i][1]; }
+        out[i] = [x * sx + tx, y * sy + ty];
+      }
+      return out;
+    });
+    function ring(refs) {
+      var points = [];
+      for (var k = 0; k < refs.length; k++) {
+        var ref = refs[k], arc = arcs[ref < 0 ? ~ref : ref], n = arc.length;
+        for (var i = points.length ? 1 : 0; i < n; i++) points.push(ref < 0 ? arc[n - 1 - i] : arc[i]);
+      }
+      return points;
+    }
+    function polygon(rings) { return rings.map(ring); }
+    function features(name) {
+      return doc.objects[name].geometries.map(function (g) {
+        var geometry = g.type === "Polygon" ? { type: "Polygon", coordinates: polygon(g.arcs) }
+          : g.type === "MultiPolygon" ? { type: "MultiPolygon", coordinates: g.arcs.map(polygon) } : null;
+        return { type: "Feature", id: g.id, properties: g.properties || {}, geometry: geometry };
+      });
+    }
+    return { communes: features("communes"), districts: features("districts") };
+  }
+
   /** The geometry document if the page already has it: inline, or registered by the geometry's <script>. */
   function geometryAtHand(source) {
     if (source.inline) return source.inline;
@@ -801,6 +835,7 @@
   var NTM = window.NTM || { maps: [] };
   var mounting = []; // maps in page order; each joins NTM.maps (and announces itself) when ready, in that order
   NTM.fold = fold;
+  NTM.geometryLayers = geometryLayers;
   NTM.safeUrl = safeUrl;
 
   function announceReady() {
@@ -819,7 +854,7 @@
     var instance = new NtmMap(map, doc).prepare();
     mounting.push(instance);
     function draw(geometry) {
-      instance.draw(geometry);
+      instance.draw(geometryLayers(geometry));
       mark("ntm-map-drawn");
       afterPaint(function () {
         instance.finish();

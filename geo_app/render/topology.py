@@ -1,0 +1,220 @@
+"""TopoJSON for a coverage on a grid: every shared edge stored once, as integer deltas (no Flask, no I/O).
+
+The web geometry's communes share their edges and their vertices lie on the 10^-decimals degree grid
+(`webgeo.simplify_coverage`), and the districts are unions of them. So the rings of both layers split, at the
+vertices where more than two edges meet (junctions), into arcs that each neighbour walks in its own direction:
+each arc is stored once (TopoJSON "arcs", quantized to the grid and delta-encoded, exactly the same
+coordinates), and every ring is a list of arc indices (~i: arc i walked backwards). A district costs only
+references. Any TopoJSON reader decodes the document (topojson-client, GDAL's TopoJSON driver, `decode` below
+and `ntm-map.js`), and it decodes to exactly the grid coordinates it was made from.
+
+Why not the `topojson` package: it builds the topology in Python per vertex (seconds for a national layer);
+here the graph is a few numpy passes over all vertices and a Python loop over rings and arcs only.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import shapely
+
+
+def topology(layers: dict[str, tuple[Sequence[str], Any, Sequence[Any]]], decimals: int) -> dict:
+    """TopoJSON Topology of named layers of (ids, polygon geometries, label points [lon, lat] or None): one
+    GeometryCollection object per layer, each geometry with its `id` and `properties.label`."""
+    names = list(layers)
+    geoms = np.concatenate([np.asarray(layers[n][1], dtype=object) for n in names]) if names else np.array([], object)
+    coords, (ring_off, poly_off, multi_off) = ragged_polygons(geoms)
+    grid = np.round(np.asarray(coords) * 10.0 ** decimals).astype(np.int64)
+    translate = grid.min(axis=0) if len(grid) else np.zeros(2, np.int64)
+    vertex, ring_off, xy = _vertices(grid - translate, np.asarray(ring_off, np.int64))
+    rings, arcs = _arcs(vertex, ring_off)
+    scale = 10.0 ** -decimals
+    doc: dict[str, Any] = {
+        "type": "Topology",
+        "transform": {"scale": [scale, scale], "translate": [round(float(translate[0]) * scale, decimals),
+                                                                   round(float(translate[1]) * scale, decimals)]},
+        "objects": {},
+        "arcs": _encode_arcs(arcs, xy),
+    }
+    multi = (shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON).tolist()
+    first = 0
+    for name in names:
+        ids, _, labels = layers[name]
+        geometries = []
+        for k, (code, label) in enumerate(zip(ids, labels)):
+            g = first + k
+            polygons = [[rings[r] for r in range(poly_off[p], poly_off[p + 1]) if rings[r]]
+                        for p in range(multi_off[g], multi_off[g + 1])
+                        if poly_off[p + 1] > poly_off[p] and rings[poly_off[p]]]  # no shell: no polygon
+            geometries.append(_geometry(str(code), polygons, label, multi[g]))
+        first += len(ids)
+        doc["objects"][name] = {"type": "GeometryCollection", "geometries": geometries}
+    return doc
+
+
+def ragged_polygons(geoms: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(x, y coordinates, (ring offsets, polygon offsets, geometry offsets)) of polygons and multipolygons
+    (shapely.to_ragged_array, with one polygon per Polygon when there are no MultiPolygons); empty: no polygon."""
+    geoms = np.asarray(geoms, dtype=object)
+    if not len(geoms):
+        return np.zeros((0, 2)), (np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(1, np.int64))
+    kind, coords, offsets = shapely.to_ragged_array(geoms, include_z=False)
+    if kind == shapely.GeometryType.POLYGON:
+        (ring_off, poly_off), multi_off = offsets, np.arange(len(geoms) + 1)
+    else:
+        ring_off, poly_off, multi_off = offsets
+    return coords, tuple(np.asarray(o, dtype=np.int64) for o in (ring_off, poly_off, multi_off))
+
+
+def _geometry(code: str, polygons: list[list[list[int]]], label: Any, multi: bool) -> dict:
+    """One TopoJSON geometry: a Polygon or a MultiPolygon, as the geometry was."""
+    properties = {"label": None if label is None else [float(label[0]), float(label[1])]}
+    if not polygons:
+        return {"type": None, "id": code, "properties": properties}
+    if len(polygons) == 1 and not multi:
+        return {"type": "Polygon", "id": code, "properties": properties, "arcs": polygons[0]}
+    return {"type": "MultiPolygon", "id": code, "properties": properties, "arcs": polygons}
+
+
+def _vertices(grid: np.ndarray, ring_off: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(a vertex number per coordinate, ring offsets, each vertex's grid position), repeated points dropped."""
+    starts = np.zeros(len(grid), bool)
+    starts[ring_off[:-1][np.diff(ring_off) > 0]] = True
+    keep = starts.copy()
+    keep[1:] |= (grid[1:] != grid[:-1]).any(axis=1)
+    ring_of = np.repeat(np.arange(len(ring_off) - 1), np.diff(ring_off))
+    counts = np.bincount(ring_of[keep], minlength=len(ring_off) - 1)
+    grid = grid[keep]
+    key = (grid[:, 0] << 32) | grid[:, 1]
+    unique, vertex = np.unique(key, return_inverse=True)
+    xy = np.column_stack([unique >> 32, unique & 0xFFFFFFFF])
+    return vertex.ravel(), np.concatenate([[0], np.cumsum(counts)]), xy
+
+
+def _arcs(vertex: np.ndarray, ring_off: np.ndarray) -> tuple[list[list[int]], tuple[np.ndarray, np.ndarray]]:
+    """(each ring as arc references, the arcs as vertex numbers: all in one array, and where each begins and
+    ends): rings cut at junctions, shared arcs once.
+
+    All in numpy: each ring's open walk is rotated to start at its first junction (a ring without one, at its
+    lowest vertex: the neighbour that shares it cuts there too), cut at every junction into segments, and the
+    segments that are one arc walked either way are matched by the arc's canonical first edge."""
+    if not len(vertex):
+        return [[] for _ in range(len(ring_off) - 1)], (np.zeros(0, np.int64), np.zeros(1, np.int64))
+    closing = np.zeros(len(vertex), bool)
+    closing[ring_off[1:][np.diff(ring_off) > 0] - 1] = True
+    a, b = vertex[:-1][~closing[:-1]], vertex[1:][~closing[:-1]]
+    n = int(vertex.max()) + 1
+    edges = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
+    junction = (np.bincount(edges // n, minlength=n) + np.bincount(edges % n, minlength=n)) != 2
+
+    walk = vertex[~closing]  # the open rings, one after the other
+    length = np.diff(ring_off) - 1  # open length of each ring (rings of < 3 vertices are left out below)
+    length = np.where(length >= 3, length, 0)
+    keep = np.repeat(length > 0, np.maximum(np.diff(ring_off) - 1, 0))
+    walk = walk[keep]
+    used = np.flatnonzero(length > 0)
+    if not len(used):
+        return [[] for _ in range(len(ring_off) - 1)], (np.zeros(0, np.int64), np.zeros(1, np.int64))
+    size = length[used]
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])
+    ring_of = np.repeat(np.arange(len(used)), size)
+    local = np.arange(len(walk)) - start[ring_of]
+    big = np.iinfo(np.int64).max
+    first_junction = np.minimum.reduceat(np.where(junction[walk], local, big), start)
+    lowest = np.minimum.reduceat(walk, start)
+    first_lowest = np.minimum.reduceat(np.where(walk == lowest[ring_of], local, big), start)
+    cut = np.where(first_junction < big, first_junction, first_lowest)
+    rotated = walk[start[ring_of] + (local + cut[ring_of]) % size[ring_of]]
+    is_cut = junction[rotated] | (local == 0)
+
+    seg_start = np.flatnonzero(is_cut)  # positions in `rotated`
+    seg_ring = ring_of[seg_start]
+    ring_end = start + size
+    nxt = np.append(seg_start[1:], len(rotated))
+    seg_end = np.minimum(nxt, ring_end[seg_ring])  # exclusive; the segment's last vertex wraps to its ring's start
+    last = np.where(seg_end == ring_end[seg_ring], start[seg_ring], seg_end)
+    second = np.where(seg_end - seg_start >= 2, rotated[np.minimum(seg_start + 1, len(rotated) - 1)], rotated[last])
+    before_last = rotated[seg_end - 1]
+    forward = rotated[seg_start] * n + second
+    backward = rotated[last] * n + before_last
+    key = np.minimum(forward, backward)
+    unique, first, arc_of = np.unique(key, return_index=True, return_inverse=True)
+    arc_of = arc_of.ravel()
+    same_way = (forward <= backward) == (forward[first] <= backward[first])[arc_of]
+    refs = np.where(same_way, arc_of, ~arc_of)
+
+    counts = seg_end[first] - seg_start[first] + 1
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    inner = np.arange(offsets[-1]) - np.repeat(offsets[:-1], counts)
+    position = np.repeat(seg_start[first], counts) + inner
+    ends = offsets[1:] - 1
+    position[ends] = last[first]
+    arcs = (rotated[position], offsets)
+
+    rings: list[list[int]] = [[] for _ in range(len(ring_off) - 1)]
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(seg_ring, minlength=len(used)))])
+    ref_list = refs.tolist()
+    for k, r in enumerate(used.tolist()):
+        rings[r] = ref_list[bounds[k]:bounds[k + 1]]
+    return rings, arcs
+
+
+def _encode_arcs(arcs: tuple[np.ndarray, np.ndarray], xy: np.ndarray) -> list[list[list[int]]]:
+    """TopoJSON quantized arcs: the first position of each arc, then the differences to the previous one."""
+    vertices, offsets = arcs
+    if not len(vertices):
+        return []
+    points = xy[vertices]
+    delta = np.diff(points, axis=0, prepend=np.zeros((1, 2), np.int64))
+    delta[offsets[:-1]] = points[offsets[:-1]]
+    flat = delta.tolist()
+    bounds = offsets.tolist()
+    return [flat[bounds[k]:bounds[k + 1]] for k in range(len(bounds) - 1)]
+
+
+# ------------------------------------------------------------------ reading
+
+
+def decode(doc: dict, name: str) -> list[dict]:
+    """The GeoJSON Features of object `name` of a Topology (id, properties, geometry), exactly as encoded."""
+    arcs = decode_arcs(doc)
+
+    def ring(refs: Iterable[int]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for ref in refs:
+            points = arcs[ref] if ref >= 0 else arcs[~ref][::-1]
+            out.extend(points if not out else points[1:])
+        return out
+
+    features = []
+    for g in doc["objects"][name]["geometries"]:
+        if g.get("type") == "Polygon":
+            geometry = {"type": "Polygon", "coordinates": [ring(r) for r in g["arcs"]]}
+        elif g.get("type") == "MultiPolygon":
+            geometry = {"type": "MultiPolygon", "coordinates": [[ring(r) for r in p] for p in g["arcs"]]}
+        else:
+            geometry = None
+        features.append({"type": "Feature", "id": g.get("id"), "properties": g.get("properties", {}),
+                         "geometry": geometry})
+    return features
+
+
+def decode_arcs(doc: dict) -> list[list[list[float]]]:
+    """The Topology's arcs as lists of [lon, lat] (quantized arcs: running sums, scaled and translated)."""
+    transform = doc.get("transform")
+    out = []
+    for arc in doc["arcs"]:
+        points = np.asarray(arc, dtype=np.float64)
+        if transform:
+            points = np.cumsum(points, axis=0) * transform["scale"] + transform["translate"]
+            points = np.round(points, _decimals(transform["scale"]))  # the grid's own values (no 0.1 + 0.2 noise)
+        out.append(points.tolist())
+    return out
+
+
+def _decimals(scale: Sequence[float]) -> int:
+    """Decimals of a 10^-k grid (a few more for other scales)."""
+    k = -float(np.log10(min(scale)))
+    return int(round(k)) if abs(k - round(k)) < 1e-9 else max(0, int(np.ceil(k))) + 3
+
