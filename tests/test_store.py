@@ -385,3 +385,45 @@ def test_dry_run_of_an_office_workbook_says_how_it_was_understood(fresh, tmp_pat
     assert f"-> {GIAO_LONG} Xã Giao Long (" in result.output  # a row read as a commune, and how it was matched
     assert "skipped" in result.output and "Cộng" in result.output  # subtotal rows skipped, with the reason
     assert len(store_of(fresh).list_revisions("status")) == 1
+
+
+def test_the_newest_schema_read_from_the_migration_files_is_alembics_head():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from geo_app.store.db import MIGRATIONS, newest_schema
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert newest_schema() == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_an_older_store_is_migrated_and_a_current_one_is_opened_without_alembic(tmp_path, monkeypatch):
+    from alembic import command
+    from alembic.config import Config
+
+    from geo_app.store.db import MIGRATIONS, at_newest_schema, make_engine, open_engine
+
+    database = tmp_path / "old.sqlite"
+    engine = open_engine(database)  # a new database: created at the newest schema
+    assert at_newest_schema(engine)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect().execution_options(write=True) as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0001")  # as a store made before the users tables
+        conn.commit()
+    assert not at_newest_schema(engine)
+    engine.dispose()
+    engine = open_engine(database)
+    assert at_newest_schema(engine)
+    with engine.connect() as conn:
+        tables = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'").scalars())
+    assert {"users", "user_sessions", "uploads"} <= tables
+    engine.dispose()
+
+    monkeypatch.setattr(command, "upgrade", lambda *a, **k: pytest.fail("migrated a current store"))
+    engine = open_engine(database)
+    assert at_newest_schema(engine)
+    engine.dispose()
+    assert not at_newest_schema(make_engine(tmp_path / "new.sqlite"))

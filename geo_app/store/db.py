@@ -1,8 +1,10 @@
 """Open the store's database: an engine with SQLite's safety settings, migrated to the newest schema."""
 from __future__ import annotations
 
+import functools
 import json
 import os
+import re
 import sqlite3
 import threading
 from pathlib import Path
@@ -53,8 +55,11 @@ def _sqlite_transactions(engine: Engine) -> None:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revision (serialised between processes by the write lock)."""
-    from alembic import command  # only when a database is opened
+    """Bring the schema to the newest Alembic revision (serialised between processes by the write lock).
+    A database already there is left as it is without loading Alembic (every process opens the store)."""
+    if at_newest_schema(engine):
+        return
+    from alembic import command
     from alembic.config import Config
 
     config = Config()
@@ -63,6 +68,42 @@ def migrate(engine: Engine) -> None:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
         conn.commit()
+
+
+_REVISION = re.compile(r"^revision\s*=\s*['\"]([^'\"]+)['\"]", re.M)
+_DOWN_REVISION = re.compile(r"^down_revision\s*=\s*(?:None|['\"]([^'\"]+)['\"])", re.M)
+
+
+@functools.cache
+def newest_schema() -> str | None:
+    """The head of the migrations (the revision no other one follows), read from their files; None when that
+    is not one plain revision (Alembic decides)."""
+    revisions, followed = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        text = path.read_text("utf-8")
+        revision, down = _REVISION.search(text), _DOWN_REVISION.search(text)
+        if revision is None or down is None:
+            return None
+        revisions.add(revision.group(1))
+        if down.group(1):
+            followed.add(down.group(1))
+    heads = revisions - followed
+    return heads.pop() if len(heads) == 1 else None
+
+
+def at_newest_schema(engine: Engine) -> bool:
+    """True if the database records the newest migration (False when it has none or cannot say)."""
+    from sqlalchemy.exc import DBAPIError
+
+    newest = newest_schema()
+    if newest is None:
+        return False
+    try:
+        with engine.connect() as conn:
+            versions = list(conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars())
+    except DBAPIError:  # a new database: no version table yet
+        return False
+    return versions == [newest]
 
 
 def seed_criteria_sets(engine: Engine) -> None:
