@@ -198,8 +198,8 @@ def test_export_all_districts_is_made_once_per_data_revision_and_parameters(own_
     from geo_app.render import static
     from geo_app.store.importing import import_status
 
-    def run(*args):
-        result = own_app.test_cli_runner().invoke(export_command, [str(a) for a in args])
+    def run(*args):  # drawn in this process (--jobs 1), where the renders are counted
+        result = own_app.test_cli_runner().invoke(export_command, ["--jobs", "1", *map(str, args)])
         assert result.exit_code == 0, result.output
 
     run("--format", "svg", "--year", "2022", "--all-districts", "-o", tmp_path / "first")

@@ -159,3 +159,25 @@ def test_all_districts_again_copies_the_same_files_without_loading_the_drawing_l
     store.engine.dispose()
     assert "matplotlib" in _flask_export(tmp_path, env, *args, tmp_path / "new-revision")
     assert len(list((tmp_path / "new-revision").iterdir())) == len(DISTRICTS)
+
+
+def test_all_districts_drawn_by_several_processes_are_the_files_one_process_draws(default_settings, tmp_path,
+                                                                                     monkeypatch):
+    """--jobs 2 forks two drawing processes: the same nine files, byte for byte, as drawn one after another, and
+    kept like them (a run again copies them)."""
+    from editor_support import make_app
+    from geo_app.render import static
+
+    args = ("--format", "png", "--year", "2023", "--layer", "band", "--all-districts")
+    apps, files = {}, {}
+    for jobs in (1, 2):  # each with a store copy and an export cache of its own: drawn, not copied
+        apps[jobs] = make_app(default_settings, tmp_path / f"jobs-{jobs}", PAGE_CACHE_DIR=str(tmp_path / f"c{jobs}"))
+        result = run(apps[jobs], *args, "--jobs", jobs, "-o", tmp_path / f"files-{jobs}")
+        assert result.exit_code == 0, result.output
+        files[jobs] = {p.name: p.read_bytes() for p in (tmp_path / f"files-{jobs}").iterdir()}
+    assert len(files[1]) == len(DISTRICTS)
+    assert files[2] == files[1]
+    monkeypatch.setattr(static, "render", lambda *a, **k: pytest.fail("drawn again"))
+    again = run(apps[2], *args, "--jobs", 2, "-o", tmp_path / "again")
+    assert again.exit_code == 0, again.output
+    assert {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()} == files[1]

@@ -3,11 +3,15 @@
     flask --app app export --format png --year 2024 --layer band -o ben-tre-2024.png
     flask --app app export --format pdf --all-districts -o exports/
 
+With --all-districts, files already made for the same data revision, options and day are copied from the
+instance's export cache; the others are drawn by one process per CPU (--jobs N to choose).
+
 Options are validated with the web's rules (geo_app.model.viewstate); a bad one exits with code 2 and says
 which option is wrong and what to use instead.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -15,7 +19,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from geo_app.store.datastore import DataUnavailable
-from geo_app.render.exporting import FORMATS, export, filename
+from geo_app.render.exporting import FORMATS, export, export_many, filename
 from geo_app.render.mapspec import boundary_attribution
 from geo_app.domain.units import DISTRICTS
 from geo_app.model.viewstate import ViewError, ViewState, validate_view
@@ -32,11 +36,13 @@ from geo_app.model.viewstate import ViewError, ViewState, validate_view
 @click.option("--scale", type=click.IntRange(1, 4), default=1, show_default=True,
               help="PNG pixel multiplier (1 = 1920x1080).")
 @click.option("--all-districts", is_flag=True, help="One file per district into the folder given by -o.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=None,
+              help="With --all-districts: processes drawing PNG/SVG/PDF files at once (default: one per CPU).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Output file (or folder with --all-districts).")
 @with_appcontext
 def export_command(fmt: str, year, layer, criterion, district, lang, scale: int, all_districts: bool,
-                   output: Path) -> None:
+                   jobs: int | None, output: Path) -> None:
     """Export a map view (the same views as the web map) to a file."""
     fmt = fmt.lower()
     store = current_app.extensions["ntm_store"]
@@ -53,11 +59,16 @@ def export_command(fmt: str, year, layer, criterion, district, lang, scale: int,
     if all_districts:
         _check_batch(fmt, state, output)
         states = [ViewState(state.year, state.layer, state.criterion, code, state.lang) for code in DISTRICTS]
-        _write_batch(store, states, fmt, scale, output)
+        _write_batch(store, states, fmt, scale, output, jobs or _cpus())
     else:
         _check_file(fmt, output)
         _write(store, state, fmt, scale, output)
         click.echo(f"Wrote {output}")
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _check_file(fmt: str, output: Path) -> None:
@@ -81,15 +92,22 @@ def _check_batch(fmt: str, state: ViewState, output: Path) -> None:
 
 
 def _write(store, state: ViewState, fmt: str, scale: int, output: Path) -> None:
-    """Write the export, made once per data revision, parameters and day (kept in the app's response cache,
-    so running the same export again, e.g. --all-districts for every district, only copies the files)."""
+    """Write the export, made once per data revision, parameters and day (kept in the app's export cache,
+    so running the same export again only copies the file)."""
     from geo_app.views.caching import kept_bytes
 
     def build() -> bytes:
-        attribution = _attribution(store, state.lang) if fmt == "html" else None
-        return export(store, state, fmt, scale=scale, attribution=attribution).data
+        return export(store, state, fmt, scale=scale, attribution=_html_attribution(store, fmt, state.lang)).data
 
-    output.write_bytes(kept_bytes(("flask-export", fmt, scale, state), build))
+    output.write_bytes(kept_bytes(_cache_key(fmt, scale, state), build))
+
+
+def _cache_key(fmt: str, scale: int, state: ViewState) -> tuple:
+    return ("flask-export", fmt, scale, state)
+
+
+def _html_attribution(store, fmt: str, lang: str) -> str | None:
+    return _attribution(store, lang) if fmt == "html" else None
 
 
 def _attribution(store, lang: str) -> str | None:
@@ -97,10 +115,27 @@ def _attribution(store, lang: str) -> str | None:
     return boundary_attribution(store.dataset().sources.get("boundaries", ""), lang)
 
 
-def _write_batch(store, states: list[ViewState], fmt: str, scale: int, folder: Path) -> None:
+def _write_batch(store, states: list[ViewState], fmt: str, scale: int, folder: Path, jobs: int) -> None:
+    """One file per view into `folder`: files kept from an earlier run (same data revision, parameters and day)
+    are copied; the others are made, images by up to `jobs` processes, and kept."""
+    from geo_app.views.caching import export_cache, kept_key
+
     folder.mkdir(parents=True, exist_ok=True)
-    with click.progressbar(states, label=f"Exporting {len(states)} districts ({fmt})",
-                           item_show_func=lambda s: DISTRICTS[s.district] if s else "") as bar:
-        for state in bar:
-            _write(store, state, fmt, scale, folder / filename(state, fmt))
+    keys = [kept_key(_cache_key(fmt, scale, state)) for state in states]
+    missing = []
+    with click.progressbar(length=len(states), label=f"Exporting {len(states)} districts ({fmt})") as bar:
+        for i, (state, key) in enumerate(zip(states, keys)):
+            data = export_cache.get(key)
+            if isinstance(data, bytes):
+                (folder / filename(state, fmt)).write_bytes(data)
+                bar.update(1)
+            else:
+                missing.append(i)
+        made = export_many(store, [states[i] for i in missing], fmt, scale, jobs,
+                           attribution=_html_attribution(store, fmt, states[0].lang) if missing else None)
+        for j, exported in made:
+            i = missing[j]
+            export_cache.set(keys[i], exported.data)
+            (folder / exported.filename).write_bytes(exported.data)
+            bar.update(1)
     click.echo(f"Wrote {len(states)} files to {folder}")

@@ -357,11 +357,17 @@ def config_fingerprint() -> str:
                  config.get("TRUSTED_HOSTS")))
 
 
+def kept_key(key: tuple) -> str:
+    """The export cache's key for `key`: with the data revision, the app's code and settings and today's date
+    (what exports show), so a new revision, release or day never finds older bytes."""
+    return "|".join(map(str, ("bytes", current_app.extensions["ntm_code_version"], current_data_key(),
+                              dt.date.today(), config_fingerprint(), *key)))
+
+
 def kept_bytes(key: tuple, build: Callable[[], bytes]) -> bytes:
-    """Bytes kept under `key` plus the data revision, the app's code and settings and today's date (what
-    exports show), in the instance's export cache: `flask export` files, made once per revision and parameters."""
-    text_key = "|".join(map(str, ("bytes", current_app.extensions["ntm_code_version"], current_data_key(),
-                                  dt.date.today(), config_fingerprint(), *key)))
+    """Bytes kept under `kept_key(key)` in the instance's export cache (`flask export` files, made once per
+    revision and parameters); `build()` makes them when they are not there yet."""
+    text_key = kept_key(key)
     data = export_cache.get(text_key)
     if not isinstance(data, bytes):
         data = build()
