@@ -112,3 +112,49 @@ def test_opened_phone_legend_covers_at_most_15_percent_of_the_map(live_server, p
     toggle.click()
     assert toggle.get_attribute("aria-expanded") == "false" and not body.is_visible()
     assert page.errors == [] and page.external == []
+
+
+@pytest.mark.parametrize("path, content", [("/lagging?year=2024", ".pl-map"), ("/gaps?year=2024&lang=en", "#gap-matrix"),
+                                           ("/targets?year=2024", ".pl-table")])
+def test_planning_filters_fold_on_a_phone_and_say_what_is_chosen(live_server, phone, path, content):
+    page = phone(390, 844)
+    page.goto(live_server + path)
+    toggle = page.locator(".pl-filters-toggle")
+    assert toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false"
+    assert box(page, ".pl-filters-toggle")["height"] >= 44
+    assert "2024" in toggle.inner_text()  # the filters in force, read from the form
+    assert not page.locator(".pl-filters select").first.is_visible()
+    assert box(page, content)["top"] < 844, "the page's content starts on the first screen"
+    assert no_sideways_scroll(page)
+    toggle.click()
+    assert page.locator(".pl-filters select").first.is_visible() and toggle.get_attribute("aria-expanded") == "true"
+    assert page.errors == []
+
+
+def test_lagging_filters_still_filter_when_folded(live_server, phone):
+    page = phone(390, 844)
+    page.goto(live_server + "/lagging?year=2024")
+    page.locator(".pl-filters-toggle").click()
+    page.locator(".pl-filters select[name=band]").select_option("15_18")
+    page.locator(".pl-filters button[type=submit]").click()
+    page.wait_for_url("**band=15_18**")
+    assert "band=15_18" in page.url and page.locator(".pl-filters-toggle").get_attribute("aria-expanded") == "false"
+
+
+def test_gap_matrix_district_names_stay_readable_on_a_phone(live_server, phone):
+    """The district column keeps its width (it was squeezed to one letter a line) and stays in view."""
+    page = phone(390, 844)
+    page.goto(live_server + "/gaps?year=2024&lang=en")
+    first = box(page, "#gap-matrix tbody th")
+    assert first["width"] >= 120 and first["height"] < 120, first
+    page.locator(".pl-table-wrap").evaluate("e => { e.scrollLeft = 400; }")
+    assert box(page, "#gap-matrix tbody th")["left"] == pytest.approx(first["left"], abs=2)
+
+
+def test_planning_filters_stay_open_on_wide_screens(live_server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = RecordingPage(context.new_page())
+    page.goto(live_server + "/lagging?year=2024")
+    assert page.locator(".pl-filters select").first.is_visible()
+    assert not page.locator(".pl-filters-toggle").is_visible()
+    context.close()

@@ -334,3 +334,13 @@ def test_csv_and_xlsx_keep_text_inert():
     assert ws.title == "a_b"
     assert ws["A3"].value == "'=HYPERLINK(\"http://x\",\"y\")" and ws["A3"].data_type == "s"
     assert ws["B3"].value == 3 and ws["B4"].value == -1
+
+
+def test_gap_matrix_page_writes_shares_as_the_language_does(client):
+    """/gaps cells: Vietnamese '5 %', English '5%' (as the summary and the map's labels)."""
+    vi = client.get("/gaps?year=2024").get_data(as_text=True)
+    en = client.get("/gaps?year=2024&lang=en").get_data(as_text=True)
+    cells = r'data-count="\d+">\s*<a [^>]*>\d+<br><small>([^<]+)</small>'
+    vi_shares, en_shares = re.findall(cells, vi), re.findall(cells, en)
+    assert vi_shares and all(re.fullmatch(r"\d+\s%", s) for s in vi_shares), vi_shares[:5]
+    assert en_shares and all(re.fullmatch(r"\d+%", s) for s in en_shares), en_shares[:5]

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from geo_app.model import planning as P
 from geo_app.render.charts import inline_svg, progress_svg
 from geo_app.domain.criteria import BANDS, CRITERIA
+from geo_app.domain.messages import percent
 from geo_app.render.mapspec import boundary_attribution
 from geo_app.model.dataset import Dataset
 from geo_app.domain.plan import PLAN_ID, SHARE_NANG_CAO, SHARE_NTM
@@ -40,6 +41,7 @@ MESSAGES = {
     'any': _l('Any'),
     'criterion': _l('Missing criterion'),
     'apply': _l('Filter'),
+    'filters': _l('Filters'),
     'download': _l('Download'),
     'rows': _l('communes listed'),
     'none': _l('No commune matches these filters.'),
@@ -235,7 +237,8 @@ def gaps_page():
     q = {k: v for k, v in (("year", args.year), ("lang", "en" if args.lang == "en" else None)) if v}
     ctx.update(data_links=[("CSV", _url("/gaps.csv", q)), ("XLSX", _url("/gaps.xlsx", q))])
     ctx.update(matrix=matrix, criteria=CRITERIA, shade=_shade, text_on=_text_on, short_name=P.short_name,
-               cell_url=lambda d, k: _url("/", _map_query(args, d, k)))
+               cell_url=lambda d, k: _url("/", _map_query(args, d, k)),
+               share=lambda value: percent(value / 100, args.lang))
     return render_template("gaps.html", **ctx)
 
 
