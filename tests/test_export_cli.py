@@ -121,8 +121,8 @@ def _flask_export(tmp_path, env, *args) -> set[str]:
     import sys
 
     root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "flask", "--app", "app", "export", *map(str, args)],
-                          cwd=root, env={**os.environ, **env, "PYTHONPATH": str(root)}, capture_output=True,
+    command = [sys.executable, "-X", "importtime", "-m", "flask", "--app", "app", "export", *map(str, args)]
+    done = subprocess.run(command, cwd=root, env={**os.environ, **env, "PYTHONPATH": str(root)}, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
