@@ -80,21 +80,26 @@ class LabelPlacer:
                    default=0)
         pad = self.pad + halo / 2 * self.fig.dpi / 72
         distances = [label.gap] + ([label.gap + step for step in LEADER_STEPS] if label.leader else [])
+        text = None  # one text, moved from position to position (made once, not once per position tried)
         for ring, distance in enumerate(distances):
             for dx, dy, ha, va in POSITIONS:
                 if (dx, dy) == (0, 0) and (ring or not label.centred):
                     continue
-                text = self.ax.text(label.x, label.y, label.text, ha=ha, va=va, clip_on=False,
-                                    transform=offset_copy(self.ax.transData, fig=self.fig, x=dx * distance,
-                                                          y=dy * distance, units="points"),
-                                    **label.style)
+                transform = offset_copy(self.ax.transData, fig=self.fig, x=dx * distance, y=dy * distance,
+                                        units="points")
+                if text is None:
+                    text = self.ax.text(label.x, label.y, label.text, ha=ha, va=va, clip_on=False,
+                                        transform=transform, **label.style)
+                else:
+                    text.set(ha=ha, va=va, transform=transform)
                 box = text.get_window_extent(self.renderer).padded(pad)
                 if self._free(box):
                     self.taken.append(box)
                     if ring:
                         result.leaders.append(self._leader(label, box))
                     return text
-                text.remove()
+        if text is not None:
+            text.remove()
         return None
 
     def _free(self, box: Bbox) -> bool:
