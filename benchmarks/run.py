@@ -449,11 +449,11 @@ def national_rows(folder: Path) -> list[tuple[str, str, str, str]]:
 
     layer, features = national_layer()
     source = np.asarray(layer.geometry.values)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     communes = webgeo.simplify_coverage(layer)
     districts = webgeo.dissolve_districts(communes)
     body = webgeo.geometry_document_bytes(communes, districts)
-    took = time.perf_counter() - started
+    took, cpu = time.perf_counter() - started, time.process_time() - cpu
     simplified = np.asarray(communes.geometry.values)
     present = int((~shapely.is_empty(simplified)).sum())
     valid_in, valid_out = shapely.coverage_is_valid(source), shapely.coverage_is_valid(simplified)
@@ -462,7 +462,8 @@ def national_rows(folder: Path) -> list[tuple[str, str, str, str]]:
     drawn = national_draw(folder, body, len(communes))
     rows = [
         (f"national file ({features:,} communes, {shapely.get_num_coordinates(source).sum():,} vertices) through "
-         "the web-geometry path", f"{took:.1f} s, {len(body) / 1e6:.1f} MB, gzip {gz / 1e6:.2f} MB, br {br / 1e6:.2f} MB",
+         "the web-geometry path", f"{took:.1f} s (CPU {cpu:.1f} s), {len(body) / 1e6:.1f} MB, gzip {gz / 1e6:.2f} MB, "
+         f"br {br / 1e6:.2f} MB",
          "", "targets: ≤ 3 s, ≤ 3 MB compressed"),
         ("national: every commune present, coverage still valid", f"{present:,} of {len(layer):,} present; "
          f"coverage valid before: {'yes' if valid_in else 'no'}, after: {'yes' if valid_out else 'no'}"

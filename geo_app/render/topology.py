@@ -38,16 +38,18 @@ def topology(layers: dict[str, tuple[Sequence[str], Any, Sequence[Any]]], decima
         "arcs": _encode_arcs(arcs, xy),
     }
     multi = (shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON).tolist()
+    poly_off, multi_off = poly_off.tolist(), multi_off.tolist()
+    polygons = [[ring for ring in rings[poly_off[p]:poly_off[p + 1]] if ring]
+                if poly_off[p + 1] > poly_off[p] and rings[poly_off[p]] else None  # no shell: no polygon
+                for p in range(len(poly_off) - 1)]
     first = 0
     for name in names:
         ids, _, labels = layers[name]
         geometries = []
         for k, (code, label) in enumerate(zip(ids, labels)):
             g = first + k
-            polygons = [[rings[r] for r in range(poly_off[p], poly_off[p + 1]) if rings[r]]
-                        for p in range(multi_off[g], multi_off[g + 1])
-                        if poly_off[p + 1] > poly_off[p] and rings[poly_off[p]]]  # no shell: no polygon
-            geometries.append(_geometry(str(code), polygons, label, multi[g]))
+            parts = [polygon for polygon in polygons[multi_off[g]:multi_off[g + 1]] if polygon is not None]
+            geometries.append(_geometry(str(code), parts, label, multi[g]))
         first += len(ids)
         doc["objects"][name] = {"type": "GeometryCollection", "geometries": geometries}
     return doc

@@ -194,14 +194,20 @@ def round_coordinates(geoms: Any, decimals: int = DECIMALS) -> Any:
 
 def dissolve_districts(communes: gpd.GeoDataFrame, decimals: int = DECIMALS) -> gpd.GeoDataFrame:
     """District polygons as the union of their (simplified) communes, with a label point each."""
-    rows = []
-    for code, group in communes.groupby("district_code", sort=True):
-        geom, exact = union_of(group.geometry.values)
+    geoms = np.asarray(communes.geometry.values)
+    pilot = communes["ward_code"].isin(PILOT_COMMUNES).to_numpy()
+    codes, districts, label_areas = [], [], []
+    for code, members in sorted(communes.groupby("district_code", sort=True).indices.items()):
+        geom, exact = union_of(geoms[members])
         geom = geom if exact else round_coordinates(geom, decimals)  # a coverage union adds no vertex
-        point = label_point(_without_pilots(geom, group))
-        rows.append({"district_code": code, "geometry": geom,
-                     "label_lon": round(point.x, decimals), "label_lat": round(point.y, decimals)})
-    return gpd.GeoDataFrame(rows, geometry="geometry", crs=communes.crs)
+        codes.append(code)
+        districts.append(geom)
+        label_areas.append(_without_pilots(geom, geoms[members[pilot[members]]]))
+    points = label_points(np.array(label_areas, dtype=object))
+    return gpd.GeoDataFrame({"district_code": codes, "geometry": districts,
+                             "label_lon": np.round(shapely.get_x(points), decimals),
+                             "label_lat": np.round(shapely.get_y(points), decimals)},
+                            geometry="geometry", crs=communes.crs)
 
 
 def union_of(geoms: Any) -> tuple[Any, bool]:
@@ -217,12 +223,11 @@ def union_of(geoms: Any) -> tuple[Any, bool]:
     return shapely.union_all(shapely.make_valid(geoms)), False  # overlapping neighbours: invalid coverage union
 
 
-def _without_pilots(district: Any, communes: gpd.GeoDataFrame) -> Any:
+def _without_pilots(district: Any, pilots: np.ndarray) -> Any:
     """The district minus its pilot communes (and a margin), so its label never hides a pilot's marker."""
-    pilots = communes[communes["ward_code"].isin(PILOT_COMMUNES)].geometry
-    if pilots.empty:
+    if not len(pilots):
         return district
-    rest = district.difference(shapely.union_all(pilots.values).buffer(PILOT_LABEL_MARGIN))
+    rest = district.difference(shapely.union_all(pilots).buffer(PILOT_LABEL_MARGIN))
     return rest if not rest.is_empty else district
 
 
