@@ -68,3 +68,24 @@ def test_national_web_geometry_is_still_a_valid_coverage(national):
     source = np.asarray(layer.geometry.values)
     assert holes(geoms) <= holes(source) + 1e-7  # 1e-7 square degrees: ~1,200 m²
     assert abs(shapely.area(geoms).sum() / shapely.area(source).sum() - 1) < 0.002
+
+
+def test_rounding_keeps_a_coverage_where_edges_are_closer_than_the_grid():
+    """A commune reaching into its neighbour with a finger 0.8 grid steps wide (under a metre): rounding each
+    vertex alone folds the finger flat (both communes invalid); `round_coverage` rebuilds that patch on the grid
+    and the two stay a valid coverage with the same areas."""
+    def at(points):
+        return shapely.Polygon([(106.0 + x * 1e-5, 10.0 + y * 1e-5) for x, y in points])
+
+    below = at([(0, 0), (20, 0), (20, 10), (10.4, 10), (10.4, 2), (9.6, 2), (9.6, 10), (0, 10)])
+    above = at([(0, 10), (9.6, 10), (9.6, 2), (10.4, 2), (10.4, 10), (20, 10), (20, 20), (0, 20)])
+    far = shapely.box(106.001, 10.001, 106.002, 10.002)  # an untouched unit keeps its exact shape
+    geoms = np.array([below, above, far], dtype=object)
+    assert shapely.coverage_is_valid(geoms) and shapely.is_valid(geoms).all()
+    assert not shapely.is_valid(webgeo.snap_to_grid(geoms)).all()  # what rounding each vertex alone gives
+    rounded = webgeo.round_coverage(geoms)
+    assert shapely.is_valid(rounded).all() and shapely.coverage_is_valid(rounded)
+    coords = shapely.get_coordinates(rounded)
+    assert (coords == np.round(coords, webgeo.DECIMALS)).all()
+    assert np.allclose(shapely.area(rounded), shapely.area(geoms), rtol=0.1)
+    assert shapely.equals_exact(rounded[2], far, 0)

@@ -114,8 +114,12 @@ def round_coverage(geoms: np.ndarray, decimals: int = DECIMALS, attempts: int = 
         if not patch.any():
             break
         patch = _with_neighbours(tree, geoms, patch)
+        try:
+            rebuilt = snap_to_grid(_snap_rounded(geoms[patch], decimals), decimals)
+        except shapely.errors.GEOSException:  # a layer GEOS cannot node: keep the plain rounding
+            break
         candidate = rounded.copy()
-        candidate[patch] = snap_to_grid(_snap_rounded(geoms[patch], decimals), decimals)
+        candidate[patch] = rebuilt
         around = _with_neighbours(tree, geoms, patch)
         new = _problems_among(candidate, around) & ~_problems_among(geoms, around)
         if not new.any():
