@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -44,11 +45,18 @@ def simplify_coverage(boundaries: gpd.GeoDataFrame, tolerance_m: float = TOLERAN
                       decimals: int = DECIMALS) -> gpd.GeoDataFrame:
     """[ward_code, district_code, geometry, label_lon, label_lat] in EPSG:4326, simplified as one coverage."""
     source = boundaries.geometry.to_crs(WEB_CRS) if boundaries.crs is not None else boundaries.geometry
-    simplified = round_coverage(simplify_in_metres(np.asarray(source.values), tolerance_m), decimals)
+    unrounded = simplify_in_metres(np.asarray(source.values), tolerance_m)
+    rounded = snap_to_grid(unrounded, decimals)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # GEOS lets go of the GIL: the label points of the rounded
+        labels = pool.submit(label_points, rounded)  # units are found while their coverage is checked (and mended)
+        simplified = mend_rounding(unrounded, rounded, decimals)
+        points = labels.result()
+    mended = np.array([a is not b for a, b in zip(simplified, rounded)], dtype=bool)
+    if mended.any():
+        points[mended] = label_points(simplified[mended])
     out = gpd.GeoDataFrame({"ward_code": boundaries["ward_code"].to_numpy(),
                             "district_code": boundaries["district_code"].to_numpy()},
                            geometry=simplified, crs=WEB_CRS)
-    points = label_points(simplified)
     out["label_lon"] = np.round(shapely.get_x(points), decimals)
     out["label_lat"] = np.round(shapely.get_y(points), decimals)
     return out
@@ -103,7 +111,11 @@ def round_coverage(geoms: np.ndarray, decimals: int = DECIMALS, attempts: int = 
     touch), that alone can make a polygon cross itself or its neighbour; there the units involved and their
     neighbours are rebuilt from their linework snap-rounded as one (noded on the grid: nothing crosses), and the
     rebuilt patch is checked against its surroundings, growing it while they do not fit."""
-    rounded = snap_to_grid(geoms, decimals)
+    return mend_rounding(geoms, snap_to_grid(geoms, decimals), decimals, attempts)
+
+
+def mend_rounding(geoms: np.ndarray, rounded: np.ndarray, decimals: int = DECIMALS, attempts: int = 4) -> np.ndarray:
+    """`round_coverage` given `snap_to_grid(geoms)`: the units it leaves alone are the same objects."""
     broken = _coverage_problems(rounded)
     if not broken.any():
         return rounded
