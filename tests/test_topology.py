@@ -97,3 +97,11 @@ def test_empty_and_missing_geometries_keep_their_place():
     assert _same(_shapes(features[:1]), np.array([shapely.box(0, 0, 1, 1)]))
     assert features[1]["geometry"] is None and features[2]["geometry"] is None
     assert webgeo.geometry_features(doc, "districts") == []
+
+
+def test_document_bytes_are_the_document_as_json(small_coverage, dataset):
+    """The served bytes (arcs written straight from their arrays) are exactly json.dumps of the document."""
+    for communes in (small_coverage, webgeo.web_geometry(dataset)[0]):
+        districts = webgeo.dissolve_districts(communes)
+        expected = json.dumps(webgeo.geometry_document(communes, districts), separators=(",", ":")).encode()
+        assert webgeo.geometry_document_bytes(communes, districts) == expected

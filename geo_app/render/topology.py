@@ -13,6 +13,7 @@ Written here rather than taken from the `topojson` package (not a dependency): t
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -22,6 +23,22 @@ import shapely
 def topology(layers: dict[str, tuple[Sequence[str], Any, Sequence[Any]]], decimals: int) -> dict:
     """TopoJSON Topology of named layers of (ids, polygon geometries, label points [lon, lat] or None): one
     GeometryCollection object per layer, each geometry with its `id` and `properties.label`."""
+    doc, arcs, xy = _topology(layers, decimals)
+    doc["arcs"] = _encode_arcs(arcs, xy)
+    return doc
+
+
+def topology_json(layers: dict[str, tuple[Sequence[str], Any, Sequence[Any]]], decimals: int) -> str:
+    """`topology` as compact JSON text, the same as json.dumps(topology(...), separators=(",", ":")) (the
+    arcs, most of it, are written straight from their integer arrays)."""
+    doc, arcs, xy = _topology(layers, decimals)
+    head = json.dumps(doc, separators=(",", ":"))
+    return head[:-1] + ',"arcs":' + _arcs_json(arcs, xy) + "}"
+
+
+def _topology(layers: dict[str, tuple[Sequence[str], Any, Sequence[Any]]],
+              decimals: int) -> tuple[dict, tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """(the Topology without its arcs, the arcs as vertex numbers, each vertex's grid position)."""
     names = list(layers)
     geoms = np.concatenate([np.asarray(layers[n][1], dtype=object) for n in names]) if names else np.array([], object)
     coords, (ring_off, poly_off, multi_off) = ragged_polygons(geoms)
@@ -35,7 +52,6 @@ def topology(layers: dict[str, tuple[Sequence[str], Any, Sequence[Any]]], decima
         "transform": {"scale": [scale, scale], "translate": [round(float(translate[0]) * scale, decimals),
                                                                    round(float(translate[1]) * scale, decimals)]},
         "objects": {},
-        "arcs": _encode_arcs(arcs, xy),
     }
     multi = (shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON).tolist()
     poly_off, multi_off = poly_off.tolist(), multi_off.tolist()
@@ -52,7 +68,7 @@ def topology(layers: dict[str, tuple[Sequence[str], Any, Sequence[Any]]], decima
             geometries.append(_geometry(str(code), parts, label, multi[g]))
         first += len(ids)
         doc["objects"][name] = {"type": "GeometryCollection", "geometries": geometries}
-    return doc
+    return doc, arcs, xy
 
 
 def ragged_polygons(geoms: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -164,15 +180,36 @@ def _arcs(vertex: np.ndarray, ring_off: np.ndarray) -> tuple[list[list[int]], tu
 
 def _encode_arcs(arcs: tuple[np.ndarray, np.ndarray], xy: np.ndarray) -> list[list[list[int]]]:
     """TopoJSON quantized arcs: the first position of each arc, then the differences to the previous one."""
-    vertices, offsets = arcs
-    if not len(vertices):
-        return []
-    points = xy[vertices]
-    delta = np.diff(points, axis=0, prepend=np.zeros((1, 2), np.int64))
-    delta[offsets[:-1]] = points[offsets[:-1]]
+    delta, offsets = _deltas(arcs, xy)
     flat = delta.tolist()
     bounds = offsets.tolist()
     return [flat[bounds[k]:bounds[k + 1]] for k in range(len(bounds) - 1)]
+
+
+def _arcs_json(arcs: tuple[np.ndarray, np.ndarray], xy: np.ndarray) -> str:
+    """json.dumps(_encode_arcs(arcs, xy), separators=(",", ":")), written from the integer arrays: every number,
+    then after it "," inside a position, "],[" between positions, "]],[[" between arcs."""
+    delta, offsets = _deltas(arcs, xy)
+    if not len(delta):
+        return "[]"
+    numbers = list(map(str, delta.ravel().tolist()))
+    after = np.full(len(numbers), 1, dtype=np.int8)  # 0: ",", 1: "],[", 2: "]],[["
+    after[0::2] = 0
+    after[2 * offsets[1:-1] - 1] = 2
+    separators = np.array([",", "],[", "]],[["], dtype=object)[after[:-1]].tolist()
+    parts = [""] * (2 * len(numbers) - 1)
+    parts[0::2] = numbers
+    parts[1::2] = separators
+    return "[[[" + "".join(parts) + "]]]"
+
+
+def _deltas(arcs: tuple[np.ndarray, np.ndarray], xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each arc's first position then its steps, as rows of one array; where each arc begins and ends)."""
+    vertices, offsets = arcs
+    points = xy[vertices]
+    delta = np.diff(points, axis=0, prepend=np.zeros((1, 2), np.int64))
+    delta[offsets[:-1]] = points[offsets[:-1]]
+    return delta, offsets
 
 
 # ------------------------------------------------------------------ reading

@@ -23,7 +23,7 @@ import shapely
 
 from geo_app.domain.criteria import CRITERION_COLUMNS
 from geo_app.render.mapspec import classify
-from geo_app.render.topology import decode, ragged_polygons, topology
+from geo_app.render.topology import decode, ragged_polygons, topology, topology_json
 from geo_app.model.dataset import districts_from_communes
 from geo_app.domain.textnorm import fold, strip_type
 from geo_app.domain.units import PILOT_COMMUNES
@@ -290,7 +290,8 @@ def geometry_features(document: dict, layer: str) -> list[dict]:
 
 def geometry_document_bytes(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> bytes:
     """`geometry_document` as compact UTF-8 JSON (the same bytes for the same geometry)."""
-    return json.dumps(geometry_document(communes, districts), separators=(",", ":")).encode("utf-8")
+    layers = {"communes": _units(communes, "ward_code"), "districts": _units(districts, "district_code")}
+    return topology_json(layers, DECIMALS).encode("utf-8")
 
 
 def communes_fc(ds: "Dataset", year: int, layer: str = "level", number: int | None = None,
