@@ -47,10 +47,11 @@ def simplify_coverage(boundaries: gpd.GeoDataFrame, tolerance_m: float = TOLERAN
     source = boundaries.geometry.to_crs(WEB_CRS) if boundaries.crs is not None else boundaries.geometry
     unrounded = simplify_in_metres(np.asarray(source.values), tolerance_m)
     rounded = snap_to_grid(unrounded, decimals)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # GEOS lets go of the GIL: the label points of the rounded
-        labels = pool.submit(label_points, rounded)  # units are found while their coverage is checked (and mended)
-        simplified = mend_rounding(unrounded, rounded, decimals)
-        points = labels.result()
+    halves = np.array_split(rounded, 2)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # GEOS lets go of the GIL: the label points of the rounded
+        labels = [pool.submit(label_points, half) for half in halves]  # units are found while their coverage is
+        simplified = mend_rounding(unrounded, rounded, decimals)  # checked (and mended)
+        points = np.concatenate([part.result() for part in labels])
     mended = np.array([a is not b for a, b in zip(simplified, rounded)], dtype=bool)
     if mended.any():
         points[mended] = label_points(simplified[mended])
