@@ -124,3 +124,29 @@ def page(browser) -> Iterator[RecordingPage]:
         yield RecordingPage(context.new_page())
     finally:
         context.close()
+
+
+# ------------------------------------------------------------------ map labels
+
+MAP_READY = "() => window.NTM && NTM.maps.length === 1"
+LABEL_BOXES = """() => {
+  const visible = Array.from(document.querySelectorAll('.ntm-district-label'))
+    .filter(t => !t.classList.contains('ntm-label-dropped') && getComputedStyle(t).visibility !== 'hidden');
+  return visible.map(t => { const r = t.querySelector('.ntm-district-text').getBoundingClientRect();
+    return {code: t.querySelector('.ntm-district-text').dataset.districtCode,
+            left: r.left, top: r.top, right: r.right, bottom: r.bottom}; });
+}"""
+
+
+def settle_labels(page, tries: int = 40) -> None:
+    """The map is ready and its labels have stopped moving (placement runs again on the frame after any
+    resize or move, which can come late on a loaded machine): two readings 150 ms apart agree."""
+    page.wait_for_function(MAP_READY)
+    page.wait_for_timeout(250)
+    before = page.evaluate(LABEL_BOXES)
+    for _ in range(tries):
+        page.wait_for_timeout(150)
+        now = page.evaluate(LABEL_BOXES)
+        if now == before:
+            return
+        before = now

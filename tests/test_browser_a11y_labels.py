@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import RecordingPage, browser, live_server  # noqa: F401  (pytest fixtures)
+from browser_support import LABEL_BOXES, RecordingPage, browser, live_server, settle_labels  # noqa: F401  (pytest fixtures)
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core-4.14.1" / "axe-core-4.14.1.min.js"
 READY = "() => window.NTM && NTM.maps.length === 1"
@@ -28,32 +28,11 @@ def sized(browser):
         context.close()
 
 
-LABEL_BOXES = """() => {
-  const visible = Array.from(document.querySelectorAll('.ntm-district-label'))
-    .filter(t => !t.classList.contains('ntm-label-dropped') && getComputedStyle(t).visibility !== 'hidden');
-  return visible.map(t => { const r = t.querySelector('.ntm-district-text').getBoundingClientRect();
-    return {code: t.querySelector('.ntm-district-text').dataset.districtCode,
-            left: r.left, top: r.top, right: r.right, bottom: r.bottom}; });
-}"""
 RECT = "e => { const r = e.getBoundingClientRect(); return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; }"
 
 
 def intersect(a: dict, b: dict) -> bool:
     return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
-
-
-def settle(page, tries: int = 40) -> None:
-    """The map is ready and its labels have stopped moving (placement runs again on the frame after any
-    resize or move, which can come late on a loaded machine): two readings 150 ms apart agree."""
-    page.wait_for_function(READY)
-    page.wait_for_timeout(250)
-    before = page.evaluate(LABEL_BOXES)
-    for _ in range(tries):
-        page.wait_for_timeout(150)
-        now = page.evaluate(LABEL_BOXES)
-        if now == before:
-            return
-        before = now
 
 
 @pytest.mark.parametrize("width", [360, 390, 1366, 1600, 1920])
@@ -62,7 +41,7 @@ def test_no_two_visible_labels_intersect(live_server, sized, width, path):
     page = sized(width, 768 if width == 1366 else None)
     for query in ("year=2024", "year=2022&layer=band&lang=en", "year=2023&district=831"):
         page.goto(f"{live_server}{path}?{query}")
-        settle(page)
+        settle_labels(page)
         boxes = page.evaluate(LABEL_BOXES)
         assert boxes, f"no label shown on {path}?{query} at {width}px"
         frame = page.locator(".folium-map").evaluate(RECT)
@@ -80,7 +59,7 @@ def test_no_two_visible_labels_intersect(live_server, sized, width, path):
 def test_dropped_labels_come_back_on_zoom(live_server, sized):
     page = sized(360, 640)  # at 360×800 leader lines let all nine fit; a shorter phone still drops some
     page.goto(live_server + "/")
-    settle(page)
+    settle_labels(page)
     shown = {b["code"] for b in page.evaluate(LABEL_BOXES)}
     dropped = sorted(set(page.eval_on_selector_all(".ntm-district-text", "els => els.map(e => e.dataset.districtCode)"))
                      - shown)
@@ -88,7 +67,7 @@ def test_dropped_labels_come_back_on_zoom(live_server, sized):
     for code in dropped:
         page.evaluate("code => { const m = NTM.maps[0]; m.map.fitBounds(m.byDistrict[code].getBounds(), "
                       "{animate: false}); }", code)
-        settle(page)
+        settle_labels(page)
         assert code in {b["code"] for b in page.evaluate(LABEL_BOXES)}
 
 
@@ -114,7 +93,7 @@ def test_axe_finds_no_serious_violation(live_server, sized, path, lang):
     page = sized(1366, 900)
     page.goto(f"{live_server}{path}?year=2022" + ("&lang=en" if lang == "en" else ""))
     if path in MAP_PAGES:
-        settle(page)
+        settle_labels(page)
     assert axe_violations(page) == []
 
 
@@ -123,7 +102,7 @@ def test_axe_on_map_views_and_phone(live_server, sized, query):
     for width in (390, 1366):
         page = sized(width)
         page.goto(f"{live_server}/?{query}")
-        settle(page)
+        settle_labels(page)
         page.evaluate("NTM.maps[0].focus('28813')")
         page.wait_for_timeout(300)
         assert axe_violations(page) == []

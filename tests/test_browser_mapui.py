@@ -3,7 +3,7 @@ change, districts answer on the district layer, the keyboard is not sent through
 units without a value last, and every listed commune on /lagging is marked."""
 from __future__ import annotations
 
-from browser_support import browser, live_server, page  # noqa: F401  (pytest fixtures)
+from browser_support import browser, live_server, page, settle_labels  # noqa: F401  (pytest fixtures)
 
 from geo_app.render.interactive import HIGHLIGHT_OUTLINE
 
@@ -65,6 +65,7 @@ def test_changing_the_year_keeps_the_zoom_and_centre(live_server, page):
 
 def test_district_layer_has_district_tooltips_and_popups(live_server, page, dataset):
     open_map(page, live_server, "layer=district&year=2024")
+    settle_labels(page)  # labels placed late on a loaded machine could cover the point found before
     row = dataset.district_frame(2024).set_index("district_code").loc["832"]
     point = page.evaluate(OPEN_POINT, "832")
     page.mouse.move(*point)
