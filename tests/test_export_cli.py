@@ -111,6 +111,25 @@ def test_export_files_live_beside_the_page_cache_so_pruning_pages_never_meets_a_
     assert not [r for r in caplog.records if "cache file" in r.getMessage()]
 
 
+def test_an_export_folder_left_in_the_page_cache_by_an_earlier_version_is_removed(default_settings, tmp_path,
+                                                                                   caplog):
+    import logging
+
+    from geo_app import create_app
+
+    pages = tmp_path / "cache"
+    (pages / "exports").mkdir(parents=True)  # where earlier versions kept `flask export` files
+    (pages / "exports" / "0123abcd").write_bytes(b"old export")
+    app = create_app({"TESTING": True, "SETTINGS": default_settings, "PAGE_CACHE_DIR": str(pages),
+                      "PAGE_CACHE_THRESHOLD": 3})
+    assert not (pages / "exports").exists()
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING):
+        for year in (2021, 2022, 2023, 2024):  # more pages than the threshold: the cache prunes
+            assert client.get(f"/?year={year}").status_code == 200
+    assert not [r for r in caplog.records if "cache file" in r.getMessage()]
+
+
 NOT_NEEDED_TO_COPY = ("matplotlib", "folium", "openpyxl", "pptx", "alembic")  # drawing, migrating
 
 

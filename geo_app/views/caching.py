@@ -19,6 +19,7 @@ import functools
 import hashlib
 import mimetypes
 import secrets
+import shutil
 import struct
 import zlib
 from collections import OrderedDict
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_MIMETYPES", list(COMPRESSIBLE))
     app.config.setdefault("COMPRESS_BR_LEVEL", 5)
     cache_dir = app.config.get("PAGE_CACHE_DIR") or str(Path(app.instance_path) / "cache")
+    drop_old_export_folder(Path(cache_dir))
     page_cache.init_app(app, config={
         "CACHE_TYPE": "FileSystemCache", "CACHE_DIR": str(cache_dir),
         "CACHE_DEFAULT_TIMEOUT": 0,  # keys carry the data revision: entries never go stale, old ones are pruned
@@ -80,6 +82,14 @@ def init_app(app: Flask) -> None:
     app.after_request(compress_response)
     app.url_defaults(hashed_static_names)
     app.view_functions["static"] = static_file
+
+
+def drop_old_export_folder(page_cache_dir: Path) -> None:
+    """Earlier versions kept `flask export` files in <page cache>/exports; cachelib reads every file of its folder
+    as an entry and logged a traceback at each pruning. Those files are only a cache: remove the folder."""
+    old = page_cache_dir / "exports"
+    if old.is_dir() and not old.is_symlink():
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def export_cache_dir(app: Flask, page_cache_dir: str) -> str:
