@@ -81,3 +81,18 @@ def test_several_layers_need_an_explicit_setting(tmp_path):
     assert chosen.boundaries_path().name == "b.gpkg"
     with pytest.raises(SettingsError, match="no such file"):
         Settings.from_env({"NTM_DATA_DIR": str(tmp_path), "NTM_BOUNDARIES": "c.shp"}).boundaries_path()
+
+
+def test_district_rollup_of_no_commune_at_all_counts_zero_without_warnings(dataset):
+    """A layer whose units all fail to join leaves no xã: every district counts 0 (pandas warned that filling an
+    empty text column with 0 will raise in a future version)."""
+    import warnings
+
+    from geo_app.model.dataset import districts_from_communes
+
+    year = dataset.latest_year
+    none = commune_frame(dataset, year).iloc[0:0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = districts_from_communes(dataset, none, year)
+    assert len(out) == 9 and (out["xa_total"] == 0).all() and (out["xa_ntm"] == 0).all()

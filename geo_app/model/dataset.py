@@ -195,7 +195,7 @@ def districts_from_communes(ds: Dataset, communes: pd.DataFrame, year: int) -> g
     )
     out = ds.districts.merge(counts, left_on="district_code", right_index=True, how="left")
     for col in ("xa_total", "xa_ntm", "xa_nang_cao", "xa_kieu_mau", "xa_no_data"):
-        out[col] = out[col].fillna(0).astype(int)
+        out[col] = pd.to_numeric(out[col], errors="coerce").fillna(0).astype(int)  # no xã at all: empty counts
     out["pct_ntm"] = _pct(out["xa_ntm"], out["xa_total"])
     out["pct_nang_cao"] = _pct(out["xa_nang_cao"], out["xa_total"])
     out["has_model"] = out["xa_kieu_mau"] > 0
