@@ -73,6 +73,17 @@ class RecordingPage:
         return getattr(self.page, name)
 
 
+def watch(page: Page) -> tuple[list[str], list[str]]:
+    """(every URL the page requests, its errors), for a page left without request routing: Playwright's routing
+    turns Chromium's HTTP cache off, and the tests that use this measure that cache."""
+    requested: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return requested, errors
+
+
 @pytest.fixture(scope="session")
 def live_server(app) -> Iterator[str]:
     with serve(app) as url:

@@ -1,7 +1,7 @@
 """In Chromium: a repeat view is a 304 plus nothing else from the server, and the map still runs (CSP nonce)."""
 from __future__ import annotations
 
-from browser_support import browser, is_local, serve  # noqa: F401  (pytest fixtures)
+from browser_support import browser, is_local, serve, watch  # noqa: F401  (pytest fixtures)
 
 
 def test_repeat_view_is_a_304_and_the_map_still_runs(browser, default_settings, tmp_path):
@@ -21,10 +21,7 @@ def test_repeat_view_is_a_304_and_the_map_still_runs(browser, default_settings, 
     ready = "() => window.NTM && NTM.maps.length === 1 && NTM.maps[0].communes.getLayers().length === 157"
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
     page = context.new_page()
-    requested, errors = [], []
-    page.on("request", lambda r: requested.append(r.url))
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    requested, errors = watch(page)
     with serve(app) as base:
         page.goto(base + "/?lang=en")
         page.wait_for_function(ready)

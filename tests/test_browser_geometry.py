@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_support import browser, is_local, live_server, page, serve  # noqa: F401  (pytest fixtures)
+from browser_support import browser, is_local, live_server, page, serve, watch  # noqa: F401  (pytest fixtures)
 
 READY = "() => window.NTM && NTM.maps.length === 1"  # a function: the page's CSP forbids eval
 DRAWN = """() => ({
@@ -46,10 +46,7 @@ def test_views_share_one_geometry_download(browser, default_settings, tmp_path):
 
     context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
     page = context.new_page()
-    requested, errors = [], []
-    page.on("request", lambda r: requested.append(r.url))
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    requested, errors = watch(page)
     with serve(app) as base:
         for path in ("/?year=2022", "/?year=2024&layer=band", "/embed?lang=en", "/lagging?year=2023"):
             page.goto(base + path)
