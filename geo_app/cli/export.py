@@ -4,7 +4,7 @@
     flask --app app export --format pdf --all-districts -o exports/
 
 With --all-districts, files already made for the same data revision, options and day are copied from the
-instance's export cache; the others are drawn by one process per idle CPU (--jobs N to choose).
+instance's export cache; the others are drawn by one process per CPU (--jobs N to choose; --jobs 1 on a busy machine).
 
 Options are validated with the web's rules (geo_app.model.viewstate); a bad one exits with code 2 and says
 which option is wrong and what to use instead.
@@ -37,7 +37,7 @@ from geo_app.model.viewstate import ViewError, ViewState, validate_view
               help="PNG pixel multiplier (1 = 1920x1080).")
 @click.option("--all-districts", is_flag=True, help="One file per district into the folder given by -o.")
 @click.option("--jobs", type=click.IntRange(1, 64), default=None,
-              help="With --all-districts: processes drawing PNG/SVG/PDF files at once (default: one per idle CPU).")
+              help="With --all-districts: processes drawing PNG/SVG/PDF files at once (default: one per CPU).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True,
               help="Output file (or folder with --all-districts).")
 @with_appcontext
@@ -59,22 +59,18 @@ def export_command(fmt: str, year, layer, criterion, district, lang, scale: int,
     if all_districts:
         _check_batch(fmt, state, output)
         states = [ViewState(state.year, state.layer, state.criterion, code, state.lang) for code in DISTRICTS]
-        _write_batch(store, states, fmt, scale, output, jobs or _idle_cpus())
+        _write_batch(store, states, fmt, scale, output, jobs or _cpus())
     else:
         _check_file(fmt, output)
         _write(store, state, fmt, scale, output)
         click.echo(f"Wrote {output}")
 
 
-def _idle_cpus() -> int:
-    """The CPUs this process may run on less the busy ones (the 1-minute load average), at least one: on a busy
-    machine more processes only add their start-up work (measured: ≈ 10 % more CPU for two than for one)."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    try:
-        busy = round(os.getloadavg()[0])
-    except (AttributeError, OSError):  # no load average on this system
-        busy = 0
-    return max(1, cpus - busy)
+def _cpus() -> int:
+    """The CPUs this process may run on. (A default from the load average was tried: the 1-minute average still
+    counts a run that just ended, so on an idle 2-core machine it chose one process, 5.1 s for 9 PNGs, where two
+    take 3.6-3.9 s.)"""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _check_file(fmt: str, output: Path) -> None:
