@@ -202,7 +202,8 @@ def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
     lang = lang or spec.lang
     m = build_map(spec, height=height, basemap_url=basemap_url, district_view=spec.layer == "district")
     data_id = m.get_name() + "-data"
-    _folium()[2](data_id).add_to(m)
+    _, _, mount = _folium()
+    mount(data_id).add_to(m)
     document = map_document(spec, communes_fc, districts_fc, highlight=highlight, controls=controls,
                             legend=legend, lang=lang, attribution=attribution, geometry=geometry)
     root = m.get_root()

@@ -269,12 +269,16 @@ def geometry_document(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -
     A TopoJSON Topology (objects "communes" and "districts"; each geometry's `id` is the unit's code and
     `properties.label` its label point [lon, lat]): each edge that neighbours share is sent once, as integer
     steps on the 10^-5 degree grid; `geometry_features` (and ntm-map.js) read it back exactly."""
-    return document_of({"communes": _units(communes, "ward_code"), "districts": _units(districts, "district_code")})
+    return document_of(_layers(communes, districts))
 
 
 def document_of(layers: dict[str, tuple[list[str], Any, list]]) -> dict:
     """The geometry document of named layers of (codes, geometries on the grid, label points or None)."""
     return topology(layers, DECIMALS)
+
+
+def _layers(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> dict[str, tuple[list[str], np.ndarray, list]]:
+    return {"communes": _units(communes, "ward_code"), "districts": _units(districts, "district_code")}
 
 
 def _units(frame: gpd.GeoDataFrame, code: str) -> tuple[list[str], np.ndarray, list]:
@@ -291,8 +295,7 @@ def geometry_features(document: dict, layer: str) -> list[dict]:
 
 def geometry_document_bytes(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> bytes:
     """`geometry_document` as compact UTF-8 JSON (the same bytes for the same geometry)."""
-    layers = {"communes": _units(communes, "ward_code"), "districts": _units(districts, "district_code")}
-    return topology_json(layers, DECIMALS).encode("utf-8")
+    return topology_json(_layers(communes, districts), DECIMALS).encode("utf-8")
 
 
 def communes_fc(ds: "Dataset", year: int, layer: str = "level", number: int | None = None,
