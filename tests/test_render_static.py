@@ -214,16 +214,14 @@ def test_svg_and_pdf_are_deterministic(province):
 def test_a_pdf_reuses_the_font_subsets_of_an_earlier_one_and_its_bytes_do_not_change(province, dataset,
                                                                                     monkeypatch):
     """Font subsets are made once per glyph set: a second PDF with the same texts makes none, and every PDF is
-    byte for byte what matplotlib makes on its own (the kept subsets are the ones it would make again)."""
-    from matplotlib.backends import _backend_pdf_ps as pdf_ps
-
+    byte for byte what a fresh subset gives (the kept subsets are the ones that would be made again)."""
     district = map_view(dataset, ViewState(year=dataset.latest_year, district="832"), DAY)
-    render(province, "pdf")  # installs the reuse
-    reused = pdf_ps.get_glyphs_subset
-    assert getattr(reused, "ntm_reused", False)
-    monkeypatch.setattr(pdf_ps, "get_glyphs_subset", reused.__wrapped__)
-    own = [render(view, "pdf") for view in (province, district)]  # matplotlib's own subsetting
-    monkeypatch.setattr(pdf_ps, "get_glyphs_subset", reused)
+
+    def fresh(view) -> bytes:
+        monkeypatch.setattr(render_static, "_FONT_SUBSETS", type(render_static._FONT_SUBSETS)())
+        return render(view, "pdf")
+
+    own = [fresh(view) for view in (province, district)]
     kept = type(render_static._FONT_SUBSETS)()
     monkeypatch.setattr(render_static, "_FONT_SUBSETS", kept)  # none kept yet
 
@@ -232,6 +230,39 @@ def test_a_pdf_reuses_the_font_subsets_of_an_earlier_one_and_its_bytes_do_not_ch
     assert made >= 2  # (regular and bold)
     assert render(province, "pdf") == own[0] and len(kept) == made  # the same texts: no subset made again
     assert render(district, "pdf") == own[1] and len(kept) > made  # other names: their own subsets
+
+
+def test_pdf_fonts_without_layout_tables_keep_the_text_and_the_look(province, tmp_path, monkeypatch):
+    """The embedded subsets leave out the OpenType layout tables (the PDF positions every glyph itself): the text
+    a reader copies out and the page poppler draws are those of matplotlib's own subsets."""
+    import subprocess
+    from io import BytesIO
+
+    from fontTools.ttLib import TTFont
+    from matplotlib.backends import _backend_pdf_ps as pdf_ps
+
+    render(province, "pdf")  # installs the reuse
+    monkeypatch.setattr(render_static, "_FONT_SUBSETS", type(render_static._FONT_SUBSETS)())
+    ours = render(province, "pdf")
+    data, _ = next(iter(render_static._FONT_SUBSETS.values()))
+    assert not {"GSUB", "GPOS"} & set(TTFont(BytesIO(data)).keys())
+    def matplotlib_subset(fontfile, glyphs):
+        with pdf_ps.get_glyphs_subset.__wrapped__(fontfile, set(glyphs)) as made:
+            return pdf_ps.font_as_file(made.font).getvalue(), dict(made.glyph_index_map)
+
+    monkeypatch.setattr(render_static, "layout_free_subset", matplotlib_subset)
+    monkeypatch.setattr(render_static, "_FONT_SUBSETS", type(render_static._FONT_SUBSETS)())
+    theirs = render(province, "pdf")  # matplotlib's own subsets
+    assert ours != theirs and len(ours) < len(theirs)
+    looks = {}
+    for name, pdf in (("ours", ours), ("theirs", theirs)):
+        (tmp_path / f"{name}.pdf").write_bytes(pdf)
+        text = subprocess.run(["pdftotext", tmp_path / f"{name}.pdf", "-"], capture_output=True, check=True).stdout
+        subprocess.run(["pdftoppm", "-r", "50", "-png", "-singlefile", tmp_path / f"{name}.pdf", tmp_path / name],
+                       check=True)
+        looks[name] = (text, Image.open(tmp_path / f"{name}.png").convert("RGB").tobytes())
+    assert province.spec.title.encode() in looks["ours"][0]
+    assert looks["ours"] == looks["theirs"]
 
 
 def missing_glyph_messages(draw, caplog) -> list[str]:
