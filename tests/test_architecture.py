@@ -122,3 +122,22 @@ def test_lower_layers_do_not_import_the_views():
               if name.split(".")[1:2] and name.split(".")[1] in BELOW_VIEWS
               and any(m.startswith(("geo_app.views", "geo_app.cli")) for m in _imports(path, name))}
     assert upward == set()
+
+
+DATA_LIBRARIES = ("geopandas", "pandas", "numpy", "shapely", "pyproj", "matplotlib", "folium", "alembic")
+
+
+def test_loading_the_app_imports_no_data_library():
+    """`flask --app app ...` and a new worker load the app before anything else: the data and drawing libraries
+    are imported where they are used (half a second of every command's start), not by the modules' imports."""
+    import os
+    import subprocess
+    import sys
+
+    root = PACKAGE.parent
+    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import app"], cwd=root, capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "geo_app.cli.export" in imported  # (the guard reads the imports)
+    assert sorted(set(DATA_LIBRARIES) & imported) == []

@@ -11,7 +11,6 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from geo_app.store.datastore import DataStore, DataUnavailable
-from geo_app.render.webgeo import web_geometry_problems
 from geo_app.sources.report import SHOWN_PROBLEMS
 from geo_app.store.importing import ImportResult, import_boundaries, import_status
 from geo_app.store.revisions import KINDS, StoreError
@@ -70,6 +69,8 @@ def _echo_warnings(result: ImportResult) -> None:
 def import_boundaries_command(path: Path, crs: str | None, encoding: str | None, note: str, dry_run: bool,
                               as_json: bool) -> None:
     """Import a boundary layer (shapefile folder/.shp/.zip, GeoPackage, GeoJSON) as a new revision."""
+    from geo_app.render.webgeo import web_geometry_problems
+
     store = _store()
     _ensure_seeded(store)
     _finish(import_boundaries(store.revisions, path, CLI_USER, note, crs=crs, encoding=encoding, dry_run=dry_run,

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
+    import pandas as pd
+
 
 PLAN_ID = "4798/KH-UBND"
 PLAN_DATE = "2022-08-01"

@@ -8,9 +8,8 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import pandas as pd
 
 from geo_app.domain import plan
 from geo_app.domain.criteria import (
@@ -23,6 +22,10 @@ from geo_app.domain.criteria import (
 from geo_app.sources.report import CheckReport, DataFileError
 from geo_app.settings import Settings
 from geo_app.domain.units import DISTRICTS, PILOT_COMMUNES, units
+
+if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
+    import geopandas as gpd
+    import pandas as pd
 
 RANK = {lv.key: lv.rank for lv in COMMUNE_LEVELS}
 
@@ -139,6 +142,9 @@ def commune_frame(ds: Dataset, year: int) -> gpd.GeoDataFrame:
     criteria_met, band, missing (list of criterion numbers), c1..c19 (True/False/None),
     year_recognised, note, provenance, source_url, is_pilot, geometry.
     """
+    import geopandas as gpd
+    import pandas as pd
+
     unit_by_code = units()
     rows = ds.commune_status[ds.commune_status["year"] == year].set_index("ward_code")
     out = ds.boundaries.copy()
@@ -154,6 +160,8 @@ def commune_frame(ds: Dataset, year: int) -> gpd.GeoDataFrame:
 
 
 def _commune_record(code: str, applicable: bool, rows: pd.DataFrame) -> dict:
+    import pandas as pd
+
     rec: dict = {c: None for c in CRITERION_COLUMNS}
     rec.update(level="no_data", criteria_met=None, band="no_data", missing=[], year_recognised=None,
                note="", provenance="", source_url="")
@@ -185,6 +193,8 @@ def district_frame(ds: Dataset, year: int) -> gpd.GeoDataFrame:
 
 def districts_from_communes(ds: Dataset, communes: pd.DataFrame, year: int) -> gpd.GeoDataFrame:
     """District roll-up of a commune frame (the model's own, or a modified one for a what-if)."""
+    import pandas as pd
+
     xa = communes[communes["ntm_applicable"]]
     counts = xa.groupby("district_code").agg(
         xa_total=("ward_code", "size"),

@@ -6,10 +6,10 @@ year and returns plain data (dataclasses / dicts) that the views, tables and cha
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
-import pandas as pd
 
 from geo_app.domain import plan
 from geo_app.domain.criteria import BAND_BY_KEY, COMMUNE_LEVEL_BY_KEY, CRITERION_COLUMNS, CRITERION_NUMBERS, criterion
@@ -18,6 +18,9 @@ from geo_app.domain.messages import mark as _l
 from geo_app.render.mapspec import MapClass, MapSpec, NO_DATA_CLASS, NOT_APPLICABLE_CLASS, district_classes
 from geo_app.model.dataset import Dataset, district_level_name, districts_from_communes, province_counts
 from geo_app.domain.units import DISTRICTS, units
+
+if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
+    import pandas as pd
 
 # Lagging groups, in the order the plan asks planners to push them.
 GROUP_BELOW_15 = "below_15"  # not yet NTM, fewer than 15 criteria (plan: every xã ≥ 15 by 2025)
@@ -138,6 +141,8 @@ def last_changes(ds: Dataset, year: int) -> dict[str, tuple[int | None, int]]:
 
 
 def _group_of(row, district_nc: dict[str, float]) -> str | None:
+    import pandas as pd
+
     if row.level == "chua_dat":
         return GROUP_BELOW_15 if row.criteria_met < 15 else GROUP_15_18
     if row.level == "ntm":
@@ -205,6 +210,8 @@ def _rank_key(row: LaggingRow) -> tuple:
 
 
 def _float(value) -> float | None:
+    import pandas as pd
+
     return None if value is None or pd.isna(value) else float(value)
 
 
@@ -648,6 +655,8 @@ def _check_codes(communes: pd.DataFrame, codes: list[str]) -> None:
 
 
 def _brief(frame: pd.DataFrame) -> list[dict]:
+    import pandas as pd
+
     return [{"ward_code": str(r.ward_code), "commune": str(r.name), "district": str(r.district_name),
              "criteria_met": None if pd.isna(r.criteria_met) else int(r.criteria_met), "level": str(r.level)}
             for r in frame.itertuples()]

@@ -8,15 +8,19 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 
 from geo_app.domain.criteria import CRITERION_NUMBERS
 from geo_app.domain.messages import long_date, number, translator
 from geo_app.render.mapspec import (LANGS, LAYERS, MapSpec, boundary_attribution, build_spec, criterion_sentence,
                                     summary_sentence)
-from geo_app.model.dataset import Dataset, province_counts
 from geo_app.domain.units import BOUNDARY_VINTAGE, DISTRICTS, units
+
+if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
+    import geopandas as gpd
+
+    from geo_app.model.dataset import Dataset
 
 
 def _(message: str) -> str:
@@ -154,6 +158,8 @@ class MapView:
 
 def map_view(ds: Dataset, state: ViewState, generated: dt.date | None = None) -> MapView:
     """Build the spec and texts for `state` from the dataset (legend counts cover the communes in view)."""
+    from geo_app.model.dataset import province_counts
+
     communes = ds.communes(state.year)
     districts = ds.district_frame(state.year)
     focus = communes if not state.district else communes[communes["district_code"] == state.district]

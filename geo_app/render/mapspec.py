@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pandas as pd
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from geo_app.domain.messages import both, percent, translator
 from geo_app.domain.messages import number as fmt_number
@@ -17,6 +17,9 @@ from geo_app.domain.messages import mark as _l
 from geo_app.domain.criteria import BANDS, COMMUNE_LEVELS, DISTRICT_LEVELS, criterion
 from geo_app.settings import DEFAULT_BOUNDARY_NAME
 from geo_app.domain.units import DISTRICTS
+
+if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
+    import pandas as pd
 
 LAYERS = ("level", "band", "criterion", "district")
 LANGS = ("vi", "en")

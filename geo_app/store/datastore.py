@@ -11,13 +11,16 @@ import logging
 import pickle
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from geo_app.model.dataset import Dataset, dataset_from_frames
 from geo_app.settings import ROOT, Settings, SettingsError
 from geo_app.store.db import ChangeStamp
-from geo_app.store.importing import ImportResult, import_boundaries, import_status
-from geo_app.store.revisions import RevisionStore, plan_years
+
+if TYPE_CHECKING:  # imported where used: the data libraries are most of a command's start (a repeat export
+    # only copies files; a worker reads kept derived data)
+    from geo_app.model.dataset import Dataset
+    from geo_app.store.importing import ImportResult
+    from geo_app.store.revisions import RevisionStore
 
 log = logging.getLogger(__name__)
 SEED_USER = "setup"
@@ -56,6 +59,8 @@ class DataStore:
     def revisions(self) -> RevisionStore:
         with self._lock:
             if self._revisions is None:
+                from geo_app.store.revisions import RevisionStore
+
                 self._revisions = RevisionStore.open(self.database)
             return self._revisions
 
@@ -152,6 +157,8 @@ class DataStore:
             return results
 
     def _seed_boundaries(self) -> ImportResult:
+        from geo_app.store.importing import import_boundaries
+
         try:
             path = self.settings.boundaries_path()
         except SettingsError as exc:
@@ -165,6 +172,8 @@ class DataStore:
             crs=self.settings.boundaries_crs, only_if_empty=True))
 
     def _seed_status(self) -> ImportResult:
+        from geo_app.store.importing import import_status
+
         try:
             communes, districts = self.settings.commune_status_path(), self.settings.district_status_path()
         except SettingsError as exc:
@@ -188,6 +197,9 @@ class DataStore:
         return result
 
     def _load(self, heads: dict[str, dict]) -> Dataset:
+        from geo_app.model.dataset import dataset_from_frames
+        from geo_app.store.revisions import plan_years
+
         b, s = heads["boundaries"], heads["status"]
         boundaries = self.revisions.boundaries(b["data_revision"])
         communes, districts = self.revisions.status(s["data_revision"])

@@ -8,11 +8,12 @@ import re
 import sqlite3
 import threading
 from pathlib import Path
-
-from sqlalchemy import Engine, create_engine, event, insert, select
+from typing import TYPE_CHECKING
 
 from geo_app.domain.criteria import criteria_sets
-from geo_app.store.schema import criteria, criteria_sets as criteria_sets_table
+
+if TYPE_CHECKING:  # SQLAlchemy is imported when a database is opened (not by every command that loads the app)
+    from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -27,6 +28,8 @@ def database_url(database: str | Path) -> str:
 
 
 def make_engine(database: str | Path) -> Engine:
+    from sqlalchemy import create_engine
+
     url = database_url(database)
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
@@ -38,6 +41,7 @@ def make_engine(database: str | Path) -> Engine:
 
 def _sqlite_transactions(engine: Engine) -> None:
     """WAL (readers never block on, or see, a half-written revision) and BEGIN IMMEDIATE for writers."""
+    from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
@@ -108,6 +112,10 @@ def at_newest_schema(engine: Engine) -> bool:
 
 def seed_criteria_sets(engine: Engine) -> None:
     """Criteria sets are data: add any set (and its criteria) that the database does not hold yet."""
+    from sqlalchemy import insert, select
+
+    from geo_app.store.schema import criteria, criteria_sets as criteria_sets_table
+
     with engine.connect().execution_options(write=True) as conn, conn.begin():
         known = set(conn.execute(select(criteria_sets_table.c.key)).scalars())
         for key, s in criteria_sets().items():

@@ -9,11 +9,14 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 
 from geo_app.sources.report import CheckReport
 from geo_app.store.revisions import FileMeta, RevisionStore
+
+if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
+    import pandas as pd
 
 DEFAULT_MAX_BOUNDARY_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_STATUS_BYTES = 20 * 1024 * 1024
@@ -173,6 +176,8 @@ def import_status(store: RevisionStore, path: str | Path, user: str, note: str =
                   display_name: str | None = None, districts_path: str | Path | None = None,
                   expected_head: int | None = None) -> ImportResult:
     """Import a status file (and, for the first run's seed, a separate district file) as one revision."""
+    import pandas as pd
+
     path = Path(path)
     communes, districts, reports = read_status_file(path, year, max_bytes)
     if districts_path is not None:

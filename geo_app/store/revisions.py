@@ -9,20 +9,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from typing import TYPE_CHECKING
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
-import pandas as pd
-import shapely
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from geo_app.domain.criteria import PLAN_SET, criteria_set_for_year
 from geo_app.store.db import dumps, open_engine
 from geo_app.store.schema import (audit_log, boundary_features, commune_status, criterion_status, derived,
                                   district_status, revisions)
+
+if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
 
 KINDS = ("boundaries", "status")
 CRITERION_COLUMN = re.compile(r"^c(\d+)$")
@@ -118,6 +121,8 @@ class RevisionStore:
     def commit_boundaries(self, frame: gpd.GeoDataFrame, meta: FileMeta, user: str, note: str = "",
                           only_if_empty: bool = False, expected_head: int | None = None) -> dict | None:
         """Store a validated boundary frame (EPSG:4326, canonical columns) as a new revision."""
+        import shapely
+
         with self.writing() as conn:
             head = self.heads(conn).get("boundaries")
             if only_if_empty and head:
@@ -142,6 +147,10 @@ class RevisionStore:
 
     @staticmethod
     def _boundaries(conn: Connection, data_revision: int) -> gpd.GeoDataFrame:
+        import geopandas as gpd
+        import pandas as pd
+        import shapely
+
         rows = conn.execute(select(boundary_features).where(boundary_features.c.revision_id == data_revision)
                             .order_by(boundary_features.c.unit_code)).all()
         frame = pd.DataFrame({
@@ -215,6 +224,8 @@ class RevisionStore:
 
     @staticmethod
     def _status(conn: Connection, data_revision: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        import pandas as pd
+
         units = pd.DataFrame([dict(r._mapping) for r in conn.execute(
             select(commune_status).where(commune_status.c.revision_id == data_revision))],
             columns=[c.name for c in commune_status.columns])
@@ -330,6 +341,8 @@ def _check_head(kind: str, head: dict | None, expected: int | None) -> None:
 
 def _replace_rows(old: pd.DataFrame | None, new: pd.DataFrame | None, keys: list[str]) -> pd.DataFrame:
     """`old` with every row whose key appears in `new` replaced by `new`'s row."""
+    import pandas as pd
+
     if new is None:
         return old if old is not None else pd.DataFrame(columns=keys)
     new = new.drop(columns=[c for c in ("row",) if c in new.columns])
@@ -377,6 +390,8 @@ def district_changes(old: pd.DataFrame | None, new: pd.DataFrame, imported: pd.D
 
 def boundary_changes(old: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame) -> dict:
     """Units added, removed, renamed and moved (outline changed by more than 0.1 % of its area)."""
+    import shapely
+
     if old is None or old.empty:
         return {"added": sorted(new["ward_code"]), "removed": [], "moved": [], "renamed": []}
     a = old.set_index("ward_code")
@@ -404,6 +419,8 @@ def _provenance_summary(communes: pd.DataFrame | None, districts: pd.DataFrame |
 
 
 def _missing(value: object) -> bool:
+    import pandas as pd
+
     return value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value))
 
 

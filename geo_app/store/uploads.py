@@ -16,10 +16,8 @@ import shutil
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import geopandas as gpd
-import pandas as pd
 from sqlalchemy import insert, select, update
 
 from geo_app.sources.report import CheckReport
@@ -28,6 +26,10 @@ from geo_app.store.importing import (DEFAULT_MAX_BOUNDARY_BYTES, DEFAULT_MAX_STA
 from geo_app.store.revisions import (RevisionStore, StoreError, _replace_rows, boundary_changes, district_changes,
                                      now, status_changes)
 from geo_app.store.schema import uploads
+
+if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
+    import geopandas as gpd
+    import pandas as pd
 
 SUFFIXES = {"status": (".csv", ".xlsx"), "boundaries": (".zip", ".gpkg", ".geojson", ".json")}
 MAX_BYTES = {"status": DEFAULT_MAX_STATUS_BYTES, "boundaries": DEFAULT_MAX_BOUNDARY_BYTES}

@@ -24,7 +24,6 @@ from geo_app.model.dataset import Dataset, dataset_from_frames
 from geo_app.model.viewstate import ViewError, map_view, validate_view
 from geo_app.render.interactive import asset_tags, map_parts
 from geo_app.render.mapspec import boundary_attribution
-from geo_app.render.webgeo import cached_web_geometry, communes_fc, districts_fc, web_geometry, web_view
 from geo_app.store.datastore import DataUnavailable
 from geo_app.store.importing import DEFAULT_MAX_BOUNDARY_BYTES, DEFAULT_MAX_STATUS_BYTES
 from geo_app.store.revisions import StoreError, plan_years
@@ -425,6 +424,8 @@ def preview_dataset(current: Dataset, result: Preview) -> Dataset:
 
 def preview_maps(result: Preview, lang: str) -> dict | None:
     """The current map and the map of the result, side by side, with the changed communes outlined."""
+    from geo_app.render.webgeo import cached_web_geometry, communes_fc, districts_fc, web_geometry, web_view
+
     current = dataset()
     proposed = preview_dataset(current, result)
     if proposed.commune_status.empty:

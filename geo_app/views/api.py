@@ -7,7 +7,6 @@ from flask import Blueprint, current_app, jsonify
 from werkzeug.exceptions import HTTPException
 
 from geo_app.store.datastore import DataUnavailable
-from geo_app.render.webgeo import web_view
 from .caching import cached
 from .common import dataset, parse_view_args, store
 
@@ -18,6 +17,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @cached(params=())
 def communes_geojson():
     """Every commune in `year` (default: latest) with its status, as a GeoJSON FeatureCollection."""
+    from geo_app.render.webgeo import web_view
+
     args = parse_view_args(dataset())
     fc = web_view(store(), args.year, args.layer, args.criterion).communes_fc
     response = jsonify(fc)

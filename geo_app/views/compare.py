@@ -11,7 +11,6 @@ from geo_app.model.dataset import Dataset
 from geo_app.model.viewstate import ViewState
 from geo_app.render.interactive import map_parts
 from geo_app.render.mapspec import boundary_attribution
-from geo_app.render.webgeo import web_view
 from .caching import cached
 from .common import bad_request, dataset, parse_view_args, static_asset_url, store
 from .geometry import geometry_source
@@ -36,6 +35,8 @@ def compare_years(ds: Dataset, args: ViewState) -> tuple[int, ViewState]:
 @bp.get("/compare")
 @cached(nonce=True, params=("from",))
 def compare_page():
+    from geo_app.render.webgeo import web_view
+
     from .planning import relabel
 
     ds = dataset()

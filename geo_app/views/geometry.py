@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from flask import Blueprint, abort, request, url_for
 
 from geo_app.render.interactive import GeometrySource
-from geo_app.render.webgeo import GEOMETRY_DOCUMENT_VERSION, cached_web_geometry, geometry_document_bytes
 from .caching import IMMUTABLE, CachedBody, not_modified, serve
 from .common import store
 
@@ -39,6 +38,8 @@ class GeometryFile:
 
 def geometry_file() -> GeometryFile:
     """The current revision's geometry file, built once per revision and kept for every worker."""
+    from geo_app.render.webgeo import GEOMETRY_DOCUMENT_VERSION, cached_web_geometry, geometry_document_bytes
+
     data = store()
 
     def build(ds) -> GeometryFile:

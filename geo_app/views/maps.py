@@ -13,7 +13,6 @@ from geo_app.domain.messages import mark as _l
 from geo_app.domain.messages import translator
 from geo_app.domain.units import DISTRICTS
 from geo_app.model.viewstate import map_view
-from geo_app.render.webgeo import web_view
 from .caching import cached
 from .geometry import geometry_source
 from .common import dataset, known_args, parse_view_args, static_asset_url, store
@@ -34,6 +33,8 @@ PROVENANCE_SHORT = {"official": _l("official"), "documented": _l("documented"), 
 @bp.get("/")
 @cached(nonce=True, params=("band",))  # band: kept by the redirect of layer=lagging
 def index():
+    from geo_app.render.webgeo import web_view
+
     if request.args.get("layer") == "lagging":  # the lagging layer is its own view, filters kept
         return redirect(url_for("planning.lagging_page", **known_args(drop=("layer",))))
     ds = dataset()
@@ -65,6 +66,8 @@ MAP_COLUMNS = (("ward_code", _l("Code")), ("name", _l("Name")), ("district_name"
 @bp.get("/data.<fmt>")
 def map_data(fmt: str):
     """Exactly the map page's table (same year, layer, criterion and district) as CSV, XLSX or GeoJSON."""
+    from geo_app.render.webgeo import web_view
+
     from flask import Response, jsonify
 
     from geo_app.render.tabular import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
