@@ -200,12 +200,13 @@ def test_unknown_geometry_digest_is_404(client):
 def test_geometry_file_is_built_once_per_revision_for_every_worker(own_data_app, monkeypatch):
     """A second app on the same store (another worker) reads the stored file: it never simplifies or compresses."""
     from geo_app import create_app
+    import geo_app.render.webgeo as webgeo
     import geo_app.views.geometry as geometry
 
     client = own_data_app.test_client()
     url = map_document(text_of(client, "/"))["geometry"]["url"]
     body = decoded(client.get(url))
-    monkeypatch.setattr(geometry, "geometry_document_bytes", lambda *a: pytest.fail("built again"))
+    monkeypatch.setattr(webgeo, "geometry_document_bytes", lambda *a: pytest.fail("built again"))
     monkeypatch.setattr(geometry, "geometry_script", lambda *a: pytest.fail("built again"))
     other = create_app({"TESTING": True, "SETTINGS": own_data_app.config["SETTINGS"],
                         "DATABASE": own_data_app.config["DATABASE"],
