@@ -48,6 +48,30 @@ class Placement:
     leaders: list[Line2D] = field(default_factory=list)
 
 
+_SHARE = {"left": 0.0, "bottom": 0.0, "center": 0.5, "right": 1.0, "top": 1.0}  # of the box before the anchor
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """A label's box measured once (left/bottom aligned on its anchor): every other alignment and offset moves the
+    same box (unrotated text), so positions are tried without laying the text out again for each."""
+
+    x0: float  # lower left corner of the box aligned left/bottom on the anchor, display pixels
+    y0: float
+    width: float
+    height: float
+
+    @classmethod
+    def of(cls, text: Text, renderer) -> "_Measured":
+        box = text.get_window_extent(renderer)
+        return cls(box.x0, box.y0, box.width, box.height)
+
+    def box(self, dx_px: float, dy_px: float, ha: str, va: str) -> Bbox:
+        """The box of the text aligned `ha`/`va` and moved by (dx_px, dy_px) display pixels, in display pixels."""
+        return Bbox.from_bounds(self.x0 + dx_px - _SHARE[ha] * self.width, self.y0 + dy_px - _SHARE[va] * self.height,
+                                self.width, self.height)
+
+
 class LabelPlacer:
     """Places labels on one map axes without overlapping each other or the blocked artists."""
 
@@ -80,26 +104,22 @@ class LabelPlacer:
                    default=0)
         pad = self.pad + halo / 2 * self.fig.dpi / 72
         distances = [label.gap] + ([label.gap + step for step in LEADER_STEPS] if label.leader else [])
-        text = None  # one text, moved from position to position (made once, not once per position tried)
+        text = self.ax.text(label.x, label.y, label.text, ha="left", va="bottom", clip_on=False, **label.style)
+        measured = _Measured.of(text, self.renderer)
         for ring, distance in enumerate(distances):
             for dx, dy, ha, va in POSITIONS:
                 if (dx, dy) == (0, 0) and (ring or not label.centred):
                     continue
-                transform = offset_copy(self.ax.transData, fig=self.fig, x=dx * distance, y=dy * distance,
-                                        units="points")
-                if text is None:
-                    text = self.ax.text(label.x, label.y, label.text, ha=ha, va=va, clip_on=False,
-                                        transform=transform, **label.style)
-                else:
-                    text.set(ha=ha, va=va, transform=transform)
-                box = text.get_window_extent(self.renderer).padded(pad)
+                box = measured.box(dx * distance * self.fig.dpi / 72, dy * distance * self.fig.dpi / 72, ha, va)
+                box = box.padded(pad)
                 if self._free(box):
+                    text.set(ha=ha, va=va, transform=offset_copy(self.ax.transData, fig=self.fig, x=dx * distance,
+                                                                 y=dy * distance, units="points"))
                     self.taken.append(box)
                     if ring:
                         result.leaders.append(self._leader(label, box))
                     return text
-        if text is not None:
-            text.remove()
+        text.remove()
         return None
 
     def _free(self, box: Bbox) -> bool:
