@@ -46,9 +46,12 @@ def test_moved_labels_have_leader_lines_to_their_anchor(live_server, browser, wi
         page = RecordingPage(context.new_page())
         page.goto(live_server + "/")
         page.wait_for_function(READY)
+        if width == 360:  # a quarter step out, the phone map is crowded: some labels only fit further out
+            page.evaluate("NTM.maps[0].map.setZoom(Math.floor(NTM.maps[0].map.getZoom() * 4) / 4 - 0.25,"
+                          " {animate: false})")
         page.wait_for_timeout(300)
         drawn = check(page.evaluate(LEADERS))
-        if width == 360:  # the phone map is crowded: some labels only fit further out
+        if width == 360:
             assert drawn >= 1
         assert page.locator("path.ntm-leader").count() == drawn
         page.evaluate("NTM.maps[0].map.setZoom(NTM.maps[0].map.getZoom() + 1, {animate: false})")

@@ -340,9 +340,13 @@ def test_map_parts_for_embedding(dataset):
     spec, cfc, dfc = _spec_and_fcs(dataset)
     parts = map_parts(spec, cfc, dfc, highlight={"28813"}, controls=False, legend=False, height="400px",
                       static_url="/s")
-    assert '<script src="/s/vendor/leaflet-1.9.4/leaflet.js"></script>' in parts.head
+    # Style sheets in the head; the scripts come after the map's <div> (which holds the server-drawn preview).
+    assert '<link rel="stylesheet" href="/s/vendor/leaflet-1.9.4/leaflet.css">' in parts.head
+    assert "<script src" not in parts.head
+    assert parts.script.startswith('<script src="/s/vendor/leaflet-1.9.4/leaflet.js"></script>')
     assert "height: 400px" in parts.head and "html, body" not in parts.head
-    assert parts.body.count("folium-map") == 1 and parts.script.startswith("<script type=\"application/json\"")
+    assert parts.body.count("folium-map") == 1 and parts.body.count('class="ntm-preview"') == 1
+    assert '<script type="application/json"' in parts.script
     config = mount_config(parts.script)
     assert config["showControls"] is False and config["showLegend"] is False
     with pytest.raises(ValueError):

@@ -49,6 +49,7 @@ from typing import Callable, Iterable, Literal, Union
 from geo_app.domain.messages import mark as _l
 from geo_app.domain.messages import translator
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
+from geo_app.render.preview import preview_svg
 from geo_app.render.mapspec import ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes
 from geo_app.domain.plan import PILOTS
 
@@ -136,7 +137,7 @@ _MAP_TEMPLATE = """
         {% endmacro %}
         {% macro html(this, kwargs) %}
             <div class="folium-map ntm-map" id="{{ this.get_name()|e }}"
-                 role="region" aria-label="{{ this.aria_label|e }}"></div>
+                 role="region" aria-label="{{ this.aria_label|e }}">{{ this.preview }}</div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
             var {{ this.get_name() }} = L.map({{ this.get_name()|tojson }}, {
@@ -206,15 +207,18 @@ def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
     mount(data_id).add_to(m)
     document = map_document(spec, communes_fc, districts_fc, highlight=highlight, controls=controls,
                             legend=legend, lang=lang, attribution=attribution, geometry=geometry)
+    m.preview = preview_svg(document, communes_fc, districts_fc)
     root = m.get_root()
     root.render()
-    head = asset_tags(assets, static_url) + "\n" + root.header.render()
+    # Style sheets in the head; scripts after the map, so the server-drawn preview shows while they load.
+    head = asset_tags(assets, static_url, "css") + "\n" + root.header.render()
     data = f'<script type="application/json" id="{html.escape(data_id)}">{json_for_html(document)}</script>'
     script = f"{data}\n<script>\n{root.script.render()}\n</script>"
     if geometry and geometry.script:  # a plain script: fetched early, run before the map's (so it draws at once)
         script = f'<script src="{html.escape(geometry.script)}"></script>\n' + script
     elif geometry:  # fetched while the scripts load (same request as ntm-map.js's fetch: credentials same-origin)
         head = f'<link rel="preload" href="{html.escape(geometry.url)}" as="fetch" crossorigin="anonymous">\n' + head
+    script = asset_tags(assets, static_url, "js") + "\n" + script
     return MapParts(head=head, body=root.html.render(), script=script)
 
 
@@ -229,6 +233,7 @@ def build_map(spec: MapSpec, *, height: str = "100%", basemap_url: str | None = 
              zoom_snap=0.25)
     m.default_js, m.default_css = [], []  # folium's CDN links: never used, assets are vendored
     m.css_height = _css_size(height)
+    m.preview = ""  # the server-drawn map (`map_parts` sets it)
     m.aria_label = spec.title
     if basemap_url:
         folium.TileLayer(tiles=basemap_url, attr="Basemap: configured tile server", name="basemap",
@@ -463,8 +468,10 @@ def text_color(background: str) -> str:
     return "#111111" if lum > 0.45 else "#ffffff"
 
 
-def asset_tags(assets: Assets = "url", static_url: StaticUrl = "/static") -> str:
+def asset_tags(assets: Assets = "url", static_url: StaticUrl = "/static", kinds: str = "css js") -> str:
     """<link>/<script> tags for the vendored Leaflet and the component, by URL or inlined as data: URIs.
+
+    `kinds`: "css", "js" or both (style sheets first).
 
     `static_url`: the static folder's URL, or a function giving each file's URL (e.g. content-hashed names).
     """
@@ -477,7 +484,7 @@ def asset_tags(assets: Assets = "url", static_url: StaticUrl = "/static") -> str
     else:
         css = [f'<link rel="stylesheet" href="{_data_uri_css(name)}">' for name in CSS_FILES]
         js = [f'<script src="{_data_uri(STATIC_DIR / name)}"></script>' for name in JS_FILES]
-    return "\n".join([*css, *js])
+    return "\n".join([*(css if "css" in kinds else []), *(js if "js" in kinds else [])])
 
 
 def _data_uri(path: Path, data: bytes | None = None) -> str:

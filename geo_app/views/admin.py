@@ -458,8 +458,8 @@ def preview_maps(result: Preview, lang: str) -> dict | None:
     now_parts = map_parts(now_view.spec, web.communes_fc, web.districts_fc, highlight=highlight, lang=lang,
                           controls=False, static_url=_static_url(),
                           attribution=boundary_attribution(current.sources.get("boundaries", ""), lang))
-    assets = asset_tags("url", _static_url())
-    new_parts = replace(new_parts, head=new_parts.head.removeprefix(assets))
+    css, js = (asset_tags("url", _static_url(), kind) for kind in ("css", "js"))  # loaded once, with `now`
+    new_parts = replace(new_parts, head=new_parts.head.removeprefix(css), script=new_parts.script.removeprefix(js))
     return {"now": nonced(now_parts), "new": nonced(new_parts), "year": year, "now_year": now_year,
             "years": proposed.years, "highlight": highlight, "new_view": new_view, "now_view": now_view}
 

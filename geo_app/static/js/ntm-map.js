@@ -9,6 +9,7 @@
   "use strict";
 
   var SVG_NS = "http://www.w3.org/2000/svg";
+  var FIT_PADDING_PX = 8; // the inset of the server-drawn preview in ntm-map.css (.ntm-preview)
   var NARROW_PX = 600; // map width below which the legend collapses and popups become a bottom sheet
   var SHEET_SHARE = 0.45; // the bottom sheet's share of a narrow map's height
   var POPUP_SHARE = 0.55; // a popup takes at most this share of the map's height (the commune stays in view)
@@ -169,8 +170,10 @@
     ensureHatchPatterns(this.cfg.hatches || []);
     this.map.attributionControl.addAttribution(this.cfg.attribution);
     var saved = NTM.urlState && NTM.urlState.read().view;
-    if (saved) this.map.setView([saved.lat, saved.lng], saved.z, { animate: false });
-    else this.fit();
+    if (saved) {
+      this.map.setView([saved.lat, saved.lng], saved.z, { animate: false });
+      this.dropPreview();
+    } else this.fit();
     if (this.cfg.showLegend) this.addLegend();
     if (this.cfg.showControls) this.addSearch();
     this.layout();
@@ -243,9 +246,22 @@
     this.map.getContainer().appendChild(box);
   };
 
+  /** The view's bounds, fitted exactly (the zoom is not snapped: the server-drawn preview is fitted so too,
+   * inside the same 8 px padding, so the map takes its place without a jump). */
   NtmMap.prototype.fit = function () {
     var b = this.cfg.bounds;
-    if (b) this.map.fitBounds(b, { padding: [8, 8], animate: false });
+    if (!b) return;
+    var snap = this.map.options.zoomSnap;
+    this.map.options.zoomSnap = 0;
+    this.map.fitBounds(b, { padding: [FIT_PADDING_PX, FIT_PADDING_PX], animate: false });
+    this.map.options.zoomSnap = snap;
+  };
+
+  /** Take away the server-drawn preview (render/preview.py): once the map has drawn its paths, or at once
+   * where the map opens on another view than the one the preview shows. */
+  NtmMap.prototype.dropPreview = function () {
+    var preview = this.map.getContainer().querySelector(".ntm-preview");
+    if (preview) preview.parentNode.removeChild(preview);
   };
 
   NtmMap.prototype.levelLabel = function (p) {
@@ -848,13 +864,14 @@
 
   /** Mount the map `map` (Leaflet, made by Folium) with the JSON document in the element `dataId`: the view
    * and controls at once, the paths as soon as the geometry is there (at once when the page has it, else when
-   * its fetch answers), the rest after the first paint. */
+   * its fetch answers; they replace the map the server drew into the page), the rest after the first paint. */
   NTM.mount = function (map, dataId) {
     var doc = JSON.parse(document.getElementById(dataId).textContent);
     var instance = new NtmMap(map, doc).prepare();
     mounting.push(instance);
     function draw(geometry) {
       instance.draw(geometryLayers(geometry));
+      instance.dropPreview();
       mark("ntm-map-drawn");
       afterPaint(function () {
         instance.finish();

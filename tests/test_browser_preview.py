@@ -1,0 +1,84 @@
+"""The server-drawn map in Chromium: shown without any script, and replaced by the Leaflet map in the same
+place (no jump), on a wide screen and on a phone."""
+from __future__ import annotations
+
+import pytest
+from geo_app.render.mapspec import build_spec
+
+from browser_support import MAP_READY, RecordingPage, browser, live_server  # noqa: F401  (pytest fixtures)
+
+BOXES = """(selector) => {
+  const map = document.querySelector('.folium-map').getBoundingClientRect();
+  return Array.from(document.querySelectorAll(selector)).map(p => {
+    const r = p.getBoundingClientRect();
+    return {code: p.dataset.wardCode, left: r.left - map.left, top: r.top - map.top, right: r.right - map.left,
+            bottom: r.bottom - map.top, fill: getComputedStyle(p).fill, mapWidth: map.width, mapHeight: map.height};
+  });
+}"""
+
+
+@pytest.fixture()
+def open_page(browser):
+    contexts = []
+
+    def make(width: int, height: int, script: bool = True) -> RecordingPage:
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN",
+                                      java_script_enabled=script, service_workers="block")
+        contexts.append(context)
+        return RecordingPage(context.new_page())
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def rgb(hex_colour: str) -> str:
+    return "rgb({}, {}, {})".format(*(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)))
+
+
+def test_without_javascript_the_map_still_shows_every_commune(live_server, open_page, dataset):
+    page = open_page(1280, 900, script=False)
+    page.goto(live_server + "/?year=2024", wait_until="load")
+    boxes = page.evaluate(BOXES, ".ntm-preview path.ntm-preview-commune")
+    assert len(boxes) == 157
+    width, height = boxes[0]["mapWidth"], boxes[0]["mapHeight"]
+    assert width > 1000 and height > 400
+    # The province fills the map: its communes reach from one padded side to the other.
+    assert min(b["left"] for b in boxes) < 20 or min(b["top"] for b in boxes) < 20
+    assert all(-1 <= b["left"] and b["right"] <= width + 1 and -1 <= b["top"] and b["bottom"] <= height + 1
+               for b in boxes)
+    # Each commune in its level's colour, as in the map's legend (fill-opacity apart).
+    spec = build_spec(dataset.communes(2024), dataset.district_frame(2024), 2024, "level")
+    colour = {c.key: rgb(c.color) for c in spec.classes}
+    level = dict(zip(dataset.communes(2024)["ward_code"], dataset.communes(2024)["level"]))
+    fills = {b["code"]: b["fill"] for b in boxes}
+    assert {fills[code] == colour[level[code]] for code in fills} == {True}
+    assert {level[code] for code in fills} >= {"chua_dat", "ntm", "nang_cao", "kieu_mau"}
+    assert page.external == [] and page.errors == []
+
+
+@pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)])
+def test_the_map_takes_the_previews_place_without_a_jump(live_server, open_page, width, height):
+    url = live_server + "/?year=2024"
+    still = open_page(width, height, script=False)
+    still.goto(url, wait_until="load")
+    preview = {b["code"]: b for b in still.evaluate(BOXES, ".ntm-preview path.ntm-preview-commune")}
+
+    page = open_page(width, height)
+    page.goto(url)
+    page.wait_for_function(MAP_READY)
+    drawn = {b["code"]: b for b in page.evaluate(BOXES, "path.ntm-commune")}
+    assert page.evaluate("document.querySelectorAll('.ntm-preview').length") == 0  # gone once the map is drawn
+    assert sorted(drawn) == sorted(preview)
+    shifts = [max(abs(preview[code][side] - drawn[code][side]) for side in ("left", "top", "right", "bottom"))
+              for code in preview]
+    assert max(shifts) <= 2.5, sorted(shifts)[-5:]
+    assert page.external == [] and page.errors == []
+
+
+def test_a_view_saved_in_the_url_opens_without_the_preview(live_server, open_page):
+    page = open_page(1280, 900)
+    page.goto(live_server + "/?year=2024&z=12&lat=10.24&lng=106.37")
+    page.wait_for_function(MAP_READY)
+    assert page.evaluate("document.querySelectorAll('.ntm-preview').length") == 0
+    assert page.evaluate("NTM.maps[0].map.getZoom()") == 12
