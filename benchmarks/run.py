@@ -13,8 +13,12 @@ What is compared, like for like (year 2024, the level layer):
   server: no map page can show its paths sooner, so it bounds what any ratio can be.
 Browser: Debian Chromium, network blocked except loopback (host resolver rules), medians of `--runs`
 interleaved runs (each page leads a run in turn, after one unmeasured visit to every page, so the browser's
-own start is charged to none of them); "drawn" = the moment the page holds 157 commune paths (MutationObserver, from navigation
-start). Load: `--clients` concurrent clients on loopback, one connection per request (ApacheBench `ab`
+own start is charged to none of them). Times are from navigation start: "on screen" = the page holds 157 commune
+paths (MutationObserver; ours: the map the server draws into the page, render/preview.py, or the Leaflet map
+that replaces it; the naive pages: Leaflet's paths); "painted" = when the frame showing them was shown
+(Chromium's first paint, or, for paths drawn after that, once the next frame is rendered); "interactive map" =
+ours holds Leaflet's 157 paths (the least flattering row for ours).
+Load: `--clients` concurrent clients on loopback, one connection per request (ApacheBench `ab`
 when installed, Debian apache2-utils; else a Python loop), `--requests` per route, the static reference and
 the routes interleaved over 3 rounds, 0 errors expected. Dense layer: the default layer segmentized and moved
 by a smooth deterministic field (shared vertices stay shared), imported as a new boundary revision.
@@ -27,6 +31,7 @@ import argparse
 import datetime as dt
 import hashlib
 import http.client
+import json
 import os
 import platform
 import re
@@ -52,17 +57,29 @@ CHROMIUM = "/usr/bin/chromium"
 BLOCK_NETWORK = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 ROUTES = ("/", "/lagging", "/gaps", "/targets", "/api/summary.json", "/api/communes.geojson")
 # Bytes over the network for the page and everything it loaded (Resource Timing; 0 for what came from the cache).
+# Ours: its communes are on screen when the server-drawn map (or, once it has replaced it, the Leaflet map) holds
+# them all; its interactive map when Leaflet's paths are all there.
+OURS = {"shown": ".ntm-preview path.ntm-preview-commune, path.ntm-commune", "map": "path.ntm-commune"}
 TRANSFERRED = """performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
   .reduce((sum, e) => sum + (e.transferSize || 0), 0)"""
 DRAWN_SCRIPT = """
 (() => {
-  const want = %d, selector = %r;
+  const want = %d, selectors = %s;
+  const times = window.__drawn = {};
   const check = () => {
-    if (window.__drawn === undefined && document.querySelectorAll(selector).length >= want) {
-      window.__drawn = performance.now();
+    for (const [name, selector] of Object.entries(selectors)) {
+      if (times[name] === undefined && document.querySelectorAll(selector).length >= want) {
+        times[name] = performance.now();
+        // The first task after the next frame's rendering (its callbacks run just before it): where the page
+        // painted nothing before, Chromium's own first paint (the frame shown) is used instead (drawn_at).
+        requestAnimationFrame(() => setTimeout(() => { times[name + ":rendered"] = performance.now(); }, 0));
+      }
     }
   };
   new MutationObserver(check).observe(document, {subtree: true, childList: true});
+  new PerformanceObserver(list => {
+    for (const entry of list.getEntries()) if (entry.name === "first-paint") times["first-paint"] = entry.startTime;
+  }).observe({type: "paint", buffered: true});
 })();
 """
 
@@ -218,10 +235,14 @@ def localise_cdn(page: Path, folder: Path) -> None:
 # ------------------------------------------------------------------ browser
 
 
-def browser_views(urls: dict[str, tuple[str, str]], runs: int, want: int = COMMUNES,
+Selectors = dict[str, str]
+
+
+def browser_views(urls: dict[str, tuple[str, str | Selectors]], runs: int, want: int = COMMUNES,
                   views: tuple[str, ...] = ("first", "repeat")) -> dict[str, dict[str, list[float]]]:
-    """{name: {"first": [ms], "repeat": [ms], "first_kb": [kB], "repeat_kb": [kB]}} for each (url, selector):
-    when the page held `want` elements matching the selector."""
+    """{name: {"first": [ms], "repeat": [ms], "first_kb": [kB], "repeat_kb": [kB], ...}} for each (url, selectors):
+    when the page held `want` elements matching the selector (the first one, if several are named), and per named
+    selector ("drawn" for a lone one) "first:NAME" and "first:NAME:painted" (see `with_painted`)."""
     from playwright.sync_api import sync_playwright
 
     out = {name: {"first": [], "repeat": [], "first_kb": [], "repeat_kb": []} for name in urls}
@@ -233,13 +254,18 @@ def browser_views(urls: dict[str, tuple[str, str]], runs: int, want: int = COMMU
         for run in range(runs):
             # Interleaved, and each page leads in turn: whichever goes first after a pause pays for it.
             for name in names[run % len(names):] + names[:run % len(names)]:
-                url, selector = urls[name]
+                url, selectors = urls[name]
+                selectors = {"drawn": selectors} if isinstance(selectors, str) else selectors
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
-                context.add_init_script(DRAWN_SCRIPT % (want, selector))
+                context.add_init_script(DRAWN_SCRIPT % (want, json.dumps(selectors)))
                 page = context.new_page()
                 for view in views:
                     page.goto(url, wait_until="commit")
-                    out[name][view].append(drawn_at(page, want=want))
+                    times = drawn_at(page, [*selectors, *(f"{key}:rendered" for key in selectors), "first-paint"],
+                                     want=want)
+                    out[name][view].append(times[next(iter(selectors))])
+                    for key, value in times.items():
+                        out[name].setdefault(f"{view}:{key}", []).append(value)
                     page.wait_for_load_state("load")
                     out[name][f"{view}_kb"].append(page.evaluate(TRANSFERRED) / 1000)
                     if view == "first" and len(views) > 1:
@@ -259,18 +285,29 @@ def warm_up(browser, urls: dict[str, tuple[str, str]]) -> None:
     context.close()
 
 
-def drawn_at(page, timeout: float = 120.0, want: int = COMMUNES) -> float:
-    """When the page held every commune path (ms from navigation start), recorded by the page itself; polled
-    from here (Playwright's wait_for_function would need 'unsafe-eval', which the app's CSP refuses)."""
+def drawn_at(page, keys: list[str], timeout: float = 120.0, want: int = COMMUNES) -> dict[str, float]:
+    """When the page held every commune path, per named selector (ms from navigation start), recorded by the page
+    itself; polled from here (Playwright's wait_for_function would need 'unsafe-eval', which the app's CSP
+    refuses)."""
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
-        value = page.evaluate("window.__drawn")
-        if value is not None:
-            return float(value)
+        times = page.evaluate("window.__drawn") or {}
+        if all(key in times for key in keys):
+            return with_painted({key: float(times[key]) for key in keys})
         time.sleep(0.01)
     raise TimeoutError(f"{page.url}: {want} paths not drawn within {timeout:.0f} s")
 
 
+
+
+def with_painted(times: dict[str, float]) -> dict[str, float]:
+    """Adds "NAME:painted" for each "NAME:rendered": Chromium's first paint (when the frame was shown) where that
+    frame came after the paths were in the page, else (the page had painted before) the frame rendered after."""
+    first = times.pop("first-paint")
+    for key in [k for k in times if k.endswith(":rendered")]:
+        name = key.removesuffix(":rendered")
+        times[f"{name}:painted"] = first if first >= times[name] else times[key]
+    return times
 
 
 # ------------------------------------------------------------------ load
@@ -539,23 +576,12 @@ def main() -> None:
         ours_url = f"{app.url}/?year={YEAR}&lang=en"
         warm(app.url, [ours_url.removeprefix(app.url), *ROUTES])
         views = browser_views({
-            "ours": (ours_url, "path.ntm-commune"),
+            "ours": (ours_url, OURS),
             "naive": (f"{static_url}/naive.html", "path.leaflet-interactive"),
             "naive-simplified": (f"{static_url}/naive-simplified.html", "path.leaflet-interactive"),
             "floor": (f"{static_url}/floor.html", "path.leaflet-interactive"),
         }, args.runs)
-        o, n, s, f = (views[k] for k in ("ours", "naive", "naive-simplified", "floor"))
-        for view in ("first", "repeat"):
-            rows.append((f"time to {COMMUNES} commune paths, {view} view (median ms)", f"{median(o[view]):.0f}",
-                         f"{median(n[view]):.0f} / {median(s[view]):.0f}",
-                         f"naive/ours {median(n[view]) / median(o[view]):.2f}×, "
-                         f"simplified/ours {median(s[view]) / median(o[view]):.2f}×"))
-            rows.append((f"floor: the same paths as inline SVG, no script, {view} view (median ms)", "",
-                         f"{median(f[view]):.0f}", f"2× faster than the faster naive page would be "
-                         f"{min(median(n[view]), median(s[view])) / 2:.0f} ms"))
-            ours_kb, naive_kb, simple_kb = (median(x[view + "_kb"]) for x in (o, n, s))
-            rows.append((f"bytes on the wire, {view} view (kB)", f"{ours_kb:.1f}", f"{naive_kb:.1f} / {simple_kb:.1f}",
-                         f"ours is {ours_kb / simple_kb:.2f}× the simplified page" if simple_kb >= 1 else ""))
+        rows += browser_rows(*(views[k] for k in ("ours", "naive", "naive-simplified", "floor")))
 
         # Load on loopback: the same server's static leaflet.js (the reference) and every route, interleaved.
         _, html, _ = get(app.url + "/")
@@ -607,6 +633,30 @@ def main() -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+def browser_rows(o: dict, n: dict, s: dict, f: dict) -> list[tuple[str, str, str, str]]:
+    """Ours (o) against the naive pages (n, s) and the floor (f): communes on screen (ours: its server-drawn
+    map), painted, and the least flattering one for ours, its interactive Leaflet map; bytes on the wire."""
+    def compared(what: str, ours: list[float], naive: list[float], simple: list[float]) -> tuple[str, str, str, str]:
+        return (what, f"{median(ours):.0f}", f"{median(naive):.0f} / {median(simple):.0f}",
+                f"naive/ours {median(naive) / median(ours):.2f}×, simplified/ours {median(simple) / median(ours):.2f}×")
+
+    rows = []
+    for view in ("first", "repeat"):
+        rows.append(compared(f"{view} view: time to {COMMUNES} communes on screen, in the page (median ms; ours: "
+                             "the server-drawn map)", o[view], n[view], s[view]))
+        rows.append(compared(f"{view} view: the same, painted (median ms)", o[f"{view}:shown:painted"],
+                             n[f"{view}:drawn:painted"], s[f"{view}:drawn:painted"]))
+        rows.append(compared(f"{view} view: time to the interactive map's {COMMUNES} Leaflet paths (median ms)",
+                             o[f"{view}:map"], n[view], s[view]))
+        rows.append((f"floor: the same paths as inline SVG, no script, {view} view: in the page / painted (median ms)",
+                     "", f"{median(f[view]):.0f} / {median(f[f'{view}:drawn:painted']):.0f}",
+                     f"2× faster than the faster naive page would be {min(median(n[view]), median(s[view])) / 2:.0f} ms"))
+        ours_kb, naive_kb, simple_kb = (median(x[view + "_kb"]) for x in (o, n, s))
+        rows.append((f"bytes on the wire, {view} view (kB)", f"{ours_kb:.1f}", f"{naive_kb:.1f} / {simple_kb:.1f}",
+                     f"ours is {ours_kb / simple_kb:.2f}× the simplified page" if simple_kb >= 1 else ""))
+    return rows
+
+
 def all_districts_rows(env: dict, work: Path) -> list[tuple[str, str, str, str]]:
     """`flask export --all-districts` (9 files) as a user runs it, a new process each time: first (drawn by one
     process per CPU; and like for like by one process, `--jobs 1`, with an export cache of its own) and again
@@ -649,7 +699,7 @@ def dense_rows(work: Path, env: dict, runs: int) -> list[tuple[str, str, str, st
         server, static_url = static_server(folder)
         warm(app.url, [f"/?year={YEAR}&lang=en"])
         views = browser_views({
-            "ours": (f"{app.url}/?year={YEAR}&lang=en", "path.ntm-commune"),
+            "ours": (f"{app.url}/?year={YEAR}&lang=en", OURS),
             "naive": (f"{static_url}/naive.html", "path.leaflet-interactive"),
             "naive-simplified": (f"{static_url}/naive-simplified.html", "path.leaflet-interactive"),
         }, max(3, runs))
@@ -664,10 +714,14 @@ def dense_rows(work: Path, env: dict, runs: int) -> list[tuple[str, str, str, st
         app.stop()
     o, n, s = (views[k] for k in ("ours", "naive", "naive-simplified"))
     return [
-        (f"dense layer ({vertices:,} vertices): first view (median ms)", f"{median(o['first']):.0f}",
-         f"{median(n['first']):.0f} / {median(s['first']):.0f}",
+        (f"dense layer ({vertices:,} vertices): first view, communes on screen (median ms)",
+         f"{median(o['first']):.0f}", f"{median(n['first']):.0f} / {median(s['first']):.0f}",
          f"naive/ours {median(n['first']) / median(o['first']):.2f}×, "
          f"simplified/ours {median(s['first']) / median(o['first']):.2f}×"),
+        ("dense layer: first view, the interactive map's Leaflet paths (median ms)",
+         f"{median(o['first:map']):.0f}", f"{median(n['first']):.0f} / {median(s['first']):.0f}",
+         f"naive/ours {median(n['first']) / median(o['first:map']):.2f}×, "
+         f"simplified/ours {median(s['first']) / median(o['first:map']):.2f}×"),
         ("dense layer: bytes, first view (kB)", f"{median(o['first_kb']):.0f}",
          f"{median(n['first_kb']):.0f} / {median(s['first_kb']):.0f}",
          f"ours is {median(o['first_kb']) / median(s['first_kb']):.2f}× the simplified page"),
