@@ -137,6 +137,23 @@ def page(browser) -> Iterator[RecordingPage]:
         context.close()
 
 
+@pytest.fixture()
+def open_page(browser):
+    """`open_page(width, height, **context_options)`: a RecordingPage in a new context of that viewport
+    (Vietnamese locale, no service workers); the contexts are closed after the test."""
+    contexts = []
+
+    def make(width: int, height: int, **options) -> RecordingPage:
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN",
+                                      service_workers="block", **options)
+        contexts.append(context)
+        return RecordingPage(context.new_page())
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
 # ------------------------------------------------------------------ map labels
 
 MAP_READY = "() => window.NTM && NTM.maps.length === 1"

@@ -4,25 +4,15 @@ behind one "Tùy chọn bản đồ" button), nothing scrolls sideways, and the 
 from __future__ import annotations
 
 import pytest
-from browser_support import RecordingPage, browser, live_server  # noqa: F401  (pytest fixtures)
+from browser_support import RecordingPage, browser, live_server, open_page  # noqa: F401  (pytest fixtures)
 
 READY = "() => window.NTM && NTM.maps.length === 1"
 PHONES = [(360, 800), (390, 844)]
 
 
 @pytest.fixture()
-def phone(browser):
-    contexts = []
-
-    def make(width: int, height: int):
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN", has_touch=True,
-                                      is_mobile=True, service_workers="block")
-        contexts.append(context)
-        return RecordingPage(context.new_page())
-
-    yield make
-    for context in contexts:
-        context.close()
+def phone(open_page):
+    return lambda width, height: open_page(width, height, has_touch=True, is_mobile=True)
 
 
 def box(page, selector: str) -> dict:

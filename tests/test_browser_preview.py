@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from geo_app.render.mapspec import build_spec
 
-from browser_support import MAP_READY, RecordingPage, browser, live_server  # noqa: F401  (pytest fixtures)
+from browser_support import MAP_READY, browser, live_server, open_page  # noqa: F401  (pytest fixtures)
 
 BOXES = """(selector) => {
   const map = document.querySelector('.folium-map').getBoundingClientRect();
@@ -17,27 +17,12 @@ BOXES = """(selector) => {
 }"""
 
 
-@pytest.fixture()
-def open_page(browser):
-    contexts = []
-
-    def make(width: int, height: int, script: bool = True) -> RecordingPage:
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN",
-                                      java_script_enabled=script, service_workers="block")
-        contexts.append(context)
-        return RecordingPage(context.new_page())
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
 def rgb(hex_colour: str) -> str:
     return "rgb({}, {}, {})".format(*(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5)))
 
 
 def test_without_javascript_the_map_still_shows_every_commune(live_server, open_page, dataset):
-    page = open_page(1280, 900, script=False)
+    page = open_page(1280, 900, java_script_enabled=False)
     page.goto(live_server + "/?year=2024", wait_until="load")
     boxes = page.evaluate(BOXES, ".ntm-preview path.ntm-preview-commune")
     assert len(boxes) == 157
@@ -60,7 +45,7 @@ def test_without_javascript_the_map_still_shows_every_commune(live_server, open_
 @pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)])
 def test_the_map_takes_the_previews_place_without_a_jump(live_server, open_page, width, height):
     url = live_server + "/?year=2024"
-    still = open_page(width, height, script=False)
+    still = open_page(width, height, java_script_enabled=False)
     still.goto(url, wait_until="load")
     preview = {b["code"]: b for b in still.evaluate(BOXES, ".ntm-preview path.ntm-preview-commune")}
 
