@@ -2,6 +2,7 @@
 the right place, inside the map's <div> and before the page's scripts."""
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 
@@ -133,3 +134,21 @@ def test_page_has_the_preview_in_the_map_and_its_scripts_after_it(client):
 def test_every_layer_has_its_preview(client, query):
     html = client.get(f"/?year=2024&{query}").get_data(as_text=True)
     assert html.count('class="ntm-preview-commune"') == 157 and html.count('class="ntm-preview-district"') == 9
+
+
+def test_a_commune_without_data_is_hatched_as_on_the_map(dataset):
+    """"No data" is hatched: the preview has its own copy of the map's pattern (the map's outlives it)."""
+    communes, districts = webgeo.web_geometry(dataset)
+    cfc = webgeo.communes_fc(dataset, YEAR, geometry=communes)
+    dfc = webgeo.districts_fc(dataset, YEAR, geometry=districts)
+    unknown = cfc["features"][5]["properties"]
+    unknown["class"] = "no_data"
+    spec = build_spec(dataset.communes(YEAR), dataset.district_frame(YEAR), YEAR, "level")
+    document = map_document(spec, cfc, dfc, geometry=GeometrySource(url="/geo/test.json"))
+    root = parsed(preview_svg(document, cfc, dfc))
+    fill = paths(root, "ntm-preview-commune")[unknown["ward_code"]][1].get("fill")
+    no_data = next(c for c in spec.classes if c.key == "no_data")
+    assert no_data.hatched and fill.startswith("url(#ntm-preview-")
+    pattern = next(p for p in root.iter(f"{SVG}pattern") if p.get("id") == fill[5:-1])
+    assert [r.get("fill") for r in pattern.findall(f"{SVG}rect")][0] == no_data.color
+    assert f'"id": "{fill[5:-1].removeprefix("ntm-preview-")}"' in json.dumps(document["config"]["hatches"])
