@@ -49,7 +49,6 @@ from typing import Callable, Iterable, Literal, Union
 from geo_app.domain.messages import mark as _l
 from geo_app.domain.messages import translator
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
-from geo_app.render.preview import preview_svg
 from geo_app.render.mapspec import ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes
 from geo_app.domain.plan import PILOTS
 
@@ -207,6 +206,8 @@ def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
     mount(data_id).add_to(m)
     document = map_document(spec, communes_fc, districts_fc, highlight=highlight, controls=controls,
                             legend=legend, lang=lang, attribution=attribution, geometry=geometry)
+    from geo_app.render.preview import preview_svg  # numpy and shapely: not imported by loading the app
+
     m.preview = preview_svg(document, communes_fc, districts_fc)
     root = m.get_root()
     root.render()
