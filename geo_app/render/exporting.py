@@ -63,14 +63,15 @@ def export(store: DataStore, state: ViewState, fmt: str, scale: int = 1, generat
 
 
 IMAGE_FORMATS = ("png", "svg", "pdf")  # drawn by the static renderer (in parallel by `export_many`)
-_BATCH: list[tuple[MapView, str, int, bool]] = []  # the views a forked drawing process draws (by index)
+_BATCH: list[tuple] = []  # what a forked drawing process draws, by index: (dataset, state, generated, fmt, scale)
 
 
 def export_many(store: DataStore, states: list[ViewState], fmt: str, scale: int = 1, jobs: int = 1,
                 generated: dt.date | None = None, attribution: str | None = None) -> Iterator[tuple[int, Export]]:
     """The exports of `states` as each is done: (its index in `states`, the export). Images are drawn by up to
-    `jobs` processes, forked once the views are made, so they share the loaded data and never open the store
-    (one process where forking is not available, and for HTML and PPTX). Each file is what `export` makes."""
+    `jobs` processes, forked once the data is loaded, so they share it and never open the store; each process
+    also makes the views it draws (one process where forking is not available, and for HTML and PPTX). Each file
+    is what `export` makes."""
     workers = min(jobs, len(states))
     if fmt not in IMAGE_FORMATS or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
         for i, state in enumerate(states):
@@ -79,7 +80,7 @@ def export_many(store: DataStore, states: list[ViewState], fmt: str, scale: int 
     import_module("geo_app.render.static")  # matplotlib imported once, before the processes fork
 
     ds = store.dataset()
-    _BATCH[:] = [(map_view(ds, state, generated), fmt, scale, True) for state in states]
+    _BATCH[:] = [(ds, state, generated, fmt, scale) for state in states]
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for i, data in pool.imap_unordered(_draw_batch_item, range(len(states))):
@@ -91,8 +92,8 @@ def export_many(store: DataStore, states: list[ViewState], fmt: str, scale: int 
 def _draw_batch_item(i: int) -> tuple[int, bytes]:
     from geo_app.render import static as render_static
 
-    view, fmt, scale, header = _BATCH[i]
-    return i, render_static.render(view, fmt, scale, header)
+    ds, state, generated, fmt, scale = _BATCH[i]
+    return i, render_static.render(map_view(ds, state, generated), fmt, scale, True)
 
 
 def standalone_html(store: DataStore, state: ViewState, generated: dt.date | None = None,
