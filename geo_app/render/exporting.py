@@ -5,6 +5,7 @@ No Flask here: takes the DataStore (for the cached web geometry) and a validated
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import multiprocessing
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,12 +82,14 @@ def export_many(store: DataStore, states: list[ViewState], fmt: str, scale: int 
 
     ds = store.dataset()
     _BATCH[:] = [(ds, state, generated, fmt, scale) for state in states]
+    gc.freeze()  # what is loaded stays shared: the collector never writes to those pages in the forked processes
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for i, data in pool.imap_unordered(_draw_batch_item, range(len(states))):
                 yield i, Export(data, MIMETYPES[fmt], filename(states[i], fmt))
     finally:
         _BATCH.clear()
+        gc.unfreeze()
 
 
 def _draw_batch_item(i: int) -> tuple[int, bytes]:
