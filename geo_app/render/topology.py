@@ -104,10 +104,21 @@ def _vertices(grid: np.ndarray, ring_off: np.ndarray) -> tuple[np.ndarray, np.nd
     ring_of = np.repeat(np.arange(len(ring_off) - 1), np.diff(ring_off))
     counts = np.bincount(ring_of[keep], minlength=len(ring_off) - 1)
     grid = grid[keep]
-    key = (grid[:, 0] << 32) | grid[:, 1]
-    unique, vertex = np.unique(key, return_inverse=True)
+    unique, _, vertex = sorted_unique((grid[:, 0] << 32) | grid[:, 1])
     xy = np.column_stack([unique >> 32, unique & 0xFFFFFFFF])
-    return vertex.ravel(), np.concatenate([[0], np.cumsum(counts)]), xy
+    return vertex, np.concatenate([[0], np.cumsum(counts)]), xy
+
+
+def sorted_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """np.unique(values, return_index=True, return_inverse=True) of integers, from one stable sort (numpy's
+    own takes twice as long on the national layer's million vertices)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.ones(len(ordered), bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(len(values), np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], order[new], inverse
 
 
 def _arcs(vertex: np.ndarray, ring_off: np.ndarray) -> tuple[list[list[int]], tuple[np.ndarray, np.ndarray]]:
@@ -123,7 +134,8 @@ def _arcs(vertex: np.ndarray, ring_off: np.ndarray) -> tuple[list[list[int]], tu
     closing[ring_off[1:][np.diff(ring_off) > 0] - 1] = True
     a, b = vertex[:-1][~closing[:-1]], vertex[1:][~closing[:-1]]
     n = int(vertex.max()) + 1
-    edges = np.unique(np.minimum(a, b) * n + np.maximum(a, b))
+    edges = np.sort(np.minimum(a, b) * n + np.maximum(a, b))
+    edges = edges[np.r_[True, edges[1:] != edges[:-1]][:len(edges)]]  # each edge once
     junction = (np.bincount(edges // n, minlength=n) + np.bincount(edges % n, minlength=n)) != 2
 
     walk = vertex[~closing]  # the open rings, one after the other
@@ -157,8 +169,7 @@ def _arcs(vertex: np.ndarray, ring_off: np.ndarray) -> tuple[list[list[int]], tu
     forward = rotated[seg_start] * n + second
     backward = rotated[last] * n + before_last
     key = np.minimum(forward, backward)
-    unique, first, arc_of = np.unique(key, return_index=True, return_inverse=True)
-    arc_of = arc_of.ravel()
+    _, first, arc_of = sorted_unique(key)
     same_way = (forward <= backward) == (forward[first] <= backward[first])[arc_of]
     refs = np.where(same_way, arc_of, ~arc_of)
 
