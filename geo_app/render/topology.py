@@ -14,61 +14,81 @@ Written here rather than taken from the `topojson` package (not a dependency): t
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import shapely
 
 
-def topology(layers: dict[str, tuple[Sequence[str], Any, Sequence[Any]]], decimals: int) -> dict:
+Layers = dict[str, tuple[Sequence[str], Any, Sequence[Any]]]  # name: (ids, polygon geometries, label points)
+
+
+@dataclass
+class Shapes:
+    """The arcs of layers of polygons and each geometry's polygons as arc references: a Topology without ids
+    and labels (`shapes`), so it can be built while the label points are still being found."""
+
+    transform: dict
+    polygons: list[list[list[list[int]]]]  # per geometry of all layers in order: its polygons' rings of arc refs
+    multi: list[bool]  # per geometry: a MultiPolygon
+    arcs: tuple[np.ndarray, np.ndarray]  # all arcs' vertex numbers, and where each arc begins and ends
+    xy: np.ndarray  # each vertex's grid position
+
+
+def topology(layers: Layers, decimals: int) -> dict:
     """TopoJSON Topology of named layers of (ids, polygon geometries, label points [lon, lat] or None): one
     GeometryCollection object per layer, each geometry with its `id` and `properties.label`."""
-    doc, arcs, xy = _topology(layers, decimals)
-    doc["arcs"] = _encode_arcs(arcs, xy)
+    shaped = shapes([geoms for _, geoms, _ in layers.values()], decimals)
+    doc = _head(shaped, {name: (ids, labels) for name, (ids, _, labels) in layers.items()})
+    doc["arcs"] = _encode_arcs(shaped.arcs, shaped.xy)
     return doc
 
 
-def topology_json(layers: dict[str, tuple[Sequence[str], Any, Sequence[Any]]], decimals: int) -> str:
+def topology_json(layers: Layers, decimals: int) -> str:
     """`topology` as compact JSON text, the same as json.dumps(topology(...), separators=(",", ":")) (the
     arcs, most of it, are written straight from their integer arrays)."""
-    doc, arcs, xy = _topology(layers, decimals)
-    head = json.dumps(doc, separators=(",", ":"))
-    return head[:-1] + ',"arcs":' + _arcs_json(arcs, xy) + "}"
+    shaped = shapes([geoms for _, geoms, _ in layers.values()], decimals)
+    return shapes_json(shaped, {name: (ids, labels) for name, (ids, _, labels) in layers.items()})
 
 
-def _topology(layers: dict[str, tuple[Sequence[str], Any, Sequence[Any]]],
-              decimals: int) -> tuple[dict, tuple[np.ndarray, np.ndarray], np.ndarray]:
-    """(the Topology without its arcs, the arcs as vertex numbers, each vertex's grid position)."""
-    names = list(layers)
-    geoms = np.concatenate([np.asarray(layers[n][1], dtype=object) for n in names]) if names else np.array([], object)
+def shapes_json(shaped: Shapes, names: dict[str, tuple[Sequence[str], Sequence[Any]]]) -> str:
+    """`topology_json` of the layers `shaped` was made of, given each layer's (ids, label points) in order."""
+    head = json.dumps(_head(shaped, names), separators=(",", ":"))
+    return head[:-1] + ',"arcs":' + _arcs_json(shaped.arcs, shaped.xy) + "}"
+
+
+def shapes(layers: Sequence[Any], decimals: int) -> Shapes:
+    """The `Shapes` of layers of polygon geometries on the 10^-decimals grid."""
+    geoms = np.concatenate([np.asarray(g, dtype=object) for g in layers]) if len(layers) else np.array([], object)
     coords, (ring_off, poly_off, multi_off) = ragged_polygons(geoms)
     grid = np.round(np.asarray(coords) * 10.0 ** decimals).astype(np.int64)
     translate = grid.min(axis=0) if len(grid) else np.zeros(2, np.int64)
     vertex, ring_off, xy = _vertices(grid - translate, np.asarray(ring_off, np.int64))
     rings, arcs = _arcs(vertex, ring_off)
     scale = 10.0 ** -decimals
-    doc: dict[str, Any] = {
-        "type": "Topology",
-        "transform": {"scale": [scale, scale], "translate": [round(float(translate[0]) * scale, decimals),
-                                                                   round(float(translate[1]) * scale, decimals)]},
-        "objects": {},
-    }
-    multi = (shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON).tolist()
+    transform = {"scale": [scale, scale], "translate": [round(float(translate[0]) * scale, decimals),
+                                                        round(float(translate[1]) * scale, decimals)]}
     poly_off, multi_off = poly_off.tolist(), multi_off.tolist()
     polygons = [[ring for ring in rings[poly_off[p]:poly_off[p + 1]] if ring]
                 if poly_off[p + 1] > poly_off[p] and rings[poly_off[p]] else None  # no shell: no polygon
                 for p in range(len(poly_off) - 1)]
+    per_geometry = [[polygon for polygon in polygons[multi_off[g]:multi_off[g + 1]] if polygon is not None]
+                    for g in range(len(multi_off) - 1)]
+    multi = (shapely.get_type_id(geoms) == shapely.GeometryType.MULTIPOLYGON).tolist()
+    return Shapes(transform, per_geometry, multi, arcs, xy)
+
+
+def _head(shaped: Shapes, names: dict[str, tuple[Sequence[str], Sequence[Any]]]) -> dict:
+    """The Topology without its arcs: one GeometryCollection per layer, its geometries with ids and labels."""
+    doc: dict[str, Any] = {"type": "Topology", "transform": shaped.transform, "objects": {}}
     first = 0
-    for name in names:
-        ids, _, labels = layers[name]
-        geometries = []
-        for k, (code, label) in enumerate(zip(ids, labels)):
-            g = first + k
-            parts = [polygon for polygon in polygons[multi_off[g]:multi_off[g + 1]] if polygon is not None]
-            geometries.append(_geometry(str(code), parts, label, multi[g]))
+    for name, (ids, labels) in names.items():
+        geometries = [_geometry(str(code), shaped.polygons[first + k], label, shaped.multi[first + k])
+                      for k, (code, label) in enumerate(zip(ids, labels))]
         first += len(ids)
         doc["objects"][name] = {"type": "GeometryCollection", "geometries": geometries}
-    return doc, arcs, xy
+    return doc
 
 
 def ragged_polygons(geoms: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
