@@ -206,7 +206,7 @@ def test_geometry_file_is_built_once_per_revision_for_every_worker(own_data_app,
     client = own_data_app.test_client()
     url = map_document(text_of(client, "/"))["geometry"]["url"]
     body = decoded(client.get(url))
-    monkeypatch.setattr(webgeo, "geometry_document_bytes", lambda *a: pytest.fail("built again"))
+    monkeypatch.setattr(webgeo, "cached_geometry_document", lambda *a: pytest.fail("built again"))
     monkeypatch.setattr(geometry, "geometry_script", lambda *a: pytest.fail("built again"))
     other = create_app({"TESTING": True, "SETTINGS": own_data_app.config["SETTINGS"],
                         "DATABASE": own_data_app.config["DATABASE"],

@@ -51,6 +51,18 @@ def test_every_national_commune_is_present_valid_and_in_place(national):
     assert sum(len(arc) for arc in document["arcs"]) < 0.7 * edges_twice
 
 
+def test_the_web_geometry_made_at_once_is_the_three_steps(national):
+    """The path the app keeps (build_web_geometry: label points and districts made in threads while the
+    coverage is checked and mended, districts of mended communes made again) gives the same frames and bytes
+    as simplify_coverage -> dissolve_districts -> geometry_document_bytes (the national layer has communes
+    that rounding breaks and `mend_rounding` rebuilds)."""
+    layer, web = national
+    districts = webgeo.dissolve_districts(web)
+    built = webgeo.build_web_geometry(layer)
+    assert built.frames[0].equals(web) and built.frames[1].equals(districts)
+    assert built.document == webgeo.geometry_document_bytes(web, districts)
+
+
 def test_national_web_geometry_is_still_a_valid_coverage(national):
     """Simplified and on the 10^-5 degree grid, the communes still share their edges exactly (issue 9: the old
     rounding after simplifying broke the shared edges of 4 communes), and nothing is lost to rounding."""

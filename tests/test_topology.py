@@ -105,3 +105,12 @@ def test_document_bytes_are_the_document_as_json(small_coverage, dataset):
         districts = webgeo.dissolve_districts(communes)
         expected = json.dumps(webgeo.geometry_document(communes, districts), separators=(",", ":")).encode()
         assert webgeo.geometry_document_bytes(communes, districts) == expected
+
+
+def test_the_web_geometry_the_app_keeps_is_the_three_steps_made_at_once(dataset):
+    """build_web_geometry (what the store keeps and /geo/ serves) overlaps the steps in threads; its communes,
+    districts (with their label points) and document are exactly those of the steps one after another."""
+    communes, districts = webgeo.web_geometry(dataset)
+    built = webgeo.build_web_geometry(dataset.boundaries)
+    assert built.frames[0].equals(communes) and built.frames[1].equals(districts)
+    assert built.document == webgeo.geometry_document_bytes(communes, districts)

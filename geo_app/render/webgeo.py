@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import geopandas as gpd
 import numpy as np
@@ -23,7 +23,7 @@ import shapely
 
 from geo_app.domain.criteria import CRITERION_COLUMNS
 from geo_app.render.mapspec import classify
-from geo_app.render.topology import decode, ragged_polygons, topology, topology_json
+from geo_app.render.topology import decode, ragged_polygons, shapes, shapes_json, topology, topology_json
 from geo_app.model.dataset import districts_from_communes
 from geo_app.domain.textnorm import fold, strip_type
 from geo_app.domain.units import PILOT_COMMUNES
@@ -36,7 +36,7 @@ TOLERANCE_M = 40.0  # Visvalingam-Whyatt tolerance in metres (sqrt of the remove
 DECIMALS = 5  # ~1.1 m at Bến Tre's latitude
 METRIC_CRS = "EPSG:32648"  # UTM 48N, metres
 WEB_CRS = "EPSG:4326"
-WEBGEO_VERSION = 2  # bump when the simplification changes: persisted geometry of older code is not reused
+WEBGEO_VERSION = 3  # bump when the simplification changes: persisted geometry of older code is not reused
 PILOT_LABEL_MARGIN = 0.02  # degrees kept clear around pilot communes when placing district labels
 LABEL_TOLERANCE = 0.0005  # degrees (~55 m): how close a label point is to the best (pole of inaccessibility)
 
@@ -44,20 +44,43 @@ LABEL_TOLERANCE = 0.0005  # degrees (~55 m): how close a label point is to the b
 def simplify_coverage(boundaries: gpd.GeoDataFrame, tolerance_m: float = TOLERANCE_M,
                       decimals: int = DECIMALS) -> gpd.GeoDataFrame:
     """[ward_code, district_code, geometry, label_lon, label_lat] in EPSG:4326, simplified as one coverage."""
+    unrounded, rounded = rounded_units(boundaries, tolerance_m)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # GEOS lets go of the GIL: the label points are found
+        started = start_label_points(pool, rounded)  # while the coverage is checked (and mended)
+        simplified = mend_rounding(unrounded, rounded, decimals)
+        points = finish_label_points(pool, started, rounded, simplified)
+    return _communes_frame(boundaries, simplified, points, decimals)
+
+
+def rounded_units(boundaries: gpd.GeoDataFrame, tolerance_m: float = TOLERANCE_M,
+                  decimals: int = DECIMALS) -> tuple[np.ndarray, np.ndarray]:
+    """(the units in EPSG:4326 simplified as one coverage, the same on the grid: `snap_to_grid`)."""
     source = boundaries.geometry.to_crs(WEB_CRS) if boundaries.crs is not None else boundaries.geometry
     unrounded = simplify_in_metres(np.asarray(source.values), tolerance_m)
-    rounded = snap_to_grid(unrounded, decimals)
-    halves = np.array_split(rounded, 2)
-    with ThreadPoolExecutor(max_workers=2) as pool:  # GEOS lets go of the GIL: the label points of the rounded
-        labels = [pool.submit(label_points, half) for half in halves]  # units are found while their coverage is
-        simplified = mend_rounding(unrounded, rounded, decimals)  # checked (and mended)
-        points = np.concatenate([part.result() for part in labels])
+    return unrounded, snap_to_grid(unrounded, decimals)
+
+
+def start_label_points(pool: ThreadPoolExecutor, rounded: np.ndarray) -> list[Future]:
+    """The label points of the rounded units, being found in two threads."""
+    return [pool.submit(label_points, half) for half in np.array_split(rounded, 2)]
+
+
+def finish_label_points(pool: ThreadPoolExecutor, started: list[Future], rounded: np.ndarray,
+                        simplified: np.ndarray) -> np.ndarray:
+    """The label points of the simplified units, given those started for the rounded ones (the units that
+    `mend_rounding` replaced get their own)."""
     mended = np.array([a is not b for a, b in zip(simplified, rounded)], dtype=bool)
-    if mended.any():
-        points[mended] = label_points(simplified[mended])
+    again = pool.submit(label_points, simplified[mended])
+    found = np.concatenate([half.result() for half in started])
+    found[mended] = again.result()
+    return found
+
+
+def _communes_frame(boundaries: gpd.GeoDataFrame, geoms: np.ndarray, points: np.ndarray,
+                    decimals: int) -> gpd.GeoDataFrame:
     out = gpd.GeoDataFrame({"ward_code": boundaries["ward_code"].to_numpy(),
                             "district_code": boundaries["district_code"].to_numpy()},
-                           geometry=simplified, crs=WEB_CRS)
+                           geometry=geoms, crs=WEB_CRS)
     out["label_lon"] = np.round(shapely.get_x(points), decimals)
     out["label_lat"] = np.round(shapely.get_y(points), decimals)
     return out
@@ -211,20 +234,49 @@ def round_coordinates(geoms: Any, decimals: int = DECIMALS) -> Any:
 
 def dissolve_districts(communes: gpd.GeoDataFrame, decimals: int = DECIMALS) -> gpd.GeoDataFrame:
     """District polygons as the union of their (simplified) communes, with a label point each."""
+    groups = district_groups(communes["district_code"])
     geoms = np.asarray(communes.geometry.values)
     pilot = communes["ward_code"].isin(PILOT_COMMUNES).to_numpy()
-    codes, districts, label_areas = [], [], []
-    for code, members in sorted(communes.groupby("district_code", sort=True).indices.items()):
-        geom, exact = union_of(geoms[members])
-        geom = geom if exact else round_coordinates(geom, decimals)  # a coverage union adds no vertex
-        codes.append(code)
-        districts.append(geom)
-        label_areas.append(_without_pilots(geom, geoms[members[pilot[members]]]))
-    points = label_points(np.array(label_areas, dtype=object))
-    return gpd.GeoDataFrame({"district_code": codes, "geometry": districts,
+    districts, label_areas = _columns([district_shape(geoms, members, pilot, decimals) for _, members in groups])
+    return _districts_frame([code for code, _ in groups], districts, label_points(label_areas), decimals,
+                            communes.crs)
+
+
+def district_groups(district_codes: pd.Series) -> list[tuple[Any, np.ndarray]]:
+    """(district code, positions of its communes), in the order of the codes."""
+    codes = np.asarray(district_codes)
+    return sorted(pd.Series(codes).groupby(codes, sort=True).indices.items())
+
+
+def district_shape(geoms: np.ndarray, members: np.ndarray, pilot: np.ndarray,
+                   decimals: int = DECIMALS) -> tuple[Any, Any]:
+    """(the union of these communes, where its label may go: the union without its pilot communes)."""
+    geom, exact = union_of(geoms[members])
+    geom = geom if exact else round_coordinates(geom, decimals)  # a coverage union adds no vertex
+    return geom, _without_pilots(geom, geoms[members[pilot[members]]])
+
+
+def _shape_or_none(geoms: np.ndarray, members: np.ndarray, pilot: np.ndarray) -> tuple[Any, Any] | None:
+    """`district_shape`, or None where GEOS fails on it (then it is made again from the mended units)."""
+    try:
+        return district_shape(geoms, members, pilot)
+    except (shapely.errors.GEOSException, ValueError):
+        return None
+
+
+def _columns(pairs: list[tuple[Any, Any]]) -> tuple[np.ndarray, np.ndarray]:
+    """Two object arrays from a list of pairs."""
+    first, second = np.empty(len(pairs), dtype=object), np.empty(len(pairs), dtype=object)
+    first[:], second[:] = [a for a, _ in pairs], [b for _, b in pairs]
+    return first, second
+
+
+def _districts_frame(codes: list[str], districts: np.ndarray, points: np.ndarray, decimals: int,
+                     crs: Any) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"district_code": codes, "geometry": list(districts),
                              "label_lon": np.round(shapely.get_x(points), decimals),
                              "label_lat": np.round(shapely.get_y(points), decimals)},
-                            geometry="geometry", crs=communes.crs)
+                            geometry="geometry", crs=crs)
 
 
 def union_of(geoms: Any) -> tuple[Any, bool]:
@@ -248,15 +300,61 @@ def _without_pilots(district: Any, pilots: np.ndarray) -> Any:
     return rest if not rest.is_empty else district
 
 
+@dataclass
+class WebGeometry:
+    """The web geometry of a boundary layer: (communes, districts) as simplify_coverage and dissolve_districts
+    make them, and the geometry document of both (`geometry_document_bytes`)."""
+
+    frames: tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]
+    document: bytes
+
+
+def build_web_geometry(boundaries: gpd.GeoDataFrame) -> WebGeometry:
+    """`WebGeometry` of a boundary layer: the same frames and bytes as simplify_coverage -> dissolve_districts
+    -> geometry_document_bytes, made sooner by overlapping them in two threads (GEOS and numpy let go of the
+    GIL): the label points and the districts are made from the rounded units while their coverage is checked
+    and mended (the districts of mended units are made again), and the document's arcs while the last label
+    points are found."""
+    unrounded, rounded = rounded_units(boundaries)
+    groups = district_groups(boundaries["district_code"])
+    pilot = boundaries["ward_code"].isin(PILOT_COMMUNES).to_numpy()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        started = start_label_points(pool, rounded)
+        early = pool.submit(lambda: [_shape_or_none(rounded, members, pilot) for _, members in groups])
+        geoms = mend_rounding(unrounded, rounded, DECIMALS)
+        mended = np.array([a is not b for a, b in zip(geoms, rounded)], dtype=bool)
+        districts, label_areas = _columns([shape if shape is not None and not mended[members].any()
+                                           else district_shape(geoms, members, pilot)
+                                           for (_, members), shape in zip(groups, early.result())])
+        district_points = pool.submit(label_points, label_areas)
+        shaped = shapes([geoms, districts], DECIMALS)
+        communes = _communes_frame(boundaries, geoms, finish_label_points(pool, started, rounded, geoms), DECIMALS)
+        districts_frame = _districts_frame([code for code, _ in groups], districts, district_points.result(),
+                                           DECIMALS, communes.crs)
+    names = {name: (ids, labels) for name, (ids, _, labels) in _layers(communes, districts_frame).items()}
+    return WebGeometry((communes, districts_frame), shapes_json(shaped, names).encode("utf-8"))
+
+
 def web_geometry(ds: "Dataset") -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """(communes, districts) web geometry of a dataset (not cached: use `cached_web_geometry`)."""
     communes = simplify_coverage(ds.boundaries)
     return communes, dissolve_districts(communes)
 
 
+def persisted_web_geometry(store: "DataStore") -> WebGeometry:
+    """`build_web_geometry` of the current boundaries, once per data revision, kept in the store for every worker."""
+    return store.persisted(("webgeo", WEBGEO_VERSION, TOLERANCE_M, DECIMALS),
+                           lambda ds: build_web_geometry(ds.boundaries))
+
+
 def cached_web_geometry(store: "DataStore") -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """Web geometry computed once per data revision and kept in the store for every worker."""
-    return store.persisted(("webgeo", WEBGEO_VERSION, TOLERANCE_M, DECIMALS), web_geometry)
+    """(communes, districts) web geometry computed once per data revision and kept in the store for every worker."""
+    return persisted_web_geometry(store).frames
+
+
+def cached_geometry_document(store: "DataStore") -> bytes:
+    """`geometry_document_bytes` of the current web geometry (made with it, kept with it)."""
+    return persisted_web_geometry(store).document
 
 
 GEOMETRY_DOCUMENT_VERSION = 2  # bump when the geometry document's layout changes (2: TopoJSON, shared arcs)

@@ -38,13 +38,12 @@ class GeometryFile:
 
 def geometry_file() -> GeometryFile:
     """The current revision's geometry file, built once per revision and kept for every worker."""
-    from geo_app.render.webgeo import GEOMETRY_DOCUMENT_VERSION, cached_web_geometry, geometry_document_bytes
+    from geo_app.render.webgeo import GEOMETRY_DOCUMENT_VERSION, cached_geometry_document
 
     data = store()
 
     def build(ds) -> GeometryFile:
-        communes, districts = cached_web_geometry(data)
-        body = geometry_document_bytes(communes, districts)
+        body = cached_geometry_document(data)  # made with the web geometry, kept with it
         digest = hashlib.sha256(body).hexdigest()[:DIGEST_LEN]
         return GeometryFile(digest, {"json": CachedBody.build(body, MIMETYPES["json"]),
                                      "js": CachedBody.build(geometry_script(digest, body), MIMETYPES["js"])})
