@@ -488,10 +488,14 @@ def national_rows(folder: Path) -> list[tuple[str, str, str, str]]:
     layer, features = national_layer()
     source = np.asarray(layer.geometry.values)
     started, cpu = time.perf_counter(), time.process_time()
-    communes = webgeo.simplify_coverage(layer)
-    districts = webgeo.dissolve_districts(communes)
-    body = webgeo.geometry_document_bytes(communes, districts)
+    built = webgeo.build_web_geometry(layer)  # what the app keeps per boundary revision (steps overlapped)
     took, cpu = time.perf_counter() - started, time.process_time() - cpu
+    started, steps_cpu = time.perf_counter(), time.process_time()
+    communes = webgeo.simplify_coverage(layer)  # like for like: the same steps one after another
+    body = webgeo.geometry_document_bytes(communes, webgeo.dissolve_districts(communes))
+    steps, steps_cpu = time.perf_counter() - started, time.process_time() - steps_cpu
+    assert built.document == body
+    communes, body = built.frames[0], built.document
     simplified = np.asarray(communes.geometry.values)
     present = int((~shapely.is_empty(simplified)).sum())
     valid_in, valid_out = shapely.coverage_is_valid(source), shapely.coverage_is_valid(simplified)
@@ -501,8 +505,8 @@ def national_rows(folder: Path) -> list[tuple[str, str, str, str]]:
     rows = [
         (f"national file ({features:,} communes, {shapely.get_num_coordinates(source).sum():,} vertices) through "
          "the web-geometry path", f"{took:.1f} s (CPU {cpu:.1f} s), {len(body) / 1e6:.1f} MB, gzip {gz / 1e6:.2f} MB, "
-         f"br {br / 1e6:.2f} MB",
-         "", "targets: ≤ 3 s, ≤ 3 MB compressed"),
+         f"br {br / 1e6:.2f} MB", f"steps one after another {steps:.1f} s (CPU {steps_cpu:.1f} s)",
+         "targets: ≤ 3 s, ≤ 3 MB compressed"),
         ("national: every commune present, coverage still valid", f"{present:,} of {len(layer):,} present; "
          f"coverage valid before: {'yes' if valid_in else 'no'}, after: {'yes' if valid_out else 'no'}"
          + ("" if valid_out else f" ({broken} communes' shared edges no longer match)"), "", ""),
