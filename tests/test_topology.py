@@ -114,3 +114,19 @@ def test_the_web_geometry_the_app_keeps_is_the_three_steps_made_at_once(dataset)
     built = webgeo.build_web_geometry(dataset.boundaries)
     assert built.frames[0].equals(communes) and built.frames[1].equals(districts)
     assert built.document == webgeo.geometry_document_bytes(communes, districts)
+
+
+def test_arcs_are_written_as_json_writes_them():
+    """The arcs' text is written by numpy, digit by digit: it is exactly json.dumps of the same lists, for
+    negative, zero, one-digit and 13-digit steps, arcs of one position and many."""
+    from geo_app.render import topology
+
+    rng = np.random.default_rng(9)
+    for n_arcs in (1, 2, 7, 300):
+        sizes = rng.integers(1, 9, n_arcs)
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        xy = rng.integers(0, 10 ** rng.integers(1, 8), (60, 2))
+        xy[:3] = [[0, 0], [10 ** 12, 5], [9, 10 ** 12]]
+        arcs = (rng.integers(0, 60, offsets[-1]), offsets)
+        expected = json.dumps(topology._encode_arcs(arcs, xy), separators=(",", ":"))
+        assert topology._arcs_json(arcs, xy) == expected

@@ -223,15 +223,36 @@ def _arcs_json(arcs: tuple[np.ndarray, np.ndarray], xy: np.ndarray) -> str:
     delta, offsets = _deltas(arcs, xy)
     if not len(delta):
         return "[]"
-    numbers = list(map(str, delta.ravel().tolist()))
-    after = np.full(len(numbers), 1, dtype=np.int8)  # 0: ",", 1: "],[", 2: "]],[["
+    after = np.full(2 * len(delta), 1, dtype=np.int64)  # 0: ",", 1: "],[", 2: "]],[["
     after[0::2] = 0
     after[2 * offsets[1:-1] - 1] = 2
-    separators = np.array([",", "],[", "]],[["], dtype=object)[after[:-1]].tolist()
-    parts = [""] * (2 * len(numbers) - 1)
-    parts[0::2] = numbers
-    parts[1::2] = separators
-    return "[[[" + "".join(parts) + "]]]"
+    return "[[[" + _integers_text(delta.ravel(), after[:-1]) + "]]]"
+
+
+SEPARATORS = (b",", b"],[", b"]],[[")
+
+
+def _integers_text(numbers: np.ndarray, after: np.ndarray) -> str:
+    """The decimal numbers, each but the last followed by SEPARATORS[after[k]], as one ASCII string: all the
+    digits of a million numbers placed in one byte array by numpy (str() of each in Python took 3x as long)."""
+    negative = numbers < 0
+    size = np.abs(numbers)
+    digits = 1 + np.searchsorted(10 ** np.arange(1, 19, dtype=np.int64), size, side="right")
+    gap = np.zeros(len(numbers), np.int64)
+    gap[:-1] = np.array([len(sep) for sep in SEPARATORS])[after]
+    width = negative + digits + gap
+    start = np.cumsum(width) - width
+    out = np.empty(int(width.sum()), np.uint8)
+    out[start[negative]] = ord("-")
+    last = start + negative + digits - 1  # each number's last digit
+    for k in range(int(digits.max())):
+        has = digits > k
+        out[last[has] - k] = ord("0") + (size[has] // 10 ** k) % 10
+    for kind, sep in enumerate(SEPARATORS):
+        at = last[:-1][after == kind] + 1
+        for i, byte in enumerate(sep):
+            out[at + i] = byte
+    return out.tobytes().decode("ascii")
 
 
 def _deltas(arcs: tuple[np.ndarray, np.ndarray], xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
