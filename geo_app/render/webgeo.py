@@ -48,7 +48,7 @@ def simplify_coverage(boundaries: gpd.GeoDataFrame, tolerance_m: float = TOLERAN
     with ThreadPoolExecutor(max_workers=2) as pool:  # GEOS lets go of the GIL: the label points are found
         started = start_label_points(pool, rounded)  # while the coverage is checked (and mended)
         simplified = mend_rounding(unrounded, rounded, decimals)
-        points = finish_label_points(pool, started, rounded, simplified)
+        points = finish_label_points(pool, started, rounded, simplified)()
     return _communes_frame(boundaries, simplified, points, decimals)
 
 
@@ -60,20 +60,25 @@ def rounded_units(boundaries: gpd.GeoDataFrame, tolerance_m: float = TOLERANCE_M
     return unrounded, snap_to_grid(unrounded, decimals)
 
 
-def start_label_points(pool: ThreadPoolExecutor, rounded: np.ndarray) -> list[Future]:
-    """The label points of the rounded units, being found in two threads."""
-    return [pool.submit(label_points, half) for half in np.array_split(rounded, 2)]
+def start_label_points(pool: ThreadPoolExecutor, rounded: np.ndarray) -> Future:
+    """The label points of the rounded units, being found in another thread (one: the calling thread checks
+    the coverage meanwhile, and two cores are what a small server has)."""
+    return pool.submit(label_points, rounded)
 
 
-def finish_label_points(pool: ThreadPoolExecutor, started: list[Future], rounded: np.ndarray,
-                        simplified: np.ndarray) -> np.ndarray:
-    """The label points of the simplified units, given those started for the rounded ones (the units that
-    `mend_rounding` replaced get their own)."""
+def finish_label_points(pool: ThreadPoolExecutor, started: Future, rounded: np.ndarray,
+                        simplified: np.ndarray) -> Callable[[], np.ndarray]:
+    """A function returning the label points of the simplified units, given those started for the rounded
+    ones: the units that `mend_rounding` replaced get their own, found in `pool` from now on."""
     mended = np.array([a is not b for a, b in zip(simplified, rounded)], dtype=bool)
     again = pool.submit(label_points, simplified[mended])
-    found = np.concatenate([half.result() for half in started])
-    found[mended] = again.result()
-    return found
+
+    def points() -> np.ndarray:
+        found = started.result()
+        found[mended] = again.result()
+        return found
+
+    return points
 
 
 def _communes_frame(boundaries: gpd.GeoDataFrame, geoms: np.ndarray, points: np.ndarray,
@@ -322,13 +327,14 @@ def build_web_geometry(boundaries: gpd.GeoDataFrame) -> WebGeometry:
         started = start_label_points(pool, rounded)
         early = pool.submit(lambda: [_shape_or_none(rounded, members, pilot) for _, members in groups])
         geoms = mend_rounding(unrounded, rounded, DECIMALS)
+        commune_points = finish_label_points(pool, started, rounded, geoms)
         mended = np.array([a is not b for a, b in zip(geoms, rounded)], dtype=bool)
         districts, label_areas = _columns([shape if shape is not None and not mended[members].any()
                                            else district_shape(geoms, members, pilot)
                                            for (_, members), shape in zip(groups, early.result())])
         district_points = pool.submit(label_points, label_areas)
         shaped = shapes([geoms, districts], DECIMALS)
-        communes = _communes_frame(boundaries, geoms, finish_label_points(pool, started, rounded, geoms), DECIMALS)
+        communes = _communes_frame(boundaries, geoms, commune_points(), DECIMALS)
         districts_frame = _districts_frame([code for code, _ in groups], districts, district_points.result(),
                                            DECIMALS, communes.crs)
     names = {name: (ids, labels) for name, (ids, _, labels) in _layers(communes, districts_frame).items()}
