@@ -449,22 +449,24 @@ def _outlines(ax, geoms, zorder: float = 2, **style) -> LineCollection:
 def _fill(ax, frame: gpd.GeoDataFrame, keys, spec, view: MapView) -> None:
     """Fill each class in its colour; hatched classes get a grey hatch; out-of-district units fade."""
     by_key = spec.class_by_key()
-    focus = _in_focus(frame, view)
+    geoms = np.asarray(frame.geometry.values)
+    key_of = np.asarray(keys, dtype=object)
+    focus = np.asarray(_in_focus(frame, view), dtype=bool)
     for key in keys.unique():
         cls = by_key.get(key)
         if cls is None:
             raise ValueError(f"class {key!r} is not in the map spec for layer {spec.layer!r}")
         for inside, alpha in ((True, 1.0), (False, 0.35)):
-            part = frame[(keys == key).to_numpy() & (focus == inside).to_numpy()]
+            part = geoms[(key_of == key) & (focus == inside)]
             if len(part):
                 _fill_class(ax, part, cls, alpha)
 
 
-def _fill_class(ax, part: gpd.GeoDataFrame, cls: MapClass, alpha: float) -> None:
-    _polygons(ax, part.geometry.values, facecolor=cls.color, edgecolor="white", linewidth=0.4, alpha=alpha)
+def _fill_class(ax, part: np.ndarray, cls: MapClass, alpha: float) -> None:
+    """One class's polygons (shapely geometries, in drawing order)."""
+    _polygons(ax, part, facecolor=cls.color, edgecolor="white", linewidth=0.4, alpha=alpha)
     if cls.hatched:
-        _polygons(ax, part.geometry.values, facecolor="none", edgecolor=HATCH_COLOR, hatch=HATCH, linewidth=0,
-                  alpha=alpha)
+        _polygons(ax, part, facecolor="none", edgecolor=HATCH_COLOR, hatch=HATCH, linewidth=0, alpha=alpha)
 
 
 def _in_focus(frame: gpd.GeoDataFrame, view: MapView):
