@@ -7,6 +7,12 @@ In production put a reverse proxy in front (README: "Production").
 """
 import os
 
+# pyproj keeps its PROJ context in a threading.local. Imported here, in the master before the workers fork and gevent
+# patches threading, that stays one context per thread. Imported later, inside a request's greenlet (the app imports
+# its data libraries where they are used), each greenlet got a context of its own that was freed with it while CRS
+# objects made under it lived on, and the worker crashed (SIGSEGV) on a later map (tests/test_serving.py).
+import pyproj  # noqa: F401
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gevent"

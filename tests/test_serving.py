@@ -91,3 +91,15 @@ def test_normal_requests_answer_within_a_second_while_50_clients_dribble_headers
         stop.set()
         for sock in opened:
             sock.close()
+
+
+def test_maps_and_exports_one_after_another_keep_the_workers_alive(served, tmp_path):
+    """Each request runs in its own greenlet; the data libraries are imported inside the first of them. A page, then
+    drawings that project with pyproj, then pages again: every answer is a 200 and no worker dies (a worker crashed
+    with SIGSEGV on the second projection when pyproj was first imported inside a request)."""
+    port = served
+    for path in ("/?year=2022", "/export/map.png?year=2022", "/export/map.svg?year=2021", "/?year=2021",
+                 "/export/map.pdf?year=2023", "/?year=2024&layer=district", "/export/map.png?year=2024&district=829"):
+        fetch(port, path, timeout=120)
+    log = (tmp_path / "gunicorn.log").read_text()
+    assert "SIGSEGV" not in log and "was sent" not in log, log[-2000:]
