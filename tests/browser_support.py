@@ -140,12 +140,12 @@ def page(browser) -> Iterator[RecordingPage]:
 @pytest.fixture()
 def open_page(browser):
     """`open_page(width, height, **context_options)`: a RecordingPage in a new context of that viewport
-    (Vietnamese locale, no service workers); the contexts are closed after the test."""
+    (Vietnamese locale unless `locale` is given, no service workers); the contexts are closed after the test."""
     contexts = []
 
     def make(width: int, height: int, **options) -> RecordingPage:
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="vi-VN",
-                                      service_workers="block", **options)
+        context = browser.new_context(viewport={"width": width, "height": height},
+                                      **{"locale": "vi-VN", "service_workers": "block", **options})
         contexts.append(context)
         return RecordingPage(context.new_page())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import LABEL_BOXES, RecordingPage, browser, live_server, settle_labels  # noqa: F401  (pytest fixtures)
+from browser_support import LABEL_BOXES, browser, live_server, open_page, settle_labels  # noqa: F401  (pytest fixtures)
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core-4.14.1" / "axe-core-4.14.1.min.js"
 READY = "() => window.NTM && NTM.maps.length === 1"
@@ -13,19 +13,12 @@ MAP_PAGES = ["/", "/compare", "/lagging", "/embed"]
 
 
 @pytest.fixture()
-def sized(browser):
-    contexts = []
-
+def sized(open_page):
     def make(width: int, height: int | None = None, lang: str = "vi-VN"):
         phone = width < 600
-        context = browser.new_context(viewport={"width": width, "height": height or (800 if phone else 900)},
-                                      locale=lang, has_touch=phone, is_mobile=phone, service_workers="block")
-        contexts.append(context)
-        return RecordingPage(context.new_page())
+        return open_page(width, height or (800 if phone else 900), locale=lang, has_touch=phone, is_mobile=phone)
 
-    yield make
-    for context in contexts:
-        context.close()
+    return make
 
 
 RECT = "e => { const r = e.getBoundingClientRect(); return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; }"
