@@ -265,6 +265,28 @@ def test_pdf_fonts_without_layout_tables_keep_the_text_and_the_look(province, tm
     assert looks["ours"] == looks["theirs"]
 
 
+@pytest.mark.parametrize("weight", ["normal", "bold"])
+def test_font_subsets_made_without_reading_the_dropped_tables_are_the_subsetters_own(weight):
+    """The tables the subsetter would drop are deleted before it starts (so it never decompiles GSUB/GPOS): the
+    subset and its glyph map are byte for byte those fontTools makes when it drops them itself."""
+    from fontTools import subset
+    from matplotlib.backends import _backend_pdf_ps as pdf_ps
+    from matplotlib.font_manager import FontProperties, findfont, get_font
+
+    path = findfont(FontProperties(family=render_static.FONT, weight=weight))
+    font = get_font(path)
+    glyphs = frozenset(font.get_char_index(ord(c)) for c in set("Huyện Chợ Lách — 2024: Mức đạt chuẩn ⚠ Tân Thiềng"))
+    options = subset.Options(glyph_names=True, recommended_glyphs=True, layout_features=[])
+    options.drop_tables += [*render_static.PDF_MPL_DROPPED_TABLES, *render_static.PDF_DROPPED_TABLES]
+    with subset.load_font(path, options) as whole:
+        assert {"GSUB", "GPOS", "kern"} <= set(whole.keys())  # (what the deletion is about)
+        subsetter = subset.Subsetter(options=options)
+        subsetter.populate(gids=set(glyphs))
+        subsetter.subset(whole)
+        theirs = pdf_ps.font_as_file(whole).getvalue(), dict(subsetter.glyph_index_map)
+    assert render_static.layout_free_subset(path, glyphs) == theirs
+
+
 def missing_glyph_messages(draw, caplog) -> list[str]:
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING, logger="matplotlib"):
         warnings.simplefilter("always")
