@@ -287,6 +287,34 @@ def test_font_subsets_made_without_reading_the_dropped_tables_are_the_subsetters
     assert render_static.layout_free_subset(path, glyphs) == theirs
 
 
+def test_a_pdf_embeds_each_font_once_and_keeps_its_text_and_look(dataset, tmp_path, monkeypatch):
+    """Vietnamese letters (past U+00FF) go into the same font subset as the others: one subset of each font (not
+    two, as with matplotlib's default ps.fonttype); the text poppler extracts is the same and the page it draws
+    looks the same (glyphs may land a fraction of a pixel apart: anti-aliasing only)."""
+    import subprocess
+
+    import numpy as np
+
+    view = map_view(dataset, ViewState(year=dataset.latest_year, district="832"), DAY)
+    ours = render(view, "pdf")
+    monkeypatch.setitem(render_static.RC, "ps.fonttype", 3)
+    two_subsets = render(view, "pdf")
+    assert len(re.findall(rb"/FontFile2", ours)) == 2  # DejaVu Sans and its bold
+    assert len(re.findall(rb"/FontFile2", two_subsets)) == 4
+    assert len(ours) < len(two_subsets)
+    looks = {}
+    for name, pdf in (("ours", ours), ("two", two_subsets)):
+        (tmp_path / f"{name}.pdf").write_bytes(pdf)
+        text = subprocess.run(["pdftotext", tmp_path / f"{name}.pdf", "-"], capture_output=True, check=True).stdout
+        subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", tmp_path / f"{name}.pdf", tmp_path / name],
+                       check=True)
+        looks[name] = (text, np.asarray(Image.open(tmp_path / f"{name}.png").convert("L"), dtype=int))
+    assert view.spec.title.encode() in looks["ours"][0] and "Chợ Lách".encode() in looks["ours"][0]
+    assert looks["ours"][0] == looks["two"][0]
+    difference = np.abs(looks["ours"][1] - looks["two"][1])
+    assert (difference > 0).mean() < 0.01 and (difference > 96).sum() < 50  # a few anti-aliased glyph edges
+
+
 def missing_glyph_messages(draw, caplog) -> list[str]:
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING, logger="matplotlib"):
         warnings.simplefilter("always")
