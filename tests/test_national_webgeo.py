@@ -101,3 +101,52 @@ def test_rounding_keeps_a_coverage_where_edges_are_closer_than_the_grid():
     assert (coords == np.round(coords, webgeo.DECIMALS)).all()
     assert np.allclose(shapely.area(rounded), shapely.area(geoms), rtol=0.1)
     assert shapely.equals_exact(rounded[2], far, 0)
+
+
+@pytest.fixture(scope="module")
+def national_rounded(national):
+    """(the national units simplified, the same on the grid), as `mend_rounding` gets them."""
+    layer, _ = national
+    return webgeo.rounded_units(layer)
+
+
+def every_face_weighed(faces, geoms):
+    """The owner of each face as `_snap_rounded` found it before `_face_owners`: every face's overlay with every
+    unit it touches, the unit holding most of it if it holds at least half."""
+    face, unit = shapely.STRtree(geoms).query(faces, predicate="intersects")
+    shared = shapely.area(shapely.intersection(faces[face], geoms[unit]))
+    best = np.lexsort((-shared, face))
+    best = best[np.r_[True, face[best][1:] != face[best][:-1]]] if len(best) else best
+    held = shared[best] >= 0.5 * shapely.area(faces[face[best]])
+    owner = np.full(len(faces), -1)
+    owner[face[best][held]] = unit[best][held]
+    most = np.zeros(len(faces))
+    most[face[best]] = shared[best] / shapely.area(faces[face[best]])
+    return owner, most
+
+
+def test_faces_go_to_the_units_that_weighing_every_face_gives(national_rounded):
+    """`_face_owners` weighs a face against every unit it touches only where the unit around a point inside it
+    does not clearly hold it: on the national patches rounding broke (slivers, notches and all), each face goes
+    to the same unit as when every face is weighed against every unit."""
+    unrounded, rounded = national_rounded
+    broken = webgeo._coverage_problems(rounded)
+    tree = shapely.STRtree(unrounded)
+    patch = webgeo._with_neighbours(tree, unrounded, broken)
+    geoms = unrounded[patch]
+    lines = shapely.union_all(shapely.boundary(geoms), grid_size=10.0 ** -webgeo.DECIMALS)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
+    weighed, most = every_face_weighed(faces, geoms)
+    assert (webgeo._face_owners(faces, geoms) == weighed).all()
+    assert len(faces) > 100 and (most > 0.6).mean() > 0.9  # most faces are clearly one unit's,
+    assert (most <= 0.6).any()  # not all: some are weighed against every unit they touch
+
+
+def test_faces_of_overlapping_units_are_all_weighed():
+    """Where units overlap (an office's layer), a face inside two of them goes to the one that holds more of it,
+    as when every face is weighed (no unit clearly holds it more than all the others together)."""
+    geoms = np.array([shapely.box(0, 0, 2, 2), shapely.box(1, 0, 3.2, 2), shapely.box(0, 2, 3.2, 3)], dtype=object)
+    faces = shapely.get_parts(shapely.polygonize(shapely.get_parts(shapely.union_all(shapely.boundary(geoms)))))
+    owner = webgeo._face_owners(faces, geoms)
+    assert (owner == every_face_weighed(faces, geoms)[0]).all()
+    assert len(faces) == 4 and sorted(owner.tolist()) in ([0, 0, 1, 2], [0, 1, 1, 2])  # the overlap: either
