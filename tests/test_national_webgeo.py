@@ -4,6 +4,7 @@ benchmarks/run.py reports the time, size and drawing in Chromium."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import geopandas as gpd
 import numpy as np
@@ -108,6 +109,21 @@ def national_rounded(national):
     """(the national units simplified, the same on the grid), as `mend_rounding` gets them."""
     layer, _ = national
     return webgeo.rounded_units(layer)
+
+
+def test_the_coverage_checked_in_two_halves_at_once_is_the_whole_check(national_rounded):
+    """build_web_geometry checks the rounded coverage's southern and northern halves in two threads, each with
+    the units around it: every unit gets the answer the whole layer's check gives, broken units (rounding breaks
+    some on both sides of the split) and clean ones alike."""
+    _, rounded = national_rounded
+    whole = webgeo._coverage_problems(rounded)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        split = webgeo.start_coverage_problems(pool, rounded)()
+    assert len(rounded) >= webgeo.SPLIT_CHECK  # the national layer is checked in halves
+    assert whole.any() and (split == whole).all()
+    middle = shapely.bounds(rounded)[:, [1, 3]].mean(axis=1)
+    south = middle <= np.median(middle)
+    assert whole[south].any() and whole[~south].any()
 
 
 def every_face_weighed(faces, geoms):

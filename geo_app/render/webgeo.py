@@ -55,9 +55,14 @@ def simplify_coverage(boundaries: gpd.GeoDataFrame, tolerance_m: float = TOLERAN
 def rounded_units(boundaries: gpd.GeoDataFrame, tolerance_m: float = TOLERANCE_M,
                   decimals: int = DECIMALS) -> tuple[np.ndarray, np.ndarray]:
     """(the units in EPSG:4326 simplified as one coverage, the same on the grid: `snap_to_grid`)."""
-    source = boundaries.geometry.to_crs(WEB_CRS) if boundaries.crs is not None else boundaries.geometry
-    unrounded = simplify_in_metres(np.asarray(source.values), tolerance_m)
+    unrounded = simplify_in_metres(_lonlat(boundaries), tolerance_m)
     return unrounded, snap_to_grid(unrounded, decimals)
+
+
+def _lonlat(boundaries: gpd.GeoDataFrame) -> np.ndarray:
+    """The units' polygons in WEB_CRS."""
+    source = boundaries.geometry.to_crs(WEB_CRS) if boundaries.crs is not None else boundaries.geometry
+    return np.asarray(source.values)
 
 
 def start_label_points(pool: ThreadPoolExecutor, rounded: np.ndarray) -> Future:
@@ -123,11 +128,24 @@ def snap_to_grid(geoms: np.ndarray, decimals: int = DECIMALS) -> np.ndarray:
 
 def simplify_in_metres(geoms: np.ndarray, tolerance_m: float = TOLERANCE_M) -> np.ndarray:
     """shapely.coverage_simplify of lon/lat polygons with the tolerance in metres (computed in METRIC_CRS)."""
-    to_metric = pyproj.Transformer.from_crs(WEB_CRS, METRIC_CRS, always_xy=True)
-    inverse = pyproj.enums.TransformDirection.INVERSE
+    to_metric = _metric_transformer()
+    return _from_metres(_simplified_in_metres(geoms, tolerance_m, to_metric), to_metric)
+
+
+def _metric_transformer() -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(WEB_CRS, METRIC_CRS, always_xy=True)
+
+
+def _simplified_in_metres(geoms: np.ndarray, tolerance_m: float, to_metric: pyproj.Transformer) -> np.ndarray:
+    """The lon/lat polygons in METRIC_CRS, simplified as one coverage."""
     metric = shapely.transform(geoms, lambda xy: np.column_stack(to_metric.transform(xy[:, 0], xy[:, 1])))
-    simplified = shapely.coverage_simplify(metric, tolerance_m, simplify_boundary=True)
-    return shapely.transform(simplified, lambda xy: np.column_stack(
+    return shapely.coverage_simplify(metric, tolerance_m, simplify_boundary=True)
+
+
+def _from_metres(geoms: np.ndarray, to_metric: pyproj.Transformer) -> np.ndarray:
+    """Polygons in METRIC_CRS back in lon/lat (each point on its own: any part of a layer gives the same)."""
+    inverse = pyproj.enums.TransformDirection.INVERSE
+    return shapely.transform(geoms, lambda xy: np.column_stack(
         to_metric.transform(xy[:, 0], xy[:, 1], direction=inverse)))
 
 
@@ -143,9 +161,11 @@ def round_coverage(geoms: np.ndarray, decimals: int = DECIMALS, attempts: int = 
     return mend_rounding(geoms, snap_to_grid(geoms, decimals), decimals, attempts)
 
 
-def mend_rounding(geoms: np.ndarray, rounded: np.ndarray, decimals: int = DECIMALS, attempts: int = 4) -> np.ndarray:
-    """`round_coverage` given `snap_to_grid(geoms)`: the units it leaves alone are the same objects."""
-    broken = _coverage_problems(rounded)
+def mend_rounding(geoms: np.ndarray, rounded: np.ndarray, decimals: int = DECIMALS, attempts: int = 4,
+                  broken: np.ndarray | None = None) -> np.ndarray:
+    """`round_coverage` given `snap_to_grid(geoms)` (and `_coverage_problems(rounded)` if known): the units it
+    leaves alone are the same objects."""
+    broken = _coverage_problems(rounded) if broken is None else broken
     if not broken.any():
         return rounded
     tree = shapely.STRtree(geoms)
@@ -172,6 +192,35 @@ def mend_rounding(geoms: np.ndarray, rounded: np.ndarray, decimals: int = DECIMA
 def _coverage_problems(geoms: np.ndarray) -> np.ndarray:
     """Which polygons are invalid, or do not fit their neighbours (overlaps, edges that do not match)."""
     return ~shapely.is_valid(geoms) | ~shapely.is_empty(shapely.coverage_invalid_edges(geoms))
+
+
+SPLIT_CHECK = 2000  # units: from this many on, `start_coverage_problems` checks the two halves of a layer at once
+
+
+def start_coverage_problems(pool: ThreadPoolExecutor, geoms: np.ndarray) -> Callable[[], np.ndarray]:
+    """A function returning `_coverage_problems(geoms)`: the southern half of the layer is checked in `pool`
+    from now on, the northern one in the thread that calls it (GEOS lets go of the GIL).
+
+    GEOS checks each unit against the units whose envelopes meet its own (CoverageValidator), so a half checked
+    together with those units gives each of its units the answer the whole layer gives."""
+    if len(geoms) < SPLIT_CHECK:
+        return lambda: _coverage_problems(geoms)
+    xmin, ymin, xmax, ymax = shapely.bounds(geoms).T
+    middle = np.nan_to_num((ymin + ymax) / 2, nan=-np.inf)  # an empty unit has no envelope and no neighbour
+    south = middle <= np.median(middle)
+    tree = shapely.STRtree(geoms)
+    other = pool.submit(_problems_of, geoms, south, tree)
+    return lambda: _problems_of(geoms, ~south, tree) | other.result()
+
+
+def _problems_of(geoms: np.ndarray, chosen: np.ndarray, tree: shapely.STRtree) -> np.ndarray:
+    """`_coverage_problems(geoms)` of the chosen units (a mask; False elsewhere), checked among themselves and
+    every unit whose envelope meets one of theirs."""
+    around = chosen.copy()
+    around[tree.query(geoms[chosen])[1]] = True
+    out = np.zeros(len(geoms), bool)
+    out[around] = _coverage_problems(geoms[around])
+    return out & chosen
 
 
 def _problems_among(geoms: np.ndarray, chosen: np.ndarray) -> np.ndarray:
@@ -339,29 +388,59 @@ class WebGeometry:
 
 def build_web_geometry(boundaries: gpd.GeoDataFrame) -> WebGeometry:
     """`WebGeometry` of a boundary layer: the same frames and bytes as simplify_coverage -> dissolve_districts
-    -> geometry_document_bytes, made sooner by overlapping them in two threads (GEOS and numpy let go of the
-    GIL): the label points and the districts are made from the rounded units while their coverage is checked
-    and mended (the districts of mended units are made again), and the document's arcs while the last label
-    points are found."""
-    unrounded, rounded = rounded_units(boundaries)
+    -> geometry_document_bytes, made sooner by overlapping them in three threads on two cores (GEOS and numpy let
+    go of the GIL). Once the units are simplified and on the grid: their coverage is checked in two halves at
+    once, then mended in the calling thread, while the pool finds the units' label points (in two parts, so
+    either core can take them) and makes the districts and their label points from the rounded units; the
+    districts (and label points) of mended units are made again, and the document's arcs are made while the
+    last label points are found."""
+    to_metric = _metric_transformer()
+    simplified = _simplified_in_metres(_lonlat(boundaries), TOLERANCE_M, to_metric)
     groups = district_groups(boundaries["district_code"])
     pilot = boundaries["ward_code"].isin(PILOT_COMMUNES).to_numpy()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        started = start_label_points(pool, rounded)
-        early = pool.submit(lambda: [_shape_or_none(rounded, members, pilot) for _, members in groups])
-        geoms = mend_rounding(unrounded, rounded, DECIMALS)
-        commune_points = finish_label_points(pool, started, rounded, geoms)
+        halves = np.array_split(simplified, 2)  # the first half's label points are found while the second half
+        unrounded = [_from_metres(halves[0], to_metric)]  # is put back in lon/lat and on the grid
+        rounded = [snap_to_grid(unrounded[0], DECIMALS)]
+        parts = [pool.submit(label_points, rounded[0])]
+        unrounded.append(_from_metres(halves[1], to_metric))
+        rounded.append(snap_to_grid(unrounded[1], DECIMALS))
+        unrounded, rounded = np.concatenate(unrounded), np.concatenate(rounded)
+        problems = start_coverage_problems(pool, rounded)  # ahead of the other work in the pool's queue
+        parts.append(pool.submit(label_points, rounded[len(halves[0]):]))
+        early = pool.submit(_early_districts, rounded, groups, pilot)
+        geoms = mend_rounding(unrounded, rounded, DECIMALS, broken=problems())
         mended = np.array([a is not b for a, b in zip(geoms, rounded)], dtype=bool)
-        districts, label_areas = _columns([shape if shape is not None and not mended[members].any()
-                                           else district_shape(geoms, members, pilot)
-                                           for (_, members), shape in zip(groups, early.result())])
-        district_points = pool.submit(label_points, label_areas)
+        again = pool.submit(label_points, geoms[mended])
+        redo = {k: district_shape(geoms, members, pilot) for k, (_, members) in enumerate(groups)
+                if mended[members].any()}
+        shaped_early, early_points = early.result()
+        redo.update({k: district_shape(geoms, members, pilot) for k, (_, members) in enumerate(groups)
+                     if shaped_early[k] is None and k not in redo})  # where GEOS failed on the rounded units
+        pairs = [redo[k] if k in redo else shaped_early[k] for k in range(len(groups))]
+        districts, label_areas = _columns(pairs)
+        again_districts = pool.submit(label_points, label_areas[sorted(redo)])
         shaped = shapes([geoms, districts], DECIMALS)
-        communes = _communes_frame(boundaries, geoms, commune_points(), DECIMALS)
-        districts_frame = _districts_frame([code for code, _ in groups], districts, district_points.result(),
-                                           DECIMALS, communes.crs)
+        commune_points = np.concatenate([part.result() for part in parts]) if len(rounded) else np.array([], object)
+        commune_points[mended] = again.result()
+        district_points = early_points
+        district_points[sorted(redo)] = again_districts.result()
+        communes = _communes_frame(boundaries, geoms, commune_points, DECIMALS)
+        districts_frame = _districts_frame([code for code, _ in groups], districts, district_points, DECIMALS,
+                                           communes.crs)
     names = {name: (ids, labels) for name, (ids, _, labels) in _layers(communes, districts_frame).items()}
     return WebGeometry((communes, districts_frame), shapes_json(shaped, names).encode("utf-8"))
+
+
+def _early_districts(rounded: np.ndarray, groups: list[tuple[Any, np.ndarray]],
+                     pilot: np.ndarray) -> tuple[list[tuple[Any, Any] | None], np.ndarray]:
+    """(`district_shape` of each district from the rounded units, or None where GEOS fails on it; the label
+    points of their label areas, None for those)."""
+    shaped = [_shape_or_none(rounded, members, pilot) for _, members in groups]
+    made = np.array([pair is not None for pair in shaped], dtype=bool)
+    points = np.full(len(shaped), None, dtype=object)
+    points[made] = label_points(_columns([pair for pair in shaped if pair is not None])[1])
+    return shaped, points
 
 
 def web_geometry(ds: "Dataset") -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
