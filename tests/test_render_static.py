@@ -315,26 +315,29 @@ def test_a_pdf_embeds_each_font_once_and_keeps_its_text_and_look(dataset, tmp_pa
     assert (difference > 0).mean() < 0.01 and (difference > 96).sum() < 50  # a few anti-aliased glyph edges
 
 
-def test_texts_kept_between_maps_draw_the_same_pixels(dataset, monkeypatch):
-    """PNG text is measured, shaped and its glyphs rendered once per process (aggtext): maps drawn with what earlier
-    maps kept are byte for byte those matplotlib draws on its own, and most glyphs were not rendered again."""
-    from geo_app.render import aggtext
+def test_texts_kept_between_maps_draw_the_same_files(dataset, monkeypatch):
+    """Text measures, shaping, glyph bitmaps and outlines are made once per process (textcache): maps drawn with
+    what earlier maps kept are byte for byte the PNGs, PDFs and SVGs matplotlib makes on its own, and most PNG
+    glyphs were not rendered again."""
+    from geo_app.render import textcache
 
     views = [map_view(dataset, ViewState(year=dataset.latest_year, layer=layer, district=district, lang=lang), DAY)
              for layer, district, lang in (("level", None, "vi"), ("level", "832", "vi"), ("band", "829", "en"),
                                            ("level", "831", "vi"))]
-    install = aggtext.install
+    formats = ("png", "pdf", "svg")
+    install = textcache.install
     try:
-        aggtext.uninstall()
-        monkeypatch.setattr(aggtext, "install", lambda: False)
-        own = [render(view, "png") for view in views]  # matplotlib's own text drawing
-        monkeypatch.setattr(aggtext, "install", install)
-        assert aggtext._KEPT["glyphs"] == {}
-        before = dict(aggtext._STATS)
-        kept = [render(view, "png") for view in views]
-        drawn = aggtext._STATS["glyphs_drawn"] - before["glyphs_drawn"]
-        rendered = aggtext._STATS["glyphs_rendered"] - before["glyphs_rendered"]
-        again = [render(view, "png") for view in views]  # everything kept by now
+        textcache.uninstall()
+        monkeypatch.setattr(textcache, "install", lambda: False)
+        own = [render(view, fmt) for fmt in formats for view in views]  # matplotlib's own text drawing
+        monkeypatch.setattr(textcache, "install", install)
+        assert textcache._KEPT["glyphs"] == {} and textcache._KEPT["paths"] == {}
+        before = dict(textcache._STATS)
+        kept = [render(view, fmt) for fmt in formats for view in views]
+        drawn = textcache._STATS["glyphs_drawn"] - before["glyphs_drawn"]
+        rendered = textcache._STATS["glyphs_rendered"] - before["glyphs_rendered"]
+        assert textcache._KEPT["paths"] and textcache._KEPT["vector_metrics"]
+        again = [render(view, fmt) for fmt in formats for view in views]  # everything kept by now
     finally:
         install()
     assert kept == own and again == own

@@ -28,7 +28,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.text import Annotation
 
 from geo_app.domain.messages import number, percent, translator
-from geo_app.render import aggtext, textfit
+from geo_app.render import textcache, textfit
 from geo_app.render.labels import Label, LabelPlacer
 from geo_app.render.mapspec import DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, classify
 from geo_app.domain.textnorm import strip_type
@@ -72,7 +72,7 @@ def render(view: MapView, fmt: str = "png", scale: int = 1, header: bool = True)
         raise ValueError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
     if scale not in (1, 2, 3, 4):
         raise ValueError(f"scale {scale!r} is not supported; use 1, 2, 3 or 4")
-    aggtext.install()  # texts measured, shaped and glyphs rendered once per process (the same pixels)
+    textcache.install()  # texts measured, shaped and glyphs rendered once per process (the same pixels)
     with matplotlib.rc_context(RC):
         fig = draw_figure(view, scale, header)
         if fmt == "svg":
@@ -116,7 +116,7 @@ def png_bytes(fig: Figure, title: str = "") -> bytes:
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo
 
-    aggtext.install()
+    textcache.install()
     raw = io.BytesIO()
     with matplotlib.rc_context(RC):
         fig.savefig(raw, format="rgba", dpi=fig.dpi)

@@ -1,24 +1,26 @@
-"""Text in PNG exports drawn once per process, not once per map: Agg's text measures, shaping and glyph bitmaps.
+"""Text drawn once per process, not once per map: text measures, shaping, glyph bitmaps and outlines.
 
 matplotlib (3.11) draws each text of a PNG by shaping it (`FT2Font._layout`) and rendering every glyph with
-FreeType at its sub-pixel position (`_render_glyph`); it measures texts once per renderer, and each figure has its
-own. A batch of maps draws the same texts again and again (title, legend, summary, footer, district names: about
-half of a district map's glyphs), so each process keeps:
+FreeType at its sub-pixel position (`_render_glyph`); it measures texts once per renderer, and each figure (each
+PDF) has its own; haloed labels are drawn as outlines, made again for every label. A batch of maps draws the same
+texts again and again (title, legend, summary, footer, district names: about half of a district map's glyphs), so
+each process keeps:
 
-- the measures of a text (width, height, descent) by its font properties, dpi and hinting;
-- the shaping of a text (its glyphs and their offsets) by its font, size, dpi and options;
+- the measures of a text (width, height, descent) by its font properties, dpi and hinting (Agg and PDF);
+- the shaping of a text (its glyphs and their offsets) by its font, size, dpi and options (Agg);
 - the bitmap of a glyph by its font, size, dpi and the fraction of a pixel it starts at (FreeType renders a glyph
-  moved by whole pixels as the same bitmap, moved), for straight (unrotated, unslanted) anti-aliased text.
+  moved by whole pixels as the same bitmap, moved), for straight (unrotated, unslanted) anti-aliased text (Agg);
+- the outline of a text (`TextToPath.get_text_path`, drawn for haloed labels in every format).
 
-The pixels are those matplotlib draws (the same bytes; tests/test_render_static.py). Wraps matplotlib's private
-`RendererAgg` methods only if they still have the shape this was written for; otherwise nothing changes.
+The files are those matplotlib makes (the same bytes; tests/test_render_static.py). Wraps matplotlib's private
+methods only if they still have the shape this was written for; otherwise nothing changes.
 """
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 
-KEPT = {"metrics": 8192, "layouts": 4096, "glyphs": 65536}  # entries kept per process (a glyph: ≈ 0.2 kB)
+KEPT = {"metrics": 8192, "vector_metrics": 8192, "layouts": 4096, "glyphs": 65536, "paths": 4096}  # entries kept per process (a glyph: ≈ 0.2 kB)
 _KEPT: dict[str, OrderedDict] = {name: OrderedDict() for name in KEPT}
 _LOCK = threading.Lock()
 _STATS = {"glyphs_drawn": 0, "glyphs_rendered": 0}
@@ -67,19 +69,69 @@ def install() -> bool:
         draw_text.__wrapped__, get_text_width_height_descent.__wrapped__ = original_draw, original_metrics
         renderer.draw_text = draw_text
         renderer.get_text_width_height_descent = get_text_width_height_descent
+        _install_vector()
         return True
+
+
+def _install_vector() -> None:
+    """The PDF/PS renderer's text measures and the outlines of texts drawn as paths, kept per process."""
+    import matplotlib
+    from matplotlib.backends import _backend_pdf_ps as pdf_ps
+    from matplotlib.textpath import TextToPath
+
+    base = pdf_ps.RendererPDFPSBase
+    original_metrics, original_path = base.get_text_width_height_descent, TextToPath.get_text_path
+
+    def get_text_width_height_descent(self, s, prop, ismath):
+        if ismath:
+            return original_metrics(self, s, prop, ismath)
+        afm = getattr(self, "_use_afm_rc_name", None)
+        key = (type(self), s, prop.copy(), matplotlib.rcParams[afm] if afm else None, _rc())
+        metrics = _get("vector_metrics", key)
+        if metrics is None:
+            metrics = original_metrics(self, s, prop, ismath)
+            _put("vector_metrics", key, metrics)
+        return metrics
+
+    def get_text_path(self, prop, s, ismath=False, *, features=None, language=None):
+        if ismath or type(self) is not TextToPath:
+            return original_path(self, prop, s, ismath, features=features, language=language)
+        key = (threading.get_ident(), prop.copy(), s, _hashable(features), _hashable(language), _rc())
+        kept = _get("paths", key)
+        if kept is None:
+            kept = original_path(self, prop, s, ismath, features=features, language=language)
+            kept = (tuple(kept[0]), tuple(kept[1]))
+            _put("paths", key, kept)
+        verts, codes = kept
+        return list(verts) if len(verts) else _empty_verts(), list(codes)
+
+    get_text_width_height_descent.ntm_kept = get_text_path.ntm_kept = True
+    get_text_width_height_descent.__wrapped__, get_text_path.__wrapped__ = original_metrics, original_path
+    base.get_text_width_height_descent = get_text_width_height_descent
+    TextToPath.get_text_path = get_text_path
+
+
+def _empty_verts():
+    import numpy as np
+
+    return np.empty((0, 2))
 
 
 def uninstall() -> None:
     """Put matplotlib's own methods back and forget what was kept (for tests)."""
     from matplotlib.backends import backend_agg
 
-    renderer = backend_agg.RendererAgg
+    from matplotlib.backends import _backend_pdf_ps as pdf_ps
+    from matplotlib.textpath import TextToPath
+
     with _LOCK:
-        for name in ("draw_text", "get_text_width_height_descent"):
-            method = getattr(renderer, name)
+        for owner, name in ((backend_agg.RendererAgg, "draw_text"),
+                            (backend_agg.RendererAgg, "get_text_width_height_descent"),
+                            (pdf_ps.RendererPDFPSBase, "get_text_width_height_descent"),
+                            (TextToPath, "get_text_path")):
+            method = owner.__dict__.get(name)
             if getattr(method, "ntm_kept", False):
-                setattr(renderer, name, method.__wrapped__)
+                setattr(owner, name, method.__wrapped__)
         for kept in _KEPT.values():
             kept.clear()
 
@@ -156,7 +208,17 @@ def _as_expected(backend_agg) -> bool:
         return False
     from matplotlib import ft2font
 
-    return (list(draw) == ["self", "gc", "x", "y", "s", "prop", "angle", "ismath", "mtext"]
+    from matplotlib.backends import _backend_pdf_ps as pdf_ps
+    from matplotlib.textpath import TextToPath
+
+    try:
+        vector = inspect.signature(pdf_ps.RendererPDFPSBase.get_text_width_height_descent).parameters
+        path = inspect.signature(TextToPath.get_text_path).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return (list(vector) == ["self", "s", "prop", "ismath"]
+            and list(path) == ["self", "prop", "s", "ismath", "features", "language"]
+            and list(draw) == ["self", "gc", "x", "y", "s", "prop", "angle", "ismath", "mtext"]
             and list(metrics) == ["self", "s", "prop", "ismath"]
             and hasattr(renderer, "_prepare_font") and hasattr(backend_agg, "get_hinting_flag")
             and all(hasattr(ft2font.FT2Font, name) for name in ("_layout", "_render_glyph", "_set_transform"))
