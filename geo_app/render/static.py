@@ -72,7 +72,7 @@ def render(view: MapView, fmt: str = "png", scale: int = 1, header: bool = True)
         raise ValueError(f"format {fmt!r} is not supported; use one of {', '.join(FORMATS)}")
     if scale not in (1, 2, 3, 4):
         raise ValueError(f"scale {scale!r} is not supported; use 1, 2, 3 or 4")
-    textcache.install()  # texts measured, shaped and glyphs rendered once per process (the same pixels)
+    textcache.install(vector=fmt != "png")  # texts measured, shaped, rendered once per process (the same bytes)
     with matplotlib.rc_context(RC):
         fig = draw_figure(view, scale, header)
         if fmt == "svg":

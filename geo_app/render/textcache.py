@@ -26,10 +26,20 @@ _LOCK = threading.Lock()
 _STATS = {"glyphs_drawn": 0, "glyphs_rendered": 0}
 
 
-def install() -> bool:
-    """Patch RendererAgg (once per process); False where its methods are not the expected ones."""
+def install(vector: bool = False) -> bool:
+    """Patch RendererAgg (once per process), and with `vector` the PDF/PS text measures and text outlines (that
+    imports matplotlib's PDF/PS helpers, and fontTools with them: not for PNGs); False where matplotlib's methods
+    are not the expected ones."""
     from matplotlib.backends import backend_agg
 
+    installed = _install_agg(backend_agg)
+    if vector:
+        with _LOCK:
+            installed = _install_vector() and installed
+    return installed
+
+
+def _install_agg(backend_agg) -> bool:
     renderer = backend_agg.RendererAgg
     with _LOCK:
         if getattr(renderer.draw_text, "ntm_kept", False):
@@ -69,18 +79,20 @@ def install() -> bool:
         draw_text.__wrapped__, get_text_width_height_descent.__wrapped__ = original_draw, original_metrics
         renderer.draw_text = draw_text
         renderer.get_text_width_height_descent = get_text_width_height_descent
-        _install_vector()
-        return True
+        return _install_paths()
 
 
-def _install_vector() -> None:
-    """The PDF/PS renderer's text measures and the outlines of texts drawn as paths, kept per process."""
+def _install_vector() -> bool:
+    """The PDF/PS renderer's text measures, kept per process."""
     import matplotlib
     from matplotlib.backends import _backend_pdf_ps as pdf_ps
-    from matplotlib.textpath import TextToPath
 
     base = pdf_ps.RendererPDFPSBase
-    original_metrics, original_path = base.get_text_width_height_descent, TextToPath.get_text_path
+    original_metrics = base.get_text_width_height_descent
+    if getattr(original_metrics, "ntm_kept", False):
+        return True
+    if not _vector_as_expected(pdf_ps):
+        return False
 
     def get_text_width_height_descent(self, s, prop, ismath):
         if ismath:
@@ -92,6 +104,22 @@ def _install_vector() -> None:
             metrics = original_metrics(self, s, prop, ismath)
             _put("vector_metrics", key, metrics)
         return metrics
+
+    get_text_width_height_descent.ntm_kept = True
+    get_text_width_height_descent.__wrapped__ = original_metrics
+    base.get_text_width_height_descent = get_text_width_height_descent
+    return True
+
+
+def _install_paths() -> bool:
+    """The outlines of texts drawn as paths (haloed labels, in every format), kept per process."""
+    from matplotlib.textpath import TextToPath
+
+    original_path = TextToPath.get_text_path
+    if getattr(original_path, "ntm_kept", False):
+        return True
+    if not _paths_as_expected(TextToPath):
+        return False
 
     def get_text_path(self, prop, s, ismath=False, *, features=None, language=None):
         if ismath or type(self) is not TextToPath:
@@ -105,10 +133,10 @@ def _install_vector() -> None:
         verts, codes = kept
         return list(verts) if len(verts) else _empty_verts(), list(codes)
 
-    get_text_width_height_descent.ntm_kept = get_text_path.ntm_kept = True
-    get_text_width_height_descent.__wrapped__, get_text_path.__wrapped__ = original_metrics, original_path
-    base.get_text_width_height_descent = get_text_width_height_descent
+    get_text_path.ntm_kept = True
+    get_text_path.__wrapped__ = original_path
     TextToPath.get_text_path = get_text_path
+    return True
 
 
 def _empty_verts():
@@ -121,14 +149,17 @@ def uninstall() -> None:
     """Put matplotlib's own methods back and forget what was kept (for tests)."""
     from matplotlib.backends import backend_agg
 
-    from matplotlib.backends import _backend_pdf_ps as pdf_ps
+    import sys
+
     from matplotlib.textpath import TextToPath
 
+    owners = [(backend_agg.RendererAgg, "draw_text"), (backend_agg.RendererAgg, "get_text_width_height_descent"),
+              (TextToPath, "get_text_path")]
+    pdf_ps = sys.modules.get("matplotlib.backends._backend_pdf_ps")  # (not imported for it)
+    if pdf_ps is not None:
+        owners.append((pdf_ps.RendererPDFPSBase, "get_text_width_height_descent"))
     with _LOCK:
-        for owner, name in ((backend_agg.RendererAgg, "draw_text"),
-                            (backend_agg.RendererAgg, "get_text_width_height_descent"),
-                            (pdf_ps.RendererPDFPSBase, "get_text_width_height_descent"),
-                            (TextToPath, "get_text_path")):
+        for owner, name in owners:
             method = owner.__dict__.get(name)
             if getattr(method, "ntm_kept", False):
                 setattr(owner, name, method.__wrapped__)
@@ -208,18 +239,28 @@ def _as_expected(backend_agg) -> bool:
         return False
     from matplotlib import ft2font
 
-    from matplotlib.backends import _backend_pdf_ps as pdf_ps
-    from matplotlib.textpath import TextToPath
-
-    try:
-        vector = inspect.signature(pdf_ps.RendererPDFPSBase.get_text_width_height_descent).parameters
-        path = inspect.signature(TextToPath.get_text_path).parameters
-    except (TypeError, ValueError, AttributeError):
-        return False
-    return (list(vector) == ["self", "s", "prop", "ismath"]
-            and list(path) == ["self", "prop", "s", "ismath", "features", "language"]
-            and list(draw) == ["self", "gc", "x", "y", "s", "prop", "angle", "ismath", "mtext"]
+    return (list(draw) == ["self", "gc", "x", "y", "s", "prop", "angle", "ismath", "mtext"]
             and list(metrics) == ["self", "s", "prop", "ismath"]
             and hasattr(renderer, "_prepare_font") and hasattr(backend_agg, "get_hinting_flag")
             and all(hasattr(ft2font.FT2Font, name) for name in ("_layout", "_render_glyph", "_set_transform"))
             and "_render_glyph" in glyphs and "draw_text_image" in glyphs)
+
+
+def _vector_as_expected(pdf_ps) -> bool:
+    import inspect
+
+    try:
+        vector = inspect.signature(pdf_ps.RendererPDFPSBase.get_text_width_height_descent).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return list(vector) == ["self", "s", "prop", "ismath"]
+
+
+def _paths_as_expected(text_to_path) -> bool:
+    import inspect
+
+    try:
+        path = inspect.signature(text_to_path.get_text_path).parameters
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return list(path) == ["self", "prop", "s", "ismath", "features", "language"]
