@@ -182,14 +182,16 @@ def test_all_districts_again_copies_the_same_files_without_loading_the_drawing_l
     assert len(list((tmp_path / "new-revision").iterdir())) == len(DISTRICTS)
 
 
+@pytest.mark.parametrize("fmt", ["png", "pdf"])
 def test_all_districts_drawn_by_several_processes_are_the_files_one_process_draws(default_settings, tmp_path,
-                                                                                     monkeypatch):
-    """--jobs 2 forks two drawing processes: the same nine files, byte for byte, as drawn one after another, and
-    kept like them (a run again copies them)."""
+                                                                                     monkeypatch, fmt):
+    """--jobs 2 forks two drawing processes (after the year's frames, the format's libraries and the kept text work
+    are made ready): the same nine files, byte for byte, as drawn one after another, and kept like them (a run
+    again copies them)."""
     from editor_support import make_app
     from geo_app.render import static
 
-    args = ("--format", "png", "--year", "2023", "--layer", "band", "--all-districts")
+    args = ("--format", fmt, "--year", "2023", "--layer", "band", "--all-districts")
     apps, files = {}, {}
     for jobs in (1, 2):  # each with a store copy and an export cache of its own: drawn, not copied
         apps[jobs] = make_app(default_settings, tmp_path / f"jobs-{jobs}", PAGE_CACHE_DIR=str(tmp_path / f"c{jobs}"))

@@ -78,9 +78,12 @@ def export_many(store: DataStore, states: list[ViewState], fmt: str, scale: int 
         for i, state in enumerate(states):
             yield i, export(store, state, fmt, scale, generated, attribution)
         return
-    import_module("geo_app.render.static")  # matplotlib imported once, before the processes fork
+    import_module("geo_app.render.static").prepare(fmt)  # matplotlib (and what `fmt` needs) imported once, before
+    # the processes fork
 
     ds = store.dataset()
+    for year in sorted({state.year for state in states}):
+        ds.district_frame(year)  # the year's communes and districts, which every view starts from: made once, shared
     _BATCH[:] = [(ds, state, generated, fmt, scale) for state in states]
     gc.freeze()  # what is loaded stays shared: the collector never writes to those pages in the forked processes
     try:
