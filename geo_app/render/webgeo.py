@@ -13,7 +13,7 @@ import json
 import math
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -386,42 +386,51 @@ class WebGeometry:
     document: bytes
 
 
+LABEL_CHUNKS = 6  # the units' label points are found in this many tasks, so each core takes its share
+
+
 def build_web_geometry(boundaries: gpd.GeoDataFrame) -> WebGeometry:
     """`WebGeometry` of a boundary layer: the same frames and bytes as simplify_coverage -> dissolve_districts
-    -> geometry_document_bytes, made sooner by overlapping them in three threads on two cores (GEOS and numpy let
-    go of the GIL). Once the units are simplified and on the grid: their coverage is checked in two halves at
-    once, then mended in the calling thread, while the pool finds the units' label points (in two parts, so
-    either core can take them) and makes the districts and their label points from the rounded units; the
-    districts (and label points) of mended units are made again, and the document's arcs are made while the
-    last label points are found."""
+    -> geometry_document_bytes, made sooner by overlapping them on two cores (GEOS and numpy let go of the GIL).
+
+    Once the units are simplified, they are put back in lon/lat and on the grid in two halves, the first half's
+    label points being found meanwhile. Then the calling thread checks the rounded coverage's northern half
+    while a pool thread checks the southern one, and mends it; the pool makes the districts and their label
+    points from the rounded units and finds the other units' label points, in parts; the districts (and label
+    points) of mended units are made again, and the document's arcs are made while the last label points are
+    found. Whatever the pool has not started when the calling thread would wait for it, the calling thread does
+    itself (`_Task`)."""
     to_metric = _metric_transformer()
     simplified = _simplified_in_metres(_lonlat(boundaries), TOLERANCE_M, to_metric)
     groups = district_groups(boundaries["district_code"])
     pilot = boundaries["ward_code"].isin(PILOT_COMMUNES).to_numpy()
     with ThreadPoolExecutor(max_workers=2) as pool:
-        halves = np.array_split(simplified, 2)  # the first half's label points are found while the second half
-        unrounded = [_from_metres(halves[0], to_metric)]  # is put back in lon/lat and on the grid
+        halves = np.array_split(simplified, 2)
+        unrounded = [_from_metres(halves[0], to_metric)]
         rounded = [snap_to_grid(unrounded[0], DECIMALS)]
-        parts = [pool.submit(label_points, rounded[0])]
+        chunks = np.array_split(np.arange(len(simplified)), LABEL_CHUNKS)
+        first = [c for c in chunks if len(c) and c[-1] < len(halves[0])][:1]  # found while the second half is made
+        labels = [_Task(pool, label_points, rounded[0][c]) for c in first]
         unrounded.append(_from_metres(halves[1], to_metric))
         rounded.append(snap_to_grid(unrounded[1], DECIMALS))
         unrounded, rounded = np.concatenate(unrounded), np.concatenate(rounded)
-        problems = start_coverage_problems(pool, rounded)  # ahead of the other work in the pool's queue
-        parts.append(pool.submit(label_points, rounded[len(halves[0]):]))
-        early = pool.submit(_early_districts, rounded, groups, pilot)
+        problems = start_coverage_problems(pool, rounded)  # ahead of the rest in the pool's queue
+        early = _Task(pool, _early_districts, rounded, groups, pilot)
+        labels += [_Task(pool, label_points, rounded[c]) for c in chunks[len(first):]]
         geoms = mend_rounding(unrounded, rounded, DECIMALS, broken=problems())
         mended = np.array([a is not b for a, b in zip(geoms, rounded)], dtype=bool)
-        again = pool.submit(label_points, geoms[mended])
+        again = _Task(pool, label_points, geoms[mended])
         redo = {k: district_shape(geoms, members, pilot) for k, (_, members) in enumerate(groups)
                 if mended[members].any()}
-        shaped_early, early_points = early.result()
+        shaped_early, early_points = early.result(labels)
         redo.update({k: district_shape(geoms, members, pilot) for k, (_, members) in enumerate(groups)
                      if shaped_early[k] is None and k not in redo})  # where GEOS failed on the rounded units
         pairs = [redo[k] if k in redo else shaped_early[k] for k in range(len(groups))]
         districts, label_areas = _columns(pairs)
-        again_districts = pool.submit(label_points, label_areas[sorted(redo)])
+        again_districts = _Task(pool, label_points, label_areas[sorted(redo)])
         shaped = shapes([geoms, districts], DECIMALS)
-        commune_points = np.concatenate([part.result() for part in parts]) if len(rounded) else np.array([], object)
+        found = [task.result() for task in labels]
+        commune_points = np.concatenate(found) if found else np.array([], dtype=object)
         commune_points[mended] = again.result()
         district_points = early_points
         district_points[sorted(redo)] = again_districts.result()
@@ -430,6 +439,30 @@ def build_web_geometry(boundaries: gpd.GeoDataFrame) -> WebGeometry:
                                            communes.crs)
     names = {name: (ids, labels) for name, (ids, _, labels) in _layers(communes, districts_frame).items()}
     return WebGeometry((communes, districts_frame), shapes_json(shaped, names).encode("utf-8"))
+
+
+class _Task:
+    """Work handed to a pool that the calling thread does itself if the pool has not started it by the time the
+    calling thread needs it (rather than wait while a core may be idle)."""
+
+    def __init__(self, pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any):
+        self.future, self.call, self.taken, self.value = pool.submit(fn, *args), lambda: fn(*args), False, None
+
+    def take(self) -> bool:
+        """Do it here if the pool has not started it; whether it was done here."""
+        if not self.taken and self.future.cancel():
+            self.value, self.taken = self.call(), True
+        return self.taken
+
+    def result(self, meanwhile: Sequence["_Task"] = ()) -> Any:
+        """Its result; while it runs in the pool, the tasks of `meanwhile` the pool has not started are done here."""
+        if self.take():
+            return self.value
+        for other in meanwhile:
+            if self.future.done():
+                break
+            other.take()
+        return self.future.result()
 
 
 def _early_districts(rounded: np.ndarray, groups: list[tuple[Any, np.ndarray]],
