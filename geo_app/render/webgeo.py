@@ -387,6 +387,7 @@ class WebGeometry:
 
 
 LABEL_CHUNKS = 6  # the units' label points are found in this many tasks, so each core takes its share
+POOL_THREADS = 2  # pool threads beside the calling one (1 or 3 were slower on two cores)
 
 
 def build_web_geometry(boundaries: gpd.GeoDataFrame) -> WebGeometry:
@@ -404,7 +405,7 @@ def build_web_geometry(boundaries: gpd.GeoDataFrame) -> WebGeometry:
     simplified = _simplified_in_metres(_lonlat(boundaries), TOLERANCE_M, to_metric)
     groups = district_groups(boundaries["district_code"])
     pilot = boundaries["ward_code"].isin(PILOT_COMMUNES).to_numpy()
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=POOL_THREADS) as pool:
         halves = np.array_split(simplified, 2)
         unrounded = [_from_metres(halves[0], to_metric)]
         rounded = [snap_to_grid(unrounded[0], DECIMALS)]
