@@ -89,6 +89,8 @@ def test_upload_preview_commit_changes_public_pages_and_rollback_restores(app, e
     for code in codes:
         assert f'<tr data-ward-code="{code}">' in html
     assert html.count('class="folium-map ntm-map"') == 2  # current map beside the result
+    # Leaflet, its style sheet and the first-frame watch once for the two maps (the second map's are left out).
+    assert html.count("/leaflet.") == 2 and html.count("NTM_FRAMED = false") == 1
     assert revisions(app).heads()["status"]["id"] == head  # nothing committed by a preview
     assert ntm_count(public) == before_count
     done = commit(editor, uid)

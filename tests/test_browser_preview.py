@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from geo_app.render.mapspec import build_spec
 
-from browser_support import MAP_READY, browser, live_server, open_page  # noqa: F401  (pytest fixtures)
+from browser_support import MAP_READY, browser, live_server, open_page, watch  # noqa: F401  (pytest fixtures)
 
 BOXES = """(selector) => {
   const map = document.querySelector('.folium-map').getBoundingClientRect();
@@ -67,3 +67,39 @@ def test_a_view_saved_in_the_url_opens_without_the_preview(live_server, open_pag
     page.wait_for_function(MAP_READY)
     assert page.evaluate("document.querySelectorAll('.ntm-preview').length") == 0
     assert page.evaluate("NTM.maps[0].map.getZoom()") == 12
+
+
+
+FRAMES = """(() => {
+  window.__frames = [];
+  const look = () => {
+    const state = {preview: document.querySelectorAll('.ntm-preview path.ntm-preview-commune').length,
+                   leaflet: document.querySelectorAll('path.ntm-commune').length};
+    window.__frames.push(state);
+    if (!state.leaflet && window.__frames.length < 600) requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+})();"""
+
+
+
+def test_on_a_repeat_view_the_server_drawn_map_is_on_screen_before_leaflet_draws(browser, live_server):
+    """On a repeat view the scripts come from the browser's cache: without waiting for a frame, Leaflet would
+    draw before the browser's first frame and the page would be painted only after it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    try:
+        page = context.new_page()  # not routed: Playwright's routing turns the browser's cache off
+        requested, errors = watch(page)
+        url = live_server + "/?year=2024"
+        page.goto(url)
+        page.wait_for_function(MAP_READY)
+        page.goto("about:blank")
+        page.add_init_script(FRAMES)
+        page.goto(url)
+        page.wait_for_function(MAP_READY)
+        frames = page.evaluate("window.__frames")
+        assert {"preview": 157, "leaflet": 0} in frames, frames  # a frame showed the server-drawn map alone
+        assert frames[-1] == {"preview": 0, "leaflet": 157}
+        assert all(r.startswith((live_server, "about:", "data:")) for r in requested) and errors == []
+    finally:
+        context.close()

@@ -190,6 +190,13 @@ def render_map(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, title: s
     )
 
 
+# Before the map's scripts: notes when the browser's first frame (with the server-drawn map) has begun. On a
+# repeat view the scripts come from the browser's cache and would run, Leaflet drawing, before any frame; the
+# map then draws after the first one instead (ntm-map.js, NTM.mount), so the page is painted sooner.
+FRAME_WATCH = ("<script>window.NTM_FRAMED = false; window.requestAnimationFrame"
+               " && window.requestAnimationFrame(function () { window.NTM_FRAMED = true; });</script>")
+
+
 def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight: Iterable[str] | None = None,
               assets: Assets = "url", controls: bool = True, legend: bool = True, lang: str | None = None,
               height: str = "100%", basemap_url: str | None = None, static_url: StaticUrl = "/static",
@@ -219,7 +226,7 @@ def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
         script = f'<script src="{html.escape(geometry.script)}"></script>\n' + script
     elif geometry:  # fetched while the scripts load (same request as ntm-map.js's fetch: credentials same-origin)
         head = f'<link rel="preload" href="{html.escape(geometry.url)}" as="fetch" crossorigin="anonymous">\n' + head
-    script = asset_tags(assets, static_url, "js") + "\n" + script
+    script = FRAME_WATCH + "\n" + asset_tags(assets, static_url, "js") + "\n" + script
     return MapParts(head=head, body=root.html.render(), script=script)
 
 

@@ -22,7 +22,7 @@ from geo_app.domain.messages import translator
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY
 from geo_app.model.dataset import Dataset, dataset_from_frames
 from geo_app.model.viewstate import ViewError, map_view, validate_view
-from geo_app.render.interactive import asset_tags, map_parts
+from geo_app.render.interactive import FRAME_WATCH, asset_tags, map_parts
 from geo_app.render.mapspec import boundary_attribution
 from geo_app.store.datastore import DataUnavailable
 from geo_app.store.importing import DEFAULT_MAX_BOUNDARY_BYTES, DEFAULT_MAX_STATUS_BYTES
@@ -459,7 +459,8 @@ def preview_maps(result: Preview, lang: str) -> dict | None:
                           controls=False, static_url=_static_url(),
                           attribution=boundary_attribution(current.sources.get("boundaries", ""), lang))
     css, js = (asset_tags("url", _static_url(), kind) for kind in ("css", "js"))  # loaded once, with `now`
-    new_parts = replace(new_parts, head=new_parts.head.removeprefix(css), script=new_parts.script.removeprefix(js))
+    new_parts = replace(new_parts, head=new_parts.head.removeprefix(css),
+                        script=new_parts.script.removeprefix(f"{FRAME_WATCH}\n{js}"))
     return {"now": nonced(now_parts), "new": nonced(new_parts), "year": year, "now_year": now_year,
             "years": proposed.years, "highlight": highlight, "new_view": new_view, "now_view": now_view}
 

@@ -843,6 +843,12 @@
     window.setTimeout(run, 200);
   }
 
+  /** Whether the map the server drew is in the page and no frame has shown it yet (window.NTM_FRAMED, set by
+   * the page before the map's scripts): then the paths wait for that frame rather than hold it back. */
+  function previewUnpainted(instance) {
+    return window.NTM_FRAMED === false && !!instance.map.getContainer().querySelector(".ntm-preview");
+  }
+
   /** A User Timing mark (benchmarks read "ntm-map-drawn" and "ntm-map-ready"). */
   function mark(name) {
     if (window.performance && window.performance.mark) window.performance.mark(name);
@@ -881,8 +887,9 @@
       });
     }
     var atHand = geometryAtHand(doc.geometry);
-    if (atHand) { // drawn now, before the parser reads the rest of the page
-      draw(atHand);
+    if (atHand) { // drawn now, before the parser reads the rest of the page; after the first frame on a repeat view
+      if (previewUnpainted(instance)) afterPaint(function () { draw(atHand); });
+      else draw(atHand);
       return instance;
     }
     fetchGeometry(doc.geometry).then(draw).catch(function (error) {
