@@ -16,7 +16,7 @@ from shapely.geometry import shape
 from geo_app import create_app
 from geo_app.render.mapspec import NO_DATA_COLOR, NOT_APPLICABLE_COLOR, PILOT_OUTLINE, build_spec, summary_sentence
 from geo_app.model.dataset import province_counts
-from geo_app.render.interactive import JS_FILES, commune_style, map_parts, render_map
+from geo_app.render.interactive import FRAME_WATCH, JS_FILES, commune_style, map_parts, render_map
 from geo_app.settings import Settings
 from geo_app.domain.units import DISTRICTS, units
 from geo_app.render import webgeo
@@ -343,7 +343,8 @@ def test_map_parts_for_embedding(dataset):
     # Style sheets in the head; the scripts come after the map's <div> (which holds the server-drawn preview).
     assert '<link rel="stylesheet" href="/s/vendor/leaflet-1.9.4/leaflet.css">' in parts.head
     assert "<script src" not in parts.head
-    assert parts.script.startswith('<script src="/s/vendor/leaflet-1.9.4/leaflet.js"></script>')
+    # First the watch for the browser's first frame (a map mounted before it draws after it), then Leaflet.
+    assert parts.script.startswith(FRAME_WATCH + '\n<script src="/s/vendor/leaflet-1.9.4/leaflet.js"></script>')
     assert "height: 400px" in parts.head and "html, body" not in parts.head
     assert parts.body.count("folium-map") == 1 and parts.body.count('class="ntm-preview"') == 1
     assert '<script type="application/json"' in parts.script
