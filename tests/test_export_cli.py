@@ -204,3 +204,17 @@ def test_all_districts_drawn_by_several_processes_are_the_files_one_process_draw
     again = run(apps[2], *args, "--jobs", 2, "-o", tmp_path / "again")
     assert again.exit_code == 0, again.output
     assert {p.name: p.read_bytes() for p in (tmp_path / "again").iterdir()} == files[1]
+
+
+def test_the_export_process_exits_without_the_collector_walking_what_it_loaded(app, tmp_path, monkeypatch):
+    """`flask export` registers gc.freeze to run at exit (before the interpreter's last collections, which walked
+    every object pandas, geopandas and matplotlib made); the file is written all the same."""
+    import atexit
+    import gc
+
+    registered = []
+    monkeypatch.setattr(atexit, "register", lambda fn, *a, **k: registered.append(fn) or fn)
+    result = run(app, "--format", "svg", "-o", tmp_path / "map.svg")
+    assert result.exit_code == 0, result.output
+    assert gc.freeze in registered
+    assert (tmp_path / "map.svg").read_bytes().startswith(b"<?xml")
