@@ -235,7 +235,6 @@ def test_a_pdf_reuses_the_font_subsets_of_an_earlier_one_and_its_bytes_do_not_ch
 def test_pdf_fonts_without_layout_tables_keep_the_text_and_the_look(province, tmp_path, monkeypatch):
     """The embedded subsets leave out the OpenType layout tables (the PDF positions every glyph itself): the text
     a reader copies out and the page poppler draws are those of matplotlib's own subsets."""
-    import subprocess
     from io import BytesIO
 
     from fontTools.ttLib import TTFont
@@ -254,15 +253,22 @@ def test_pdf_fonts_without_layout_tables_keep_the_text_and_the_look(province, tm
     monkeypatch.setattr(render_static, "_FONT_SUBSETS", type(render_static._FONT_SUBSETS)())
     theirs = render(province, "pdf")  # matplotlib's own subsets
     assert ours != theirs and len(ours) < len(theirs)
-    looks = {}
-    for name, pdf in (("ours", ours), ("theirs", theirs)):
-        (tmp_path / f"{name}.pdf").write_bytes(pdf)
-        text = subprocess.run(["pdftotext", tmp_path / f"{name}.pdf", "-"], capture_output=True, check=True).stdout
-        subprocess.run(["pdftoppm", "-r", "50", "-png", "-singlefile", tmp_path / f"{name}.pdf", tmp_path / name],
-                       check=True)
-        looks[name] = (text, Image.open(tmp_path / f"{name}.png").convert("RGB").tobytes())
+    looks = {name: poppler_text_and_image(pdf, tmp_path / name, 50)
+             for name, pdf in (("ours", ours), ("theirs", theirs))}
+    looks = {name: (text, image.convert("RGB").tobytes()) for name, (text, image) in looks.items()}
     assert province.spec.title.encode() in looks["ours"][0]
     assert looks["ours"] == looks["theirs"]
+
+
+def poppler_text_and_image(pdf: bytes, stem, dpi: int):
+    """(the text pdftotext extracts, the page pdftoppm draws at `dpi`) of a PDF, written to `stem`.pdf."""
+    import subprocess
+
+    path = stem.with_suffix(".pdf")
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", path, "-"], capture_output=True, check=True).stdout
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", "-singlefile", path, stem], check=True)
+    return text, Image.open(stem.with_suffix(".png"))
 
 
 @pytest.mark.parametrize("weight", ["normal", "bold"])
@@ -291,8 +297,6 @@ def test_a_pdf_embeds_each_font_once_and_keeps_its_text_and_look(dataset, tmp_pa
     """Vietnamese letters (past U+00FF) go into the same font subset as the others: one subset of each font (not
     two, as with matplotlib's default ps.fonttype); the text poppler extracts is the same and the page it draws
     looks the same (glyphs may land a fraction of a pixel apart: anti-aliasing only)."""
-    import subprocess
-
     import numpy as np
 
     view = map_view(dataset, ViewState(year=dataset.latest_year, district="832"), DAY)
@@ -302,13 +306,9 @@ def test_a_pdf_embeds_each_font_once_and_keeps_its_text_and_look(dataset, tmp_pa
     assert len(re.findall(rb"/FontFile2", ours)) == 2  # DejaVu Sans and its bold
     assert len(re.findall(rb"/FontFile2", two_subsets)) == 4
     assert len(ours) < len(two_subsets)
-    looks = {}
-    for name, pdf in (("ours", ours), ("two", two_subsets)):
-        (tmp_path / f"{name}.pdf").write_bytes(pdf)
-        text = subprocess.run(["pdftotext", tmp_path / f"{name}.pdf", "-"], capture_output=True, check=True).stdout
-        subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", tmp_path / f"{name}.pdf", tmp_path / name],
-                       check=True)
-        looks[name] = (text, np.asarray(Image.open(tmp_path / f"{name}.png").convert("L"), dtype=int))
+    looks = {name: poppler_text_and_image(pdf, tmp_path / name, 100)
+             for name, pdf in (("ours", ours), ("two", two_subsets))}
+    looks = {name: (text, np.asarray(image.convert("L"), dtype=int)) for name, (text, image) in looks.items()}
     assert view.spec.title.encode() in looks["ours"][0] and "Chợ Lách".encode() in looks["ours"][0]
     assert looks["ours"][0] == looks["two"][0]
     difference = np.abs(looks["ours"][1] - looks["two"][1])
