@@ -259,7 +259,7 @@ def test_a_new_worker_serves_its_first_page_without_loading_or_simplifying(own_d
         again = worker.test_client().get("/?lang=en")
         assert again.status_code == 200 and again.headers["ETag"] == first.headers["ETag"]
     # A worker with an empty page cache still finds the web geometry in the store.
-    monkeypatch.setattr(webgeo, "rounded_units", refuse)  # the first step of every web-geometry path
+    monkeypatch.setattr(webgeo, "_simplified_in_metres", refuse)  # a step of every web-geometry path
     worker = create_app({"TESTING": True, "SETTINGS": settings, "DATABASE": database,
                          "PAGE_CACHE_DIR": str(tmp_path / "other-cache")})
     assert worker.test_client().get("/?lang=en&layer=band").status_code == 200
