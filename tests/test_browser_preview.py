@@ -39,6 +39,9 @@ def test_without_javascript_the_map_still_shows_every_commune(live_server, open_
     fills = {b["code"]: b["fill"] for b in boxes}
     assert {fills[code] == colour[level[code]] for code in fills} == {True}
     assert {level[code] for code in fills} >= {"chua_dat", "ntm", "nang_cao", "kieu_mau"}
+    # The table below the map is rendered: without JavaScript nothing holds it back (FRAME_WATCH never runs).
+    assert page.locator("#commune-table tbody tr").first.is_visible()
+    assert page.evaluate("getComputedStyle(document.querySelector('.table-section')).contentVisibility") == "auto"
     assert page.external == [] and page.errors == []
 
 
@@ -103,3 +106,71 @@ def test_on_a_repeat_view_the_server_drawn_map_is_on_screen_before_leaflet_draws
         assert all(r.startswith((live_server, "about:", "data:")) for r in requested) and errors == []
     finally:
         context.close()
+
+
+TABLE_FRAMES = """(() => {
+  window.__tableFrames = [];
+  const look = () => {
+    const section = document.querySelector('.table-section');
+    window.__tableFrames.push({
+      ready: !!(window.NTM && NTM.maps && NTM.maps.length),
+      leaflet: document.querySelectorAll('path.ntm-commune').length,
+      table: section ? getComputedStyle(section).contentVisibility : null});
+    if (window.__tableFrames.length < 900) requestAnimationFrame(look);
+  };
+  requestAnimationFrame(look);
+  // When the page stops holding the table back, and how long after the map said it was ready.
+  new MutationObserver(() => {
+    if (window.__tableShownAfterReady === undefined && !document.documentElement.classList.contains('ntm-map-first')) {
+      const ready = performance.getEntriesByName('ntm-map-ready')[0];
+      if (ready) window.__tableShownAfterReady = performance.now() - ready.startTime;
+    }
+  }).observe(document, {attributes: true, subtree: true, attributeFilter: ['class']});
+})();"""
+
+
+@pytest.mark.parametrize("view", ["first", "repeat"])
+def test_the_table_below_the_map_is_rendered_once_the_map_is_ready(browser, live_server, view):
+    """The 157-row table is laid out after the map, not in the frames that bring the map: every frame before the
+    map is ready leaves it unrendered, and it is rendered (and reachable) once the map is ready."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, service_workers="block")
+    try:
+        page = context.new_page()  # not routed: the repeat view is the browser's cache at work
+        requested, errors = watch(page)
+        url = live_server + "/?year=2024"
+        if view == "repeat":
+            page.goto(url)
+            page.wait_for_function(MAP_READY)
+            page.goto("about:blank")
+        page.add_init_script(TABLE_FRAMES)
+        page.goto(url)
+        page.wait_for_function(MAP_READY)
+        page.wait_for_function("() => !document.documentElement.classList.contains('ntm-map-first')")
+        page.wait_for_function("() => window.__tableFrames.some(f => f.table === 'auto')")
+        frames = [f for f in page.evaluate("window.__tableFrames") if f["table"] is not None]
+        before_ready = [f for f in frames if not f["ready"]]
+        assert {f["table"] for f in before_ready} <= {"hidden"}, frames[:12]
+        if view == "repeat":  # the whole page is at hand at once: its table is in the page before the map is drawn
+            assert any(f["leaflet"] == 157 for f in before_ready), frames[:12]  # the map's frame, without the table
+        assert frames[-1]["table"] == "auto" and frames[-1]["ready"]
+        # Shown by the map as it becomes ready (in the same task), not by the page's fallback a second after `load`.
+        assert page.evaluate("window.__tableShownAfterReady") < 100
+        row = page.locator('#commune-table tbody tr[data-ward-code="28765"] button.focus-commune')
+        assert row.is_visible()
+        row.click()  # the table's buttons still work: they bring the commune up on the map
+        page.wait_for_function("() => document.querySelector('.leaflet-popup-content') !== null")
+        assert all(r.startswith((live_server, "about:", "data:")) for r in requested) and errors == []
+    finally:
+        context.close()
+
+
+def test_the_table_is_rendered_even_when_the_maps_scripts_never_run(open_page, live_server):
+    """The page marks the map as coming first before its scripts load; should they fail, the table below it is
+    rendered all the same, a second after the page has loaded."""
+    page = open_page(1280, 900)
+    page.route("**/static/js/ntm-map.*.js", lambda route: route.abort())
+    page.goto(live_server + "/?year=2024", wait_until="load")
+    assert page.evaluate("getComputedStyle(document.querySelector('.table-section')).contentVisibility") == "hidden"
+    page.wait_for_function("() => !document.documentElement.classList.contains('ntm-map-first')", timeout=5000)
+    assert page.locator("#commune-table tbody tr").first.is_visible()
+    assert page.evaluate("document.querySelectorAll('.ntm-preview path.ntm-preview-commune').length") == 157

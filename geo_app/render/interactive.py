@@ -193,8 +193,15 @@ def render_map(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, title: s
 # Before the map's scripts: notes when the browser's first frame (with the server-drawn map) has begun. On a
 # repeat view the scripts come from the browser's cache and would run, Leaflet drawing, before any frame; the
 # map then draws after the first one instead (ntm-map.js, NTM.mount), so the page is painted sooner.
-FRAME_WATCH = ("<script>window.NTM_FRAMED = false; window.requestAnimationFrame"
-               " && window.requestAnimationFrame(function () { window.NTM_FRAMED = true; });</script>")
+# It also marks the page "map first" (class MAP_FIRST on <html>): the page's style sheet may leave content below
+# the map unrendered until the map is ready (ntm-map.js removes the class; one second after `load` at the latest,
+# should the map's scripts never run). Without JavaScript the class is never set.
+MAP_FIRST = "ntm-map-first"
+FRAME_WATCH = ("<script>(function (w, root) { w.NTM_FRAMED = false; root.classList.add('" + MAP_FIRST + "');"
+               " if (w.requestAnimationFrame) w.requestAnimationFrame(function () { w.NTM_FRAMED = true; });"
+               " w.addEventListener('load', function () { w.setTimeout(function () {"
+               " root.classList.remove('" + MAP_FIRST + "'); }, 1000); });"
+               " })(window, document.documentElement);</script>")
 
 
 def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight: Iterable[str] | None = None,

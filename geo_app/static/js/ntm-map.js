@@ -849,6 +849,11 @@
     return window.NTM_FRAMED === false && !!instance.map.getContainer().querySelector(".ntm-preview");
   }
 
+  /** The page's content below the map, left unrendered while the map comes first (FRAME_WATCH), is rendered. */
+  function mapFirstDone() {
+    document.documentElement.classList.remove("ntm-map-first");
+  }
+
   /** A User Timing mark (benchmarks read "ntm-map-drawn" and "ntm-map-ready"). */
   function mark(name) {
     if (window.performance && window.performance.mark) window.performance.mark(name);
@@ -884,6 +889,7 @@
         instance.ready = true;
         announceReady();
         mark("ntm-map-ready");
+        mapFirstDone();
       });
     }
     var atHand = geometryAtHand(doc.geometry);
@@ -896,6 +902,7 @@
       mounting.splice(mounting.indexOf(instance), 1);
       announceReady();
       instance.failed(error);
+      mapFirstDone();
       if (window.console) window.console.error(error);
     });
     return instance;
