@@ -91,6 +91,45 @@
                         className: "ntm-leader" }).addTo(map);
   }
 
+  /** Both forms' sizes of every label, read after all are set to that form: two layouts, not one per label. */
+  function measureForms(labels) {
+    var sizes = labels.map(function () { return {}; });
+    [false, true].forEach(function (compact) {
+      labels.forEach(function (label) { setForm(label, compact, false); });
+      labels.forEach(function (label, i) {
+        var el = label.tooltip.getElement();
+        sizes[i][compact ? "compact" : "full"] = el ? { w: el.offsetWidth, h: el.offsetHeight } : null;
+      });
+    });
+    return sizes;
+  }
+
+  /** Where the label goes (offset from its anchor, box, form), clear of the boxes `taken`; null: nowhere. */
+  function spotFor(anchor, size, sizes, taken) {
+    var spot = null;
+    [false, true].some(function (compact) {
+      var s = sizes[compact ? "compact" : "full"];
+      if (!s) return false;
+      return candidates(s.w, s.h).some(function (off) {
+        var b = box(anchor.x + off[0] - s.w / 2, anchor.y + off[1] - s.h / 2, s.w, s.h);
+        if (b.left < EDGE || b.top < EDGE || b.right > size.x - EDGE || b.bottom > size.y - EDGE) return false;
+        if (taken.some(function (t) { return intersects(b, t); })) return false;
+        spot = { offset: off, box: b, compact: compact };
+        return true;
+      });
+    });
+    return spot;
+  }
+
+  /** The label at its offset, without re-laying out the page per label (Leaflet's `update()` puts the content
+   * back into the page first; only its position changes here). */
+  function moveLabel(tooltip) {
+    if (typeof tooltip._updatePosition === "function") tooltip._updatePosition(); // Leaflet 1.9 (vendored)
+    else tooltip.update();
+  }
+
+  /** Every label's place, in order of importance; the page's layout is read first, then only written (the
+   * same places as measuring each label in turn). */
   function place(inst) {
     var labels = (inst.labels || []).slice();
     if (!labels.length) return;
@@ -100,31 +139,21 @@
     var size = inst.map.getSize();
     var taken = obstacles(inst);
     labels.sort(function (a, b) { return importance(inst, b) - importance(inst, a); });
-    labels.forEach(function (label) {
-      var anchor = inst.map.latLngToContainerPoint(label.tooltip.getLatLng());
-      var spot = null;
-      [false, true].some(function (compact) {
-        setForm(label, compact, false);
-        var el = label.tooltip.getElement();
-        var w = el.offsetWidth, h = el.offsetHeight;
-        return candidates(w, h).some(function (off) {
-          var b = box(anchor.x + off[0] - w / 2, anchor.y + off[1] - h / 2, w, h);
-          if (b.left < EDGE || b.top < EDGE || b.right > size.x - EDGE || b.bottom > size.y - EDGE) return false;
-          if (taken.some(function (t) { return intersects(b, t); })) return false;
-          spot = { offset: off, box: b, compact: compact };
-          return true;
-        });
-      });
-      if (spot) {
-        taken.push(spot.box);
-        label.tooltip.options.offset = L.point(spot.offset[0], spot.offset[1]);
-        label.tooltip.update();
-        label.placed = spot;
-        label.leader = leader(inst, label, anchor, spot.box);
-      } else {
-        setForm(label, true, true);
-        label.placed = null;
-      }
+    var sizes = measureForms(labels);
+    var anchors = labels.map(function (label) { return inst.map.latLngToContainerPoint(label.tooltip.getLatLng()); });
+    var spots = labels.map(function (label, i) {
+      var spot = spotFor(anchors[i], size, sizes[i], taken);
+      if (spot) taken.push(spot.box);
+      return spot;
+    });
+    labels.forEach(function (label, i) { setForm(label, spots[i] ? spots[i].compact : true, !spots[i]); });
+    labels.forEach(function (label, i) {
+      var spot = spots[i];
+      label.placed = spot;
+      if (!spot) return;
+      label.tooltip.options.offset = L.point(spot.offset[0], spot.offset[1]);
+      moveLabel(label.tooltip);
+      label.leader = leader(inst, label, anchors[i], spot.box);
     });
   }
 
