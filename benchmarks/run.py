@@ -18,7 +18,8 @@ own start is charged to none of them). Times are from navigation start: "on scre
 paths (MutationObserver; ours: the map the server draws into the page, render/preview.py, or the Leaflet map
 that replaces it; the naive pages: Leaflet's paths); "painted" = when the frame showing them was shown
 (Chromium's first paint, or, for paths drawn after that, once the next frame is rendered); "interactive map" =
-ours holds Leaflet's 157 paths (the least flattering row for ours).
+ours holds Leaflet's 157 paths, and "answers the pointer" = its tooltips and popups are bound (the page's
+"ntm-map-ready" mark; the naive pages bind theirs as they draw): the least flattering rows for ours.
 Load: `--clients` concurrent clients on loopback, one connection per request (ApacheBench `ab`
 when installed, Debian apache2-utils; else a Python loop), `--requests` per route, the static reference and
 the routes interleaved over 3 rounds, 0 errors expected. Dense layer: the default layer segmentized and moved
@@ -62,24 +63,36 @@ ROUTES = ("/", "/lagging", "/gaps", "/targets", "/api/summary.json", "/api/commu
 # Bytes over the network for the page and everything it loaded (Resource Timing; 0 for what came from the cache).
 # Ours: its communes are on screen when the server-drawn map (or, once it has replaced it, the Leaflet map) holds
 # them all; its interactive map when Leaflet's paths are all there.
-OURS = {"shown": ".ntm-preview path.ntm-preview-commune, path.ntm-commune", "map": "path.ntm-commune"}
+# Its map answers the pointer (tooltips and popups bound; the naive pages bind theirs as they draw) at the page's
+# "ntm-map-ready" mark (a "mark:" selector names a User Timing mark, not elements).
+OURS = {"shown": ".ntm-preview path.ntm-preview-commune, path.ntm-commune", "map": "path.ntm-commune",
+        "ready": "mark:ntm-map-ready"}
 TRANSFERRED = """performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
   .reduce((sum, e) => sum + (e.transferSize || 0), 0)"""
 DRAWN_SCRIPT = """
 (() => {
   const want = %d, selectors = %s;
   const times = window.__drawn = {};
+  const reached = (name, at) => {
+    times[name] = at;
+    // The first task after the next frame's rendering (its callbacks run just before it): where the page
+    // painted nothing before, Chromium's own first paint (the frame shown) is used instead (drawn_at).
+    requestAnimationFrame(() => setTimeout(() => { times[name + ":rendered"] = performance.now(); }, 0));
+  };
   const check = () => {
     for (const [name, selector] of Object.entries(selectors)) {
-      if (times[name] === undefined && document.querySelectorAll(selector).length >= want) {
-        times[name] = performance.now();
-        // The first task after the next frame's rendering (its callbacks run just before it): where the page
-        // painted nothing before, Chromium's own first paint (the frame shown) is used instead (drawn_at).
-        requestAnimationFrame(() => setTimeout(() => { times[name + ":rendered"] = performance.now(); }, 0));
-      }
+      if (times[name] === undefined && !selector.startsWith("mark:")
+          && document.querySelectorAll(selector).length >= want) reached(name, performance.now());
     }
   };
   new MutationObserver(check).observe(document, {subtree: true, childList: true});
+  new PerformanceObserver(list => {
+    for (const entry of list.getEntries()) {
+      for (const [name, selector] of Object.entries(selectors)) {
+        if (times[name] === undefined && selector === "mark:" + entry.name) reached(name, entry.startTime);
+      }
+    }
+  }).observe({type: "mark", buffered: true});
   new PerformanceObserver(list => {
     for (const entry of list.getEntries()) if (entry.name === "first-paint") times["first-paint"] = entry.startTime;
   }).observe({type: "paint", buffered: true});
@@ -654,7 +667,8 @@ def main() -> None:
 
 def browser_rows(o: dict, n: dict, s: dict, f: dict) -> list[tuple[str, str, str, str]]:
     """Ours (o) against the naive pages (n, s) and the floor (f): communes on screen (ours: its server-drawn
-    map), painted, and the least flattering one for ours, its interactive Leaflet map; bytes on the wire."""
+    map), painted, and the least flattering ones for ours, its interactive Leaflet map (its paths, and when it
+    answers the pointer); bytes on the wire."""
     def compared(what: str, ours: list[float], naive: list[float], simple: list[float]) -> tuple[str, str, str, str]:
         return (what, f"{median(ours):.0f}", f"{median(naive):.0f} / {median(simple):.0f}",
                 f"naive/ours {median(naive) / median(ours):.2f}×, simplified/ours {median(simple) / median(ours):.2f}×")
@@ -667,6 +681,9 @@ def browser_rows(o: dict, n: dict, s: dict, f: dict) -> list[tuple[str, str, str
                              n[f"{view}:drawn:painted"], s[f"{view}:drawn:painted"]))
         rows.append(compared(f"{view} view: time to the interactive map's {COMMUNES} Leaflet paths (median ms)",
                              o[f"{view}:map"], n[view], s[view]))
+        rows.append(compared(f"{view} view: time until that map answers the pointer (tooltips and popups bound; "
+                             "the naive pages bind theirs as they draw; median ms)", o[f"{view}:ready"], n[view],
+                             s[view]))
         rows.append((f"floor: the same paths as inline SVG, no script, {view} view: in the page / painted (median ms)",
                      "", f"{median(f[view]):.0f} / {median(f[f'{view}:drawn:painted']):.0f}",
                      f"2× faster than the faster naive page would be {min(median(n[view]), median(s[view])) / 2:.0f} ms"))
@@ -751,6 +768,10 @@ def dense_rows(work: Path, env: dict, runs: int) -> list[tuple[str, str, str, st
          f"{median(o['first:map']):.0f}", f"{median(n['first']):.0f} / {median(s['first']):.0f}",
          f"naive/ours {median(n['first']) / median(o['first:map']):.2f}×, "
          f"simplified/ours {median(s['first']) / median(o['first:map']):.2f}×"),
+        ("dense layer: first view, until that map answers the pointer (median ms)",
+         f"{median(o['first:ready']):.0f}", f"{median(n['first']):.0f} / {median(s['first']):.0f}",
+         f"naive/ours {median(n['first']) / median(o['first:ready']):.2f}×, "
+         f"simplified/ours {median(s['first']) / median(o['first:ready']):.2f}×"),
         ("dense layer: bytes, first view (kB)", f"{median(o['first_kb']):.0f}",
          f"{median(n['first_kb']):.0f} / {median(s['first_kb']):.0f}",
          f"ours is {median(o['first_kb']) / median(s['first_kb']):.2f}× the simplified page"),
