@@ -238,6 +238,39 @@ def test_static_javascript_is_sent_compressed(client):
     assert len(br.get_data()) < 60_000 and br.mimetype == "text/javascript"
 
 
+def test_static_files_are_compressed_once_for_every_worker_at_brotlis_best(default_settings, tmp_path, monkeypatch):
+    """Leaflet and our scripts change only with a release: sent as small as brotli makes them, compressed once
+    per content and kept in the shared cache, so a worker that starts later compresses nothing."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from geo_app import create_app
+    from geo_app.settings import ROOT
+    from geo_app.views import caching
+
+    config = {"TESTING": True, "SETTINGS": default_settings, "DATABASE": str(tmp_path / "ntm.sqlite"),
+              "PAGE_CACHE_DIR": str(tmp_path / "cache")}
+    caching._static_entry.cache_clear()  # a worker starts with nothing in its memory
+    first = create_app(config).test_client()
+    ref = next(r for r in static_refs(first.get("/").get_data(as_text=True)) if "leaflet." in r and r.endswith(".js"))
+    body = first.get(ref, headers={"Accept-Encoding": "gzip, deflate, br"}).get_data()
+    source = Path(ROOT, "geo_app/static/vendor/leaflet-1.9.4/leaflet.js").read_bytes()
+    assert brotli.decompress(body) == source
+    assert len(body) <= len(brotli.compress(source, quality=11)) < len(brotli.compress(source, quality=9))
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("compressed again by a new worker")
+
+    caching._static_entry.cache_clear()
+    monkeypatch.setattr(caching, "brotli", SimpleNamespace(compress=refuse))
+    monkeypatch.setattr(caching, "deflate_segment", refuse)
+    later = create_app(config).test_client()
+    again = later.get(ref, headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert again.status_code == 200 and again.headers["Content-Encoding"] == "br" and again.get_data() == body
+    gz = later.get(ref, headers={"Accept-Encoding": "gzip"})
+    assert gzip.decompress(gz.get_data()) == source
+
+
 def test_a_new_worker_serves_its_first_page_without_loading_or_simplifying(own_data_app, tmp_path, monkeypatch):
     """Derived data is computed once per data revision and shared: rendered pages (instance cache) and web
     geometry (the store's derived data) are not recomputed by a worker that starts later."""
