@@ -141,6 +141,39 @@ def test_gap_matrix_district_names_stay_readable_on_a_phone(live_server, phone):
     assert box(page, "#gap-matrix tbody th")["left"] == pytest.approx(first["left"], abs=2)
 
 
+WORDS_WHOLE = """table => Array.from(table.querySelectorAll('tbody tr')).slice(0, 12).flatMap(row =>
+  Array.from(row.cells).map(cell => {
+    const tops = new Set();  // the lines its text is set on (text only: a button's own box is not a line)
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
+    }
+    const lines = tops.size;
+    const words = cell.textContent.trim().split(/\\s+/).filter(Boolean).length;
+    return {text: cell.textContent.trim(), lines, words};
+  })).filter(c => c.words && c.lines > c.words)"""
+
+
+@pytest.mark.parametrize("path,table", [("/?year=2024", "#commune-table"), ("/lagging?year=2024", "#lagging-table"),
+                                        ("/compare?from=2021&year=2024", "#compare-table")])
+def test_table_words_stay_whole_on_a_phone(live_server, phone, path, table):
+    """A table wider than a phone scrolls sideways inside its own box and keeps its words whole (its columns were
+    squeezed to one letter a line: "Huyện" read H-u-y-ệ-n down the cell); the page itself never scrolls sideways."""
+    page = phone(390, 844)
+    page.goto(live_server + path)
+    if path != "/lagging?year=2024":
+        page.wait_for_function(READY)
+        page.wait_for_function("() => !document.documentElement.classList.contains('ntm-map-first')")
+    page.locator(table).scroll_into_view_if_needed()
+    assert page.locator(table).evaluate(WORDS_WHOLE) == []
+    wrap = page.locator(table).evaluate("t => { const w = t.parentElement; return [w.scrollWidth, w.clientWidth]; }")
+    assert wrap[0] > wrap[1]  # it scrolls inside its box
+    assert no_sideways_scroll(page)
+    assert page.external == [] and page.errors == []
+
+
 def test_planning_filters_stay_open_on_wide_screens(live_server, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = RecordingPage(context.new_page())
