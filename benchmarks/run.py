@@ -19,7 +19,8 @@ paths (MutationObserver; ours: the map the server draws into the page, render/pr
 that replaces it; the naive pages: Leaflet's paths); "painted" = when the frame showing them was shown
 (Chromium's first paint, or, for paths drawn after that, once the next frame is rendered); "interactive map" =
 ours holds Leaflet's 157 paths, and "answers the pointer" = its tooltips and popups are bound (the page's
-"ntm-map-ready" mark; the naive pages bind theirs as they draw): the least flattering rows for ours.
+"ntm-map-interactive" mark, at the end of the task that binds them; the naive pages bind theirs as they draw):
+the least flattering rows for ours.
 Load: `--clients` concurrent clients on loopback, one connection per request (ApacheBench `ab`
 when installed, Debian apache2-utils; else a Python loop), `--requests` per route, the static reference and
 the routes interleaved over 3 rounds, 0 errors expected. Dense layer: the default layer segmentized and moved
@@ -64,9 +65,10 @@ ROUTES = ("/", "/lagging", "/gaps", "/targets", "/api/summary.json", "/api/commu
 # Ours: its communes are on screen when the server-drawn map (or, once it has replaced it, the Leaflet map) holds
 # them all; its interactive map when Leaflet's paths are all there.
 # Its map answers the pointer (tooltips and popups bound; the naive pages bind theirs as they draw) at the page's
-# "ntm-map-ready" mark (a "mark:" selector names a User Timing mark, not elements).
+# "ntm-map-interactive" mark (a "mark:" selector names a User Timing mark, not elements), at the end of the task
+# that binds them: the browser answers a pointer event right after it. Its district labels come a task later.
 OURS = {"shown": ".ntm-preview path.ntm-preview-commune, path.ntm-commune", "map": "path.ntm-commune",
-        "ready": "mark:ntm-map-ready"}
+        "ready": "mark:ntm-map-interactive"}
 TRANSFERRED = """performance.getEntriesByType("navigation").concat(performance.getEntriesByType("resource"))
   .reduce((sum, e) => sum + (e.transferSize || 0), 0)"""
 DRAWN_SCRIPT = """

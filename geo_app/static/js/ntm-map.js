@@ -212,8 +212,8 @@
     return this;
   };
 
-  /** After the first paint: tooltips, popups, pilot markers and district labels. */
-  NtmMap.prototype.finish = function () {
+  /** After the first paint: what answers the pointer (tooltips, popups, pilot markers). */
+  NtmMap.prototype.bindPointer = function () {
     var self = this;
     var districtView = this.districtView();
     var popupOptions = this.popupOptions();
@@ -225,17 +225,23 @@
       }
       if (p.is_pilot) self.addPilotMarker(layer, p);
     });
-    this.districts.eachLayer(function (layer) {
-      var p = layer.feature.properties;
-      if (districtView) {
+    if (districtView) {
+      this.districts.eachLayer(function (layer) {
+        var p = layer.feature.properties;
         layer.bindTooltip(function () { return self.districtTooltip(p); },
                           { sticky: true, className: "ntm-tooltip ntm-district-tooltip" });
         layer.bindPopup(function () { return self.districtPopup(p); }, popupOptions);
-      }
-      self.addDistrictLabel(p);
-    });
+      });
+    }
     this.map.on("resize", function () { self.layout(); });
     this.map.on("popupopen", function (ev) { keyboardScroll(ev.popup); });
+    return this;
+  };
+
+  /** Then, in a task of its own (the pointer is answered meanwhile): the district labels. */
+  NtmMap.prototype.addLabels = function () {
+    var self = this;
+    this.districts.eachLayer(function (layer) { self.addDistrictLabel(layer.feature.properties); });
     return this;
   };
 
@@ -854,7 +860,7 @@
     document.documentElement.classList.remove("ntm-map-first");
   }
 
-  /** A User Timing mark (benchmarks read "ntm-map-drawn" and "ntm-map-ready"). */
+  /** A User Timing mark (benchmarks read "ntm-map-drawn", "ntm-map-interactive" and "ntm-map-ready"). */
   function mark(name) {
     if (window.performance && window.performance.mark) window.performance.mark(name);
   }
@@ -875,7 +881,8 @@
 
   /** Mount the map `map` (Leaflet, made by Folium) with the JSON document in the element `dataId`: the view
    * and controls at once, the paths as soon as the geometry is there (at once when the page has it, else when
-   * its fetch answers; they replace the map the server drew into the page), the rest after the first paint. */
+   * its fetch answers; they replace the map the server drew into the page); after the first paint, what answers
+   * the pointer, then (a task later) the district labels, and the map is ready. */
   NTM.mount = function (map, dataId) {
     var doc = JSON.parse(document.getElementById(dataId).textContent);
     var instance = new NtmMap(map, doc).prepare();
@@ -885,11 +892,15 @@
       instance.dropPreview();
       mark("ntm-map-drawn");
       afterPaint(function () {
-        instance.finish();
-        instance.ready = true;
-        announceReady();
-        mark("ntm-map-ready");
-        mapFirstDone();
+        instance.bindPointer();
+        mark("ntm-map-interactive");
+        window.setTimeout(function () {
+          instance.addLabels();
+          instance.ready = true;
+          announceReady();
+          mark("ntm-map-ready");
+          mapFirstDone();
+        }, 0);
       });
     }
     var atHand = geometryAtHand(doc.geometry);
