@@ -284,3 +284,40 @@ def test_no_data_is_hatched_grey_not_black(hostile_app, page):
     page.locator(".leaflet-popup .ntm-popup").wait_for()
     assert "Chưa có số liệu" in page.locator(".leaflet-popup .ntm-popup").text_content()
     assert page.errors == []
+
+
+@pytest.mark.parametrize("key", ["Enter", " "])
+def test_a_pilot_star_opens_its_commune_from_the_keyboard(live_server, page, key):
+    """The stars are buttons in the tab order: Enter or Space opens the commune (a click did, a key did nothing),
+    focus goes into its facts, and Escape brings it back to the star."""
+    open_map(page, live_server)
+    star = page.locator('.ntm-pilot-marker[data-ward-code="28813"]')
+    star.focus()
+    page.keyboard.press(key)
+    popup = page.locator(".leaflet-popup .ntm-popup-name")
+    popup.wait_for()
+    assert popup.text_content() == "Xã Giao Long"
+    assert page.evaluate("!!document.activeElement.closest('.leaflet-popup')")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('.leaflet-popup')")
+    page.wait_for_function("() => document.activeElement.dataset.wardCode === '28813'")
+    assert page.errors == []
+
+
+def test_after_a_search_the_opened_commune_is_the_next_tab_stop(live_server, page):
+    """The commune a search opens is in the map's popup, which comes before the search box in the page: Tab from
+    the box now goes into it (its criteria and close button), not past it."""
+    open_map(page, live_server)
+    page.fill(".ntm-search-input", "giao long")
+    page.keyboard.press("Enter")
+    page.locator(".leaflet-popup .ntm-popup-name").wait_for()
+    assert page.evaluate("document.activeElement.classList.contains('ntm-search-input')")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('leaflet-popup-content')")
+    stops = []
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate("(() => { const a = document.activeElement; "
+                                   "return a.closest('.leaflet-popup') ? a.className || a.tagName : null; })()"))
+    assert "leaflet-popup-close-button" in stops
+    assert page.errors == []

@@ -181,3 +181,82 @@ def test_planning_filters_stay_open_on_wide_screens(live_server, browser):
     assert page.locator(".pl-filters select").first.is_visible()
     assert not page.locator(".pl-filters-toggle").is_visible()
     context.close()
+
+
+LABELS_UNDER_TAPS = """() => Array.from(document.querySelectorAll('.ntm-district-label'))
+  .filter(t => !t.classList.contains('ntm-label-dropped'))
+  .map(t => {
+    const text = t.querySelector('.ntm-district-text'), r = text.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+    return {code: text.dataset.districtCode, compact: t.classList.contains('ntm-label-compact'),
+            share: getComputedStyle(t.querySelector('.ntm-district-share') || text).display,
+            onLabel: !!(hit && t.contains(hit)), commune: hit && hit.matches('path.ntm-commune') ? hit.dataset.wardCode : null};
+  })"""
+
+
+@pytest.mark.parametrize("path", ["/?year=2024", "/?layer=criterion&criterion=13&lang=en"])
+def test_district_labels_on_a_phone_are_names_that_let_taps_through(live_server, phone, path):
+    """On a phone the district labels covered up to half the province, and a tap on one opened that district's
+    page instead of the commune under it: there they are names only, and a tap reaches the commune."""
+    page = phone(390, 844)
+    page.goto(live_server + path)
+    page.wait_for_function(READY)
+    page.locator(".folium-map").scroll_into_view_if_needed()
+    labels = page.evaluate(LABELS_UNDER_TAPS)
+    assert len(labels) >= 5
+    assert all(label["compact"] and label["share"] == "none" and not label["onLabel"] for label in labels), labels
+    over_land = [label for label in labels if label["commune"]]
+    assert over_land
+    label = page.locator(f'.ntm-district-text[data-district-code="{over_land[0]["code"]}"]').bounding_box()
+    page.touchscreen.tap(label["x"] + label["width"] / 2, label["y"] + label["height"] / 2)
+    page.locator(".leaflet-popup .ntm-popup-name").wait_for()  # the commune's facts, on the same page
+    assert "district=" not in page.url and page.evaluate("NTM.maps.length") == 1
+    assert page.external == [] and page.errors == []
+
+
+def test_district_labels_stay_links_with_their_share_on_a_wide_map(live_server, open_page):
+    page = open_page(1280, 900)
+    page.goto(live_server + "/?year=2024")
+    page.wait_for_function(READY)
+    labels = page.evaluate(LABELS_UNDER_TAPS)
+    assert any(not label["compact"] and label["share"] != "none" for label in labels)
+    assert all(label["onLabel"] for label in labels)  # a click on a label is the label's (its district's page)
+
+
+SOUTHERNMOST_TAPPABLE = """() => {
+  const m = NTM.maps[0], map = m.map, r = map.getContainer().getBoundingClientRect();
+  let best = null;
+  m.communes.eachLayer(layer => {
+    const p = layer.feature.properties, pt = map.latLngToContainerPoint([p.label_lat, p.label_lon]);
+    const x = r.left + pt.x, y = r.top + pt.y;
+    if (y > window.innerHeight - 4) return;
+    const hit = document.elementFromPoint(x, y);
+    if (hit && hit.matches('path.ntm-commune') && hit.dataset.wardCode === p.ward_code && (!best || y > best.y)) {
+      best = {code: p.ward_code, name: p.name, x, y, lat: p.label_lat, lng: p.label_lon};
+    }
+  });
+  return best;
+}"""
+WHERE_NOW = """(spot) => {
+  const map = NTM.maps[0].map, r = map.getContainer().getBoundingClientRect();
+  const sheet = document.querySelector('.leaflet-ntmSheet-pane .leaflet-popup').getBoundingClientRect();
+  return {y: map.latLngToContainerPoint([spot.lat, spot.lng]).y, sheetTop: sheet.top - r.top, height: r.height};
+}"""
+
+
+def test_a_tapped_commune_stays_in_view_above_its_sheet(live_server, phone):
+    """On a phone a commune opens in a sheet over the lower part of the map: one tapped there was hidden under
+    its own facts. The map brings it up into the part above the sheet (search and the table did already)."""
+    page = phone(390, 844)
+    page.goto(live_server + "/?year=2024")
+    page.wait_for_function(READY)
+    page.locator(".folium-map").scroll_into_view_if_needed()
+    spot = page.evaluate(SOUTHERNMOST_TAPPABLE)
+    before = spot["y"] - page.locator(".folium-map").bounding_box()["y"]
+    page.touchscreen.tap(spot["x"], spot["y"])
+    page.locator(".leaflet-ntmSheet-pane .ntm-popup-name").wait_for()
+    assert page.locator(".leaflet-ntmSheet-pane .ntm-popup-name").text_content() == spot["name"]
+    now = page.evaluate(WHERE_NOW, spot)
+    assert before > now["sheetTop"]  # it was under the sheet: the map had to move
+    assert 0 < now["y"] < now["sheetTop"] - 20
+    assert page.external == [] and page.errors == []

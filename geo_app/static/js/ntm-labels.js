@@ -3,7 +3,8 @@
  * Labels are placed in order of importance (the chosen district first, then by number of communes). Each
  * tries its anchor (the district's label point), then positions around it; a label that fits nowhere is
  * tried again in its compact form (name only), and if that fits nowhere either it is dropped — it comes
- * back when zooming in makes room. Map controls (legend, search, zoom, attribution) and the pilot markers
+ * back when zooming in makes room. On a narrow map (a phone's) every label is compact, so the labels leave the
+ * communes visible. Map controls (legend, search, zoom, attribution) and the pilot markers
  * are obstacles too. A label moved off its anchor gets a leader line from the anchor to the label's nearest
  * edge (as the static exports draw them). Runs after every zoom, pan and resize. Reads `inst.labels` from
  * ntm-map.js.
@@ -105,9 +106,9 @@
   }
 
   /** Where the label goes (offset from its anchor, box, form), clear of the boxes `taken`; null: nowhere. */
-  function spotFor(anchor, size, sizes, taken) {
+  function spotFor(anchor, size, sizes, taken, forms) {
     var spot = null;
-    [false, true].some(function (compact) {
+    forms.some(function (compact) {
       var s = sizes[compact ? "compact" : "full"];
       if (!s) return false;
       return candidates(s.w, s.h).some(function (off) {
@@ -137,12 +138,13 @@
       if (label.leader) { label.leader.remove(); label.leader = null; }
     });
     var size = inst.map.getSize();
+    var forms = inst.isNarrow && inst.isNarrow() ? [true] : [false, true]; // a phone's map: names only
     var taken = obstacles(inst);
     labels.sort(function (a, b) { return importance(inst, b) - importance(inst, a); });
     var sizes = measureForms(labels);
     var anchors = labels.map(function (label) { return inst.map.latLngToContainerPoint(label.tooltip.getLatLng()); });
     var spots = labels.map(function (label, i) {
-      var spot = spotFor(anchors[i], size, sizes[i], taken);
+      var spot = spotFor(anchors[i], size, sizes[i], taken, forms);
       if (spot) taken.push(spot.box);
       return spot;
     });

@@ -12,6 +12,7 @@
   var FIT_PADDING_PX = 8; // the inset of the server-drawn preview in ntm-map.css (.ntm-preview)
   var NARROW_PX = 600; // map width below which the legend collapses and popups become a bottom sheet
   var SHEET_SHARE = 0.45; // the bottom sheet's share of a narrow map's height
+  var SHEET_CLEARANCE_PX = 40; // a tapped point closer than this above the bottom sheet is moved up
   var POPUP_SHARE = 0.55; // a popup takes at most this share of the map's height (the commune stays in view)
 
   function el(tag, className, text) {
@@ -163,6 +164,16 @@
     content.setAttribute("aria-label", heading ? heading.textContent : "popup");
   }
 
+  /** Escape closes a popup from inside it too (Leaflet closes it only while the map itself has focus). */
+  function closeOnEscape(map, popup) {
+    var node = popup.getElement && popup.getElement();
+    if (!node || node.getAttribute("data-ntm-escape")) return;
+    node.setAttribute("data-ntm-escape", "1");
+    L.DomEvent.on(node, "keydown", function (ev) {
+      if (ev.key === "Escape" && map.hasLayer(popup)) { L.DomEvent.stop(ev); map.closePopup(popup); }
+    });
+  }
+
   NtmMap.prototype.districtView = function () { return this.cfg.layer === "district"; };
 
   /** Before the geometry arrives: the first view (the URL's, else the view's bounds) and the controls. */
@@ -233,9 +244,28 @@
         layer.bindPopup(function () { return self.districtPopup(p); }, popupOptions);
       });
     }
+    [this.communes, this.districts].forEach(function (group) {
+      group.on("preclick", function () { self._tapped = true; });
+    });
     this.map.on("resize", function () { self.layout(); });
-    this.map.on("popupopen", function (ev) { keyboardScroll(ev.popup); });
+    this.map.on("popupopen", function (ev) {
+      keyboardScroll(ev.popup);
+      closeOnEscape(self.map, ev.popup);
+      if (self._tapped) self.keepAboveSheet(ev.popup);
+      self._tapped = false;
+    });
     return this;
+  };
+
+  /** On a narrow map the bottom sheet covers the lower part of the map: a place tapped there is brought up
+   * into the part of the map above the sheet, so the commune (or district) stays in view beside its facts. */
+  NtmMap.prototype.keepAboveSheet = function (popup) {
+    var node = popup.getElement && popup.getElement();
+    if (!this._narrow || !node || !popup.getLatLng()) return;
+    var sheetTop = node.getBoundingClientRect().top - this.map.getContainer().getBoundingClientRect().top;
+    var point = this.map.latLngToContainerPoint(popup.getLatLng());
+    if (sheetTop <= 0 || point.y < sheetTop - SHEET_CLEARANCE_PX) return;
+    this.map.panBy([0, Math.round(point.y - sheetTop / 2)], { animate: false });
   };
 
   /** Then, in a task of its own (the pointer is answered meanwhile): the district labels. */
@@ -367,12 +397,38 @@
     var marker = L.marker([p.label_lat, p.label_lon], {
       icon: icon, title: p.name + " — " + this.s.pilot, alt: p.name, keyboard: true, riseOnHover: true
     });
-    marker.on("click", function () { layer.openPopup(); });
+    marker.on("click", function () { self._tapped = true; layer.openPopup(); });
     marker.addTo(this.map);
     var node = marker.getElement();
-    if (node) node.setAttribute("data-ward-code", p.ward_code);
+    if (node) {
+      node.setAttribute("data-ward-code", p.ward_code);
+      L.DomEvent.on(node, "keydown", function (ev) { // a button: Enter or Space opens the commune
+        if (ev.key !== "Enter" && ev.key !== " ") return;
+        L.DomEvent.preventDefault(ev);
+        layer.openPopup();
+        self.focusPopup(node);
+      });
+    }
     this.markers[p.ward_code] = marker;
-    void self;
+  };
+
+  /** The content of this map's open popup (a focusable region once open: keyboardScroll), or null. */
+  NtmMap.prototype.popupContent = function () {
+    return this.map.getContainer().querySelector(".leaflet-popup-content[tabindex]");
+  };
+
+  /** Keyboard focus into the open popup; when it closes with focus inside, focus goes back to `opener`. */
+  NtmMap.prototype.focusPopup = function (opener) {
+    var content = this.popupContent();
+    if (!content) return;
+    var popup = content.closest(".leaflet-popup");
+    content.focus();
+    this.map.once("popupclose", function () {
+      window.setTimeout(function () {
+        var active = document.activeElement;
+        if (opener && (!active || active === document.body || popup.contains(active))) opener.focus();
+      }, 0);
+    });
   };
 
   /** A URL of this page scoped to one district (its communes), or null where links cannot work (file://). */
@@ -600,6 +656,7 @@
     var narrow = this.isNarrow();
     if (narrow === this._narrow) return;
     this._narrow = narrow;
+    this.map.getContainer().classList.toggle("ntm-map-narrow", narrow); // labels let taps through (ntm-map.css)
     if (this.legend) {
       this.legend.box.classList.toggle("ntm-legend-narrow", narrow);
       this.setLegendOpen(!narrow);
@@ -768,6 +825,9 @@
           } else if (ev.key === "Escape") {
             input.value = "";
             close();
+          } else if (ev.key === "Tab" && !ev.shiftKey && self.popupContent()) {
+            ev.preventDefault(); // the commune just opened comes next (its popup is elsewhere in the page)
+            self.focusPopup(input);
           }
         });
         list.addEventListener("keydown", function (ev) {
