@@ -294,3 +294,18 @@ def test_the_gap_matrix_shows_all_19_criteria_on_a_laptop(live_server, browser, 
         assert no_sideways_scroll(page) and page.errors == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", ["/?year=abc", "/nowhere", "/lagging?band=zzz&lang=en"])
+def test_error_pages_fit_a_phone(live_server, phone, path):
+    """A 400 or 404 page was laid out at a desktop's width on a phone (no viewport tag: tiny text) and asked for
+    /favicon.ico (a 404 in the console on every error page)."""
+    page = phone(390, 844)
+    requested = []
+    page.page.on("request", lambda r: requested.append(r.url))
+    response = page.goto(live_server + path)
+    assert response.status in (400, 404)
+    assert page.evaluate("window.innerWidth") == 390
+    assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('.msg')).fontSize)") >= 14
+    assert no_sideways_scroll(page)
+    assert not [url for url in requested if url.endswith("/favicon.ico")]
