@@ -321,3 +321,11 @@ def test_after_a_search_the_opened_commune_is_the_next_tab_stop(live_server, pag
                                    "return a.closest('.leaflet-popup') ? a.className || a.tagName : null; })()"))
     assert "leaflet-popup-close-button" in stops
     assert page.errors == []
+
+
+@pytest.mark.parametrize("query,names", [("", ("Phóng to", "Thu nhỏ")), ("lang=en", ("Zoom in", "Zoom out"))])
+def test_zoom_buttons_are_named_in_the_pages_language(live_server, page, query, names):
+    open_map(page, live_server, query)
+    for selector, name in zip((".leaflet-control-zoom-in", ".leaflet-control-zoom-out"), names):
+        button = page.locator(selector)
+        assert button.get_attribute("title") == name and button.get_attribute("aria-label") == name

@@ -86,3 +86,17 @@ def test_catalog_texts_reach_pages_errors_and_admin(client):
     assert "year=1999: chưa có số liệu" in client.get("/?year=1999").get_data(as_text=True)
     assert "Đăng nhập biên tập" in client.get("/signin").get_data(as_text=True)
     assert "Editors&#39; sign-in" in client.get("/signin?lang=en").get_data(as_text=True)
+
+
+def test_planning_errors_and_the_province_follow_the_language(client):
+    """A Vietnamese page said "band='zzz' is unknown" and an English one "Tỉnh Bến Tre" (found by a new user)."""
+    vi = client.get("/lagging?band=zzz")
+    assert vi.status_code == 400 and "không có nhóm này" in vi.get_data(as_text=True)
+    whatif = client.get("/targets?whatif=abc").get_data(as_text=True)
+    assert "không phải mã xã" in whatif and "is not a commune code" not in whatif
+    en = client.get("/lagging?band=zzz&lang=en").get_data(as_text=True)
+    assert "is unknown; use one of lt10" in en
+    for path in ("/gaps?year=2024&lang=en", "/targets?year=2024&lang=en"):
+        page = client.get(path).get_data(as_text=True)
+        assert "Tỉnh Bến Tre" not in page and "Bến Tre province" in page, path
+    assert "Tỉnh Bến Tre" in client.get("/targets?year=2024").get_data(as_text=True)

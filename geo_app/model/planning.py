@@ -17,7 +17,7 @@ from geo_app.domain.messages import both, percent, translator
 from geo_app.domain.messages import mark as _l
 from geo_app.render.mapspec import MapClass, MapSpec, NO_DATA_CLASS, NOT_APPLICABLE_CLASS, district_classes
 from geo_app.model.dataset import Dataset, district_level_name, districts_from_communes, province_counts
-from geo_app.domain.units import DISTRICTS, units
+from geo_app.domain.units import DISTRICTS, PROVINCE_NAME, units
 
 if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
     import pandas as pd
@@ -38,7 +38,20 @@ NOT_LISTED_CLASS = MapClass("not_listed", *both(_l("Not in the list")), "#ffffff
 
 
 class PlanningError(ValueError):
-    """A planning request that cannot be answered (unknown band, commune code, ...); the message says why."""
+    """A planning request that cannot be answered (unknown band, commune code, ...); the message says why, in
+    either language (`text`), from the catalogs."""
+
+    def __init__(self, message: str, **values: object):
+        self.message, self.values = message, values
+        super().__init__(self.text("en"))
+
+    def text(self, lang: str = "en") -> str:
+        return _t(lang, self.message, **self.values)
+
+
+def place_name(district_code: str | None, lang: str = "vi") -> str:
+    """A district's name, or the province's in `lang` ('' or None: the province)."""
+    return DISTRICTS.get(district_code or "") or _t(lang, "Bến Tre province")
 
 
 def _pick(lang: str, vi: str, en: str) -> str:
@@ -77,12 +90,13 @@ class LaggingFilters:
 
     def __post_init__(self) -> None:
         if self.district is not None and self.district not in DISTRICTS:
-            raise PlanningError(f"district={self.district!r} is not a Bến Tre district code; "
-                                f"use one of {', '.join(DISTRICTS)}.")
+            raise PlanningError(_l("district=%(value)s is not a Bến Tre district code; use one of %(codes)s."),
+                                value=repr(self.district), codes=", ".join(DISTRICTS))
         if self.band is not None and self.band not in BAND_BY_KEY:
-            raise PlanningError(f"band={self.band!r} is unknown; use one of {', '.join(BAND_BY_KEY)}.")
+            raise PlanningError(_l("band=%(value)s is unknown; use one of %(bands)s."), value=repr(self.band),
+                                bands=", ".join(BAND_BY_KEY))
         if self.criterion is not None and self.criterion not in CRITERION_NUMBERS:
-            raise PlanningError(f"criterion={self.criterion!r} must be a number from 1 to 19.")
+            raise PlanningError(_l("criterion=%(value)s must be a number from 1 to 19."), value=repr(self.criterion))
 
 
 @dataclass
@@ -358,7 +372,7 @@ def gap_matrix(ds: Dataset, year: int) -> list[GapRow]:
     present = set(ds.boundaries["district_code"])
     rows = [_gap_row(code, name, xa[xa["district_code"] == code])
             for code, name in DISTRICTS.items() if code in present]
-    rows.append(_gap_row("", "Tỉnh Bến Tre", xa))
+    rows.append(_gap_row("", PROVINCE_NAME, xa))
     return rows
 
 
@@ -408,17 +422,18 @@ def targets_table(view: "TargetsView", lang: str = "vi") -> tuple[list[tuple[str
 
 def gap_sentence(row: GapRow, lang: str = "vi") -> str:
     """'Huyện Ba Tri: ba tiêu chí chưa đạt nhiều nhất là …' (the three most missed criteria)."""
+    name = row.district if row.district_code else place_name("", lang)
     if row.xa_with_data == 0:
-        return _t(lang, "%(district)s: no criteria data.", district=row.district)
+        return _t(lang, "%(district)s: no criteria data.", district=name)
     top = row.top(3)
     if not top:
-        return _t(lang, "%(district)s: every xã with data meets all 19 criteria.", district=row.district)
+        return _t(lang, "%(district)s: every xã with data meets all 19 criteria.", district=name)
     parts = [f"{criterion_label(c.criterion, lang)} "
              + _t(lang, "(%(n)s of %(total)s xã)", n=c.count, total=row.xa_with_data) for c in top]
     sentence = {1: _l("%(district)s: The only missed criterion is %(list)s."),
                 2: _l("%(district)s: The two most missed criteria are %(list)s."),
                 3: _l("%(district)s: The three most missed criteria are %(list)s.")}[len(top)]
-    return _t(lang, sentence, district=row.district, list=_join(parts, _t(lang, "and")))
+    return _t(lang, sentence, district=name, list=_join(parts, _t(lang, "and")))
 
 
 def _join(parts: list[str], word: str) -> str:
@@ -613,11 +628,12 @@ def parse_whatif(raw: str) -> tuple[str, list[str]]:
         return "all18", []
     codes = [c.strip() for c in raw.replace(";", ",").replace(" ", ",").split(",") if c.strip()]
     if not codes:
-        raise PlanningError("whatif is empty; give 'all18' or commune codes separated by commas, e.g. 28813,29146.")
+        raise PlanningError(_l("whatif is empty; give 'all18' or commune codes separated by commas, "
+                               "e.g. 28813,29146."))
     bad = [c for c in codes if not c.isdigit()]
     if bad:
-        raise PlanningError(f"whatif: {', '.join(repr(b) for b in bad)} is not a commune code; "
-                            "give 'all18' or 5-digit GSO codes separated by commas, e.g. 28813,29146.")
+        raise PlanningError(_l("whatif: %(values)s is not a commune code; give 'all18' or 5-digit GSO codes "
+                               "separated by commas, e.g. 28813,29146."), values=", ".join(repr(b) for b in bad))
     return "codes", list(dict.fromkeys(codes))
 
 
@@ -647,11 +663,12 @@ def _check_codes(communes: pd.DataFrame, codes: list[str]) -> None:
     known = dict(zip(communes["ward_code"], communes["ntm_applicable"]))
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise PlanningError(f"whatif: no commune with code {', '.join(unknown)} in the boundary layer; "
-                            "use GSO codes from the lagging list (e.g. 28813).")
+        raise PlanningError(_l("whatif: no commune with code %(codes)s in the boundary layer; use GSO codes "
+                               "from the lagging list (e.g. 28813)."), codes=", ".join(unknown))
     urban = [c for c in codes if not known[c]]
     if urban:
-        raise PlanningError(f"whatif: {', '.join(urban)} is a phường/thị trấn; NTM criteria apply to xã only.")
+        raise PlanningError(_l("whatif: %(codes)s is a phường/thị trấn; NTM criteria apply to xã only."),
+                            codes=", ".join(urban))
 
 
 def _brief(frame: pd.DataFrame) -> list[dict]:

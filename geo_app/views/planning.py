@@ -119,7 +119,7 @@ def _lagging_request(ds: Dataset) -> tuple[ViewState, P.LaggingFilters]:
         filters = P.LaggingFilters(year=args.year, district=args.district,
                                    band=request.args.get("band") or None, criterion=args.criterion)
     except P.PlanningError as exc:
-        bad_request(str(exc))
+        bad_request(exc.text(args.lang))
     return args, filters
 
 
@@ -311,7 +311,7 @@ def targets_page():
             mode, codes = P.parse_whatif(whatif_raw)
             result = P.what_if(ds, args.year, mode, codes)
         except P.PlanningError as exc:
-            bad_request(str(exc))
+            bad_request(exc.text(args.lang))
     view = P.targets(ds, args.year)
     ctx = _common(ds, args)
     ctx.update(view=view, result=result, cells=P.target_cells, zip=zip,
@@ -344,7 +344,7 @@ def _charts(ds: Dataset, lang: str) -> list[tuple[str, str, str]]:
         series = P.progress_all(ds)
         out = []
         for code, points in series.items():
-            title = DISTRICTS.get(code, "Tỉnh Bến Tre")
+            title = P.place_name(code, lang)
             out.append((code, title, inline_svg(progress_svg(points, title, lang, salt=code or "province"))))
         return out
     return store().cached(("planning-charts", lang), build)
@@ -356,7 +356,7 @@ def progress_chart():
     ds = dataset()
     args = parse_view_args(ds)
     code = args.district or ""
-    title = DISTRICTS.get(code, "Tỉnh Bến Tre")
+    title = P.place_name(code, args.lang)
 
     def build(ds: Dataset) -> str:
         return progress_svg(P.progress(ds, code or None), title, args.lang, salt=code or "province")

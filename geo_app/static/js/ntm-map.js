@@ -179,6 +179,7 @@
   /** Before the geometry arrives: the first view (the URL's, else the view's bounds) and the controls. */
   NtmMap.prototype.prepare = function () {
     ensureHatchPatterns(this.cfg.hatches || []);
+    this.nameZoomButtons();
     this.map.attributionControl.addAttribution(this.cfg.attribution);
     var saved = NTM.urlState && NTM.urlState.read().view;
     if (saved) {
@@ -189,6 +190,15 @@
     if (this.cfg.showControls) this.addSearch();
     this.layout();
     return this;
+  };
+
+  /** The zoom buttons' names in the page's language (Leaflet names them in English). */
+  NtmMap.prototype.nameZoomButtons = function () {
+    var container = this.map.getContainer(), s = this.s;
+    [[".leaflet-control-zoom-in", s.zoom_in], [".leaflet-control-zoom-out", s.zoom_out]].forEach(function (pair) {
+      var button = container.querySelector(pair[0]);
+      if (button && pair[1]) { button.title = pair[1]; button.setAttribute("aria-label", pair[1]); }
+    });
   };
 
   /** The two layers, styled for the view: the paths first, so the map shows as early as it can. */
