@@ -6,12 +6,14 @@ a .po file run `.venv/bin/python -m geo_app.i18n` to compile the .mo files.
 """
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask, request
-from flask_babel import Babel
+from flask_babel import Babel, format_datetime
 
 from geo_app.domain.messages import LANGUAGES, TRANSLATIONS  # one catalog folder for Flask and for the renderers
 
-__all__ = ["LANGUAGES", "TRANSLATIONS", "compile_catalogs", "init_app", "select_locale"]
+__all__ = ["LANGUAGES", "TRANSLATIONS", "compile_catalogs", "init_app", "local_time", "select_locale"]
 
 
 def select_locale() -> str:
@@ -19,10 +21,27 @@ def select_locale() -> str:
     return "en" if request.args.get("lang", "").strip() == "en" else "vi"
 
 
+LOCAL_TIMEZONE = "Asia/Ho_Chi_Minh"  # the office's clock; times are stored in UTC (ISO 8601)
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "vi")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", LOCAL_TIMEZONE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_locale)
+    app.add_template_filter(local_time)
+
+
+def local_time(stored: str | None) -> str:
+    """A stored UTC time ('2026-12-01T04:36:49+00:00') on the office's clock, as Babel writes it in the page's
+    language ('11:36:49 1 thg 12, 2026'); '' if unset, the text as it is if it is not a time."""
+    if not stored:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(str(stored))
+    except ValueError:
+        return str(stored)
+    return format_datetime(moment, "medium")
 
 
 def compile_catalogs() -> list[Path]:

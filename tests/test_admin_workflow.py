@@ -3,6 +3,7 @@ the audit log, and the public pages' revision line (issue 8)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import http.client
 import io
 import re
@@ -313,3 +314,29 @@ def test_admin_pages_in_english(app, editor):
     html = editor.get(f"/admin/preview/{uid}?lang=en").get_data(as_text=True)
     assert "How the file was read" in html and "Map if committed" in html and "Commit as a new revision" in html
     assert "Revisions" in editor.get("/admin/revisions?lang=en").get_data(as_text=True)
+
+
+def test_the_revisions_page_compares_like_with_like_and_tells_local_time(app, editor, tmp_path):
+    """Its comparison form started on the newest two revisions, a boundary and a status one on a new store, so
+    the first click was refused ("compare revisions of one kind"); and its times were UTC in ISO form."""
+    def form_and_times():
+        listing = editor.get("/admin/revisions").get_data(as_text=True)
+        chosen = {name: re.findall(r'<option value="(\d+)" selected', part)
+                  for name, part in re.findall(r'<select name="(a|b)">(.*?)</select>', listing, re.S)}
+        return listing, chosen
+
+    listing, chosen = form_and_times()
+    kinds = {r["id"]: r["kind"] for r in revisions(app).list_revisions(None)}
+    assert sorted(kinds.values()) == ["boundaries", "status"]  # one of each: nothing of one kind to compare
+    assert chosen == {} and 'id="diff-none"' in listing and "chưa có bản thứ hai" in listing
+    assert commit(editor, upload_id(upload(editor, promotion_csv(promotable(2))))).status_code == 302
+    listing, chosen = form_and_times()
+    kinds = {r["id"]: r["kind"] for r in revisions(app).list_revisions(None)}
+    a, b = int(chosen["a"][0]), int(chosen["b"][0])
+    assert kinds[a] == kinds[b] == "status" and a < b == max(kinds)
+    assert editor.get(f"/admin/revisions/diff?a={a}&b={b}").status_code == 200
+    stamps = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', listing)
+    stored, shown = stamps[0]
+    utc = dt.datetime.fromisoformat(stored)
+    local = (utc + dt.timedelta(hours=7)).strftime("%H:%M")  # Việt Nam: UTC+7, no daylight saving
+    assert local in shown and str((utc + dt.timedelta(hours=7)).year) in shown and "T" not in shown

@@ -128,6 +128,8 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "sha": _l("SHA-256"),
     "diff": _l("Compare two revisions"),
     "compare": _l("Compare"),
+    "nothing_to_compare": _l("Two revisions of one kind (boundaries or status) can be compared; there is not yet "
+                             "a second revision of either kind."),
     "rollback": _l("Roll back to this"),
     "rollback_title": _l("Roll back to revision {n}"),
     "rollback_confirm": _l("Revision {n} ({kind}) will be served again, as a new revision. Earlier revisions stay "
@@ -481,7 +483,18 @@ def revisions():
     current = {r["id"] for r in store().revisions.heads().values()}
     done = request.args.get("done", type=int)
     return render_template("admin/revisions.html", lang=lang, t=t, page_title=t["revisions"], rows=rows,
-                           current=current, kind=kind or "", done=done, change_text=change_text)
+                           current=current, kind=kind or "", done=done, change_text=change_text,
+                           pair=default_pair(rows))
+
+
+def default_pair(rows: list[dict]) -> tuple[int | None, int | None]:
+    """(a, b) the comparison form starts with: the newest revision and the one before it of the same kind (only
+    revisions of one kind can be compared); (None, None) when no two are of one kind."""
+    for i, newer in enumerate(rows):
+        older = next((r for r in rows[i + 1:] if r["kind"] == newer["kind"]), None)
+        if older:
+            return older["id"], newer["id"]
+    return None, None
 
 
 def change_text(revision: dict, t: dict) -> str:
