@@ -309,3 +309,20 @@ def test_error_pages_fit_a_phone(live_server, phone, path):
     assert page.evaluate("parseFloat(getComputedStyle(document.querySelector('.msg')).fontSize)") >= 14
     assert no_sideways_scroll(page)
     assert not [url for url in requested if url.endswith("/favicon.ico")]
+
+
+def test_while_the_year_player_runs_a_phone_shows_the_map_and_the_pause_button(live_server, phone):
+    """The options stay open while the show runs (its pause button at hand), which pushed the map below the
+    bottom of a phone's screen: the page now starts at the player, the map under it."""
+    page = phone(390, 844)
+    page.goto(live_server + "/?year=2021&play=1")
+    page.wait_for_function(READY)
+    pause = box(page, "#year-play")
+    assert page.locator("#year-play").get_attribute("aria-pressed") == "true"
+    assert 0 <= pause["top"] and pause["bottom"] <= 844
+    map_box = box(page, ".folium-map")
+    visible = min(map_box["bottom"], 844) - max(map_box["top"], 0)
+    assert visible >= 0.8 * map_box["height"], map_box
+    page.locator("#year-play").click()  # pause: the show stops where it is
+    assert page.locator("#year-play").get_attribute("aria-pressed") == "false"
+    assert "play=" not in page.url and no_sideways_scroll(page) and page.errors == []

@@ -166,6 +166,9 @@
     if (new URLSearchParams(window.location.search).get("play") === "1") {
       playing(true);
       timer = window.setTimeout(next, PLAY_MS);
+      // On a phone the open options would push the map off the screen: the player (its pause button) goes to
+      // the top of the screen, the map under it.
+      if (window.matchMedia && window.matchMedia(PHONE_QUERY).matches) box.scrollIntoView({ block: "start" });
     }
   }
 
