@@ -9,6 +9,7 @@ import warnings
 import xml.etree.ElementTree as ET
 
 import pytest
+from matplotlib.collections import LineCollection
 from PIL import Image
 from pyproj import Geod
 from shapely.geometry import Point
@@ -487,3 +488,23 @@ def test_label_placer_moves_then_drops_the_least_important():
     assert 5 <= len(result.placed) < 30 and result.dropped[-1].text == "Label 29"
     assert result.leaders  # some moved further out, joined to the anchor by a leader line
     assert_no_label_overlaps(fig, "synthetic")
+
+
+def test_district_names_are_drawn_over_the_pilot_outlines(rendered):
+    """The "i" of "Ba Tri" was under Phú Lễ's orange outline in the PNG, PDF and print exports: a district name
+    that meets a pilot's outline is drawn over it (its halo cuts the outline), the pilot's star over both."""
+    fig, _ = rendered
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    orange = tuple(int(render_static.PILOT_OUTLINE[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    outlines = [c for c in ax.collections if isinstance(c, LineCollection) and len(c.get_edgecolor())
+                and tuple(c.get_edgecolor()[0][:3]) == orange]
+    assert len(outlines) == 1
+    outline = outlines[0]
+    names = [t for t in ax.texts if t.get_text() in ("Ba Tri", "Châu Thành")]
+    ba_tri = next(t for t in names if t.get_text() == "Ba Tri")
+    paths = [p.get_extents().transformed(ax.transData) for p in outline.get_paths()]
+    assert any(ba_tri.get_window_extent(renderer).overlaps(box) for box in paths)  # the case in this data
+    assert all(t.get_zorder() > outline.get_zorder() for t in names)
+    stars = [line for line in ax.lines if line.get_marker() == "*"]
+    assert stars and all(s.get_zorder() > ba_tri.get_zorder() for s in stars)

@@ -538,6 +538,10 @@ def short_district(name: str) -> str:
 PILOT_PRIORITY, DISTRICT_PRIORITY, COMMUNE_PRIORITY, CONTEXT_PRIORITY = 3e12, 2e12, 1e12, 0.0
 
 
+PILOT_OUTLINE_Z, PILOT_STAR_Z = 7, 8
+DISTRICT_LABEL_Z = 7.5  # above the pilot outlines (the "i" of "Ba Tri" was under Phú Lễ's), below their stars
+
+
 def _district_labels(districts: gpd.GeoDataFrame, view: MapView) -> list[Label]:
     """District names (bold, haloed); in a district view the other districts are context, placed last."""
     size = 9 if view.state.district else 12
@@ -547,7 +551,7 @@ def _district_labels(districts: gpd.GeoDataFrame, view: MapView) -> list[Label]:
             continue  # the title names it; its communes are labelled instead
         context = bool(view.state.district)
         style = {"fontsize": size, "fontweight": "bold", "color": "#555555" if context else "#111111",
-                 "path_effects": HALO, "zorder": 6}
+                 "path_effects": HALO, "zorder": DISTRICT_LABEL_Z}
         priority = (CONTEXT_PRIORITY if context else DISTRICT_PRIORITY) + row.full_area
         out.append(Label(point.x, point.y, short_district(row.district_name), style, priority, gap=5))
     return out
@@ -567,11 +571,11 @@ def _pilot_markers(ax, communes: gpd.GeoDataFrame) -> list:
     pilots = communes[communes["is_pilot"]]
     if not len(pilots):
         return []
-    _outlines(ax, pilots.geometry.values, color=PILOT_OUTLINE, linewidth=2.6, zorder=7)
+    _outlines(ax, pilots.geometry.values, color=PILOT_OUTLINE, linewidth=2.6, zorder=PILOT_OUTLINE_Z)
     stars = []
     for point in _anchors(pilots):
         stars += ax.plot([point.x], [point.y], marker="*", markersize=16, color=PILOT_OUTLINE,
-                         markeredgecolor="white", markeredgewidth=1.0, zorder=8, clip_on=True)
+                         markeredgecolor="white", markeredgewidth=1.0, zorder=PILOT_STAR_Z, clip_on=True)
     return stars
 
 
