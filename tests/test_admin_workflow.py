@@ -340,3 +340,20 @@ def test_the_revisions_page_compares_like_with_like_and_tells_local_time(app, ed
     utc = dt.datetime.fromisoformat(stored)
     local = (utc + dt.timedelta(hours=7)).strftime("%H:%M")  # Việt Nam: UTC+7, no daylight saving
     assert local in shown and str((utc + dt.timedelta(hours=7)).year) in shown and "T" not in shown
+
+
+def test_audit_actions_and_revision_counts_are_named_in_the_pages_language(app, editor):
+    """The Vietnamese audit log showed the codes ("commit", "login_failed") and the revisions page the count keys
+    ("commune_rows: 562"); the log and its CSV keep the codes, the pages name them."""
+    from geo_app.views.admin import ACTION_LABELS
+    assert commit(editor, upload_id(upload(editor, promotion_csv(promotable(2))))).status_code == 302
+    codes = {e["action"] for e in revisions(app).audit_entries()}
+    assert {"login", "upload", "commit"} <= codes and codes <= set(ACTION_LABELS)
+    vi = editor.get("/admin/audit").get_data(as_text=True)
+    cells = dict(re.findall(r'<td data-action="([a-z_]+)">([^<]+)</td>', vi))
+    assert cells["login"] == "Đăng nhập" and cells["commit"] == "Ghi bản mới" and cells["upload"] == "Tải tệp lên"
+    en = editor.get("/admin/audit?lang=en").get_data(as_text=True)
+    assert dict(re.findall(r'<td data-action="([a-z_]+)">([^<]+)</td>', en))["commit"] == "Committed a revision"
+    assert b",login," in editor.get("/admin/audit.csv").get_data()  # the CSV keeps the codes
+    listing = editor.get("/admin/revisions").get_data(as_text=True)
+    assert "dòng xã:" in listing and "commune_rows" not in listing

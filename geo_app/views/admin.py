@@ -484,6 +484,7 @@ def revisions():
     done = request.args.get("done", type=int)
     return render_template("admin/revisions.html", lang=lang, t=t, page_title=t["revisions"], rows=rows,
                            current=current, kind=kind or "", done=done, change_text=change_text,
+                           count_label=labeller(COUNT_LABELS, lang),
                            pair=default_pair(rows))
 
 
@@ -545,6 +546,29 @@ def rollback(number: int):
 # ---------------------------------------------------------------- audit log
 
 
+# What each audit action and each revision count is called on the pages (the log and the CSV keep the codes).
+ACTION_LABELS = {
+    "commit": _l("Committed a revision"), "commit_refused": _l("Commit refused"),
+    "discard": _l("Discarded an upload"), "import_rejected": _l("Import rejected"),
+    "login": _l("Signed in"), "login_failed": _l("Sign-in failed"),
+    "login_throttled": _l("Sign-in blocked (too many attempts)"), "logout": _l("Signed out"),
+    "password_reset": _l("Password reset"), "rollback": _l("Rolled back"), "upload": _l("Uploaded a file"),
+    "upload_expired": _l("Upload expired"), "upload_rejected": _l("Upload rejected"),
+    "user_created": _l("User created"), "user_disabled": _l("User disabled"), "user_enabled": _l("User enabled"),
+}
+COUNT_LABELS = {
+    "features": _l("units"), "districts": _l("districts"), "commune_rows": _l("commune rows"),
+    "district_rows": _l("district rows"), "imported_commune_rows": _l("commune rows imported"),
+    "imported_district_rows": _l("district rows imported"),
+}
+
+
+def labeller(labels: dict, lang: str):
+    """code -> its name in `lang` (an unknown code as it is)."""
+    _ = translator(lang)
+    return lambda code: _(labels[code]) if code in labels else code
+
+
 def _audit_filters() -> tuple[str | None, str | None]:
     action = (request.args.get("action") or "").strip()[:40] or None
     user = (request.args.get("user") or "").strip()[:100] or None
@@ -560,6 +584,7 @@ def audit():
     actions = sorted({e["action"] for e in store().revisions.audit_entries(limit=5000)} | {action or ""} - {""})
     return render_template("admin/audit.html", lang=lang, t=t, page_title=t["audit"], entries=entries,
                            action=action or "", user=user or "", actions=actions, limit=AUDIT_PAGE,
+                           action_label=labeller(ACTION_LABELS, lang),
                            detail_text=lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True))
 
 
