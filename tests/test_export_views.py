@@ -33,6 +33,7 @@ def test_png_export_size_headers_and_scale(client):
     assert Image.open(io.BytesIO(r.data)).size == (1920, 1080)
     big = client.get("/export/map.png?year=2023&scale=2")
     assert Image.open(io.BytesIO(big.data)).size == (3840, 2160)
+    assert disposition(big) == "ntm-ben-tre-2023-level@2x.png"  # not the same name as the 1920 px file
 
 
 def test_svg_export_follows_the_view_parameters(client):

@@ -140,7 +140,7 @@ def _write_batch(store, states: list[ViewState], fmt: str, scale: int, folder: P
         for i, (state, key) in enumerate(zip(states, keys)):
             data = export_cache.get(key)
             if isinstance(data, bytes):
-                (folder / filename(state, fmt)).write_bytes(data)
+                (folder / filename(state, fmt, scale)).write_bytes(data)
                 bar.update(1)
             else:
                 missing.append(i)

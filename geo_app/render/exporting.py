@@ -37,11 +37,12 @@ class Export:
     filename: str
 
 
-def filename(state: ViewState, fmt: str) -> str:
-    """'ntm-ben-tre-2024-level-832.png'; the deck is per year: 'ntm-ben-tre-2024-slides.pptx'."""
+def filename(state: ViewState, fmt: str, scale: int = 1) -> str:
+    """'ntm-ben-tre-2024-level-832.png' ('…@2x.png' at twice the pixels); the deck is per year:
+    'ntm-ben-tre-2024-slides.pptx'."""
     if fmt == "pptx":
         return f"ntm-ben-tre-{state.year}-slides{'-en' if state.lang == 'en' else ''}.pptx"
-    return f"{state.slug()}.{fmt}"
+    return f"{state.slug()}{f'@{scale}x' if fmt == 'png' and scale > 1 else ''}.{fmt}"
 
 
 def export(store: DataStore, state: ViewState, fmt: str, scale: int = 1, generated: dt.date | None = None,
@@ -60,7 +61,7 @@ def export(store: DataStore, state: ViewState, fmt: str, scale: int = 1, generat
         from geo_app.render import static as render_static  # matplotlib: imported only when a file is drawn
 
         data = render_static.render(map_view(ds, state, generated), fmt, scale, header)
-    return Export(data, MIMETYPES[fmt], filename(state, fmt))
+    return Export(data, MIMETYPES[fmt], filename(state, fmt, scale))
 
 
 IMAGE_FORMATS = ("png", "svg", "pdf")  # drawn by the static renderer (in parallel by `export_many`)
@@ -89,7 +90,7 @@ def export_many(store: DataStore, states: list[ViewState], fmt: str, scale: int 
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for i, data in pool.imap_unordered(_draw_batch_item, range(len(states))):
-                yield i, Export(data, MIMETYPES[fmt], filename(states[i], fmt))
+                yield i, Export(data, MIMETYPES[fmt], filename(states[i], fmt, scale))
     finally:
         _BATCH.clear()
         gc.unfreeze()
