@@ -326,3 +326,13 @@ def test_while_the_year_player_runs_a_phone_shows_the_map_and_the_pause_button(l
     page.locator("#year-play").click()  # pause: the show stops where it is
     assert page.locator("#year-play").get_attribute("aria-pressed") == "false"
     assert "play=" not in page.url and no_sideways_scroll(page) and page.errors == []
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_an_embeds_long_title_wraps_instead_of_widening_the_frame(live_server, open_page, width):
+    """A caption given as one 200-letter word (a URL, a code) made the embedded page scroll sideways."""
+    page = open_page(width, 700)
+    page.goto(live_server + "/embed?year=2024&title=" + "A" * 200)
+    page.wait_for_function(READY)
+    assert page.locator("#ntm-title").text_content() == "A" * 200
+    assert no_sideways_scroll(page) and page.errors == []
