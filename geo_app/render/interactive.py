@@ -84,6 +84,7 @@ STRINGS = {  # key -> catalog message; `map_strings(lang)` translates them for t
     "district_legend": _l("District level (labels)"),
     "xa_ntm_short": _l("xã NTM"),
     "percent": _l("{n} %"),  # a rounded share: "76 %" in Vietnamese, "76%" in English
+    "close": _l("Close"),
     "zoom_in": _l("Zoom in"),
     "zoom_out": _l("Zoom out"),
     "search_placeholder": _l("Find a commune…"),

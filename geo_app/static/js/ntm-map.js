@@ -164,6 +164,13 @@
     content.setAttribute("aria-label", heading ? heading.textContent : "popup");
   }
 
+  /** The popup's close button named in the page's language (Leaflet names it "Close popup"). */
+  function nameCloseButton(popup, name) {
+    var node = popup.getElement && popup.getElement();
+    var button = node && node.querySelector(".leaflet-popup-close-button");
+    if (button && name) { button.setAttribute("aria-label", name); button.title = name; }
+  }
+
   /** Escape closes a popup from inside it too (Leaflet closes it only while the map itself has focus). */
   function closeOnEscape(map, popup) {
     var node = popup.getElement && popup.getElement();
@@ -255,27 +262,39 @@
       });
     }
     [this.communes, this.districts].forEach(function (group) {
-      group.on("preclick", function () { self._tapped = true; });
+      group.on("preclick", function (ev) { self._tapped = ev.layer || true; });
     });
     this.map.on("resize", function () { self.layout(); });
     this.map.on("popupopen", function (ev) {
       keyboardScroll(ev.popup);
       closeOnEscape(self.map, ev.popup);
-      if (self._tapped) self.keepAboveSheet(ev.popup);
+      nameCloseButton(ev.popup, self.s.close);
+      self._tabbedInto = null; // Tab from the search box may go into this popup (once: addSearch)
+      if (self._tapped) self.keepAboveSheet(ev.popup, self._tapped);
       self._tapped = false;
     });
     return this;
   };
 
-  /** On a narrow map the bottom sheet covers the lower part of the map: a place tapped there is brought up
-   * into the part of the map above the sheet, so the commune (or district) stays in view beside its facts. */
-  NtmMap.prototype.keepAboveSheet = function (popup) {
+  /** On a narrow map the bottom sheet covers the lower part of the map: a place tapped there (or under the
+   * controls at the top) is brought into the middle of the clear part of the map, between the controls and the
+   * sheet, so the commune (or district) stays in view beside its facts; its hover tooltip, which a tap leaves
+   * behind on a touch screen, is closed. */
+  NtmMap.prototype.keepAboveSheet = function (popup, tapped) {
     var node = popup.getElement && popup.getElement();
     if (!this._narrow || !node || !popup.getLatLng()) return;
-    var sheetTop = node.getBoundingClientRect().top - this.map.getContainer().getBoundingClientRect().top;
+    if (tapped && tapped.closeTooltip) tapped.closeTooltip();
+    var container = this.map.getContainer(), origin = container.getBoundingClientRect().top;
+    var sheetTop = node.getBoundingClientRect().top - origin;
+    var controlsBottom = 0;
+    Array.prototype.forEach.call(container.querySelectorAll(".leaflet-top .leaflet-control"), function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.height > 0) controlsBottom = Math.max(controlsBottom, r.bottom - origin);
+    });
+    if (sheetTop <= controlsBottom) return;
     var point = this.map.latLngToContainerPoint(popup.getLatLng());
-    if (sheetTop <= 0 || point.y < sheetTop - SHEET_CLEARANCE_PX) return;
-    this.map.panBy([0, Math.round(point.y - sheetTop / 2)], { animate: false });
+    if (point.y > controlsBottom + SHEET_CLEARANCE_PX && point.y < sheetTop - SHEET_CLEARANCE_PX) return;
+    this.map.panBy([0, Math.round(point.y - (controlsBottom + sheetTop) / 2)], { animate: false });
   };
 
   /** Then, in a task of its own (the pointer is answered meanwhile): the district labels. */
@@ -835,8 +854,10 @@
           } else if (ev.key === "Escape") {
             input.value = "";
             close();
-          } else if (ev.key === "Tab" && !ev.shiftKey && self.popupContent()) {
-            ev.preventDefault(); // the commune just opened comes next (its popup is elsewhere in the page)
+          } else if (ev.key === "Tab" && !ev.shiftKey && self.popupContent() &&
+                     self._tabbedInto !== self.popupContent()) {
+            ev.preventDefault(); // the commune just opened comes next (its popup is elsewhere in the page); once,
+            self._tabbedInto = self.popupContent(); // so Tab from here later goes on through the page
             self.focusPopup(input);
           }
         });
