@@ -277,6 +277,38 @@ def test_a_tapped_commune_stays_in_view_above_its_sheet(live_server, phone, wher
     assert page.external == [] and page.errors == []
 
 
+HEADERS_WHOLE = """table => Array.from(table.querySelectorAll('thead th')).map(cell => {
+  const tops = new Set(), words = cell.textContent.trim().split(/\\s+/).length;
+  const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
+  }
+  return {text: cell.textContent.trim(), lines: tops.size, words};
+}).filter(c => c.lines > c.words)"""
+
+
+@pytest.mark.parametrize("width", [1280, 1600])
+@pytest.mark.parametrize("lang", ["", "&lang=en"])
+def test_the_gap_matrix_shows_all_19_criteria_on_a_laptop(live_server, browser, width, lang):
+    """At 1600 px the matrix hid criteria 16-19 behind a sideways scroll in its box, with 350 px of the window
+    unused: from 1280 px on it fits, its headings' words whole."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = RecordingPage(context.new_page())
+        page.goto(live_server + "/gaps?year=2024" + lang)
+        matrix = page.locator("#gap-matrix")
+        size = matrix.evaluate("t => [t.parentElement.scrollWidth, t.parentElement.clientWidth]")
+        assert size[0] <= size[1], size
+        assert matrix.evaluate(HEADERS_WHOLE) == []
+        assert page.locator("#gap-matrix thead th.pl-crit").count() == 19
+        assert page.locator("#gap-matrix thead th.pl-crit").last.is_visible()
+        assert no_sideways_scroll(page) and page.errors == []
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("path", ["/?year=abc", "/nowhere", "/lagging?band=zzz&lang=en"])
 def test_error_pages_fit_a_phone(live_server, phone, path):
     """A 400 or 404 page was laid out at a desktop's width on a phone (no viewport tag: tiny text) and asked for
