@@ -12,7 +12,7 @@
   var FIT_PADDING_PX = 8; // the inset of the server-drawn preview in ntm-map.css (.ntm-preview)
   var NARROW_PX = 600; // map width below which the legend collapses and popups become a bottom sheet
   var SHEET_SHARE = 0.45; // the bottom sheet's share of a narrow map's height
-  var SHEET_CLEARANCE_PX = 40; // a tapped point closer than this above the bottom sheet is moved up
+  var SHEET_CLEARANCE_PX = 40; // a tapped point this close to the bottom sheet or to the top controls is moved
   var POPUP_SHARE = 0.55; // a popup takes at most this share of the map's height (the commune stays in view)
 
   function el(tag, className, text) {
