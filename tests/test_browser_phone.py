@@ -349,3 +349,30 @@ def test_an_embeds_long_title_wraps_instead_of_widening_the_frame(live_server, o
     page.wait_for_function(READY)
     assert page.locator("#ntm-title").text_content() == "A" * 200
     assert no_sideways_scroll(page) and page.errors == []
+
+
+FOCUSED_BOX = """(code) => {
+  const map = NTM.maps[0].map, container = map.getContainer(), r = container.getBoundingClientRect();
+  const path = container.querySelector(`path.ntm-commune[data-ward-code="${code}"]`).getBoundingClientRect();
+  const sheet = document.querySelector('.leaflet-ntmSheet-pane .leaflet-popup').getBoundingClientRect();
+  const controls = Math.max(...Array.from(container.querySelectorAll('.leaflet-top .leaflet-control'))
+    .map(c => c.getBoundingClientRect().bottom));
+  return {top: path.top, bottom: path.bottom, controls, sheet: sheet.top};
+}"""
+
+
+@pytest.mark.parametrize("code", ["28813", "29146", "28999"])
+def test_a_commune_found_on_a_phone_is_shown_clear_of_the_search_box(live_server, phone, code):
+    """Search, the table and a shared `sel=` zoom to the commune: on a phone it was fitted from 24 px below the
+    map's top, a fifth to a third of it under the zoom buttons and the search box."""
+    page = phone(390, 844)
+    page.goto(live_server + "/?year=2024")
+    page.wait_for_function(READY)
+    page.locator(".folium-map").scroll_into_view_if_needed()
+    name = page.evaluate("code => NTM.maps[0].byCode[code].feature.properties.name", code)
+    page.fill(".ntm-search-input", name)
+    page.keyboard.press("Enter")
+    page.locator(".leaflet-ntmSheet-pane .ntm-popup-name").wait_for()
+    box = page.evaluate(FOCUSED_BOX, code)
+    assert box["controls"] <= box["top"] and box["bottom"] <= box["sheet"], box
+    assert page.errors == []

@@ -284,17 +284,22 @@
     var node = popup.getElement && popup.getElement();
     if (!this._narrow || !node || !popup.getLatLng()) return;
     if (tapped && tapped.closeTooltip) tapped.closeTooltip();
-    var container = this.map.getContainer(), origin = container.getBoundingClientRect().top;
-    var sheetTop = node.getBoundingClientRect().top - origin;
-    var controlsBottom = 0;
-    Array.prototype.forEach.call(container.querySelectorAll(".leaflet-top .leaflet-control"), function (el) {
-      var r = el.getBoundingClientRect();
-      if (r.height > 0) controlsBottom = Math.max(controlsBottom, r.bottom - origin);
-    });
+    var sheetTop = node.getBoundingClientRect().top - this.map.getContainer().getBoundingClientRect().top;
+    var controlsBottom = this.topControlsBottom();
     if (sheetTop <= controlsBottom) return;
     var point = this.map.latLngToContainerPoint(popup.getLatLng());
     if (point.y > controlsBottom + SHEET_CLEARANCE_PX && point.y < sheetTop - SHEET_CLEARANCE_PX) return;
     this.map.panBy([0, Math.round(point.y - (controlsBottom + sheetTop) / 2)], { animate: false });
+  };
+
+  /** How far down the map the controls at its top reach (px from the map's top; 0 without any). */
+  NtmMap.prototype.topControlsBottom = function () {
+    var container = this.map.getContainer(), origin = container.getBoundingClientRect().top, bottom = 0;
+    Array.prototype.forEach.call(container.querySelectorAll(".leaflet-top .leaflet-control"), function (el) {
+      var r = el.getBoundingClientRect();
+      if (r.height > 0) bottom = Math.max(bottom, r.bottom - origin);
+    });
+    return bottom;
   };
 
   /** Then, in a task of its own (the pointer is answered meanwhile): the district labels. */
@@ -739,7 +744,8 @@
   };
 
   /** Zoom to a commune and open it, keeping the commune itself in view: the popup takes the top part of the
-   * map (anchored at the commune's north edge) or, on a narrow map, the bottom sheet; the commune the rest. */
+   * map (anchored at the commune's north edge) or, on a narrow map, the bottom sheet; the commune the rest (on
+   * a narrow map, below the controls at the top). */
   NtmMap.prototype.focus = function (code, openPopup) {
     var self = this;
     var layer = this.byCode[code];
@@ -753,9 +759,10 @@
     var narrow = this.isNarrow();
     var reserve = opening && size.y >= 300 ? Math.round(size.y * (narrow ? SHEET_SHARE : POPUP_SHARE)) + 50 : 0;
     var bounds = layer.getBounds();
+    var top = narrow ? Math.max(24, this.topControlsBottom() + 8) : reserve + 24; // a phone: below the controls
     this.map.fitBounds(bounds, {
       maxZoom: 13, animate: false,
-      paddingTopLeft: [24, narrow ? 24 : reserve + 24], paddingBottomRight: [24, narrow ? reserve + 24 : 24]
+      paddingTopLeft: [24, top], paddingBottomRight: [24, narrow ? reserve + 24 : 24]
     });
     if (opening) {
       layer.openPopup(narrow ? bounds.getCenter() : L.latLng(bounds.getNorth(), bounds.getCenter().lng));
