@@ -7,6 +7,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from geo_app.domain.messages import translator
 from geo_app.domain.textnorm import name_key, nfc
 
 UNITS_FILE = Path(__file__).resolve().parent / "data" / "units-ben-tre.json"
@@ -27,6 +28,12 @@ PROVINCE_NAME: str = _DATA["province"]["name"]
 BOUNDARY_VINTAGE: str = _DATA["vintage"]["id"]
 VINTAGE_LABEL: str = _DATA["vintage"]["label"]
 DISTRICTS: dict[str, str] = dict(_DATA["districts"])
+
+
+def place_name(district_code: str | None, lang: str = "vi") -> str:
+    """A district's name, or the province's in `lang` (no code: the province) — what a view is "of"."""
+    _ = translator(lang)
+    return DISTRICTS.get(district_code or "") or _("Bến Tre province")
 
 # NQ 855/NQ-UBTVQH14 (effective 2020-02-01): (2019 district code, 2019 name) -> 2020 code it became part of,
 # and the 2019 GSO codes that no longer exist -> (2019 name, the 2020 unit it went into).

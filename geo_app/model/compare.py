@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from geo_app.domain.criteria import CRITERION_NUMBERS
 from geo_app.domain.messages import both, number, translator
 from geo_app.domain.messages import mark as _l
-from geo_app.domain.units import DISTRICTS
+from geo_app.domain.units import place_name
 from geo_app.model.dataset import Dataset
 from geo_app.render.mapspec import NO_DATA_CLASS, NOT_APPLICABLE_CLASS, MapClass, MapSpec, district_classes
 
@@ -101,7 +101,7 @@ def compare_spec(changes: list[Change], year_from: int, year_to: int, district: 
     """The map of the comparison: one class per kind of change, counted over the units in scope."""
     keys = {c.ward_code: c.change for c in changes}
     _ = translator(lang)
-    where = DISTRICTS.get(district or "", _("Bến Tre province"))
+    where = place_name(district, lang)
     title = _("Change in NTM level {year_from} → {year_to} — {where}").format(
         year_from=year_from, year_to=year_to, where=where)
     spec = MapSpec(layer="compare", year=year_to, lang=lang, district=district,

@@ -17,7 +17,7 @@ from geo_app.domain.messages import both, percent, translator
 from geo_app.domain.messages import mark as _l
 from geo_app.render.mapspec import MapClass, MapSpec, NO_DATA_CLASS, NOT_APPLICABLE_CLASS, district_classes
 from geo_app.model.dataset import Dataset, district_level_name, districts_from_communes, province_counts
-from geo_app.domain.units import DISTRICTS, PROVINCE_NAME, units
+from geo_app.domain.units import DISTRICTS, PROVINCE_NAME, place_name, units
 
 if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
     import pandas as pd
@@ -47,11 +47,6 @@ class PlanningError(ValueError):
 
     def text(self, lang: str = "en") -> str:
         return _t(lang, self.message, **self.values)
-
-
-def place_name(district_code: str | None, lang: str = "vi") -> str:
-    """A district's name, or the province's in `lang` ('' or None: the province)."""
-    return DISTRICTS.get(district_code or "") or _t(lang, "Bến Tre province")
 
 
 def _pick(lang: str, vi: str, en: str) -> str:
@@ -331,7 +326,7 @@ def lagging_spec(ds: Dataset, rows: list[LaggingRow], year: int, district: str |
     counts: dict[str, int] = {}
     for code in in_view["ward_code"]:  # legend counts cover the communes in view, like the main map's
         counts[keys[code]] = counts.get(keys[code], 0) + 1
-    where = DISTRICTS.get(district or "", _t(lang, "Bến Tre province"))
+    where = place_name(district, lang)
     title = _t(lang, "Communes lagging behind — %(where)s, %(year)s", where=where, year=year)
     spec = MapSpec(layer="lagging", year=year, lang=lang, district=district, classes=classes, counts=counts,
                    title=title, illustrative=ds.has_illustrative(year), district_classes=district_classes())

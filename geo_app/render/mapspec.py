@@ -16,7 +16,7 @@ from geo_app.domain.messages import number as fmt_number
 from geo_app.domain.messages import mark as _l
 from geo_app.domain.criteria import BANDS, COMMUNE_LEVELS, DISTRICT_LEVELS, criterion
 from geo_app.settings import DEFAULT_BOUNDARY_NAME
-from geo_app.domain.units import DISTRICTS
+from geo_app.domain.units import place_name
 
 if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
     import pandas as pd
@@ -148,7 +148,7 @@ def view_title(layer: str, year: int, number: int | None, district: str | None, 
         text = _("Criterion {number}: {name}").format(number=c.number, name=c.name_en if lang == "en" else c.name_vi)
     else:
         text = _(what[layer])
-    where = DISTRICTS.get(district or "", _("Bến Tre province"))
+    where = place_name(district, lang)
     return f"{text} — {where}, {year}"
 
 

@@ -16,7 +16,7 @@ from geo_app.render.mapspec import boundary_attribution
 from geo_app.model.dataset import Dataset
 from geo_app.domain.plan import PLAN_ID, SHARE_NANG_CAO, SHARE_NTM
 from geo_app.render.tabular import CSV_MIME, XLSX_MIME, to_csv, to_xlsx
-from geo_app.domain.units import DISTRICTS
+from geo_app.domain.units import DISTRICTS, place_name
 from geo_app.model.viewstate import ViewState
 from .caching import cached
 from .geometry import geometry_source
@@ -344,7 +344,7 @@ def _charts(ds: Dataset, lang: str) -> list[tuple[str, str, str]]:
         series = P.progress_all(ds)
         out = []
         for code, points in series.items():
-            title = P.place_name(code, lang)
+            title = place_name(code, lang)
             out.append((code, title, inline_svg(progress_svg(points, title, lang, salt=code or "province"))))
         return out
     return store().cached(("planning-charts", lang), build)
@@ -356,7 +356,7 @@ def progress_chart():
     ds = dataset()
     args = parse_view_args(ds)
     code = args.district or ""
-    title = P.place_name(code, args.lang)
+    title = place_name(code, args.lang)
 
     def build(ds: Dataset) -> str:
         return progress_svg(P.progress(ds, code or None), title, args.lang, salt=code or "province")
