@@ -164,11 +164,15 @@
     content.setAttribute("aria-label", heading ? heading.textContent : "popup");
   }
 
+  /** A Leaflet button named in the page's language (Leaflet names its buttons in English). */
+  function nameButton(button, name) {
+    if (button && name) { button.setAttribute("aria-label", name); button.title = name; }
+  }
+
   /** The popup's close button named in the page's language (Leaflet names it "Close popup"). */
   function nameCloseButton(popup, name) {
     var node = popup.getElement && popup.getElement();
-    var button = node && node.querySelector(".leaflet-popup-close-button");
-    if (button && name) { button.setAttribute("aria-label", name); button.title = name; }
+    nameButton(node && node.querySelector(".leaflet-popup-close-button"), name);
   }
 
   /** Escape closes a popup from inside it too (Leaflet closes it only while the map itself has focus). */
@@ -199,13 +203,11 @@
     return this;
   };
 
-  /** The zoom buttons' names in the page's language (Leaflet names them in English). */
+  /** The zoom buttons' names in the page's language. */
   NtmMap.prototype.nameZoomButtons = function () {
-    var container = this.map.getContainer(), s = this.s;
-    [[".leaflet-control-zoom-in", s.zoom_in], [".leaflet-control-zoom-out", s.zoom_out]].forEach(function (pair) {
-      var button = container.querySelector(pair[0]);
-      if (button && pair[1]) { button.title = pair[1]; button.setAttribute("aria-label", pair[1]); }
-    });
+    var container = this.map.getContainer();
+    nameButton(container.querySelector(".leaflet-control-zoom-in"), this.s.zoom_in);
+    nameButton(container.querySelector(".leaflet-control-zoom-out"), this.s.zoom_out);
   };
 
   /** The two layers, styled for the view: the paths first, so the map shows as early as it can. */
