@@ -17,6 +17,7 @@ from geo_app.domain.messages import both, percent, translator
 from geo_app.domain.messages import mark as _l
 from geo_app.render.mapspec import MapClass, MapSpec, NO_DATA_CLASS, NOT_APPLICABLE_CLASS, district_classes
 from geo_app.model.dataset import Dataset, district_level_name, districts_from_communes, province_counts
+from geo_app.model.viewstate import ViewError
 from geo_app.domain.units import DISTRICTS, PROVINCE_NAME, place_name, units
 
 if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
@@ -37,16 +38,9 @@ LAGGING_COLORS = {GROUP_BELOW_15: "#253494", GROUP_15_18: "#41b6c4", GROUP_NTM_L
 NOT_LISTED_CLASS = MapClass("not_listed", *both(_l("Not in the list")), "#ffffff")
 
 
-class PlanningError(ValueError):
-    """A planning request that cannot be answered (unknown band, commune code, ...); the message says why, in
-    either language (`text`), from the catalogs."""
-
-    def __init__(self, message: str, **values: object):
-        self.message, self.values = message, values
-        super().__init__(self.text("en"))
-
-    def text(self, lang: str = "en") -> str:
-        return _t(lang, self.message, **self.values)
+class PlanningError(ViewError):
+    """A planning request that cannot be answered (unknown band, commune code, ...): a view parameter's error,
+    its message from the catalogs in either language (`text`)."""
 
 
 def _pick(lang: str, vi: str, en: str) -> str:
@@ -85,13 +79,15 @@ class LaggingFilters:
 
     def __post_init__(self) -> None:
         if self.district is not None and self.district not in DISTRICTS:
-            raise PlanningError(_l("district=%(value)s is not a Bến Tre district code; use one of %(codes)s."),
+            raise PlanningError("district", _l("district={value} is not a Bến Tre district code; "
+                                               "use one of {codes}."),
                                 value=repr(self.district), codes=", ".join(DISTRICTS))
         if self.band is not None and self.band not in BAND_BY_KEY:
-            raise PlanningError(_l("band=%(value)s is unknown; use one of %(bands)s."), value=repr(self.band),
+            raise PlanningError("band", _l("band={value} is unknown; use one of {bands}."), value=repr(self.band),
                                 bands=", ".join(BAND_BY_KEY))
         if self.criterion is not None and self.criterion not in CRITERION_NUMBERS:
-            raise PlanningError(_l("criterion=%(value)s must be a number from 1 to 19."), value=repr(self.criterion))
+            raise PlanningError("criterion", _l("criterion={value} must be a number from 1 to 19."),
+                                value=repr(self.criterion))
 
 
 @dataclass
@@ -623,12 +619,13 @@ def parse_whatif(raw: str) -> tuple[str, list[str]]:
         return "all18", []
     codes = [c.strip() for c in raw.replace(";", ",").replace(" ", ",").split(",") if c.strip()]
     if not codes:
-        raise PlanningError(_l("whatif is empty; give 'all18' or commune codes separated by commas, "
-                               "e.g. 28813,29146."))
+        raise PlanningError("whatif", _l("whatif is empty; give 'all18' or commune codes separated by "
+                                         "commas, e.g. 28813,29146."))
     bad = [c for c in codes if not c.isdigit()]
     if bad:
-        raise PlanningError(_l("whatif: %(values)s is not a commune code; give 'all18' or 5-digit GSO codes "
-                               "separated by commas, e.g. 28813,29146."), values=", ".join(repr(b) for b in bad))
+        raise PlanningError("whatif", _l("whatif: {values} is not a commune code; give 'all18' or 5-digit GSO "
+                                         "codes separated by commas, e.g. 28813,29146."),
+                            values=", ".join(repr(b) for b in bad))
     return "codes", list(dict.fromkeys(codes))
 
 
@@ -658,11 +655,12 @@ def _check_codes(communes: pd.DataFrame, codes: list[str]) -> None:
     known = dict(zip(communes["ward_code"], communes["ntm_applicable"]))
     unknown = [c for c in codes if c not in known]
     if unknown:
-        raise PlanningError(_l("whatif: no commune with code %(codes)s in the boundary layer; use GSO codes "
-                               "from the lagging list (e.g. 28813)."), codes=", ".join(unknown))
+        raise PlanningError("whatif", _l("whatif: no commune with code {codes} in the boundary layer; use GSO "
+                                         "codes from the lagging list (e.g. 28813)."), codes=", ".join(unknown))
     urban = [c for c in codes if not known[c]]
     if urban:
-        raise PlanningError(_l("whatif: %(codes)s is a phường/thị trấn; NTM criteria apply to xã only."),
+        raise PlanningError("whatif", _l("whatif: {codes} is a phường/thị trấn; "
+                                         "NTM criteria apply to xã only."),
                             codes=", ".join(urban))
 
 
