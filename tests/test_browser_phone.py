@@ -376,3 +376,36 @@ def test_a_commune_found_on_a_phone_is_shown_clear_of_the_search_box(live_server
     box = page.evaluate(FOCUSED_BOX, code)
     assert box["controls"] <= box["top"] and box["bottom"] <= box["sheet"], box
     assert page.errors == []
+
+
+CLEAR_OF_CONTROLS = """() => {
+  const m = NTM.maps[0], container = m.map.getContainer(), r = container.getBoundingClientRect();
+  const controls = Math.max(...Array.from(container.querySelectorAll('.leaflet-top .leaflet-control'))
+    .map(c => c.getBoundingClientRect().bottom - r.top));
+  const tops = Array.from(container.querySelectorAll('path.ntm-commune')).map(p => p.getBoundingClientRect().top - r.top);
+  const stars = Array.from(container.querySelectorAll('.ntm-pilot-marker')).map(s => {
+    const b = s.getBoundingClientRect(), hit = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
+    return {code: s.dataset.wardCode, answers: !!hit && s.contains(hit)};
+  });
+  return {controls, landTop: Math.min(...tops), communes: tops.length, stars};
+}"""
+
+
+@pytest.mark.parametrize("width,height", PHONES)
+@pytest.mark.parametrize("path", ["/lagging?year=2024", "/?year=2024", "/embed?year=2024"])
+def test_a_phones_map_opens_with_the_province_clear_of_its_controls(live_server, phone, width, height, path):
+    """On a phone the view was fitted from the map's top edge, under the zoom buttons and the search box: on
+    `/lagging` they covered the north of Châu Thành and Bến Tre, the Giao Long star among it. The controls share
+    one row and the province is fitted below it, both pilot stars answering a tap."""
+    page = phone(width, height)
+    page.goto(live_server + path)
+    page.wait_for_function(READY)
+    page.locator(".folium-map").scroll_into_view_if_needed()
+    seen = page.evaluate(CLEAR_OF_CONTROLS)
+    assert seen["communes"] == 157
+    assert seen["controls"] <= 64, seen  # one row: the zoom buttons beside the search box
+    assert seen["landTop"] >= seen["controls"], seen
+    assert sorted(star["code"] for star in seen["stars"]) == ["28813", "29146"]  # Giao Long, Phú Lễ (GSO codes)
+    assert all(star["answers"] for star in seen["stars"]), seen
+    assert no_sideways_scroll(page)
+    assert page.errors == [] and page.external == []

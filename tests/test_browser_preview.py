@@ -45,9 +45,11 @@ def test_without_javascript_the_map_still_shows_every_commune(live_server, open_
     assert page.external == [] and page.errors == []
 
 
-@pytest.mark.parametrize("width,height", [(1280, 900), (390, 844)])
-def test_the_map_takes_the_previews_place_without_a_jump(live_server, open_page, width, height):
-    url = live_server + "/?year=2024"
+@pytest.mark.parametrize("width,height,path", [(1280, 900, "/?year=2024"), (390, 844, "/?year=2024"),
+                                               (390, 844, "/lagging?year=2024"), (360, 800, "/embed?year=2024")])
+def test_the_map_takes_the_previews_place_without_a_jump(live_server, open_page, width, height, path):
+    """Also on a phone, where both are fitted below the map's row of controls (ntm-map.css, NARROW_TOP_PX)."""
+    url = live_server + path
     still = open_page(width, height, java_script_enabled=False)
     still.goto(url, wait_until="load")
     preview = {b["code"]: b for b in still.evaluate(BOXES, ".ntm-preview path.ntm-preview-commune")}

@@ -11,6 +11,7 @@
   var SVG_NS = "http://www.w3.org/2000/svg";
   var FIT_PADDING_PX = 8; // the inset of the server-drawn preview in ntm-map.css (.ntm-preview)
   var NARROW_PX = 600; // map width below which the legend collapses and popups become a bottom sheet
+  var NARROW_TOP_PX = 68; // a narrow map's view is fitted below its row of controls (ntm-map.css, @container)
   var SHEET_SHARE = 0.45; // the bottom sheet's share of a narrow map's height
   var SHEET_CLEARANCE_PX = 40; // a tapped point this close to the bottom sheet or to the top controls is moved
   var POPUP_SHARE = 0.55; // a popup takes at most this share of the map's height (the commune stays in view)
@@ -319,13 +320,14 @@
   };
 
   /** The view's bounds, fitted exactly (the zoom is not snapped: the server-drawn preview is fitted so too,
-   * inside the same 8 px padding, so the map takes its place without a jump). */
+   * inside the same padding, so the map takes its place without a jump); on a narrow map, below the controls. */
   NtmMap.prototype.fit = function () {
     var b = this.cfg.bounds;
     if (!b) return;
-    var snap = this.map.options.zoomSnap;
+    var snap = this.map.options.zoomSnap, top = this.isNarrow() ? NARROW_TOP_PX : FIT_PADDING_PX;
     this.map.options.zoomSnap = 0;
-    this.map.fitBounds(b, { padding: [FIT_PADDING_PX, FIT_PADDING_PX], animate: false });
+    this.map.fitBounds(b, { paddingTopLeft: [FIT_PADDING_PX, top], paddingBottomRight: [FIT_PADDING_PX, FIT_PADDING_PX],
+                            animate: false });
     this.map.options.zoomSnap = snap;
   };
 
