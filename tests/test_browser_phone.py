@@ -336,9 +336,20 @@ def test_while_the_year_player_runs_a_phone_shows_the_map_and_the_pause_button(l
     map_box = box(page, ".folium-map")
     visible = min(map_box["bottom"], 844) - max(map_box["top"], 0)
     assert visible >= 0.8 * map_box["height"], map_box
+    assert page.evaluate(PLAYER_SYMBOL) == {"text": "Dừng", "bars": ["3px", "3px"]}  # drawn, not a glyph
     page.locator("#year-play").click()  # pause: the show stops where it is
     assert page.locator("#year-play").get_attribute("aria-pressed") == "false"
+    played = page.evaluate(PLAYER_SYMBOL)
+    assert played["text"].startswith("Phát 2021 → ") and played["bars"] == ["10px", "0px"]  # a triangle
     assert "play=" not in page.url and no_sideways_scroll(page) and page.errors == []
+
+
+# The player's play and pause symbols are drawn by CSS (the button's ::before: a triangle, or two bars), not
+# characters: "⏸" is missing from many fonts (Debian's DejaVu too) and showed as an empty box.
+PLAYER_SYMBOL = """() => {
+  const button = document.getElementById('year-play'), symbol = getComputedStyle(button, '::before');
+  return {text: button.textContent.trim(), bars: [symbol.borderLeftWidth, symbol.borderRightWidth]};
+}"""
 
 
 @pytest.mark.parametrize("width", [390, 1280])
