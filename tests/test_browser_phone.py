@@ -391,14 +391,15 @@ def test_a_commune_found_on_a_phone_is_shown_clear_of_the_search_box(live_server
 
 CLEAR_OF_CONTROLS = """() => {
   const m = NTM.maps[0], container = m.map.getContainer(), r = container.getBoundingClientRect();
-  const controls = Math.max(...Array.from(container.querySelectorAll('.leaflet-top .leaflet-control'))
+  const controls = Math.max(0, ...Array.from(container.querySelectorAll('.leaflet-top .leaflet-control'))
     .map(c => c.getBoundingClientRect().bottom - r.top));
   const tops = Array.from(container.querySelectorAll('path.ntm-commune')).map(p => p.getBoundingClientRect().top - r.top);
   const stars = Array.from(container.querySelectorAll('.ntm-pilot-marker')).map(s => {
     const b = s.getBoundingClientRect(), hit = document.elementFromPoint(b.left + b.width / 2, b.top + b.height / 2);
     return {code: s.dataset.wardCode, answers: !!hit && s.contains(hit)};
   });
-  return {controls, landTop: Math.min(...tops), communes: tops.length, stars};
+  const bottoms = Array.from(container.querySelectorAll('path.ntm-commune')).map(p => r.bottom - p.getBoundingClientRect().bottom);
+  return {controls, landTop: Math.min(...tops), landBelow: Math.min(...bottoms), communes: tops.length, stars};
 }"""
 
 
@@ -419,4 +420,22 @@ def test_a_phones_map_opens_with_the_province_clear_of_its_controls(live_server,
     assert sorted(star["code"] for star in seen["stars"]) == ["28813", "29146"]  # Giao Long, Phú Lễ (GSO codes)
     assert all(star["answers"] for star in seen["stars"]), seen
     assert no_sideways_scroll(page)
+    assert page.errors == [] and page.external == []
+
+
+@pytest.mark.parametrize("width,height", [(390, 844), (1280, 800)])
+def test_an_embed_without_controls_has_no_buttons_and_still_zooms(live_server, open_page, width, height):
+    """`/embed?controls=0` took away the search box but kept the zoom buttons over the map: both go, and the map
+    still zooms (wheel, pinch, keyboard); on a narrow frame the view is fitted from the top edge, as there is no
+    row of controls to keep clear of."""
+    page = open_page(width, height)
+    page.goto(live_server + "/embed?year=2024&controls=0")
+    page.wait_for_function(READY)
+    assert page.locator(".leaflet-control-zoom, .ntm-search").count() == 0
+    seen = page.evaluate(CLEAR_OF_CONTROLS)
+    assert abs(seen["landTop"] - seen["landBelow"]) <= 3, seen  # centred: nothing kept clear at the top
+    zoom = page.evaluate("NTM.maps[0].map.getZoom()")
+    page.locator(".folium-map").focus()
+    page.keyboard.press("+")
+    page.wait_for_function("z => NTM.maps[0].map.getZoom() > z", arg=zoom)
     assert page.errors == [] and page.external == []

