@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import http.client
+import html
 import io
 import re
 from urllib.parse import urlsplit
@@ -335,6 +336,8 @@ def test_the_revisions_page_compares_like_with_like_and_tells_local_time(app, ed
     a, b = int(chosen["a"][0]), int(chosen["b"][0])
     assert kinds[a] == kinds[b] == "status" and a < b == max(kinds)
     assert editor.get(f"/admin/revisions/diff?a={a}&b={b}").status_code == 200
+    # the two choices are named in the page's language (they were "a" and "b")
+    assert re.search(r'<label>Trước <select name="a">', listing) and re.search(r'<label>Sau <select name="b">', listing)
     stamps = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', listing)
     stored, shown = stamps[0]
     utc = dt.datetime.fromisoformat(stored)
@@ -357,3 +360,23 @@ def test_audit_actions_and_revision_counts_are_named_in_the_pages_language(app, 
     assert b",login," in editor.get("/admin/audit.csv").get_data()  # the CSV keeps the codes
     listing = editor.get("/admin/revisions").get_data(as_text=True)
     assert "dòng xã:" in listing and "commune_rows" not in listing
+
+
+def test_audit_details_are_named_parts_in_the_pages_language(app, editor):
+    """The log's detail column was the stored JSON ({"counts": {"commune_rows": …}, "sha256": …}): it is named
+    parts in the page's language, while the CSV keeps the JSON."""
+    assert commit(editor, upload_id(upload(editor, promotion_csv(promotable(2))))).status_code == 302
+    assert upload(editor, b"MZ\x90\x00", "setup.exe").status_code == 400
+    def details(lang: str = "") -> dict:
+        page = editor.get("/admin/audit" + lang).get_data(as_text=True)
+        rows = re.findall(r'<td data-action="([a-z_]+)">[^<]*</td>\s*<td>[^<]*</td><td class="audit-detail">([^<]*)</td>',
+                          page)
+        return {action: html.unescape(text) for action, text in reversed(rows)}  # the newest of each action
+    vi = details()
+    assert vi["commit"].startswith("Loại: Kết quả NTM · Ghi chú: Báo cáo 123/BC-VPĐP ngày 15/12/2024 · Tệp: bao-cao-2024.csv (")
+    assert "Số lượng: dòng xã: " in vi["commit"] and "SHA-256: " in vi["commit"]
+    assert vi["upload_rejected"].startswith("Loại: Kết quả NTM · Lý do: ") and "setup.exe" not in vi["login"]
+    assert not any("{" in text or "commune_rows" in text for text in vi.values()), vi
+    assert details("?lang=en")["commit"].startswith("Kind: NTM status · Note: ")
+    csv_text = editor.get("/admin/audit.csv").get_data(as_text=True)
+    assert '""commune_rows""' in csv_text  # the CSV keeps the stored JSON

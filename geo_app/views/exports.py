@@ -86,7 +86,7 @@ def _embed_page():
     settings = current_app.config["SETTINGS"]
     parts = map_document_parts(store(), view, controls=controls, legend=legend, attribution=attribution(state.lang),
                                static_url=static_asset_url, geometry=geometry_source(),
-                               basemap_url=settings.basemap_url)
+                               basemap_url=settings.basemap_url, zoom_buttons=controls)  # controls=0: a bare map
     parts = nonced(parts)
     return make_response(render_template("embed.html", view=view, map=parts, lang=state.lang, title=title,
                                          standalone=False, nonce=csp_nonce()))

@@ -324,7 +324,8 @@
   NtmMap.prototype.fit = function () {
     var b = this.cfg.bounds;
     if (!b) return;
-    var snap = this.map.options.zoomSnap, top = this.isNarrow() && this.cfg.showControls ? NARROW_TOP_PX : FIT_PADDING_PX;
+    var controlled = this.cfg.showControls || this.map.zoomControl; // ntm-map.css: .ntm-map-bare has none
+    var snap = this.map.options.zoomSnap, top = this.isNarrow() && controlled ? NARROW_TOP_PX : FIT_PADDING_PX;
     this.map.options.zoomSnap = 0;
     this.map.fitBounds(b, { paddingTopLeft: [FIT_PADDING_PX, top], paddingBottomRight: [FIT_PADDING_PX, FIT_PADDING_PX],
                             animate: false });
