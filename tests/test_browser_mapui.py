@@ -379,3 +379,29 @@ def test_a_shared_url_reopens_the_same_view(live_server, page, sized):
     assert open_popup_name(other) == "Xã Phú Lễ"
     assert [round(v, 3) for v in view_of(other)] == [round(v, 3) for v in view]
     assert other.evaluate("document.querySelector('select[name=layer]').value") == "band"
+
+
+OUTLINE = """code => { const path = document.querySelector(`path.ntm-commune[data-ward-code="${code}"]`);
+  return [path.getAttribute('stroke'), path.getAttribute('stroke-width'), path === path.parentNode.lastElementChild]; }"""
+
+
+@pytest.mark.parametrize("code,outline", [("28999", "#000000"), ("29146", "#d95f02")])  # a commune; Phú Lễ, a pilot
+def test_the_commune_open_in_a_popup_stays_outlined(live_server, page, code, outline):
+    """A commune found by search, the table or a shared link was zoomed to with nothing marking which shape it
+    was (and a tapped one, on a phone with no pointer, likewise); a clicked one lost its outline when the mouse
+    left it. The commune whose facts are open is outlined, on top of its neighbours, until they close."""
+    from geo_app.render.interactive import PILOT_OUTLINE
+
+    assert outline in ("#000000", PILOT_OUTLINE)
+    open_map(page, live_server, "year=2024")
+    before = page.evaluate(OUTLINE, code)
+    name = page.evaluate("code => NTM.maps[0].byCode[code].feature.properties.name", code)
+    page.fill(".ntm-search-input", name)
+    page.keyboard.press("Enter")
+    page.locator(".leaflet-popup .ntm-popup-name").wait_for()
+    page.mouse.move(2, 2)  # the pointer is nowhere near it
+    assert page.evaluate(OUTLINE, code) == [outline, "3", True]
+    page.locator(".leaflet-popup-close-button").click()
+    page.locator(".leaflet-popup").wait_for(state="detached")
+    assert page.evaluate(OUTLINE, code)[:2] == before[:2]
+    assert page.errors == []

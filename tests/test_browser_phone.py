@@ -271,9 +271,16 @@ def test_a_tapped_commune_stays_in_view_above_its_sheet(live_server, phone, wher
         assert before > now["sheetTop"] - 20  # it was under (or at the edge of) the sheet: the map had to move
     assert now["controls"] + 20 < now["y"] < now["sheetTop"] - 20, now
     assert now["under"] == spot["code"]  # nothing covers it there
+    assert page.get_attribute(f'path.ntm-commune[data-ward-code="{spot["code"]}"]', "stroke-width") == "3"  # outlined
     # the hover tooltip a tap opens on a touch screen does not stay over it (it fades out)
     page.wait_for_function("() => !document.querySelector('.leaflet-tooltip.ntm-tooltip')", timeout=3000)
-    assert page.locator(".leaflet-ntmSheet-pane .leaflet-popup-close-button").get_attribute("aria-label") == "Đóng"
+    close = page.locator(".leaflet-ntmSheet-pane .leaflet-popup-close-button")
+    assert close.get_attribute("aria-label") == "Đóng"
+    close.tap()  # closed, the sheet gives the map back as it was before the tap
+    page.locator(".leaflet-ntmSheet-pane .leaflet-popup").wait_for(state="detached")
+    back = page.evaluate("s => NTM.maps[0].map.latLngToContainerPoint([s.lat, s.lng]).y", spot)
+    assert abs(back - before) <= 1, (back, before)
+    assert page.get_attribute(f'path.ntm-commune[data-ward-code="{spot["code"]}"]', "stroke-width") != "3"
     assert page.external == [] and page.errors == []
 
 

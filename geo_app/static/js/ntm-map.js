@@ -138,14 +138,18 @@
     return { type: "FeatureCollection", features: out };
   }
 
-  /** The hover outline of the layer that takes the pointer (pilots keep their own colour). */
-  function hoverOutline(group, options) {
+  /** The outline of a commune (or, on the district layer, a district) under the pointer or open in a popup;
+   * pilots keep their own colour. */
+  function outlineStyle(layer, options) {
+    var p = layer.feature.properties;
+    return p.is_pilot && options.pilotHover ? options.pilotHover : options.hover;
+  }
+
+  /** The hover outline of the layer that takes the pointer; the one open in a popup keeps it (`isOpen`). */
+  function hoverOutline(group, options, isOpen) {
     if (!options.interactive || !options.hover) return;
-    group.on("mouseover", function (ev) {
-      var p = ev.layer.feature.properties;
-      ev.layer.setStyle(p.is_pilot && options.pilotHover ? options.pilotHover : options.hover);
-    });
-    group.on("mouseout", function (ev) { group.resetStyle(ev.layer); });
+    group.on("mouseover", function (ev) { ev.layer.setStyle(outlineStyle(ev.layer, options)); });
+    group.on("mouseout", function (ev) { if (!isOpen(ev.layer)) group.resetStyle(ev.layer); });
   }
 
   /** Paths are reached through the search box and the table, not one Tab stop each (Chromium makes SVG
@@ -226,8 +230,9 @@
                                { pane: ld.pane, interactive: ld.interactive, className: "ntm-district", style: style });
     this.communes.addTo(this.map);
     this.districts.addTo(this.map);
-    hoverOutline(this.communes, lc);
-    hoverOutline(this.districts, ld);
+    function isOpen(layer) { return layer === self._open; }
+    hoverOutline(this.communes, lc, isOpen);
+    hoverOutline(this.districts, ld, isOpen);
     this.communes.eachLayer(function (layer) {
       var p = layer.feature.properties;
       self.byCode[p.ward_code] = layer;
@@ -269,6 +274,7 @@
     });
     this.map.on("resize", function () { self.layout(); });
     this.map.on("popupopen", function (ev) {
+      self.outlineOpen(ev.popup._source);
       keyboardScroll(ev.popup);
       closeOnEscape(self.map, ev.popup);
       nameCloseButton(ev.popup, self.s.close);
@@ -279,10 +285,29 @@
     return this;
   };
 
+  /** The commune (or district) whose facts a popup shows is outlined, as under the pointer, until it closes:
+   * found by search, the table or a shared link, or tapped on a phone (no pointer), it is clear which shape is
+   * meant. */
+  NtmMap.prototype.outlineOpen = function (layer) {
+    var self = this, group = layer && (this.communes.hasLayer(layer) ? this.communes : this.districts);
+    var options = group && (group === this.communes ? this.cfg.layers.communes : this.cfg.layers.districts);
+    if (this._open && this._open !== layer) this._openGroup.resetStyle(this._open);
+    this._open = null;
+    if (!group || !group.hasLayer(layer) || !options.hover) return;
+    this._open = layer;
+    this._openGroup = group;
+    layer.setStyle(outlineStyle(layer, options));
+    layer.bringToFront();
+    if (!this._outlineCloses) {
+      this._outlineCloses = true;
+      this.map.on("popupclose", function (ev) { if (ev.popup._source === self._open) self.outlineOpen(null); });
+    }
+  };
+
   /** On a narrow map the bottom sheet covers the lower part of the map: a place tapped there (or under the
    * controls at the top) is brought into the middle of the clear part of the map, between the controls and the
-   * sheet, so the commune (or district) stays in view beside its facts; its hover tooltip, which a tap leaves
-   * behind on a touch screen, is closed. */
+   * sheet, so the commune (or district) stays in view beside its facts, and back when the sheet closes; its
+   * hover tooltip, which a tap leaves behind on a touch screen, is closed. */
   NtmMap.prototype.keepAboveSheet = function (popup, tapped) {
     var node = popup.getElement && popup.getElement();
     if (!this._narrow || !node || !popup.getLatLng()) return;
@@ -292,7 +317,12 @@
     if (sheetTop <= controlsBottom) return;
     var point = this.map.latLngToContainerPoint(popup.getLatLng());
     if (point.y > controlsBottom + SHEET_CLEARANCE_PX && point.y < sheetTop - SHEET_CLEARANCE_PX) return;
-    this.map.panBy([0, Math.round(point.y - (controlsBottom + sheetTop) / 2)], { animate: false });
+    var dy = Math.round(point.y - (controlsBottom + sheetTop) / 2), map = this.map;
+    map.panBy([0, dy], { animate: false });
+    var moved = map.getCenter();
+    map.once("popupclose", function (ev) { // the sheet closes: the map goes back, unless it was moved meanwhile
+      if (ev.popup === popup && map.getCenter().equals(moved)) map.panBy([0, -dy], { animate: false });
+    });
   };
 
   /** How far down the map the controls at its top reach (px from the map's top; 0 without any). */
