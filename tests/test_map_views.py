@@ -281,6 +281,8 @@ def test_feature_collections_nest_districts(dataset):
     assert set(by_code) == set(DISTRICTS)
     cl = by_code["832"]["properties"]
     assert (cl["xa_total"], cl["xa_ntm"], cl["pct_ntm"], cl["short_name"]) == (10, 10, 100.0, "Chợ Lách")
+    # the city is labelled as in the exports ("Bến Tre" alone read as the province, and differed from them)
+    assert by_code["829"]["properties"]["short_name"] == "TP Bến Tre"
     union = shape(by_code["836"]["geometry"])
     ba_tri = communes[communes["district_code"] == "836"].geometry.union_all()
     assert union.symmetric_difference(ba_tri).area < 1e-8

@@ -40,6 +40,12 @@ def strip_type(name: str) -> str:
     return s
 
 
+def short_district(name: str) -> str:
+    """A district's name on maps: 'Huyện Chợ Lách' -> 'Chợ Lách'; 'Thành phố Bến Tre' -> 'TP Bến Tre' (not the
+    province's name alone)."""
+    return "TP " + strip_type(name) if nfc(name).lower().startswith("thành phố") else strip_type(name)
+
+
 def name_key(name: object) -> str:
     """Key for matching unit names across sources, tolerant to known spelling variants."""
     s = strip_type(nfc(name)).lower()

@@ -31,7 +31,7 @@ from geo_app.domain.messages import number, percent, translator
 from geo_app.render import textcache, textfit
 from geo_app.render.labels import Label, LabelPlacer
 from geo_app.render.mapspec import DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, classify
-from geo_app.domain.textnorm import strip_type
+from geo_app.domain.textnorm import short_district, strip_type
 from geo_app.model.viewstate import MapView
 from geo_app.model.dataset import province_counts
 
@@ -528,11 +528,6 @@ def _zoom(ax, communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame, view: Map
     ax.set_xlim(cx - width / 2, cx + width / 2)
     ax.set_ylim(cy - height / 2, cy + height / 2)
     ax.set_autoscale_on(False)
-
-
-def short_district(name: str) -> str:
-    """'Huyện Chợ Lách' -> 'Chợ Lách'; 'Thành phố Bến Tre' -> 'TP Bến Tre'."""
-    return "TP " + strip_type(name) if name.lower().startswith("thành phố") else strip_type(name)
 
 
 PILOT_PRIORITY, DISTRICT_PRIORITY, COMMUNE_PRIORITY, CONTEXT_PRIORITY = 3e12, 2e12, 1e12, 0.0

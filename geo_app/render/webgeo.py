@@ -25,7 +25,7 @@ from geo_app.domain.criteria import CRITERION_COLUMNS
 from geo_app.render.mapspec import classify
 from geo_app.render.topology import decode, ragged_polygons, shapes, shapes_json, topology, topology_json
 from geo_app.model.dataset import districts_from_communes
-from geo_app.domain.textnorm import fold, strip_type
+from geo_app.domain.textnorm import fold, short_district
 from geo_app.domain.units import PILOT_COMMUNES
 
 if TYPE_CHECKING:
@@ -593,7 +593,7 @@ def districts_fc(ds: "Dataset", year: int, geometry: gpd.GeoDataFrame | None = N
         code = str(row.district_code)
         props = {
             "district_code": code, "code": code, "name": str(row.district_name),
-            "district_name": str(row.district_name), "short_name": strip_type(str(row.district_name)),
+            "district_name": str(row.district_name), "short_name": short_district(str(row.district_name)),
             "level": str(row.level), "class": str(row.level), "xa_total": int(row.xa_total),
             "xa_ntm": int(row.xa_ntm), "xa_nang_cao": int(row.xa_nang_cao),
             "xa_kieu_mau": int(getattr(row, "xa_kieu_mau", 0) or 0),
