@@ -138,3 +138,30 @@ def test_targets_charts_are_readable_titled_and_csp_clean(browser, live_server, 
         assert page.evaluate("document.documentElement.scrollWidth") <= width
     finally:
         context.close()
+
+
+CHART_OVERLAPS = """() => [...document.querySelectorAll('#progress figure.pl-chart')].flatMap(fig => {
+  const boxes = [...fig.querySelectorAll('svg text')].filter(t => t.textContent.trim())
+    .map(t => ({text: t.textContent.trim(), r: t.getBoundingClientRect()}));
+  const out = [];
+  boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => {
+    const w = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+    const h = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+    if (w > 1 && h > 1) out.push([fig.dataset.district || 'province', a.text, b.text]);
+  }));
+  return out;
+})"""
+
+
+@pytest.mark.parametrize("year", [2022, 2024])
+def test_targets_chart_texts_do_not_overlap(browser, live_server, year):  # noqa: F811
+    """A value of 100 % was written over the chart's title (TP Bến Tre, Chợ Lách, Mỏ Cày Nam), and the two
+    series' values over each other where they were close."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(live_server + f"/targets?year={year}")
+        page.wait_for_load_state("load")
+        assert page.evaluate(CHART_OVERLAPS) == []
+    finally:
+        context.close()

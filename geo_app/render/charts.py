@@ -71,13 +71,15 @@ def progress_svg(points: Sequence[ProgressPoint], title: str, lang: str = "vi", 
     with _LOCK, matplotlib.rc_context({**_RC, "svg.hashsalt": f"ntm-progress-{salt}"}):
         fig = Figure(figsize=FIGSIZE, dpi=100)
         ax = fig.add_subplot()
-        _series(ax, years, [p.pct_ntm for p in points], NTM_COLOR, "-", "o", text["ntm"])
-        _series(ax, years, [p.pct_nang_cao for p in points], NANG_CAO_COLOR, "--", "s", text["nc"])
+        ntm, nang_cao = [p.pct_ntm for p in points], [p.pct_nang_cao for p in points]
+        _series(ax, years, ntm, NTM_COLOR, "-", "o", text["ntm"])
+        _series(ax, years, nang_cao, NANG_CAO_COLOR, "--", "s", text["nc"], below=close_below(ntm, nang_cao))
         ax.axhline(plan.SHARE_NTM, color=NTM_COLOR, linestyle=":", linewidth=1.2, label=text["target_ntm"])
         ax.axhline(plan.SHARE_NANG_CAO, color=NANG_CAO_COLOR, linestyle=":", linewidth=1.2, label=text["target_nc"])
         ax.set_xlim(first - 0.4, plan.TARGET_YEAR + 0.4)
         ax.set_xticks(list(range(first, plan.TARGET_YEAR + 1)))
-        ax.set_ylim(0, 108)
+        ax.set_ylim(0, Y_TOP)  # room above 100 for a value's label, below the title
+        ax.set_yticks([0, 50, 100])
         ax.set_ylabel(text["y"])
         ax.set_title(title, color=TEXT_COLOR, fontsize=MIN_TEXT + 1, loc="left", fontweight="bold")
         ax.grid(axis="y", color="#e0e0e0", linewidth=0.6)
@@ -118,14 +120,24 @@ def prefix_ids(svg: str, prefix: str) -> str:
     return re.sub(r'xlink:href="#([^"]+)"', lambda m: f'xlink:href="#{prefix}-{m.group(1)}"', svg)
 
 
+Y_TOP = 124  # the value axis ends here: a label over a point at 100 stays inside the axes
+CLOSE = 20  # percentage points: the lower series' label goes under its point when the upper one is this close
+
+
+def close_below(upper: list[float | None], lower: list[float | None]) -> list[bool]:
+    """Per year: whether the lower series' value label goes under its point (the upper series' label is above
+    its own point and would meet it); never where that would put it on the axis."""
+    return [u is not None and v is not None and u - v < CLOSE and v >= CLOSE for u, v in zip(upper, lower)]
+
+
 def _series(ax, years: list[int], values: list[float | None], color: str, style: str, marker: str,
-            label: str) -> None:
+            label: str, below: list[bool] | None = None) -> None:
     ys = [float("nan") if v is None else v for v in values]
     ax.plot(years, ys, color=color, linestyle=style, marker=marker, linewidth=1.8, markersize=5, label=label)
-    for x, v in zip(years, values):
+    for x, v, under in zip(years, values, below or [False] * len(values)):
         if v is not None:
-            ax.annotate(f"{v:.1f}", (x, v), textcoords="offset points", xytext=(0, 5), ha="center",
-                        fontsize=MIN_TEXT, color=color)
+            ax.annotate(f"{v:.1f}", (x, v), textcoords="offset points", xytext=(0, -6 if under else 5), ha="center",
+                        va="top" if under else "baseline", fontsize=MIN_TEXT, color=color)
 
 
 _PROLOG = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?", re.S)
