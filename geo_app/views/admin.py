@@ -622,8 +622,8 @@ def detail_text(detail: dict, t: dict, count_label) -> str:
         parts.append(f"{t['role']}: {detail.pop('role')}")
     if "reason" in detail:
         parts.append(f"{t['reason']}: {detail.pop('reason')}")
-    errors, count = detail.pop("errors", None), detail.pop("error_count", None)
-    if isinstance(errors, list):
+    if isinstance(detail.get("errors"), list):
+        errors, count = detail.pop("errors"), detail.pop("error_count", None)
         shown = "; ".join(str(e) for e in errors[:DETAIL_SHOWN]) + ("; …" if len(errors) > DETAIL_SHOWN else "")
         parts.append(f"{t['problems'].format(n=count if isinstance(count, int) else len(errors))}: {shown}")
     if "sha256" in detail:
