@@ -380,3 +380,14 @@ def test_audit_details_are_named_parts_in_the_pages_language(app, editor):
     assert details("?lang=en")["commit"].startswith("Kind: NTM status · Note: ")
     csv_text = editor.get("/admin/audit.csv").get_data(as_text=True)
     assert '""commune_rows""' in csv_text  # the CSV keeps the stored JSON
+
+
+def test_a_rejected_imports_detail_names_its_problems_and_keeps_unknown_keys():
+    from geo_app.views.admin import COUNT_LABELS, detail_text, labeller, strings
+
+    detail = {"kind": "boundaries", "errors": [f"row {n}: no GSO code" for n in range(2, 22)], "error_count": 25,
+              "future_key": [1, 2]}
+    text = detail_text(detail, strings("vi"), labeller(COUNT_LABELS, "vi"))
+    assert text.startswith("Loại: Ranh giới · 25 lỗi: row 2: no GSO code; row 3: no GSO code; row 4: no GSO code; …")
+    assert text.endswith(" · future_key: [1, 2]") and "row 5" not in text
+    assert detail_text({"error_count": 3}, strings("en"), labeller(COUNT_LABELS, "en")) == "error_count: 3"
