@@ -446,3 +446,34 @@ def test_an_embed_without_controls_has_no_buttons_and_still_zooms(live_server, o
     page.keyboard.press("+")
     page.wait_for_function("z => NTM.maps[0].map.getZoom() > z", arg=zoom)
     assert page.errors == [] and page.external == []
+
+
+@pytest.mark.parametrize("width,height", PHONES)
+def test_a_commune_picked_in_the_search_on_a_phone_opens_in_view(live_server, phone, width, height):
+    """With the controls in one row, typing widened the search box with its results until it jumped to a row of
+    its own; and a commune picked there opened in a sheet below the bottom of the screen, the keyboard still up
+    (focus in the search box). The box stays beside the zoom buttons, and the sheet opens on screen with focus
+    in it, going back to the search box when it closes."""
+    page = phone(width, height)
+    page.goto(live_server + "/?year=2024")
+    page.wait_for_function(READY)
+    page.locator(".ntm-search-input").scroll_into_view_if_needed()  # the map's top on screen, as a user scrolls
+    before = box(page, ".ntm-search")
+    page.locator(".ntm-search-input").tap()
+    page.keyboard.type("phu")
+    page.locator(".ntm-search-hit").first.wait_for()
+    typing = box(page, ".ntm-search")
+    assert (typing["top"], typing["left"]) == (before["top"], before["left"])
+    assert typing["right"] <= box(page, ".folium-map")["right"]
+    name = page.locator(".ntm-search-hit .ntm-search-name").first.text_content()
+    page.locator(".ntm-search-hit").first.tap()
+    sheet = page.locator(".leaflet-ntmSheet-pane .leaflet-popup")
+    sheet.wait_for()
+    assert page.locator(".leaflet-ntmSheet-pane .ntm-popup-name").text_content() == name
+    opened = box(page, ".leaflet-ntmSheet-pane .leaflet-popup")
+    assert 0 <= opened["top"] and opened["bottom"] <= height + 1, opened
+    assert page.evaluate("document.activeElement.closest('.leaflet-ntmSheet-pane') !== null")
+    page.keyboard.press("Escape")
+    sheet.wait_for(state="detached")
+    page.wait_for_function("() => document.activeElement.classList.contains('ntm-search-input')")
+    assert page.errors == [] and page.external == []

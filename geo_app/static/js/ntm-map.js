@@ -500,6 +500,15 @@
     });
   };
 
+  /** On a narrow map a commune chosen in the search box opens in the sheet at the map's bottom, which may be
+   * below the screen: the map is brought into view and focus goes into the sheet (a phone's keyboard closes;
+   * it comes back to the search box when the sheet closes). */
+  NtmMap.prototype.showSheet = function (opener) {
+    this.focusPopup(opener);
+    var container = this.map.getContainer();
+    if (container.scrollIntoView) container.scrollIntoView({ block: "nearest" });
+  };
+
   /** A URL of this page scoped to one district (its communes), or null where links cannot work (file://). */
   function scopeUrl(code) {
     if (!/^https?:$/.test(window.location.protocol)) return null;
@@ -854,6 +863,7 @@
           close();
           input.focus();
           self.focus(code);
+          if (self._narrow && self.popupContent()) self.showSheet(input);
         }
         function render() {
           list.textContent = "";
