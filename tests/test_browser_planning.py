@@ -165,3 +165,29 @@ def test_targets_chart_texts_do_not_overlap(browser, live_server, year):  # noqa
         assert page.evaluate(CHART_OVERLAPS) == []
     finally:
         context.close()
+
+
+VALUES_ON_WHITE = """() => [...document.querySelectorAll('#progress figure.pl-chart svg text')]
+  .filter(t => /^\\d+\\.\\d$/.test(t.textContent.trim())).map(t => {
+    const patch = t.parentNode.querySelector('path'), r = t.getBoundingClientRect();
+    const b = patch ? patch.getBoundingClientRect() : null, fill = patch ? getComputedStyle(patch).fill : '';
+    const cx = (r.left + r.right) / 2, cy = (r.top + r.bottom) / 2, w = r.right - r.left;
+    // (the browser's text box has the font's full height and side bearings: the ground covers the figures)
+    return {text: t.textContent.trim(), white: fill === 'rgb(255, 255, 255)',
+            covers: !!b && b.left <= cx - 0.35 * w && b.right >= cx + 0.35 * w && b.top <= cy && b.bottom >= cy};
+  })"""
+
+
+def test_targets_chart_values_sit_on_a_white_ground(browser, live_server):  # noqa: F811
+    """The dotted target lines ran through values (68.3, 28.1, 66.7 …) as if they were struck through: each value
+    sits on a white ground, drawn over the lines."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(live_server + "/targets?year=2024")
+        page.wait_for_load_state("load")
+        values = page.evaluate(VALUES_ON_WHITE)
+        assert len(values) >= 60  # ten charts, two series of four years
+        assert all(v["white"] and v["covers"] for v in values), [v for v in values if not (v["white"] and v["covers"])][:5]
+    finally:
+        context.close()

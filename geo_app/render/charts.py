@@ -121,6 +121,7 @@ def prefix_ids(svg: str, prefix: str) -> str:
 
 
 Y_TOP = 124  # the value axis ends here: a label over a point at 100 stays inside the axes
+LABEL_BACKGROUND = {"boxstyle": "square,pad=0.05", "facecolor": "white", "edgecolor": "none", "alpha": 0.85}
 CLOSE = 20  # percentage points: the lower series' label goes under its point when the upper one is this close
 
 
@@ -137,7 +138,8 @@ def _series(ax, years: list[int], values: list[float | None], color: str, style:
     for x, v, under in zip(years, values, below or [False] * len(values)):
         if v is not None:
             ax.annotate(f"{v:.1f}", (x, v), textcoords="offset points", xytext=(0, -6 if under else 5), ha="center",
-                        va="top" if under else "baseline", fontsize=MIN_TEXT, color=color)
+                        va="top" if under else "baseline", fontsize=MIN_TEXT, color=color,
+                        bbox=LABEL_BACKGROUND)  # the target lines pass behind a value, not through it
 
 
 _PROLOG = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!DOCTYPE[^>]*>\s*)?", re.S)
