@@ -336,6 +336,14 @@ def test_the_revisions_page_compares_like_with_like_and_tells_local_time(app, ed
     a, b = int(chosen["a"][0]), int(chosen["b"][0])
     assert kinds[a] == kinds[b] == "status" and a < b == max(kinds)
     assert editor.get(f"/admin/revisions/diff?a={a}&b={b}").status_code == 200
+    # two of different kinds (the form offers every revision): said on the revisions page, in its language
+    boundary = next(r for r, k in kinds.items() if k == "boundaries")
+    refused = editor.get(f"/admin/revisions/diff?a={b}&b={boundary}")
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'id="diff-error"' in text and 'id="diff-form"' in text
+    assert f"Bản {b} là Kết quả NTM, bản {boundary} là Ranh giới: hãy chọn hai bản cùng loại." in text
+    missing = editor.get(f"/admin/revisions/diff?a={b}&b=999&lang=en")
+    assert missing.status_code == 404 and "There is no revision 999." in missing.get_data(as_text=True)
     # the two choices are named in the page's language (they were "a" and "b")
     assert re.search(r'<label>Trước <select name="a">', listing) and re.search(r'<label>Sau <select name="b">', listing)
     stamps = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', listing)

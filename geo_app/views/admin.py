@@ -132,6 +132,8 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "problems": _l("{n} problems"),
     "upload_no": _l("upload {id}"),
     "replaced": _l("replaced revision {n}"),
+    "no_revision": _l("There is no revision {n}."),
+    "kinds_differ": _l("Revision {a} holds {kind_a} and revision {b} {kind_b}: choose two revisions of one kind."),
     "nothing_to_compare": _l("Two revisions of one kind (boundaries or status) can be compared; there is not yet "
                              "a second revision of either kind."),
     "rollback": _l("Roll back to this"),
@@ -481,6 +483,11 @@ def _static_url():
 @bp.get("/revisions")
 @editor_required
 def revisions():
+    return _revisions_page()
+
+
+def _revisions_page(error: str | None = None, pair: tuple[int, int] | None = None, status: int = 200):
+    """The revisions page; `error`: why the comparison asked for was refused (the form keeps that `pair`)."""
     lang, t = _strings()
     kind = request.args.get("kind") if request.args.get("kind") in ("status", "boundaries") else None
     rows = store().revisions.list_revisions(kind)
@@ -488,8 +495,8 @@ def revisions():
     done = request.args.get("done", type=int)
     return render_template("admin/revisions.html", lang=lang, t=t, page_title=t["revisions"], rows=rows,
                            current=current, kind=kind or "", done=done, change_text=change_text,
-                           count_label=labeller(COUNT_LABELS, lang),
-                           pair=default_pair(rows))
+                           count_label=labeller(COUNT_LABELS, lang), error=error,
+                           pair=pair or default_pair(rows)), status
 
 
 def default_pair(rows: list[dict]) -> tuple[int | None, int | None]:
@@ -518,6 +525,12 @@ def diff():
     a, b = request.args.get("a", type=int), request.args.get("b", type=int)
     if a is None or b is None:
         abort(400, description="Choose two revisions (a and b) / Chọn hai bản (a và b).")
+    ra, rb = store().revisions.revision(a), store().revisions.revision(b)
+    if ra is None or rb is None:
+        return _revisions_page(t["no_revision"].format(n=a if ra is None else b), status=404)
+    if ra["kind"] != rb["kind"]:  # the form offers every revision: say so on its page, in its language
+        return _revisions_page(t["kinds_differ"].format(a=a, b=b, kind_a=t[ra["kind"]], kind_b=t[rb["kind"]]),
+                               (a, b), 400)
     try:
         changes = store().revisions.diff(a, b)
     except StoreError as exc:
