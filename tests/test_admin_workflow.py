@@ -381,11 +381,14 @@ def test_audit_details_are_named_parts_in_the_pages_language(app, editor):
                           page)
         return {action: html.unescape(text) for action, text in reversed(rows)}  # the newest of each action
     vi = details()
-    assert vi["commit"].startswith("Loại: Kết quả NTM · Ghi chú: Báo cáo 123/BC-VPĐP ngày 15/12/2024 · Tệp: bao-cao-2024.csv (")
+    assert vi["commit"].startswith("Loại: Kết quả NTM · Ghi chú: Báo cáo 123/BC-VPĐP ngày 15/12/2024 · "
+                                   "Tệp: bao-cao-2024.csv · Dung lượng: ")
     assert "Số lượng: dòng xã: " in vi["commit"] and "SHA-256: " in vi["commit"]
     assert vi["upload_rejected"].startswith("Loại: Kết quả NTM · Lý do: ") and "setup.exe" not in vi["login"]
     assert not any("{" in text or "commune_rows" in text for text in vi.values()), vi
     assert details("?lang=en")["commit"].startswith("Kind: NTM status · Note: ")
+    targets = re.findall(r'<td data-action="commit">[^<]*</td>\s*<td>([^<]*)</td>', editor.get("/admin/audit").get_data(as_text=True))
+    assert targets and all(re.fullmatch(r"Bản \d+", target) for target in targets), targets  # was "revision 4"
     csv_text = editor.get("/admin/audit.csv").get_data(as_text=True)
     assert '""commune_rows""' in csv_text  # the CSV keeps the stored JSON
 
@@ -399,3 +402,6 @@ def test_a_rejected_imports_detail_names_its_problems_and_keeps_unknown_keys():
     assert text.startswith("Loại: Ranh giới · 25 lỗi: row 2: no GSO code; row 3: no GSO code; row 4: no GSO code; …")
     assert text.endswith(" · future_key: [1, 2]") and "row 5" not in text
     assert detail_text({"error_count": 3}, strings("en"), labeller(COUNT_LABELS, "en")) == "error_count: 3"
+    size = {"file_size": 139849}  # an upload's (its file's name is the entry's target)
+    assert detail_text(size, strings("vi"), labeller(COUNT_LABELS, "vi"), "vi") == "Dung lượng: 139.849 B"
+    assert detail_text(size, strings("en"), labeller(COUNT_LABELS, "en"), "en") == "Size: 139,849 B"

@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAr
 from wtforms.validators import InputRequired, Length
 
 from geo_app.domain.messages import mark as _l
-from geo_app.domain.messages import translator
+from geo_app.domain.messages import number, translator
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY
 from geo_app.model.dataset import Dataset, dataset_from_frames
 from geo_app.model.viewstate import ViewError, map_view, validate_view
@@ -602,13 +603,23 @@ def audit():
     return render_template("admin/audit.html", lang=lang, t=t, page_title=t["audit"], entries=entries,
                            action=action or "", user=user or "", actions=actions, limit=AUDIT_PAGE,
                            action_label=labeller(ACTION_LABELS, lang),
-                           detail_text=lambda d: detail_text(d, t, labeller(COUNT_LABELS, lang)))
+                           detail_text=lambda d: detail_text(d, t, labeller(COUNT_LABELS, lang), lang),
+                           target_text=lambda target: target_text(target, t))
+
+
+REVISION_TARGET = re.compile(r"revision (\d+)")
+
+
+def target_text(target: str, t: dict) -> str:
+    """An audit entry's target in the page's language where the log wrote it in words ("revision 4")."""
+    found = REVISION_TARGET.fullmatch(target or "")
+    return f"{t['revision']} {found.group(1)}" if found else target
 
 
 DETAIL_SHOWN = 3  # an entry's first problems shown on the page (the CSV has all it keeps)
 
 
-def detail_text(detail: dict, t: dict, count_label) -> str:
+def detail_text(detail: dict, t: dict, count_label, lang: str = "vi") -> str:
     """An audit entry's detail as short named parts in the page's language ("Kind: NTM status · File: …");
     keys it does not know as they are stored. The audit CSV keeps the JSON."""
     detail = dict(detail)
@@ -618,9 +629,10 @@ def detail_text(detail: dict, t: dict, count_label) -> str:
         parts.append(f"{t['kind']}: {t[kind] if kind in ('status', 'boundaries') else kind}")
     if "note" in detail:
         parts.append(f"{t['note']}: {detail.pop('note')}")
-    if "file_name" in detail or "file_size" in detail:
-        name, size = detail.pop("file_name", ""), detail.pop("file_size", None)
-        parts.append(f"{t['file']}: {name}" + (f" ({size:,} B)" if isinstance(size, int) else ""))
+    if "file_name" in detail:
+        parts.append(f"{t['file']}: {detail.pop('file_name')}")
+    if isinstance(detail.get("file_size"), int):
+        parts.append(f"{t['size']}: {number(detail.pop('file_size'), lang)} B")
     if isinstance(detail.get("counts"), dict):
         counts = detail.pop("counts")
         parts.append(f"{t['counts']}: " + ", ".join(f"{count_label(k)}: {v}" for k, v in counts.items()
