@@ -330,3 +330,22 @@ def test_targets_download_matches_the_page(small):
     for r in rows:
         assert r["Chỉ tiêu"] in page
     assert small.get("/targets.pdf?year=2022").status_code == 400
+
+
+def test_on_the_district_layer_each_communes_map_class_is_its_districts(client, dataset):
+    """On the district layer the table's "Lớp trên bản đồ" was blank for every commune at NTM (their level is not
+    one of the layer's classes) and "Chưa đạt chuẩn" for the others, whatever their district: it is the class the
+    map gives the commune's district."""
+    rows = csv_rows(client.get("/data.csv?year=2024&layer=district"))
+    assert len(rows) == 157 and all(r["Lớp trên bản đồ"] for r in rows)
+    by_district: dict[str, set] = {}
+    for r in rows:
+        by_district.setdefault(r["Huyện"], set()).add(r["Lớp trên bản đồ"])
+    assert all(len(classes) == 1 for classes in by_district.values()), by_district
+    assert len({next(iter(c)) for c in by_district.values()}) >= 2
+    from geo_app.render.mapspec import build_spec
+
+    spec = build_spec(dataset.communes(2024), dataset.district_frame(2024), 2024, "district")
+    level = dict(zip(dataset.district_frame(2024)["district_name"], dataset.district_frame(2024)["level"]))
+    label = {c.key: c.label("vi") for c in spec.classes}
+    assert {name: classes for name, classes in by_district.items()} == {name: {label[level[name]]} for name in level}

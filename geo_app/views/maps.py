@@ -46,7 +46,7 @@ def index():
                       basemap_url=settings.basemap_url, static_url=static_asset_url, geometry=geometry_source(),
                       attribution=boundary_attribution(ds.sources.get("boundaries", ""), args.lang)))
     en = args.lang == "en"
-    rows = table_rows(web.communes_fc, view.spec, args.lang, args.district)
+    rows = table_rows(web.communes_fc, view.spec, args.lang, args.district, web.districts_fc)
     return render_template(
         "map.html", lang=args.lang, args=args, view=view, spec=view.spec, map=parts, years=ds.years,
         rows=rows, districts=DISTRICTS,
@@ -86,7 +86,7 @@ def map_data(fmt: str):
         response = jsonify({**web.communes_fc, "features": features})
         response.mimetype = "application/geo+json"
     else:
-        rows = table_rows(web.communes_fc, view.spec, args.lang, args.district)
+        rows = table_rows(web.communes_fc, view.spec, args.lang, args.district, web.districts_fc)
         columns = [(key, translator(args.lang)(label)) for key, label in MAP_COLUMNS]
         if fmt == "csv":
             response = Response(to_csv(columns, rows), mimetype=CSV_MIME)
@@ -103,9 +103,12 @@ def data_links(query: dict) -> list[tuple[str, str]]:
             for fmt in ("csv", "xlsx", "geojson")]
 
 
-def table_rows(fc: dict, spec, lang: str, district: str | None = None) -> list[dict]:
-    """One row per commune in view (its district's, or all) for the page's table, by district then name."""
+def table_rows(fc: dict, spec, lang: str, district: str | None = None, districts_fc: dict | None = None) -> list[dict]:
+    """One row per commune in view (its district's, or all) for the page's table, by district then name; its map
+    class is the one its shape has on the map (on the district layer, its district's)."""
     classes = {c.key: c.label(lang) for c in spec.classes}
+    by_district = {f["properties"]["district_code"]: f["properties"]["class"]
+                   for f in (districts_fc or {}).get("features", [])} if spec.layer == "district" else {}
     _ = translator(lang)
     rows = []
     for f in fc["features"]:
@@ -116,7 +119,7 @@ def table_rows(fc: dict, spec, lang: str, district: str | None = None) -> list[d
         rows.append({
             **p,
             "level_label": (level.name_en if lang == "en" else level.name_vi) if level else p["level"],
-            "class_label": classes.get(p["class"], ""),
+            "class_label": classes.get(by_district.get(p["district_code"], p["class"]), ""),
             "provenance_label": _(PROVENANCE_SHORT[p["provenance"]]) if p["provenance"] in PROVENANCE_SHORT else "",
             "source_link": p["source_url"] if _is_http(p["source_url"]) else "",
         })
