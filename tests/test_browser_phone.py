@@ -477,3 +477,29 @@ def test_a_commune_picked_in_the_search_on_a_phone_opens_in_view(live_server, ph
     sheet.wait_for(state="detached")
     page.wait_for_function("() => document.activeElement.classList.contains('ntm-search-input')")
     assert page.errors == [] and page.external == []
+
+
+@pytest.mark.parametrize("width,height,search_px,label_px", [(390, 844, 16, 10), (300, 250, 16, 8)])
+def test_an_embed_on_a_phone_keeps_readable_text(live_server, open_page, width, height, search_px, label_px):
+    """An embed shown whole on a phone had an article frame's tiny text (an 11 px search box, which makes iOS
+    zoom in when tapped, 8 px district names, a 9 px legend button): only a small frame is compact, and its
+    search box stays at 16 px."""
+    page = open_page(width, height, has_touch=True, is_mobile=True)
+    page.goto(live_server + "/embed?year=2024")
+    page.wait_for_function(READY)
+    sizes = page.evaluate("""() => ({search: parseFloat(getComputedStyle(document.querySelector('.ntm-search-input')).fontSize),
+      label: Math.min(...Array.from(document.querySelectorAll('.ntm-district-text')).map(e => parseFloat(getComputedStyle(e).fontSize)))})""")
+    assert sizes == {"search": search_px, "label": label_px}
+    assert page.errors == []
+
+
+def test_the_play_button_keeps_its_width_while_playing(live_server, open_page):
+    page = open_page(1280, 900)
+    page.goto(live_server + "/?year=2021")
+    page.wait_for_function(READY)
+    widths = [box(page, "#year-play")["width"]]
+    page.locator("#year-play").click()  # Dừng: a much shorter label
+    assert page.locator("#year-play").get_attribute("aria-pressed") == "true"
+    widths.append(box(page, "#year-play")["width"])
+    page.locator("#year-play").click()
+    assert abs(widths[0] - widths[1]) <= 1, widths
