@@ -405,3 +405,22 @@ def test_a_rejected_imports_detail_names_its_problems_and_keeps_unknown_keys():
     size = {"file_size": 139849}  # an upload's (its file's name is the entry's target)
     assert detail_text(size, strings("vi"), labeller(COUNT_LABELS, "vi"), "vi") == "Dung lượng: 139.849 B"
     assert detail_text(size, strings("en"), labeller(COUNT_LABELS, "en"), "en") == "Size: 139,849 B"
+
+
+def test_a_change_of_note_only_is_shown_in_the_preview_and_the_comparison(app, editor):
+    """A file changing only a commune's note (not its level or criteria) was previewed as "0 … 0 …" and its
+    comparison said "Không có." (nothing): such changes are counted and listed, with what changed."""
+    codes = promotable(2)
+    assert commit(editor, upload_id(upload(editor, promotion_csv(codes)))).status_code == 302
+    first = max(r["id"] for r in revisions(app).list_revisions("status"))
+    uid = upload_id(upload(editor, promotion_csv(codes, note="Báo cáo 456/BC-VPĐP (sửa)")))
+    preview = editor.get(f"/admin/preview/{uid}").get_data(as_text=True)
+    assert "2 chỉ đổi năm công nhận, ghi chú, nguồn gốc hoặc nguồn" in preview
+    assert commit(editor, uid).status_code == 302
+    second = max(r["id"] for r in revisions(app).list_revisions("status"))
+    page = editor.get(f"/admin/revisions/diff?a={first}&b={second}").get_data(as_text=True)
+    assert "Không có." not in page and 'id="diff-details"' in page
+    rows = re.findall(r'<tr data-ward-code="(\d+)"><td>2024</td>.*?<td>([^<]*)</td></tr>', page, re.S)
+    assert sorted(code for code, _ in rows) == sorted(codes) and {what for _, what in rows} == {"Ghi chú"}
+    listing = editor.get("/admin/revisions").get_data(as_text=True)
+    assert "2 chỉ đổi năm công nhận" in listing

@@ -357,11 +357,22 @@ def _criteria_of(rec: dict) -> dict[int, bool | None]:
     return {int(k[1:]): v for k, v in rec.items() if CRITERION_COLUMN.match(k)}
 
 
+DETAIL_FIELDS = ("year_recognised", "note", "provenance", "source_url")  # compared besides level and criteria
+# (not source_file: the name of the file a row came from changes with every import)
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal, or both missing (None, NA, NaN or empty text)."""
+    a_gone, b_gone = _missing(a) or a == "", _missing(b) or b == ""
+    return a_gone and b_gone or (not a_gone and not b_gone and a == b)
+
+
 def status_changes(old: pd.DataFrame | None, new: pd.DataFrame, imported: pd.DataFrame | None) -> dict:
-    """Communes whose level or criteria changed from `old` to `new`, and counts."""
+    """Communes whose level or criteria changed from `old` to `new`; those where only their year recognised,
+    note, provenance or source changed ("details"); and counts."""
     before = {} if old is None else {(r["ward_code"], int(r["year"])): r for r in old.to_dict("records")}
     after = {(r["ward_code"], int(r["year"])): r for r in new.to_dict("records")}
-    changed, added, unchanged = [], 0, 0
+    changed, details, added, unchanged = [], [], 0, 0
     for key, rec in sorted(after.items()):
         prev = before.get(key)
         if prev is None:
@@ -370,14 +381,18 @@ def status_changes(old: pd.DataFrame | None, new: pd.DataFrame, imported: pd.Dat
         was, now_ = _criteria_of(prev), _criteria_of(rec)
         gained = sorted(n for n, v in now_.items() if v and not was.get(n))
         lost = sorted(n for n, v in was.items() if v and not now_.get(n))
+        fields = [f for f in DETAIL_FIELDS if not _same(prev.get(f), rec.get(f))]
         if prev["level"] != rec["level"] or gained or lost:
             changed.append({"unit_code": key[0], "year": key[1], "level_from": prev["level"],
                             "level_to": rec["level"], "gained": gained, "lost": lost})
+        elif fields:
+            details.append({"unit_code": key[0], "year": key[1], "fields": fields})
         else:
             unchanged += 1
     removed = len(set(before) - set(after))
     return {"communes": changed, "added": added, "changed": len(changed), "unchanged": unchanged,
-            "removed": removed, "level_changed": sum(c["level_from"] != c["level_to"] for c in changed)}
+            "removed": removed, "level_changed": sum(c["level_from"] != c["level_to"] for c in changed),
+            "details": details, "details_changed": len(details)}
 
 
 def district_changes(old: pd.DataFrame | None, new: pd.DataFrame, imported: pd.DataFrame | None) -> list[dict]:

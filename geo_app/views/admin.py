@@ -119,6 +119,9 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "gone": _l("This upload is no longer waiting in preview (committed, discarded or expired)."),
     "note_required": _l("A short note is required (at most 300 characters)."),
     "criteria_changed": _l("commune-years with changed criteria"),
+    "details_changed": _l("with only their year recognised, note, provenance or source changed"),
+    "details_heading": _l("Other changes"),
+    "fields": _l("What changed"),
     "added": _l("added"),
     "removed": _l("removed"),
     "moved": _l("outline changed"),
@@ -516,7 +519,11 @@ def change_text(revision: dict, t: dict) -> str:
         return (f"{len(ch.get('added', []))} {t['added']}, {len(ch.get('removed', []))} {t['removed']}, "
                 f"{len(ch.get('moved', []))} {t['moved']}, {len(ch.get('renamed', []))} {t['renamed']}")
     return (f"{ch.get('changed', 0)} {t['criteria_changed']} ({ch.get('level_changed', 0)} {t['level_changed']}), "
-            f"{ch.get('added', 0)} {t['added']}")
+            f"{ch.get('details_changed', 0)} {t['details_changed']}, {ch.get('added', 0)} {t['added']}")
+
+
+DETAIL_FIELD_LABELS = {"year_recognised": _l("Year recognised"), "note": _l("Note"), "provenance": _l("Provenance"),
+                       "source_url": _l("Source")}
 
 
 @bp.get("/revisions/diff")
@@ -538,7 +545,8 @@ def diff():
         abort(400, description=str(exc))
     kind = store().revisions.revision(a)["kind"]
     return render_template("admin/diff.html", lang=lang, t=t, page_title=t["diff_title"].format(a=a, b=b),
-                           a=a, b=b, kind=kind, changes=changes, names=unit_names(), level_name=level_name)
+                           a=a, b=b, kind=kind, changes=changes, names=unit_names(), level_name=level_name,
+                           field_label=labeller(DETAIL_FIELD_LABELS, lang))
 
 
 @bp.route("/revisions/<int:number>/rollback", methods=["GET", "POST"])
