@@ -119,6 +119,16 @@ def test_keyboard_reaches_search_without_a_stop_per_commune(live_server, page):
             break
     assert presses < 20
     assert page.locator("path.ntm-commune[tabindex='-1']").count() == 157
+    # the map's controls come before its stars and labels (Tab passed 2 stars and 9 labels to reach them)
+    page.focus("#map-controls button[type=submit]")
+    stops = []
+    for _ in range(16):
+        page.keyboard.press("Tab")
+        stops.append(page.evaluate("(e => e.classList.contains('ntm-search-input') ? 'search' : e.closest('.ntm-pilot-marker, "
+                                   ".ntm-pilot-marker *') || e.classList.contains('ntm-pilot-marker') ? 'star' : "
+                                   "e.classList.contains('ntm-district-text') ? 'label' : e.closest('.leaflet-control-zoom') ? "
+                                   "'zoom' : 'other')(document.activeElement)"))
+    assert stops.index("zoom") < stops.index("search") < stops.index("star") < stops.index("label"), stops
 
 
 def test_sorting_criteria_met_keeps_wards_last(live_server, page):

@@ -204,8 +204,16 @@
     } else this.fit();
     if (this.cfg.showLegend) this.addLegend();
     if (this.cfg.showControls) this.addSearch();
+    this.controlsFirst();
     this.layout();
     return this;
+  };
+
+  /** The controls (zoom, search, legend) come first in the keyboard's order, before the pilot stars and the
+   * district labels (Leaflet puts its controls after the map's panes; their places on screen stay). */
+  NtmMap.prototype.controlsFirst = function () {
+    var corners = this.map._controlContainer, panes = this.map.getPane("mapPane");
+    if (corners && panes && corners.parentNode === panes.parentNode) panes.parentNode.insertBefore(corners, panes);
   };
 
   /** The zoom buttons' names in the page's language. */
