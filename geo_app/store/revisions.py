@@ -381,11 +381,10 @@ def status_changes(old: pd.DataFrame | None, new: pd.DataFrame, imported: pd.Dat
         was, now_ = _criteria_of(prev), _criteria_of(rec)
         gained = sorted(n for n, v in now_.items() if v and not was.get(n))
         lost = sorted(n for n, v in was.items() if v and not now_.get(n))
-        fields = [f for f in DETAIL_FIELDS if not _same(prev.get(f), rec.get(f))]
         if prev["level"] != rec["level"] or gained or lost:
             changed.append({"unit_code": key[0], "year": key[1], "level_from": prev["level"],
                             "level_to": rec["level"], "gained": gained, "lost": lost})
-        elif fields:
+        elif fields := [f for f in DETAIL_FIELDS if not _same(prev.get(f), rec.get(f))]:
             details.append({"unit_code": key[0], "year": key[1], "fields": fields})
         else:
             unchanged += 1

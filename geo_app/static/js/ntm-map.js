@@ -281,6 +281,7 @@
       group.on("preclick", function (ev) { self._tapped = ev.layer || true; });
     });
     this.map.on("resize", function () { self.layout(); });
+    this.map.on("popupclose", function (ev) { if (ev.popup._source === self._open) self.outlineOpen(null); });
     this.map.on("popupopen", function (ev) {
       self.outlineOpen(ev.popup._source);
       keyboardScroll(ev.popup);
@@ -297,7 +298,7 @@
    * found by search, the table or a shared link, or tapped on a phone (no pointer), it is clear which shape is
    * meant. */
   NtmMap.prototype.outlineOpen = function (layer) {
-    var self = this, group = layer && (this.communes.hasLayer(layer) ? this.communes : this.districts);
+    var group = layer && (this.communes.hasLayer(layer) ? this.communes : this.districts);
     var options = group && (group === this.communes ? this.cfg.layers.communes : this.cfg.layers.districts);
     if (this._open && this._open !== layer) this._openGroup.resetStyle(this._open);
     this._open = null;
@@ -306,10 +307,6 @@
     this._openGroup = group;
     layer.setStyle(outlineStyle(layer, options));
     layer.bringToFront();
-    if (!this._outlineCloses) {
-      this._outlineCloses = true;
-      this.map.on("popupclose", function (ev) { if (ev.popup._source === self._open) self.outlineOpen(null); });
-    }
   };
 
   /** On a narrow map the bottom sheet covers the lower part of the map: a place tapped there (or under the
