@@ -391,6 +391,9 @@ def test_audit_details_are_named_parts_in_the_pages_language(app, editor):
     assert targets and all(re.fullmatch(r"Bản \d+", target) for target in targets), targets  # was "revision 4"
     csv_text = editor.get("/admin/audit.csv").get_data(as_text=True)
     assert '""commune_rows""' in csv_text  # the CSV keeps the stored JSON
+    # file sizes are written one way on every admin page: the page's language's
+    assert re.search(r"demo-communes\.csv \(\d{3}\.\d{3} B\)", editor.get("/admin/revisions").get_data(as_text=True))
+    assert re.search(r"demo-communes\.csv \(\d{3},\d{3} B\)", editor.get("/admin/revisions?lang=en").get_data(as_text=True))
 
 
 def test_a_rejected_imports_detail_names_its_problems_and_keeps_unknown_keys():

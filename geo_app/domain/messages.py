@@ -35,6 +35,11 @@ def number(value: float | int, lang: str) -> str:
     return format_decimal(value, locale=LOCALES.get(lang, "vi_VN"))
 
 
+def byte_count(size: int, lang: str) -> str:
+    """A file's size in bytes the language's way (vi: '139.838 B'; en: '139,838 B')."""
+    return f"{number(size, lang)} B"
+
+
 def percent(share: float, lang: str, digits: int = 0) -> str:
     """A share (0-1) as a percentage the language's way (vi: '76 %' as the province's documents write it; en: '76%')."""
     pattern = "#,##0" + ("." + "0" * digits if digits else "") + ("%" if lang == "en" else " %")

@@ -19,7 +19,7 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAr
 from wtforms.validators import InputRequired, Length
 
 from geo_app.domain.messages import mark as _l
-from geo_app.domain.messages import number, translator
+from geo_app.domain.messages import byte_count, translator
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY
 from geo_app.model.dataset import Dataset, dataset_from_frames
 from geo_app.model.viewstate import ViewError, map_view, validate_view
@@ -640,7 +640,7 @@ def detail_text(detail: dict, t: dict, count_label, lang: str = "vi") -> str:
     if "file_name" in detail:
         parts.append(f"{t['file']}: {detail.pop('file_name')}")
     if isinstance(detail.get("file_size"), int):
-        parts.append(f"{t['size']}: {number(detail.pop('file_size'), lang)} B")
+        parts.append(f"{t['size']}: {byte_count(detail.pop('file_size'), lang)}")
     if isinstance(detail.get("counts"), dict):
         counts = detail.pop("counts")
         parts.append(f"{t['counts']}: " + ", ".join(f"{count_label(k)}: {v}" for k, v in counts.items()
