@@ -11,7 +11,7 @@ import datetime as dt
 from flask import Flask, request
 from flask_babel import Babel, format_datetime
 
-from geo_app.domain.messages import LANGUAGES, TRANSLATIONS, byte_count  # one catalog folder for Flask and for the renderers
+from geo_app.domain.messages import LANGUAGES, TRANSLATIONS, byte_count, in_language  # one catalog folder for Flask and for the renderers
 
 __all__ = ["LANGUAGES", "TRANSLATIONS", "compile_catalogs", "init_app", "local_time", "select_locale"]
 
@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
     app.add_template_filter(local_time)
     app.add_template_filter(byte_count)  # {{ size | byte_count(lang) }}
+    app.add_template_filter(in_language)  # {{ problem | in_language(lang) }}: an importer's phrase
 
 
 def local_time(stored: str | None) -> str:

@@ -148,7 +148,9 @@ def test_unusable_file_shows_why_and_cannot_be_committed(app, editor):
     bad = promotion_csv(promotable(1)).replace(b",ntm,", b",ntm nang cao sieu cap,", 1)
     uid = upload_id(upload(editor, bad, "sai.csv"))
     html = editor.get(f"/admin/preview/{uid}").get_data(as_text=True)
-    assert 'id="not-usable"' in html and "sai.csv, row 2" in html and 'id="commit-form"' not in html
+    assert 'id="not-usable"' in html and "sai.csv, dòng 2" in html and 'id="commit-form"' not in html
+    english = editor.get(f"/admin/preview/{uid}?lang=en").get_data(as_text=True)
+    assert "sai.csv, row 2" in english and "dòng 2" not in english
 
 
 def test_wrong_file_type_is_refused_before_preview(app, editor, tmp_path):

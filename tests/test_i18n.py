@@ -12,7 +12,8 @@ from babel.messages.pofile import read_po
 from geo_app.i18n import LANGUAGES, TRANSLATIONS
 from geo_app.settings import ROOT
 
-KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "_t": (2,)}  # slides: _t(lang, message)
+KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "_t": (2,),  # slides: _t(lang, message)
+            "_p": None}  # importers: phrase(message, **values)
 
 
 def extracted() -> dict[str, str]:
@@ -41,6 +42,15 @@ def test_every_message_is_in_both_catalogs():
         assert not missing, f"{lang} catalog lacks: {missing}"
     vi = catalog("vi")
     assert vi["Communes lagging behind"].string == "Xã cần ưu tiên"
+
+
+def test_translations_keep_every_placeholder_of_their_message():
+    """A translation that drops or renames a {value} would fail (KeyError) or lie when a phrase is written."""
+    for lang in LANGUAGES:
+        for message in catalog(lang):
+            if message.id and message.string and "python-brace-format" in message.flags:
+                assert set(re.findall(r"{(\w*)}", message.id)) == set(re.findall(r"{(\w*)}", message.string)), \
+                    f"{lang}: {message.id!r} -> {message.string!r}"
 
 
 def test_compiled_catalogs_match_their_sources():

@@ -59,3 +59,39 @@ def mark(message: str) -> str:
 def both(message: str) -> tuple[str, str]:
     """(Vietnamese, English) of a catalog message, for structures that keep both (e.g. a map class)."""
     return translator("vi")(message), translator("en")(message)
+
+
+class Phrase(str):
+    """Text that is English where it is stored or printed (the CLI, reports' JSON, the audit log) and can be
+    written in another language: a catalog message with {named} values (values may be phrases too), or a
+    sequence of parts. Made by `phrase` (import as `_p`, which the catalogs' extraction reads) and `joined`."""
+
+    message: str | None
+    values: dict
+    parts: tuple
+
+    def in_language(self, lang: str) -> str:
+        """The text in `lang`, from the catalogs."""
+        if self.message is None:
+            return "".join(in_language(part, lang) for part in self.parts)
+        values = {key: in_language(value, lang) for key, value in self.values.items()}
+        return translator(lang)(self.message).format(**values)
+
+
+def phrase(message: str, **values: object) -> Phrase:
+    """`phrase("row {row}: no year", row=4)`: reads "row 4: no year", and "dòng 4: …" in Vietnamese."""
+    made = Phrase(message.format(**values))
+    made.message, made.values, made.parts = message, values, ()
+    return made
+
+
+def joined(*parts: object) -> Phrase:
+    """Phrases and plain text one after another, each part written in the language where it is a phrase."""
+    made = Phrase("".join(str(part) for part in parts))
+    made.message, made.values, made.parts = None, {}, parts
+    return made
+
+
+def in_language(text: object, lang: str) -> str:
+    """`text` in `lang` where it is a phrase; anything else as it is."""
+    return text.in_language(lang) if isinstance(text, Phrase) else str(text)

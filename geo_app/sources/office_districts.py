@@ -21,7 +21,8 @@ from geo_app.domain.units import DISTRICTS
 from geo_app.sources.office_workbook import (HEADER_SEARCH_ROWS, MAX_SHEET_ROWS, MET, NOT_MET, NOTE_WORDS, YEAR_RANGE,
                                              Sheet, SheetReader, _cell, _district_named,
                                              _is_column_numbers, _is_signature, _is_subtotal, _title_year, find_layout,
-                                             level_from_words)
+                                             level_from_words, not_a_year)
+from geo_app.domain.messages import phrase as _p
 from geo_app.sources.report import CheckReport
 
 CITY = "829"  # TP Bến Tre: a city "completes the task" (hoàn thành nhiệm vụ) rather than being "huyện NTM"
@@ -123,11 +124,13 @@ def find_district_layout(sheet: Sheet) -> DistrictLayout | str | None:
             continue
         if criteria and len(criteria) < DISTRICT_CRITERION_COUNT:
             missing = ", ".join(str(n) for n, *_ in DISTRICT_CRITERIA if n not in criteria)
-            return (f"row {rows[-1] + 1}: the header has {len(criteria)} of the {DISTRICT_CRITERION_COUNT} district "
-                    f"criterion columns (missing {missing}); add a column for each, 1..{DISTRICT_CRITERION_COUNT}")
+            return _p("row {row}: the header has {found} of the {count} district criterion columns (missing "
+                      "{missing}); add a column for each, 1..{count}", row=rows[-1] + 1, found=len(criteria),
+                      count=DISTRICT_CRITERION_COUNT, missing=missing)
         if "level" not in roles and not criteria:
-            return (f"row {r + 1}: a table of districts with no result column ('Kết quả', 'Mức đạt') and no "
-                    f"criterion columns 1..{DISTRICT_CRITERION_COUNT}; add the result of each district")
+            return _p("row {row}: a table of districts with no result column ('Kết quả', 'Mức đạt') and no "
+                      "criterion columns 1..{count}; add the result of each district", row=r + 1,
+                      count=DISTRICT_CRITERION_COUNT)
         return DistrictLayout(rows, criteria, roles, headers, first)
     return None
 
@@ -161,24 +164,24 @@ class DistrictReader(SheetReader):
             layout = find_district_layout(sheet)
             if layout is None:
                 self.understanding.sheets.append({"name": sheet.title, "status": "skipped",
-                                                  "why": "no table of districts"})
+                                                  "why": _p("no table of districts")})
             elif isinstance(layout, str):
                 self.error(layout, sheet)
                 self.understanding.sheets.append({"name": sheet.title, "status": "error", "why": layout})
             else:
                 self.read_sheet(sheet, layout)
         if not any(s["status"] == "read" for s in self.understanding.sheets) and not self.report.errors:
-            self.report.error("no sheet holds a table of districts (a 'Huyện, thành phố' column and a result column "
-                              "'Kết quả'); use the project's CSV schema or this layout")
+            self.report.error(_p("no sheet holds a table of districts (a 'Huyện, thành phố' column and a result "
+                                 "column 'Kết quả'); use the project's CSV schema or this layout"))
         self.report.features = len(self.understanding.rows)
 
     def read_sheet(self, sheet: Sheet, layout: DistrictLayout) -> None:
         year, year_from = _title_year(sheet, layout)
         if self.year is not None:
-            year, year_from = self.year, "given (--year)"
+            year, year_from = self.year, _p("given (--year)")
         elif year is None and "year" not in layout.roles:
-            self.error("no year found: not in the title rows above the header (e.g. '... NĂM 2023'), not in the "
-                       "sheet name and no 'Năm' column; write the year in the title or pass --year", sheet)
+            self.error(_p("no year found: not in the title rows above the header (e.g. '... NĂM 2023'), not in "
+                          "the sheet name and no 'Năm' column; write the year in the title or pass --year"), sheet)
         self.describe_columns(sheet, layout)
         before = len(self.understanding.rows)
         for r in range(layout.first_data_row, min(len(sheet.values), layout.first_data_row + MAX_SHEET_ROWS)):
@@ -188,13 +191,13 @@ class DistrictReader(SheetReader):
             lead = _lead_text(texts, layout)
             key = fold(_cell(texts, layout.roles.get("name")) or lead)
             if _is_signature(fold(lead)):
-                self.skip(sheet, r, "signature block", lead)
+                self.skip(sheet, r, _p("signature block"), lead)
                 break
             if _is_subtotal(key) or key.startswith(("toan tinh", "tinh ben tre")):
-                self.skip(sheet, r, "province total (recomputed, not read)", lead)
+                self.skip(sheet, r, _p("province total (recomputed, not read)"), lead)
                 continue
             if any(fold(lead).startswith(w) for w in NOTE_WORDS):
-                self.skip(sheet, r, "note below the table", lead)
+                self.skip(sheet, r, _p("note below the table"), lead)
                 continue
             self.read_row(sheet, layout, r, texts, year)
         self.understanding.sheets.append({
@@ -203,18 +206,20 @@ class DistrictReader(SheetReader):
             "districts": len(self.understanding.rows) - before})
 
     def describe_columns(self, sheet: Sheet, layout: DistrictLayout) -> None:
-        meanings = {"name": "district name", "level": "level (result)", "decision": "decision recognising it",
-                    "note": "note", "year": "year", "stt": "row number (ignored)"}
-        self.describe(sheet, layout, lambda n: f"district criterion {n} ({DISTRICT_CRITERIA[n - 1][1]})", meanings,
-                      "ignored (recomputed from communes)")
+        meanings = {"name": _p("district name"), "level": _p("level (result)"),
+                    "decision": _p("decision recognising it"), "note": _p("note"), "year": _p("year"),
+                    "stt": _p("row number (ignored)")}
+        self.describe(sheet, layout, lambda n: _p("district criterion {number} ({name})", number=n,
+                                                  name=DISTRICT_CRITERIA[n - 1][1]),
+                      meanings, _p("ignored (recomputed from communes)"))
 
     def read_row(self, sheet: Sheet, layout: DistrictLayout, r: int, texts: list[str], year: int | None) -> None:
         name_col = layout.roles["name"]
         name = _cell(texts, name_col)
         code = _district_named(name)
         if code is None:
-            self.error(f"no district '{name[:60]}' in Bến Tre; write e.g. 'Huyện Chợ Lách' or 'TP Bến Tre'",
-                       sheet, r, name_col, layout)
+            self.error(_p("no district '{name}' in Bến Tre; write e.g. 'Huyện Chợ Lách' or 'TP Bến Tre'",
+                          name=name[:60]), sheet, r, name_col, layout)
             self.report.unmatched.append(name)
             return
         if "year" in layout.roles:
@@ -222,8 +227,7 @@ class DistrictReader(SheetReader):
             if re.fullmatch(r"\d{4}", text) and YEAR_RANGE[0] <= int(text) <= YEAR_RANGE[1]:
                 year = int(text)
             elif text or year is None:
-                self.error(f"'{text}' is not a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}; write e.g. 2023",
-                           sheet, r, layout.roles["year"], layout)
+                self.error(not_a_year(text), sheet, r, layout.roles["year"], layout)
                 return
         errors_before = len(self.report.errors)
         marks = self.read_marks(sheet, layout, r, texts)
@@ -231,17 +235,18 @@ class DistrictReader(SheetReader):
         if len(self.report.errors) > errors_before or level is None or year is None:
             return
         if (code, year) in self.seen:
-            self.error(f"{DISTRICTS[code]} appears twice for {year} ({self.seen[(code, year)]} and row {r + 1}); "
-                       "keep one row", sheet, r, name_col, layout)
+            self.error(_p("{district} appears twice for {year} ({first} and row {row}); keep one row",
+                          district=DISTRICTS[code], year=year, first=self.seen[(code, year)], row=r + 1),
+                       sheet, r, name_col, layout)
             return
-        self.seen[(code, year)] = f"sheet '{sheet.title}' row {r + 1}"
+        self.seen[(code, year)] = _p("sheet '{sheet}' row {row}", sheet=sheet.title, row=r + 1)
         self.records.append({"district_code": code, "year": year, "level": level,
                              "decision": _cell(texts, layout.roles.get("decision")),
                              "note": _cell(texts, layout.roles.get("note")), "provenance": "official",
                              "source_url": self.path.name, "row": r + 1})
         met = sum(marks.values()) if marks else None
         self.understanding.rows.append({"sheet": sheet.title, "row": r + 1, "text": name, "district_code": code,
-                                        "name": DISTRICTS[code], "matched_by": "district name", "year": year,
+                                        "name": DISTRICTS[code], "matched_by": _p("district name"), "year": year,
                                         "criteria_met": met, "criteria_total": DISTRICT_CRITERION_COUNT if marks else None,
                                         "level": level})
 
@@ -257,8 +262,9 @@ class DistrictReader(SheetReader):
             elif value in NOT_MET:
                 marks[number] = False
             else:
-                self.error(f"district criterion {number} mark '{text[:40]}' not understood; write x (or ✓, Đạt, 1) "
-                           "if met, leave blank (or -, 0, Chưa đạt) if not", sheet, r, c, layout)
+                self.error(_p("district criterion {number} mark '{text}' not understood; write x (or ✓, Đạt, 1) "
+                              "if met, leave blank (or -, 0, Chưa đạt) if not", number=number, text=text[:40]),
+                           sheet, r, c, layout)
         return marks
 
     def read_level(self, sheet: Sheet, layout: DistrictLayout, r: int, texts: list[str], code: str,
@@ -267,22 +273,23 @@ class DistrictReader(SheetReader):
         text = _cell(texts, c)
         if not text:
             if marks and all(marks.values()):
-                self.error(f"all {DISTRICT_CRITERION_COUNT} district criteria are marked met but the result is blank; "
-                           "write the result (Huyện NTM, Hoàn thành nhiệm vụ, or Chưa đạt while awaiting the decision)",
-                           sheet, r, c, layout)
+                self.error(_p("all {count} district criteria are marked met but the result is blank; write the "
+                              "result (Huyện NTM, Hoàn thành nhiệm vụ, or Chưa đạt while awaiting the decision)",
+                              count=DISTRICT_CRITERION_COUNT), sheet, r, c, layout)
                 return None
             return "chua_dat"
         level = district_level_from_words(text)
         if level is None:
-            self.error(f"result '{text[:60]}' not understood for a district; write Chưa đạt, Huyện NTM, Hoàn thành "
-                       "nhiệm vụ XD NTM or Huyện NTM nâng cao", sheet, r, c, layout)
+            self.error(_p("result '{text}' not understood for a district; write Chưa đạt, Huyện NTM, Hoàn thành "
+                          "nhiệm vụ XD NTM or Huyện NTM nâng cao", text=text[:60]), sheet, r, c, layout)
             return None
         if code == CITY and level == "huyen_ntm":
             level = "hoan_thanh"  # TP Bến Tre is a city: its "đạt chuẩn" is "hoàn thành nhiệm vụ"
         if DISTRICT_LEVEL_BY_KEY[level].rank >= 1 and marks and not all(marks.values()):
             missing = ", ".join(str(n) for n, met in sorted(marks.items()) if not met)
-            self.error(f"'{text[:60]}' ({level}) needs all {DISTRICT_CRITERION_COUNT} district criteria met but the "
-                       f"marks show {sum(marks.values())} (missing {missing}); fix the result or the marks",
+            self.error(_p("'{text}' ({level}) needs all {count} district criteria met but the marks show {met} "
+                          "(missing {missing}); fix the result or the marks", text=text[:60], level=level,
+                          count=DISTRICT_CRITERION_COUNT, met=sum(marks.values()), missing=missing),
                        sheet, r, c, layout)
             return None
         return level
@@ -297,9 +304,10 @@ def read_office_districts(path: Path, year: int | None, report: CheckReport,
     report.matched = sorted({r["district_code"] for r in reader.records})
     read = [s for s in reader.understanding.sheets if s["status"] == "read"]
     if read:
-        report.info.append(f"read as an office workbook: {len(reader.understanding.rows)} district rows from "
-                           f"{len(read)} sheet(s) ({', '.join(s['name'] for s in read)}); "
-                           f"{len(reader.understanding.skipped)} rows skipped (totals, notes, signatures)")
+        report.info.append(_p("read as an office workbook: {rows} district rows from {count} sheet(s) ({sheets}); "
+                              "{skipped} rows skipped (totals, notes, signatures)",
+                              rows=len(reader.understanding.rows), count=len(read),
+                              sheets=", ".join(s["name"] for s in read), skipped=len(reader.understanding.skipped)))
     return reader.records if report.usable else []
 
 

@@ -22,6 +22,7 @@ from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA, CRITERION_NU
 from geo_app.domain.textnorm import fold, name_key, nfc, strip_type
 from geo_app.domain.units import (BECAME_TOWNSHIP_2023, DISTRICTS, REMOVED_2020, code_for_name,
                                   district_code_for_name, merged_into, units)
+from geo_app.domain.messages import joined, phrase as _p
 from geo_app.sources.report import CheckReport
 
 YEAR_RANGE = (2015, 2030)
@@ -130,19 +131,19 @@ class SheetReader:
 
     def where(self, sheet: Sheet, r: int | None = None, c: int | None = None, layout=None) -> str:
         """`layout`: any layout with `headers` (column -> header text)."""
-        out = f"{self.report.name}, sheet '{sheet.title}'"
+        parts: list = [_p("{file}, sheet '{sheet}'", file=self.report.name, sheet=sheet.title)]
         if r is not None:
-            out += f", row {r + 1}"
+            parts.append(_p(", row {row}", row=r + 1))
         if c is not None:
             header = layout.headers.get(c, "") if layout else ""
-            out += f", column {_column_letter(c)}" + (f" ({header})" if header else "")
-        return out
+            parts += [_p(", column {column}", column=_column_letter(c)), f" ({header})" if header else ""]
+        return joined(*parts)
 
     def error(self, message: str, sheet: Sheet, r: int | None = None, c: int | None = None, layout=None) -> None:
-        self.report.errors.append(f"{self.where(sheet, r, c, layout)}: {message}")
+        self.report.errors.append(joined(self.where(sheet, r, c, layout), ": ", message))
 
     def warn(self, message: str, sheet: Sheet, r: int | None = None, c: int | None = None, layout=None) -> None:
-        self.report.warnings.append(f"{self.where(sheet, r, c, layout)}: {message}")
+        self.report.warnings.append(joined(self.where(sheet, r, c, layout), ": ", message))
 
     def skip(self, sheet: Sheet, r: int, why: str, text: str = "") -> None:
         self.understanding.skipped.append({"sheet": sheet.title, "row": r + 1, "text": text[:80], "why": why})
@@ -172,16 +173,16 @@ class Reader(SheetReader):
             self.read_sheet(sheet)
         if not self.understanding.sheets or all(s["status"] != "read" for s in self.understanding.sheets):
             if not self.report.errors:
-                self.report.error("no sheet holds a table with the 19 criteria as columns (labelled 1..19, TC1..TC19 "
-                                  "or the criteria names, under a header such as 'Kết quả thực hiện các tiêu chí'); "
-                                  "use the layout of /template.xlsx or the project's CSV schema")
+                self.report.error(_p("no sheet holds a table with the 19 criteria as columns (labelled 1..19, "
+                                     "TC1..TC19 or the criteria names, under a header such as 'Kết quả thực hiện các "
+                                     "tiêu chí'); use the layout of /template.xlsx or the project's CSV schema"))
         self.report.features = len(self.understanding.rows)
 
     def read_sheet(self, sheet: Sheet) -> None:
         layout = find_layout(sheet)
         if layout is None:
             self.understanding.sheets.append({"name": sheet.title, "status": "skipped",
-                                              "why": "no header with the 19 criteria columns"})
+                                              "why": _p("no header with the 19 criteria columns")})
             return
         if isinstance(layout, str):  # a header was found but it is incomplete
             self.error(layout, sheet)
@@ -198,33 +199,35 @@ class Reader(SheetReader):
         self.understanding.sheets.append({
             "name": sheet.title, "status": "read", "year": context.year, "year_from": year_from,
             "header_rows": [r + 1 for r in layout.header_rows], "first_data_row": layout.first_data_row + 1,
-            "district": district_from or "from the heading rows", "communes": len(self.understanding.rows) - before,
+            "district": district_from or _p("from the heading rows"), "communes": len(self.understanding.rows) - before,
             "totals_recomputed": self.formula_totals})
 
     def sheet_year(self, sheet: Sheet, layout: Layout) -> tuple[int | None, str]:
         found, source = _title_year(sheet, layout)
         if self.year is not None:
             if found is not None and found != self.year:
-                self.warn(f"the title says {found} ({source}) but year {self.year} was given; {self.year} is used",
-                          sheet)
-            return self.year, "given (--year)"
+                self.warn(_p("the title says {found} ({source}) but year {year} was given; {year} is used",
+                             found=found, source=source, year=self.year), sheet)
+            return self.year, _p("given (--year)")
         if found is None and "year" not in layout.roles:
-            self.error("no year found: not in the title rows above the header (e.g. '... NĂM 2023'), not in the "
-                       "sheet name and no 'Năm' column; write the year in the title or pass --year", sheet)
-        return found, source or ("the 'Năm' column" if "year" in layout.roles else "")
+            self.error(_p("no year found: not in the title rows above the header (e.g. '... NĂM 2023'), not in "
+                          "the sheet name and no 'Năm' column; write the year in the title or pass --year"), sheet)
+        return found, source or (_p("the 'Năm' column") if "year" in layout.roles else "")
 
     def describe_columns(self, sheet: Sheet, layout: Layout) -> None:
-        meanings = {"code": "ward_code (GSO code)", "name": "commune name", "district": "district name",
-                    "total": "criteria met (recomputed from the marks, not trusted)", "level": "level (result)",
-                    "recognised": "year recognised", "note": "note", "year": "year", "stt": "row number (ignored)"}
-        self.describe(sheet, layout, lambda n: f"c{n} ({CRITERIA[n - 1].name_vi})", meanings, "ignored")
+        meanings = {"code": _p("ward_code (GSO code)"), "name": _p("commune name"), "district": _p("district name"),
+                    "total": _p("criteria met (recomputed from the marks, not trusted)"),
+                    "level": _p("level (result)"), "recognised": _p("year recognised"), "note": _p("note"),
+                    "year": _p("year"), "stt": _p("row number (ignored)")}
+        self.describe(sheet, layout, lambda n: f"c{n} ({CRITERIA[n - 1].name_vi})", meanings, _p("ignored"))
 
     # ---- rows
     def read_rows(self, sheet: Sheet, layout: Layout, context: Context) -> None:
         signed = False
         last = min(len(sheet.values), layout.first_data_row + MAX_SHEET_ROWS)
         if len(sheet.values) > last:
-            self.error(f"more than {MAX_SHEET_ROWS} rows; a province has 157 units — remove the extra rows", sheet)
+            self.error(_p("more than {limit} rows; a province has 157 units — remove the extra rows",
+                          limit=MAX_SHEET_ROWS), sheet)
         for r in range(layout.first_data_row, last):
             texts = sheet.row_texts(r)
             if not any(texts):
@@ -235,18 +238,18 @@ class Reader(SheetReader):
             code_text = texts[layout.roles["code"]] if "code" in layout.roles and layout.roles["code"] < len(texts) else ""
             if signed or _is_signature(key):
                 signed = True
-                self.skip(sheet, r, "signature block", lead)
+                self.skip(sheet, r, _p("signature block"), lead)
                 continue
             if _is_subtotal(key):
-                self.skip(sheet, r, "subtotal row (recomputed, not read)", lead)
+                self.skip(sheet, r, _p("subtotal row (recomputed, not read)"), lead)
                 continue
             if any(key.startswith(w) for w in NOTE_WORDS):
-                self.skip(sheet, r, "note below the table", lead)
+                self.skip(sheet, r, _p("note below the table"), lead)
                 continue
             heading = _district_heading(texts, layout) if not code_text and not any(m for m in marks) else None
             if heading:
-                context.district, context.district_from = heading, f"heading row {r + 1}: {lead}"
-                self.skip(sheet, r, f"district heading: {DISTRICTS[heading]}", lead)
+                context.district, context.district_from = heading, _p("heading row {row}: {text}", row=r + 1, text=lead)
+                self.skip(sheet, r, _p("district heading: {district}", district=DISTRICTS[heading]), lead)
                 continue
             self.read_commune_row(sheet, layout, context, r, texts)
 
@@ -262,9 +265,10 @@ class Reader(SheetReader):
         unit = units()[code]
         label = _cell(texts, layout.roles.get("name")) or unit.name
         if year is not None and not unit.ntm_applicable(year):
-            became = " (became thị trấn in 2023, NQ 724/NQ-UBTVQH15)" if code in BECAME_TOWNSHIP_2023 else ""
-            self.skip(sheet, r, f"{code} {unit.name_in(year)} is a {unit.type_in(year).lower()} in {year}{became}: "
-                                "NTM criteria apply to xã only", label)
+            became = _p(" (became thị trấn in 2023, NQ 724/NQ-UBTVQH15)") if code in BECAME_TOWNSHIP_2023 else ""
+            self.skip(sheet, r, _p("{code} {name} is a {type} in {year}{became}: NTM criteria apply to xã only",
+                                   code=code, name=unit.name_in(year), type=unit.type_in(year).lower(), year=year,
+                                   became=became), label)
             return
         marks = self.read_marks(sheet, layout, r, texts, unit.name)
         level = self.read_level(sheet, layout, r, texts, marks)
@@ -275,15 +279,15 @@ class Reader(SheetReader):
         self.check_total(sheet, layout, r, met)
         if COMMUNE_LEVEL_BY_KEY[level].rank >= 1 and met < 19:
             missing = ", ".join(str(n) for n in CRITERION_NUMBERS if not marks[f"c{n}"])
-            self.error(f"'{_cell(texts, layout.roles.get('level'))}' ({level}) needs all 19 criteria met but the "
-                       f"marks show {met} (missing {missing}); fix the result or the marks", sheet, r,
-                       layout.roles.get("level"), layout)
+            self.error(_p("'{result}' ({level}) needs all 19 criteria met but the marks show {met} (missing "
+                          "{missing}); fix the result or the marks", result=_cell(texts, layout.roles.get("level")),
+                          level=level, met=met, missing=missing), sheet, r, layout.roles.get("level"), layout)
             return
         key = (code, year)
-        where = f"sheet '{sheet.title}' row {r + 1}"
+        where = _p("sheet '{sheet}' row {row}", sheet=sheet.title, row=r + 1)
         if key in self.seen:
-            self.error(f"{code} {unit.name} appears twice for {year} ({self.seen[key]} and {where}); keep one row",
-                       sheet, r)
+            self.error(_p("{code} {name} appears twice for {year} ({first} and {second}); keep one row", code=code,
+                          name=unit.name, year=year, first=self.seen[key], second=where), sheet, r)
             return
         self.seen[key] = where
         note = _cell(texts, layout.roles.get("note"))
@@ -298,8 +302,7 @@ class Reader(SheetReader):
         if re.fullmatch(r"\d{4}", text) and YEAR_RANGE[0] <= int(text) <= YEAR_RANGE[1]:
             return int(text)
         if text or self.year is None:
-            self.error(f"'{text}' is not a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}; write e.g. 2023",
-                       sheet, r, layout.roles["year"], layout)
+            self.error(not_a_year(text), sheet, r, layout.roles["year"], layout)
         return None
 
     def match_commune(self, sheet: Sheet, layout: Layout, context: Context, r: int, texts: list[str],
@@ -308,8 +311,8 @@ class Reader(SheetReader):
         for c in (code_col, name_col):
             formula = sheet.formula(r, c) if c is not None else None
             if formula:
-                self.error(f"the cell is a formula ({formula[:40]}), not a name or code; type the commune's name "
-                           "and GSO code as plain text", sheet, r, c, layout)
+                self.error(_p("the cell is a formula ({formula}), not a name or code; type the commune's name "
+                              "and GSO code as plain text", formula=formula[:40]), sheet, r, c, layout)
                 return None
         raw_code, name = _cell(texts, code_col), _cell(texts, name_col)
         district = context.district
@@ -317,29 +320,33 @@ class Reader(SheetReader):
             written = _cell(texts, layout.roles["district"])
             named = _district_named(written) if written else None
             if named:  # a district column merged down its communes holds the name in its first row only
-                context.district, context.district_from = named, f"district column, row {r + 1}: {written}"
+                context.district, context.district_from = named, _p("district column, row {row}: {text}", row=r + 1,
+                                                                       text=written)
             district = context.district
         if raw_code:
             return self.match_code(sheet, layout, r, raw_code, name, year)
         if not name:
-            self.error("neither a code nor a name; fill in the commune's GSO code (Mã xã) or delete the row",
+            self.error(_p("neither a code nor a name; fill in the commune's GSO code (Mã xã) or delete the row"),
                        sheet, r, code_col if code_col is not None else name_col, layout)
             return None
         code = _code_for(district, name) if district else None
-        how = f"name within {DISTRICTS[district]}" if district else "name"
+        how = _p("name within {district}", district=DISTRICTS[district]) if district else _p("name")
         if code is None and district is None:
             hits = sorted({h for d in DISTRICTS if (h := _code_for(d, name))})
             if len(hits) == 1:
-                code, how = hits[0], "name (only unit of this name in the province)"
+                code, how = hits[0], _p("name (only unit of this name in the province)")
             elif hits:
-                self.error(f"'{name}' is the name of several units ({', '.join(hits)}); add a district heading row "
-                           "above (e.g. 'Huyện Châu Thành') or a Mã xã column", sheet, r, name_col, layout)
+                self.error(_p("'{name}' is the name of several units ({codes}); add a district heading row "
+                              "above (e.g. 'Huyện Châu Thành') or a Mã xã column", name=name, codes=", ".join(hits)),
+                           sheet, r, name_col, layout)
                 return None
         if code is None:
-            where = f" in {DISTRICTS[district]} ({context.district_from})" if district else ""
-            self.error(f"no commune '{name}'{where}; check the spelling, the district heading above it, or add "
-                       "the GSO code in a Mã xã column", sheet, r, name_col, layout)
-            self.report.unmatched.append(f"{name} ({DISTRICTS[district] if district else 'no district'})")
+            where = _p(" in {district} ({found})", district=DISTRICTS[district],
+                       found=context.district_from) if district else ""
+            self.error(_p("no commune '{name}'{where}; check the spelling, the district heading above it, or add "
+                          "the GSO code in a Mã xã column", name=name, where=where), sheet, r, name_col, layout)
+            self.report.unmatched.append(joined(name, " (", DISTRICTS[district] if district else _p("no district"),
+                                                ")"))
             return None
         return code, how
 
@@ -349,20 +356,21 @@ class Reader(SheetReader):
         code = raw_code.zfill(5) if raw_code.isdigit() and len(raw_code) <= 5 else None
         if code in REMOVED_2020:
             old, into = REMOVED_2020[code]
-            self.error(f"code {code} ({old}) no longer exists since 2020-02-01: it became part of {into} "
-                       f"{units()[into].name}; use the 2020 code", sheet, r, code_col, layout)
+            self.error(_p("code {code} ({old}) no longer exists since 2020-02-01: it became part of {into} {name}; "
+                          "use the 2020 code", code=code, old=old, into=into, name=units()[into].name),
+                       sheet, r, code_col, layout)
             return None
         if code not in units():
-            self.error(f"'{raw_code}' is not one of Bến Tre's 157 GSO codes (2020-2024); check the code", sheet, r,
-                       code_col, layout)
+            self.error(_p("'{code}' is not one of Bến Tre's 157 GSO codes (2020-2024); check the code",
+                          code=raw_code), sheet, r, code_col, layout)
             self.report.unmatched.append(raw_code)
             return None
         unit = units()[code]
         if name and not _same_unit(code, name):
-            self.error(f"code {code} is {unit.name} but the row names '{name}'; fix the code or the name", sheet, r,
-                       code_col, layout)
+            self.error(_p("code {code} is {unit} but the row names '{name}'; fix the code or the name", code=code,
+                          unit=unit.name, name=name), sheet, r, code_col, layout)
             return None
-        return code, "code"
+        return code, _p("code")
 
     def read_marks(self, sheet: Sheet, layout: Layout, r: int, texts: list[str],
                    unit_name: str) -> dict[str, bool] | None:
@@ -376,17 +384,19 @@ class Reader(SheetReader):
             elif value in NOT_MET:
                 formula = sheet.formula(r, c)
                 if formula and not text:
-                    self.error(f"the mark is a formula ({formula[:40]}) with no saved result; open the file in Excel "
-                               "or LibreOffice and save it, or type x / blank", sheet, r, c, layout)
+                    self.error(_p("the mark is a formula ({formula}) with no saved result; open the file in "
+                                  "Excel or LibreOffice and save it, or type x / blank", formula=formula[:40]),
+                               sheet, r, c, layout)
                     ok = False
                 marks[f"c{number}"] = False
             elif value in NOT_APPLICABLE:
-                self.error(f"'{text}' (not applicable) for {unit_name}, a xã: NTM criteria apply to every xã; mark "
-                           "x if met, leave blank if not", sheet, r, c, layout)
+                self.error(_p("'{text}' (not applicable) for {name}, a xã: NTM criteria apply to every xã; mark "
+                              "x if met, leave blank if not", text=text, name=unit_name), sheet, r, c, layout)
                 ok = False
             else:
-                self.error(f"criterion {number} mark '{text[:40]}' not understood; write x (or ✓, Đạt, 1) if met, "
-                           "leave blank (or -, 0, Chưa đạt) if not", sheet, r, c, layout)
+                self.error(_p("criterion {number} mark '{text}' not understood; write x (or ✓, Đạt, 1) if met, "
+                              "leave blank (or -, 0, Chưa đạt) if not", number=number, text=text[:40]),
+                           sheet, r, c, layout)
                 ok = False
         return marks if ok else None
 
@@ -399,10 +409,11 @@ class Reader(SheetReader):
             return "ntm" if met == 19 else "chua_dat"
         level = level_from_words(text)
         if level is None:
-            self.error(f"result '{text[:60]}' not understood; write Chưa đạt, Đạt chuẩn NTM, NTM nâng cao or NTM "
-                       "kiểu mẫu", sheet, r, c, layout)
+            self.error(_p("result '{text}' not understood; write Chưa đạt, Đạt chuẩn NTM, NTM nâng cao or NTM "
+                          "kiểu mẫu", text=text[:60]), sheet, r, c, layout)
         elif level == "not_applicable":
-            self.error(f"'{text}' (not applicable) for a xã: NTM criteria apply to every xã", sheet, r, c, layout)
+            self.error(_p("'{text}' (not applicable) for a xã: NTM criteria apply to every xã", text=text),
+                       sheet, r, c, layout)
             return None
         return level
 
@@ -413,8 +424,8 @@ class Reader(SheetReader):
         found = re.search(r"(19|20)\d\d", text)
         if found and 2010 <= int(found.group()) <= YEAR_RANGE[1]:
             return int(found.group())
-        self.error(f"'{text}' is not a year of recognition; write e.g. 2020", sheet, r, layout.roles["recognised"],
-                   layout)
+        self.error(_p("'{text}' is not a year of recognition; write e.g. 2020", text=text), sheet, r,
+                   layout.roles["recognised"], layout)
         return None
 
     def check_total(self, sheet: Sheet, layout: Layout, r: int, met: int) -> None:
@@ -431,8 +442,8 @@ class Reader(SheetReader):
         except ValueError:
             return
         if stated != met:
-            self.warn(f"says {stated} criteria met but the marks show {met}; the marks are used — check the row",
-                      sheet, r, c, layout)
+            self.warn(_p("says {stated} criteria met but the marks show {met}; the marks are used — check the row",
+                         stated=stated, met=met), sheet, r, c, layout)
 
 
 # ---------------------------------------------------------------- finding the table
@@ -475,8 +486,9 @@ def find_layout(sheet: Sheet) -> Layout | str | None:
             continue
         missing = [n for n in CRITERION_NUMBERS if n not in criteria]
         if missing:
-            return (f"row {r + 1}: the header has {len(criteria)} of the 19 criterion columns (missing "
-                    f"{', '.join(map(str, missing))}); add a column for each criterion, 1..19")
+            return _p("row {row}: the header has {found} of the 19 criterion columns (missing {missing}); add a "
+                      "column for each criterion, 1..19", row=r + 1, found=len(criteria),
+                      missing=", ".join(map(str, missing)))
         top = r
         while top > 0 and r - top < 2 and sum(bool(t) for t in sheet.row_texts(top - 1)) >= 2:
             top -= 1
@@ -553,10 +565,10 @@ def _title_year(sheet: Sheet, layout: Layout) -> tuple[int | None, str]:
         line = " ".join(t for t in sheet.row_texts(r) if t)
         found = _YEAR_IN_TITLE.search(fold(line))
         if found and YEAR_RANGE[0] <= int(found.group(1)) <= YEAR_RANGE[1]:
-            return int(found.group(1)), f"title row {r + 1}: '{line[:80]}'"
+            return int(found.group(1)), _p("title row {row}: '{text}'", row=r + 1, text=line[:80])
     found = _ANY_YEAR.search(fold(sheet.title))
     if found:
-        return int(found.group(1)), f"sheet name '{sheet.title}'"
+        return int(found.group(1)), _p("sheet name '{sheet}'", sheet=sheet.title)
     return None, ""
 
 
@@ -564,12 +576,12 @@ def _district_from_titles(sheet: Sheet, layout: Layout) -> tuple[str | None, str
     """A district named by the sheet's name or its title rows (one sheet per district)."""
     code = _district_named(sheet.title)
     if code:
-        return code, f"sheet name '{sheet.title}'"
+        return code, _p("sheet name '{sheet}'", sheet=sheet.title)
     for r in range(layout.header_rows[0]):
         line = " ".join(t for t in sheet.row_texts(r) if t)
         code = _district_in_line(line)
         if code:
-            return code, f"title row {r + 1}: '{line[:80]}'"
+            return code, _p("title row {row}: '{text}'", row=r + 1, text=line[:80])
     return None, ""
 
 
@@ -620,6 +632,12 @@ def _is_subtotal(key: str) -> bool:
 
 def _is_signature(key: str) -> bool:
     return any(w in key for w in SIGNATURE_WORDS) or bool(re.search(r"ngay\s*[.…\d]*\s*thang", key))
+
+
+def not_a_year(text: str) -> str:
+    """The problem of a year cell that holds no year of the range."""
+    return _p("'{text}' is not a year between {first} and {last}; write e.g. 2023", text=text, first=YEAR_RANGE[0],
+              last=YEAR_RANGE[1])
 
 
 def _cell(texts: list[str], c: int | None) -> str:
@@ -689,8 +707,8 @@ def _read_sheets(path: Path, report: CheckReport) -> list[Sheet] | None:
             values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
             formula_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken or foreign file
-        report.error(f"not a valid Excel workbook ({type(exc).__name__}); open it in Excel or LibreOffice and save "
-                     "it as .xlsx")
+        report.error(_p("not a valid Excel workbook ({error}); open it in Excel or LibreOffice and save it as .xlsx",
+                        error=type(exc).__name__))
         return None
     try:
         sheets = []
@@ -701,8 +719,8 @@ def _read_sheets(path: Path, report: CheckReport) -> list[Sheet] | None:
             sheets.append(Sheet(ws.title, _rows(ws), _rows(formulas)))
         return sheets
     except Exception as exc:  # noqa: BLE001 - a damaged sheet inside a readable zip
-        report.error(f"a sheet of the workbook cannot be read ({type(exc).__name__}); open it in Excel or "
-                     "LibreOffice and save it again")
+        report.error(_p("a sheet of the workbook cannot be read ({error}); open it in Excel or LibreOffice and "
+                        "save it again", error=type(exc).__name__))
         return None
     finally:
         values_book.close()
@@ -737,12 +755,16 @@ def _summarise(report: CheckReport, reader: Reader) -> None:
     u = reader.understanding
     read = [s for s in u.sheets if s["status"] == "read"]
     if read:
-        report.info.append(f"read as an office workbook: {len(u.rows)} commune rows from "
-                           f"{len(read)} sheet(s) ({', '.join(s['name'] for s in read)}); {len(u.skipped)} rows "
-                           "skipped (headings, subtotals, phường/thị trấn, signatures)")
+        report.info.append(_p("read as an office workbook: {rows} commune rows from {count} sheet(s) ({sheets}); "
+                              "{skipped} rows skipped (headings, subtotals, phường/thị trấn, signatures)",
+                              rows=len(u.rows), count=len(read), sheets=", ".join(s["name"] for s in read),
+                              skipped=len(u.skipped)))
     by_name = [r for r in u.rows if r["matched_by"] != "code"]
     if by_name:
-        shown = "; ".join(f"row {r['row']} '{r['text']}' → {r['ward_code']}" for r in by_name[:EXAMPLES])
-        more = f"; and {len(by_name) - EXAMPLES} more" if len(by_name) > EXAMPLES else ""
-        report.warnings.append(f"{report.name}: {len(by_name)} communes matched by name (no Mã xã column), e.g. "
-                               f"{shown}{more}; add the GSO codes to be sure")
+        shown = joined(*[part for i, r in enumerate(by_name[:EXAMPLES]) for part in
+                         ("; " if i else "", _p("row {row} '{text}' → {code}", row=r["row"], text=r["text"],
+                                                code=r["ward_code"]))])
+        more = _p("; and {count} more", count=len(by_name) - EXAMPLES) if len(by_name) > EXAMPLES else ""
+        report.warnings.append(_p("{file}: {count} communes matched by name (no Mã xã column), e.g. {shown}{more}; "
+                                  "add the GSO codes to be sure", file=report.name, count=len(by_name), shown=shown,
+                                  more=more))

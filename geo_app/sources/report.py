@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from geo_app.domain.messages import joined, phrase as _p
+
 SHOWN_PROBLEMS = 20  # error pages and the CLI list this many problems of each kind, then a count
 
 
@@ -40,12 +42,13 @@ class CheckReport:
         self.warnings.append(self._locate(message, row, column))
 
     def _locate(self, message: str, row: int | None, column: str | None) -> str:
-        where = self.name
+        """"file, row R, column 'C': message", written in the page's language where shown (a `Phrase`)."""
+        where: list = [self.name]
         if row is not None:
-            where += f", row {row}"
+            where.append(_p(", row {row}", row=row))
         if column is not None:
-            where += f", column '{column}'"
-        return f"{where}: {message}"
+            where.append(_p(", column '{column}'", column=column))
+        return joined(*where, ": ", message)
 
     def to_json(self, limit: int | None = SHOWN_PROBLEMS) -> dict:
         """The report as JSON: the first `limit` entries of each list (None: all) and the full counts."""

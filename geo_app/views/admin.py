@@ -19,8 +19,8 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAr
 from wtforms.validators import InputRequired, Length
 
 from geo_app.domain.messages import mark as _l
-from geo_app.domain.messages import byte_count, translator
-from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY
+from geo_app.domain.messages import byte_count, in_language, translator
+from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, DISTRICT_LEVEL_BY_KEY
 from geo_app.model.dataset import Dataset, dataset_from_frames
 from geo_app.model.viewstate import ViewError, map_view, validate_view
 from geo_app.render.interactive import FRAME_WATCH, asset_tags, map_parts
@@ -361,7 +361,8 @@ def commit(upload_id: str):
                                 {"kind": upload.kind, "reason": str(exc)}, client_address())
         return _preview_again(upload, lang, str(exc), 409)
     if not result.ok:
-        return _preview_again(upload, lang, "; ".join(e for r in result.reports for e in r.errors)[:2000], 400)
+        return _preview_again(upload, lang, "; ".join(in_language(e, lang) for r in result.reports
+                                                      for e in r.errors)[:2000], 400)
     return redirect(url_for("admin.revisions", done=result.revision["id"], **_lang_args(lang)))
 
 
@@ -418,7 +419,7 @@ def unit_names() -> dict[str, tuple[str, str]]:
 def level_name(key: str | None, lang: str) -> str:
     if not key:
         return "—"
-    level = COMMUNE_LEVEL_BY_KEY.get(key)
+    level = COMMUNE_LEVEL_BY_KEY.get(key) or DISTRICT_LEVEL_BY_KEY.get(key)
     return (level.name_en if lang == "en" else level.name_vi) if level else key
 
 

@@ -1,0 +1,136 @@
+"""An office workbook's problems, and how it was read, in the admin page's language: a provincial office reads
+"dòng 28, cột F: không hiểu ô đánh dấu tiêu chí 3", while the CLI, the stored reports and the audit log keep
+the English text."""
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import re
+
+import openpyxl
+import pytest
+
+from editor_support import add_user, make_app, page_token, sign_in
+from geo_app.domain.messages import in_language, joined, phrase
+from geo_app.sources.office_districts import read_office_districts
+from geo_app.sources.office_workbook import load_sheets
+from geo_app.sources.report import CheckReport
+from geo_app.sources.status_io import read_commune_status
+from office_fixtures import Style, office_workbook
+from test_office_districts import district_workbook
+
+
+@pytest.fixture()
+def editor(default_settings, tmp_path):
+    app = make_app(default_settings, tmp_path, UPLOAD_FOLDER=str(tmp_path / "uploads"))
+    add_user(app)
+    client = app.test_client()
+    assert sign_in(client).status_code == 302
+    return client
+
+
+def _row_of(path, code: str) -> int:
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    return next(r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 2).value) == code)
+
+
+def _edit(path, edits: dict) -> None:
+    wb = openpyxl.load_workbook(path)
+    for cell, value in edits.items():
+        wb.worksheets[0][cell] = value
+    wb.save(path)
+
+
+@pytest.fixture()
+def flawed_workbook(tmp_path):
+    """The office layout with a criterion mark nobody can read and a code that is not Bến Tre's."""
+    path, _ = office_workbook(tmp_path / "bao-cao-2023.xlsx", 2023, Style())
+    r = _row_of(path, "28813")
+    _edit(path, {f"F{r}": "đạt 80%", f"B{r + 1}": 99999})
+    return path, r
+
+
+def _preview(client, path, lang: str = "vi") -> str:
+    sent = client.post("/admin/upload/status", data={"csrf_token": page_token(client),
+                                                     "file": (io.BytesIO(path.read_bytes()), path.name)},
+                       content_type="multipart/form-data")
+    assert sent.status_code == 302, sent.get_data(as_text=True)[:1500]
+    uid = re.search(r"/admin/preview/([A-Za-z0-9_-]+)", sent.headers["Location"]).group(1)
+    page = client.get(f"/admin/preview/{uid}" + ("?lang=en" if lang == "en" else ""))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    return html[html.index("<main"):html.index("</main>")]
+
+
+def _errors(html: str) -> list[str]:
+    listed = re.search(r'<ul class="report-list errors" id="report-errors">(.*?)</ul>', html, re.S).group(1)
+    return [re.sub(r"&#39;", "'", item) for item in re.findall(r"<li>(.*?)</li>", listed, re.S)]
+
+
+def test_a_workbooks_problems_are_written_in_the_pages_language(editor, flawed_workbook):
+    path, r = flawed_workbook
+    vi = _errors(_preview(editor, path))
+    assert vi == [
+        f"bao-cao-2023.xlsx, trang tính 'TH', dòng {r}, cột F (Kết quả thực hiện các tiêu chí / 3): không hiểu ô "
+        "đánh dấu tiêu chí 3 'đạt 80%'; ghi x (hoặc ✓, Đạt, 1) nếu đạt, để trống (hoặc -, 0, Chưa đạt) nếu chưa đạt",
+        f"bao-cao-2023.xlsx, trang tính 'TH', dòng {r + 1}, cột B (Mã xã): '99999' không thuộc 157 mã TCTK của "
+        "Bến Tre (2020-2024); kiểm tra lại mã"]
+    # The English page says what the command line and the stored report say, word for word.
+    _, report = read_commune_status(path)
+    assert _errors(_preview(editor, path, "en")) == [str(e) for e in report.errors]
+    assert report.errors[0].startswith(f"bao-cao-2023.xlsx, sheet 'TH', row {r}, column F")
+
+
+def test_what_to_fix_comes_before_how_the_file_was_read(editor, flawed_workbook):
+    html = _preview(editor, flawed_workbook[0])
+    assert html.index('id="report-errors"') < html.index("understanding-sheets")
+    # Nothing of the importer's own vocabulary: no dumped keys, no English reasons.
+    for raw in ("header_rows", "first_data_row", "matched_by", "year_from", "office workbook", "subtotal row",
+                "ward_code (GSO code)", "not understood"):
+        assert raw not in html, raw
+
+
+def test_how_the_file_was_read_is_tables_in_the_pages_language(editor, flawed_workbook):
+    html = _preview(editor, flawed_workbook[0])
+    sheets = re.search(r'<table class="data-table understanding-sheets">(.*?)</table>', html, re.S).group(1)
+    assert "<th scope=\"col\">Năm lấy từ</th>" in sheets
+    assert re.search(r"<th scope=\"row\">TH</th>\s*<td>đã đọc</td><td>2023</td><td>dòng tiêu đề 3: "
+                     r"&#39;BẢNG TỔNG HỢP KẾT QUẢ", sheets)
+    columns = re.search(r'<details class="understanding-columns">(.*?)</details>', html, re.S).group(1)
+    assert "<td>B</td><td>Mã xã</td><td>ward_code (mã TCTK)</td>" in columns
+    assert "<td>W</td><td>Tổng số tiêu chí đạt</td><td>số tiêu chí đạt (tính lại" in columns
+    rows = re.search(r'<details class="understanding-rows"><summary>Các dòng đã đọc \((\d+)\)</summary>(.*?)</details>',
+                     html, re.S)
+    assert int(rows.group(1)) == rows.group(2).count("<tr><td>TH</td>") > 100
+    assert re.search(r"<td>Xã Phú Hưng</td><td>28786</td><td>Xã Phú Hưng</td>\s*<td>mã</td><td>2023</td>\s*"
+                     r"<td>19</td><td>Đạt chuẩn NTM</td>", rows.group(2))
+    skipped = re.search(r'<details class="understanding-skipped">(.*?)</details>', html, re.S).group(1)
+    assert "<td>dòng cộng (tính lại, không đọc)</td>" in skipped and "<td>phần ký tên</td>" in skipped
+    assert "<td>dòng tên huyện: Huyện Châu Thành</td>" in skipped
+
+
+def test_a_district_workbooks_problems_in_vietnamese(tmp_path):
+    path = district_workbook(tmp_path / "huyen.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    cell = next(c for row in ws.iter_rows() for c in row if c.value == "Huyện NTM")
+    cell.value = "gần đạt"
+    wb.save(path)
+    report = CheckReport("district_status", str(path))
+    read_office_districts(path, None, report, load_sheets(path, report))
+    assert len(report.errors) == 1
+    assert in_language(report.errors[0], "vi").endswith(
+        "không hiểu kết quả 'gần đạt' của huyện; ghi Chưa đạt, Huyện NTM, Hoàn thành nhiệm vụ XD NTM hoặc "
+        "Huyện NTM nâng cao")
+    assert ", dòng " in in_language(report.errors[0], "vi") and ", row " in report.errors[0]
+
+
+def test_phrases_stay_english_where_kept_and_travel_whole():
+    where = joined("a.xlsx", phrase(", row {row}", row=4), ": ",
+                   phrase("'{text}' is not a year of recognition; write e.g. 2020", text="hai nghìn"))
+    assert where == "a.xlsx, row 4: 'hai nghìn' is not a year of recognition; write e.g. 2020"
+    assert json.loads(json.dumps({"errors": [where]})) == {"errors": [str(where)]}
+    again = pickle.loads(pickle.dumps(where))  # cached previews keep their phrases
+    assert again.in_language("vi") == "a.xlsx, dòng 4: 'hai nghìn' không phải năm công nhận; ghi ví dụ 2020"
+    assert in_language("plain text", "vi") == "plain text"
