@@ -125,8 +125,11 @@ def test_editor_uploads_an_office_workbook_in_chromium(server, page, tmp_path):
     page.click('#upload-status button[type="submit"]')
     page.wait_for_url(re.compile(r"/admin/preview/"))
     page.wait_for_function(MAPS_READY, arg=2)
-    understood = page.locator(".understanding-block").inner_text()
-    assert "office workbook" in understood and "Cộng" in understood  # layout found, subtotal rows skipped
+    understood = page.locator(".understanding-block")
+    assert "\tđã đọc\t2024\t" in understood.locator(".understanding-sheets").inner_text()  # the table was found
+    page.click(".understanding-skipped summary")  # the rows left out open on demand: the subtotal rows among them
+    skipped = understood.locator(".understanding-skipped").inner_text()
+    assert "Cộng\tdòng cộng (tính lại, không đọc)" in skipped
     assert page.locator("#level-changes tbody tr").count() > 0
     page.fill('#commit-form textarea[name="note"]', "Báo cáo 45/BC-VPĐP ngày 15/12/2024")
     page.click('#commit-form button[type="submit"]')

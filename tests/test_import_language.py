@@ -134,3 +134,16 @@ def test_phrases_stay_english_where_kept_and_travel_whole():
     again = pickle.loads(pickle.dumps(where))  # cached previews keep their phrases
     assert again.in_language("vi") == "a.xlsx, dòng 4: 'hai nghìn' không phải năm công nhận; ghi ví dụ 2020"
     assert in_language("plain text", "vi") == "plain text"
+
+
+def test_a_csv_in_the_projects_schema_says_its_problem_in_vietnamese(editor, tmp_path):
+    from admin_fixtures import promotable, promotion_csv
+
+    bad = promotion_csv(promotable(1)).replace(b",ntm,", b",ntm nang cao sieu cap,", 1)
+    path = tmp_path / "sai.csv"
+    path.write_bytes(bad)
+    [vi] = _errors(_preview(editor, path))
+    assert vi.startswith("sai.csv, dòng 2, cột 'level': không hiểu mức đạt 'ntm nang cao sieu cap'; ghi một trong "
+                         "các giá trị chua_dat, ntm"), vi
+    [en] = _errors(_preview(editor, path, "en"))
+    assert en.startswith("sai.csv, row 2, column 'level': level 'ntm nang cao sieu cap' not understood; write one of")

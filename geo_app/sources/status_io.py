@@ -23,6 +23,7 @@ from geo_app.domain.criteria import (
     PROVENANCES,
 )
 from geo_app.settings import SettingsError, StatusLimits
+from geo_app.domain.messages import joined, phrase as _p
 from geo_app.sources.report import CheckReport
 from geo_app.domain.textnorm import fold, nfc
 from geo_app.domain.units import DISTRICTS, REMOVED_2020, code_for_name, district_code_for_name, units
@@ -125,14 +126,16 @@ def _read_cells(path: Path, report: CheckReport, sheet: str,
     elif suffix in (".csv", ".txt"):
         raw = _csv_rows(path, report)
     else:
-        report.error(f"unsupported file type '{path.suffix}'; save the table as .csv (UTF-8) or .xlsx")
+        report.error(_p("unsupported file type '{suffix}'; save the table as .csv (UTF-8) or .xlsx",
+                        suffix=path.suffix))
         return None
     if raw is None:
         return None
     rows = _non_blank_rows(raw, report, 0 if header_only else limits.max_rows, stop=header_only)
     if not rows:
         if rows is not None:
-            report.error("the file is empty; it needs a header row and one row per commune (or district) and year")
+            report.error(_p("the file is empty; it needs a header row and one row per commune (or district) and "
+                            "year"))
         return None
     _warn_control_characters(rows, report)
     return rows
@@ -309,12 +312,12 @@ def _xlsx_rows(path: Path, report: CheckReport, sheet: str) -> Iterator[tuple] |
         return None
     if not wb.worksheets:
         wb.close()
-        report.error("the workbook has no worksheet (only charts); put the table on a worksheet")
+        report.error(_p("the workbook has no worksheet (only charts); put the table on a worksheet"))
         return None
     by_name = {fold(ws.title): ws for ws in wb.worksheets}
     ws = by_name.get(sheet, wb.worksheets[0])
     if len(wb.sheetnames) > 1:
-        report.info.append(f"read sheet '{ws.title}' of {', '.join(wb.sheetnames)}")
+        report.info.append(_p("read sheet '{sheet}' of {sheets}", sheet=ws.title, sheets=", ".join(wb.sheetnames)))
     ws.reset_dimensions()  # read every row, whatever the file declares as its used range
     formula_wb = formula_ws = None
     if _has_formulas(path, ws):
@@ -404,22 +407,24 @@ def _map_header(header: list[str], aliases: dict[str, tuple[str, ...]], report: 
             ignored += [name] if name else []
             continue
         if column in found:
-            report.warn(f"columns '{header[found[column]]}' and '{name}' both mean {column}; the first is used, "
-                        "delete or rename the other", header_row, name)
+            report.warn(_p("columns '{first}' and '{second}' both mean {column}; the first is used, delete or "
+                           "rename the other", first=header[found[column]], second=name, column=column),
+                        header_row, name)
         else:
             found[column] = pos
     if ignored:
-        report.info.append(f"ignored column(s) {', '.join(repr(n) for n in ignored)}")
+        report.info.append(_p("ignored column(s) {columns}", columns=", ".join(repr(n) for n in ignored)))
     return found
 
 
 def _describe_missing(missing: list[str], aliases: dict[str, tuple[str, ...]]) -> str:
     criteria = [c for c in missing if c in CRITERION_COLUMNS]
-    names = [f"'{c}' (or {', '.join(repr(a) for a in aliases[c][1:])})" for c in missing if c not in criteria]
+    names: list = [_p("'{column}' (or {aliases})", column=c, aliases=", ".join(repr(a) for a in aliases[c][1:]))
+                   for c in missing if c not in criteria]
     if criteria:
         listed = f"{criteria[0]}..{criteria[-1]}" if len(criteria) == 19 else ", ".join(criteria)
-        names.append(f"criteria {listed} (one column per criterion: c1..c19, tc1..tc19 or 1..19)")
-    return "; ".join(names)
+        names.append(_p("criteria {listed} (one column per criterion: c1..c19, tc1..tc19 or 1..19)", listed=listed))
+    return joined(*[part for i, name in enumerate(names) for part in ("; " if i else "", name)])
 
 
 def _table(path: Path, report: CheckReport, sheet: str, aliases: dict[str, tuple[str, ...]],
@@ -437,11 +442,12 @@ def _table(path: Path, report: CheckReport, sheet: str, aliases: dict[str, tuple
         required = required[1:]
     missing = [c for c in required if c not in columns]
     if missing:
-        report.error(f"missing column(s) {_describe_missing(missing, aliases)}; add them to the header row", header_row)
+        report.error(_p("missing column(s) {columns}; add them to the header row",
+                        columns=_describe_missing(missing, aliases)), header_row)
         return None
     if not data:
-        report.error("no status row below the header; add one row per commune (or district) and year, or choose "
-                     "the right file", header_row)
+        report.error(_p("no status row below the header; add one row per commune (or district) and year, or "
+                        "choose the right file"), header_row)
         return None
     labels = {c: header[pos] for c, pos in columns.items()}
     report.features = len(data)
@@ -462,12 +468,13 @@ def _year(row: _Row, column: str, bounds: tuple[int, int] = YEAR_RANGE, required
     text = row[column]
     if not text:
         if required:
-            row.error(column, f"{column} is blank; write the year, e.g. 2022")
+            row.error(column, _p("{column} is blank; write the year, e.g. 2022", column=column))
         return None
     lo, hi = bounds
     if re.fullmatch(r"\d{4}", text) and lo <= int(text) <= hi:
         return int(text)
-    row.error(column, f"'{text}' is not a whole year between {lo} and {hi}; write e.g. 2022")
+    row.error(column, _p("'{text}' is not a whole year between {first} and {last}; write e.g. 2022", text=text,
+                         first=lo, last=hi))
     return None
 
 
@@ -477,8 +484,8 @@ def _flag(row: _Row, column: str) -> bool | None:
         return True
     if value in _FALSE:
         return False
-    row.error(column, f"criterion value '{row[column]}' not understood; write 1 if met, 0 or blank if not "
-                      "(also accepted: x, Đạt/Chưa đạt, true/false, yes/no)")
+    row.error(column, _p("criterion value '{value}' not understood; write 1 if met, 0 or blank if not (also "
+                         "accepted: x, Đạt/Chưa đạt, true/false, yes/no)", value=row[column]))
     return None
 
 
@@ -487,8 +494,8 @@ def _level(row: _Row, aliases: dict[str, tuple[str, ...]]) -> str | None:
     for key, names in aliases.items():
         if value == key.replace("_", " ") or value in names:
             return key
-    what = f"level '{row['level']}' not understood" if value else "level is blank"
-    row.error("level", f"{what}; write one of {', '.join(aliases)}")
+    what = _p("level '{level}' not understood", level=row["level"]) if value else _p("level is blank")
+    row.error("level", _p("{what}; write one of {levels}", what=what, levels=", ".join(aliases)))
     return None
 
 
@@ -497,24 +504,26 @@ def _provenance(row: _Row) -> str | None:
     value = _PROVENANCE_ALIASES.get(value, value)
     url = row["source_url"]
     if not value:
-        row.error("provenance", "provenance is blank; fill it with official, documented or illustrative")
+        row.error("provenance", _p("provenance is blank; fill it with official, documented or illustrative"))
         return None
     if value not in PROVENANCES:
-        row.error("provenance", f"provenance '{row['provenance']}' is not one of official, documented, illustrative; "
-                                "use 'illustrative' for values not taken from a source")
+        row.error("provenance", _p("provenance '{value}' is not one of official, documented, illustrative; use "
+                                   "'illustrative' for values not taken from a source", value=row["provenance"]))
         return None
     if url and not re.match(r"https?://", url, re.IGNORECASE):
-        row.error("source_url", f"source_url '{url}' is not a web address; write the full http(s):// address")
+        row.error("source_url", _p("source_url '{url}' is not a web address; write the full http(s):// address",
+                                   url=url))
     elif value == "documented" and not url:
-        row.error("source_url", "provenance is 'documented' but source_url is blank; add the address of the "
-                                "public source, or mark the row illustrative")
+        row.error("source_url", _p("provenance is 'documented' but source_url is blank; add the address of the "
+                                   "public source, or mark the row illustrative"))
     return value
 
 
 def _check_duplicate(row: _Row, column: str, key: tuple[str, int], seen: dict[tuple[str, int], int]) -> None:
     if key in seen:
-        row.error(column, f"duplicate of row {seen[key]} ({column} {key[0]}, year {key[1]}); keep one row per unit "
-                          f"and year: delete or correct row {seen[key]} or row {row.number}")
+        row.error(column, _p("duplicate of row {first} ({column} {code}, year {year}); keep one row per unit and "
+                             "year: delete or correct row {first} or row {row}", first=seen[key], column=column,
+                             code=key[0], year=key[1], row=row.number))
     else:
         seen[key] = row.number
 
@@ -528,25 +537,26 @@ def _ward_code(row: _Row) -> str | None:
             return code
         if code in REMOVED_2020:
             name, new = REMOVED_2020[code]
-            row.error("ward_code", f"code {code} ({name}) no longer exists since 2020-02-01: it became part of {new}; "
-                                   "use the 2020 code")
+            row.error("ward_code", _p("code {code} ({name}) no longer exists since 2020-02-01: it became part of "
+                                      "{new}; use the 2020 code", code=code, name=name, new=new))
         else:
-            row.error("ward_code", f"unknown ward_code '{code}': not one of Bến Tre's 157 GSO codes (2020-2024); "
-                                   "check the code")
+            row.error("ward_code", _p("unknown ward_code '{code}': not one of Bến Tre's 157 GSO codes (2020-2024); "
+                                      "check the code", code=code))
         row.report.unmatched.append(code)
         return None
     name, district = row["name"], row["district"]
     if not (name and district):
-        row.error("ward_code", "ward_code is blank; fill in the 5-digit GSO code of the commune")
+        row.error("ward_code", _p("ward_code is blank; fill in the 5-digit GSO code of the commune"))
         return None
     district_code = district_code_for_name(district)
     found = code_for_name(district_code, name) if district_code else None
     if found is None:
-        row.error("name", f"ward_code is blank and no commune '{name}' was found in '{district}'; fill in ward_code")
+        row.error("name", _p("ward_code is blank and no commune '{name}' was found in '{district}'; fill in "
+                             "ward_code", name=name, district=district))
         row.report.unmatched.append(f"{name} ({district})")
         return None
-    row.warn("ward_code", f"ward_code is blank; matched by name '{name}' in '{district}' to {found}; "
-                          "add the code to be sure")
+    row.warn("ward_code", _p("ward_code is blank; matched by name '{name}' in '{district}' to {code}; add the "
+                             "code to be sure", name=name, district=district, code=found))
     return found
 
 
@@ -557,19 +567,21 @@ def _commune_row(row: _Row, seen: dict[tuple[str, int], int]) -> dict | None:
     if code and year is not None:
         unit = units()[code]
         if not unit.ntm_applicable(year):
-            row.warn("ward_code", f"{code} is {unit.name_in(year)} in {year}: NTM criteria apply to xã only; "
-                                  "row ignored")
+            row.warn("ward_code", _p("{code} is {name} in {year}: NTM criteria apply to xã only; row ignored",
+                                     code=code, name=unit.name_in(year), year=year))
             return None
         _check_duplicate(row, "ward_code", (code, year), seen)
     met = {c: _flag(row, c) for c in CRITERION_COLUMNS}
     level = _level(row, LEVEL_ALIASES)
     if level and COMMUNE_LEVEL_BY_KEY[level].rank >= 1 and None not in met.values() and not all(met.values()):
         missing = [str(n) for n, c in zip(CRITERION_NUMBERS, CRITERION_COLUMNS) if not met[c]]
-        row.error("level", f"level '{level}' needs all 19 criteria met but only {19 - len(missing)} are "
-                           f"(missing {', '.join(missing)}); fix the level or the criteria")
+        row.error("level", _p("level '{level}' needs all 19 criteria met but only {met} are (missing {missing}); "
+                              "fix the level or the criteria", level=level, met=19 - len(missing),
+                              missing=", ".join(missing)))
     recognised = _year(row, "year_recognised", RECOGNISED_RANGE, required=False)
     if recognised and year and recognised > year:
-        row.warn("year_recognised", f"year_recognised {recognised} is after the row's year {year}; check both")
+        row.warn("year_recognised", _p("year_recognised {recognised} is after the row's year {year}; check both",
+                                       recognised=recognised, year=year))
     provenance = _provenance(row)
     if len(row.report.errors) > before:
         return None
@@ -646,11 +658,11 @@ def read_commune_status(path: str | Path, year: int | None = None) -> tuple[pd.D
         held = sorted(set(frame["year"]))
         frame = frame[frame["year"] == year].reset_index(drop=True)
         if frame.empty and held:
-            report.error(f"no row for year {year}; the file holds {', '.join(map(str, held))} — pass one of them "
-                         "as the year, or none to read every year")
+            report.error(_p("no row for year {year}; the file holds {years} — pass one of them as the year, or "
+                            "none to read every year", year=year, years=", ".join(map(str, held))))
         elif len(held) > 1:
-            report.info.append(f"only the rows of {year} were kept (the file also holds "
-                               f"{', '.join(str(y) for y in held if y != year)})")
+            report.info.append(_p("only the rows of {year} were kept (the file also holds {others})", year=year,
+                                  others=", ".join(str(y) for y in held if y != year)))
     return frame, report
 
 
@@ -707,14 +719,16 @@ def _district_code(row: _Row) -> str | None:
     if code in DISTRICTS:
         return code
     if code:
-        row.error("district_code", f"unknown district_code '{code}'; use one of {', '.join(DISTRICTS)}")
+        row.error("district_code", _p("unknown district_code '{code}'; use one of {codes}", code=code,
+                                      codes=", ".join(DISTRICTS)))
         row.report.unmatched.append(code)
         return None
     found = district_code_for_name(row["name"]) if row["name"] else None
     if found is None:
-        row.error("district_code", f"district_code is blank; fill in one of {', '.join(DISTRICTS)}")
+        row.error("district_code", _p("district_code is blank; fill in one of {codes}", codes=", ".join(DISTRICTS)))
         return None
-    row.warn("district_code", f"district_code is blank; matched by name '{row['name']}' to {found}; add the code")
+    row.warn("district_code", _p("district_code is blank; matched by name '{name}' to {code}; add the code",
+                                 name=row["name"], code=found))
     return found
 
 
