@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from browser_support import browser, live_server, page, serve  # noqa: F401  (pytest fixtures)
+from browser_support import browser, live_server, open_page, page, serve  # noqa: F401  (pytest fixtures)
 from geo_app import create_app
 from geo_app.render.mapspec import PILOT_OUTLINE
 from geo_app.settings import Settings
@@ -336,3 +336,41 @@ def test_zoom_buttons_are_named_in_the_pages_language(live_server, page, query, 
     for selector, name in zip((".leaflet-control-zoom-in", ".leaflet-control-zoom-out"), names):
         button = page.locator(selector)
         assert button.get_attribute("title") == name and button.get_attribute("aria-label") == name
+
+
+# Per commune, the share of its land (sampled every 3 px, the controls hidden) that lies under the map's zoom
+# buttons, search box or legend.
+UNDER_CONTROLS = """() => {
+  const map = document.querySelector('.ntm-map'), m = map.getBoundingClientRect();
+  const boxes = Array.from(map.querySelectorAll('.leaflet-control-zoom, .ntm-search, .ntm-legend'))
+    .map(e => e.getBoundingClientRect());
+  const corners = map.querySelector('.leaflet-control-container');
+  corners.style.visibility = 'hidden';
+  const land = {}, under = {};
+  for (let y = Math.max(m.top, 0) + 1; y < Math.min(m.bottom, innerHeight); y += 3)
+    for (let x = m.left + 1; x < m.right; x += 3) {
+      const e = document.elementFromPoint(x, y), code = e && e.dataset && e.dataset.wardCode;
+      if (!code || !e.classList.contains('ntm-commune')) continue;
+      land[code] = (land[code] || 0) + 1;
+      if (boxes.some(r => x >= r.left && x <= r.right && y >= r.top && y <= r.bottom)) under[code] = (under[code] || 0) + 1;
+    }
+  corners.style.visibility = '';
+  return {seen: Object.keys(land).length, hidden: Object.fromEntries(Object.entries(under).map(([c, n]) => [c, n / land[c]]))};
+}"""
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (1366, 768), (1920, 1080), (1024, 768), (920, 700)])
+@pytest.mark.parametrize("path", ["/?year=2024", "/lagging?year=2024", "/embed?year=2024"])
+def test_no_commune_lies_under_the_legend_or_the_controls_on_a_wider_map(live_server, open_page, width, height,
+                                                                         path):
+    """At 1280×800 the legend covered half of Thới Thuận on Bình Đại's coast, at 1024×768 whole communes. A map at
+    least 800 px wide is fitted between its zoom buttons and a column holding the search box and the legend."""
+    page = open_page(width, height)
+    page.goto(live_server + path)
+    page.wait_for_function(READY)
+    page.locator(".folium-map").scroll_into_view_if_needed()
+    seen = page.evaluate(UNDER_CONTROLS)
+    assert seen["seen"] >= 140  # the communes on screen (district labels hide a few small ones)
+    assert seen["hidden"] == {}, seen["hidden"]
+    assert page.locator(".leaflet-top.leaflet-right .ntm-search").count() == 1  # in the column, above the legend
+    assert page.errors == [] and page.external == []

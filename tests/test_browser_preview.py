@@ -45,11 +45,13 @@ def test_without_javascript_the_map_still_shows_every_commune(live_server, open_
     assert page.external == [] and page.errors == []
 
 
-@pytest.mark.parametrize("width,height,path", [(1280, 900, "/?year=2024"), (390, 844, "/?year=2024"),
+@pytest.mark.parametrize("width,height,path", [(1280, 900, "/?year=2024"), (1024, 768, "/lagging?year=2024"),
+                                               (920, 700, "/embed?year=2024"), (390, 844, "/?year=2024"),
                                                (390, 844, "/lagging?year=2024"), (360, 800, "/embed?year=2024"),
                                                (360, 800, "/embed?year=2024&controls=0")])
 def test_the_map_takes_the_previews_place_without_a_jump(live_server, open_page, width, height, path):
-    """Also on a phone, where both are fitted below the map's row of controls (ntm-map.css, NARROW_TOP_PX)."""
+    """Also on a phone, where both are fitted below the map's row of controls (ntm-map.css, NARROW_TOP_PX), and on a
+    wider map, where both are fitted between the zoom buttons and the column of the legend (LEGEND_RESERVE_PX)."""
     url = live_server + path
     still = open_page(width, height, java_script_enabled=False)
     still.goto(url, wait_until="load")

@@ -138,7 +138,7 @@ _MAP_TEMPLATE = """
             <style>#{{ this.get_name() }} { position: relative; width: 100%; height: {{ this.css_height }}; }</style>
         {% endmacro %}
         {% macro html(this, kwargs) %}
-            <div class="folium-map ntm-map{{ ' ntm-map-bare' if this.bare }}" id="{{ this.get_name()|e }}"
+            <div class="folium-map ntm-map{{ ' ntm-map-bare' if this.bare }}{{ ' ntm-map-legend' if this.legend }}" id="{{ this.get_name()|e }}"
                  role="region" aria-label="{{ this.aria_label|e }}">{{ this.preview }}</div>
         {% endmacro %}
         {% macro script(this, kwargs) %}
@@ -219,7 +219,7 @@ def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
     """
     lang = lang or spec.lang
     m = build_map(spec, height=height, basemap_url=basemap_url, district_view=spec.layer == "district",
-                  zoom_buttons=zoom_buttons, bare=not (controls or zoom_buttons))
+                  zoom_buttons=zoom_buttons, bare=not (controls or zoom_buttons), legend=legend)
     data_id = m.get_name() + "-data"
     _, _, mount = _folium()
     mount(data_id).add_to(m)
@@ -243,9 +243,11 @@ def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
 
 
 def build_map(spec: MapSpec, *, height: str = "100%", basemap_url: str | None = None,
-              district_view: bool = False, zoom_buttons: bool = True, bare: bool = False) -> "folium.Map":
+              district_view: bool = False, zoom_buttons: bool = True, bare: bool = False,
+              legend: bool = False) -> "folium.Map":
     """The folium Map with its panes (no layers, no asset links: ntm-map.js adds the layers, `map_parts` the assets);
-    without `zoom_buttons` the map still zooms by wheel, pinch and keyboard; `bare`: no controls at its top at all.
+    without `zoom_buttons` the map still zooms by wheel, pinch and keyboard; `bare`: no controls at its top at all;
+    `legend`: the map shows its legend (a wide map is fitted beside it).
 
     On the district layer the districts take the pointer (their own tooltip and popup); communes are only lines.
     """
@@ -253,6 +255,7 @@ def build_map(spec: MapSpec, *, height: str = "100%", basemap_url: str | None = 
     m = _Map(location=CENTER, zoom_start=10, tiles=None, control_scale=True, prefer_canvas=False,
              zoom_snap=0.25, zoom_control=zoom_buttons)
     m.bare = bare  # ntm-map.css: a narrow map without controls is fitted from its top edge
+    m.legend = legend  # ntm-map.css: a wide map with its legend is fitted left of it
     m.default_js, m.default_css = [], []  # folium's CDN links: never used, assets are vendored
     m.css_height = _css_size(height)
     m.preview = ""  # the server-drawn map (`map_parts` sets it)

@@ -12,6 +12,10 @@
   var FIT_PADDING_PX = 8; // the inset of the server-drawn preview in ntm-map.css (.ntm-preview)
   var NARROW_PX = 600; // map width below which the legend collapses and popups become a bottom sheet
   var NARROW_TOP_PX = 68; // a narrow map's view is fitted below its row of controls (ntm-map.css, @container)
+  var LEGEND_ROOM_PX = 800; // a map at least this wide is fitted left of its legend (ntm-map.css, @container)
+  var LEGEND_RESERVE_PX = 300; // the legend's greatest width (290 px, ntm-map.css) and its 10 px margin; the
+  // search box sits above the legend in that column
+  var ZOOM_RESERVE_PX = 44; // beside that column, the view is also fitted right of the zoom buttons (10 + 34 px)
   var SHEET_SHARE = 0.45; // the bottom sheet's share of a narrow map's height
   var SHEET_CLEARANCE_PX = 40; // a tapped point this close to the bottom sheet or to the top controls is moved
   var POPUP_SHARE = 0.55; // a popup takes at most this share of the map's height (the commune stays in view)
@@ -355,15 +359,18 @@
   };
 
   /** The view's bounds, fitted exactly (the zoom is not snapped: the server-drawn preview is fitted so too,
-   * inside the same padding, so the map takes its place without a jump); on a narrow map, below the controls. */
+   * inside the same padding, so the map takes its place without a jump); on a narrow map, below the controls;
+   * on a wide one, between the zoom buttons and the column of the legend and the search box (in the corners they
+   * covered the east coast, Bình Đại's and Thạnh Phú's communes, and Chợ Lách's western tip). */
   NtmMap.prototype.fit = function () {
     var b = this.cfg.bounds;
     if (!b) return;
     var controlled = this.cfg.showControls || this.map.zoomControl; // ntm-map.css: .ntm-map-bare has none
     var snap = this.map.options.zoomSnap, top = this.isNarrow() && controlled ? NARROW_TOP_PX : FIT_PADDING_PX;
+    var beside = this.besideLegend(), left = beside ? ZOOM_RESERVE_PX : 0, right = beside ? LEGEND_RESERVE_PX : 0;
     this.map.options.zoomSnap = 0;
-    this.map.fitBounds(b, { paddingTopLeft: [FIT_PADDING_PX, top], paddingBottomRight: [FIT_PADDING_PX, FIT_PADDING_PX],
-                            animate: false });
+    this.map.fitBounds(b, { paddingTopLeft: [FIT_PADDING_PX + left, top],
+                            paddingBottomRight: [FIT_PADDING_PX + right, FIT_PADDING_PX], animate: false });
     this.map.options.zoomSnap = snap;
   };
 
@@ -696,6 +703,12 @@
     new Legend().addTo(this.map);
   };
 
+  /** Whether the map is fitted left of a column kept for its legend (at the bottom) and search box (at the top):
+   * a map wide enough for both. */
+  NtmMap.prototype.besideLegend = function () {
+    return !!this.cfg.showLegend && this.map.getSize().x >= LEGEND_ROOM_PX;
+  };
+
   /** Narrow maps (phones, small frames): the legend is a button and popups are a bottom sheet. */
   NtmMap.prototype.isNarrow = function () {
     return this.map.getSize().x < NARROW_PX;
@@ -839,7 +852,7 @@
     var s = this.s;
     var listId = "ntm-search-results-" + this.id;
     var Search = L.Control.extend({
-      options: { position: "topleft" },
+      options: { position: this.besideLegend() ? "topright" : "topleft" },
       onAdd: function () {
         var box = el("div", "ntm-search leaflet-control");
         box.setAttribute("role", "search");
