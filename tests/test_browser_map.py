@@ -374,3 +374,21 @@ def test_no_commune_lies_under_the_legend_or_the_controls_on_a_wider_map(live_se
     assert seen["hidden"] == {}, seen["hidden"]
     assert page.locator(".leaflet-top.leaflet-right .ntm-search").count() == 1  # in the column, above the legend
     assert page.errors == [] and page.external == []
+
+
+def test_escape_closes_a_commune_opened_with_the_mouse(live_server, page):
+    """A click focused the commune's shape, which then lost focus to the page when it was brought to the front:
+    Escape did nothing. Focus goes back to the map (without scrolling the page) and Escape closes the facts."""
+    open_map(page, live_server, "year=2024")
+    page.wait_for_function("() => NTM.maps[0].ready")
+    page.locator(".folium-map").scroll_into_view_if_needed()
+    x, y = page.evaluate("""() => { const m = NTM.maps[0], r = m.map.getContainer().getBoundingClientRect();
+        const c = m.map.latLngToContainerPoint(m.byCode['28819'].getCenter()); return [r.left + c.x, r.top + c.y]; }""")
+    scrolled = page.evaluate("scrollY")
+    page.mouse.click(x, y)
+    page.locator(".leaflet-popup .ntm-popup-name").wait_for()
+    assert page.evaluate("document.activeElement === NTM.maps[0].map.getContainer()")
+    assert page.evaluate("scrollY") == scrolled
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('.leaflet-popup')")
+    assert page.errors == []

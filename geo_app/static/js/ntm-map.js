@@ -288,6 +288,7 @@
     this.map.on("popupclose", function (ev) { if (ev.popup._source === self._open) self.outlineOpen(null); });
     this.map.on("popupopen", function (ev) {
       self.outlineOpen(ev.popup._source);
+      self.keepFocusInMap();
       keyboardScroll(ev.popup);
       closeOnEscape(self.map, ev.popup);
       nameCloseButton(ev.popup, self.s.close);
@@ -311,6 +312,14 @@
     this._openGroup = group;
     layer.setStyle(outlineStyle(layer, options));
     layer.bringToFront();
+  };
+
+  /** A shape clicked with the mouse took focus (Chromium focuses it) and lost it to the page when it was brought to
+   * the front: focus goes back to the map, where Escape closes the popup (Leaflet's keyboard handler), without
+   * scrolling. Focus elsewhere (a pilot star, the search box, a link) stays where it is. */
+  NtmMap.prototype.keepFocusInMap = function () {
+    var active = document.activeElement;
+    if (!active || active === document.body) this.map.getContainer().focus({ preventScroll: true });
   };
 
   /** On a narrow map the bottom sheet covers the lower part of the map: a place tapped there (or under the
