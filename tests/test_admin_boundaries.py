@@ -37,7 +37,7 @@ def test_boundary_upload_preview_shows_moved_units_then_commits(app, editor, tmp
     html = editor.get(f"/admin/preview/{uid}").get_data(as_text=True)
     counts = html[html.index('id="preview-counts"'):html.index("</ul>", html.index('id="preview-counts"'))]
     assert "0 thêm, 0 bớt, 1 ranh giới thay đổi" in counts, counts  # names come from the GSO list (a warning)
-    assert html.count('class="folium-map ntm-map"') == 2
+    assert html.count('class="folium-map ntm-map') == 2
     assert "Xã Tên Mới <b>" not in html and "Xã Tên Mới &lt;b&gt;" in html  # the reader's warnings, as text
     assert revisions(app).heads()["boundaries"]["id"] == head
     assert commit(editor, uid, note="QĐ 01/2025 ranh giới").status_code == 302
@@ -59,7 +59,7 @@ def test_a_layer_with_overlaps_is_previewed_on_both_maps_and_can_be_committed(ap
     path = overlapping_layer(app, tmp_path)
     uid = upload_id(upload(editor, path.read_bytes(), "chong-lan.geojson", kind="boundaries"))
     html = editor.get(f"/admin/preview/{uid}").get_data(as_text=True)
-    assert 'id="map-error"' not in html and html.count('class="folium-map ntm-map"') == 2
+    assert 'id="map-error"' not in html and html.count('class="folium-map ntm-map') == 2
     assert "overlap" in html and 'id="commit-form"' in html
     assert commit(editor, uid, note="ranh giới có chồng lấn").status_code == 302
     assert app.test_client().get("/").status_code == 200

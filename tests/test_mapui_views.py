@@ -34,7 +34,7 @@ def test_illustrative_count_covers_the_units_in_view(client, dataset, lang, patt
 
 def test_map_aria_label_is_readable_vietnamese(client):
     text = page(client, "year=2023")
-    label = re.search(r'class="folium-map ntm-map"[^>]*aria-label="([^"]*)"', text, re.S).group(1)
+    label = re.search(r'class="folium-map ntm-map[^"]*"[^>]*aria-label="([^"]*)"', text, re.S).group(1)
     assert "\\u" not in label
     assert html.unescape(label).startswith("Mức đạt chuẩn nông thôn mới — Tỉnh Bến Tre, 2023")
 

@@ -124,7 +124,7 @@ def test_page_has_the_preview_in_the_map_and_its_scripts_after_it(client):
     html = client.get("/?year=2024").get_data(as_text=True)
     head, body = html.split("</head>", 1)
     assert "<script src" not in head and 'rel="stylesheet"' in head
-    map_div = body.index('class="folium-map ntm-map"')
+    map_div = body.index('class="folium-map ntm-map')
     preview = body.index('<svg class="ntm-preview"')
     assert map_div < preview < body.index("</svg>") < body.index("<script src")
     assert body.count('class="ntm-preview-commune"') == 157
