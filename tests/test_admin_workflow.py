@@ -90,7 +90,7 @@ def test_upload_preview_commit_changes_public_pages_and_rollback_restores(app, e
     assert "bao-cao-2024.csv" in html and "4 đổi mức đạt" in html
     for code in codes:
         assert f'<tr data-ward-code="{code}">' in html
-    assert html.count('class="folium-map ntm-map"') == 2  # current map beside the result
+    assert html.count('class="folium-map ntm-map') == 2  # current map beside the result
     # Leaflet, its style sheet and the first-frame watch once for the two maps (the second map's are left out).
     assert html.count("/leaflet.") == 2 and html.count("NTM_FRAMED = false") == 1
     assert revisions(app).heads()["status"]["id"] == head  # nothing committed by a preview
@@ -122,6 +122,9 @@ def test_upload_preview_commit_changes_public_pages_and_rollback_restores(app, e
     assert targets_text(public) == before_targets
     actions = [e["action"] for e in revisions(app).audit_entries()]
     assert {"upload", "commit", "rollback", "login"} <= set(actions)
+    # Every write names the client's address in the log, commits and rollbacks too (they had none).
+    newest = {e["action"]: e["address"] for e in reversed(revisions(app).audit_entries())}
+    assert [newest[a] for a in ("upload", "commit", "rollback")] == ["127.0.0.1"] * 3
 
 
 def test_commit_needs_a_note_and_discard_keeps_nothing(app, editor, tmp_path):
@@ -312,6 +315,11 @@ def test_revision_line_in_public_footer(app, editor):
     assert revision_line({**official, "provenance": "documented"}, "vi", False).startswith("Số liệu có tài liệu")
 
 
+def test_the_signed_in_users_role_is_named_in_the_pages_language(app, editor):
+    assert "editor1 (biên tập viên)" in editor.get("/admin/").get_data(as_text=True)
+    assert "editor1 (editor)" in editor.get("/admin/?lang=en").get_data(as_text=True)
+
+
 def test_admin_pages_in_english(app, editor):
     uid = upload_id(upload(editor, promotion_csv(promotable(1))))
     html = editor.get(f"/admin/preview/{uid}?lang=en").get_data(as_text=True)
@@ -387,6 +395,10 @@ def test_audit_details_are_named_parts_in_the_pages_language(app, editor):
                                    "Tệp: bao-cao-2024.csv · Dung lượng: ")
     assert "Số lượng: dòng xã: " in vi["commit"] and "SHA-256: " in vi["commit"]
     assert vi["upload_rejected"].startswith("Loại: Kết quả NTM · Lý do: ") and "setup.exe" not in vi["login"]
+    # An upload's random id says nothing to a reader; roles are named, not coded.
+    upload_id_stored = revisions(app).audit_entries("upload")[0]["detail"]["upload"]
+    assert upload_id_stored not in vi["upload"] and vi["upload"].startswith("Loại: Kết quả NTM · Dung lượng: ")
+    assert vi["login"] == "Vai trò: biên tập viên" and details("?lang=en")["login"] == "Role: editor"
     assert not any("{" in text or "commune_rows" in text for text in vi.values()), vi
     assert details("?lang=en")["commit"].startswith("Kind: NTM status · Note: ")
     targets = re.findall(r'<td data-action="commit">[^<]*</td>\s*<td>([^<]*)</td>', editor.get("/admin/audit").get_data(as_text=True))

@@ -151,7 +151,8 @@ def _require_plan_set(reports: list[CheckReport], communes) -> None:
 def import_boundaries(store: RevisionStore, path: str | Path, user: str, note: str = "", crs: str | None = None,
                       encoding: str | None = None, dry_run: bool = False, only_if_empty: bool = False,
                       max_bytes: int = DEFAULT_MAX_BOUNDARY_BYTES, display_name: str | None = None,
-                      expected_head: int | None = None, checks: tuple[LayerCheck, ...] = ()) -> ImportResult:
+                      expected_head: int | None = None, checks: tuple[LayerCheck, ...] = (),
+                      address: str = "") -> ImportResult:
     """Import a boundary layer as one revision; `checks` (e.g. that the web map can draw it) run before."""
     path = Path(path)
     frame, report = read_boundary_file(path, crs, encoding, max_bytes)
@@ -162,19 +163,19 @@ def import_boundaries(store: RevisionStore, path: str | Path, user: str, note: s
     result.rows, result.matched = report.features, len(report.matched)
     if not result.ok:
         store.audit("import_rejected", user, result.file_name, {"kind": "boundaries", "errors": report.errors[:20],
-                                                                "error_count": len(report.errors)})
+                                                                "error_count": len(report.errors)}, address)
     elif not dry_run:
         meta = file_meta(path)
         meta = FileMeta(result.file_name, meta.file_size, meta.sha256)
         result.revision = store.commit_boundaries(frame, meta, user, note, only_if_empty=only_if_empty,
-                                                  expected_head=expected_head)
+                                                  expected_head=expected_head, address=address)
     return result
 
 
 def import_status(store: RevisionStore, path: str | Path, user: str, note: str = "", year: int | None = None,
                   dry_run: bool = False, only_if_empty: bool = False, max_bytes: int = DEFAULT_MAX_STATUS_BYTES,
                   display_name: str | None = None, districts_path: str | Path | None = None,
-                  expected_head: int | None = None) -> ImportResult:
+                  expected_head: int | None = None, address: str = "") -> ImportResult:
     """Import a status file (and, for the first run's seed, a separate district file) as one revision."""
     import pandas as pd
 
@@ -190,12 +191,12 @@ def import_status(store: RevisionStore, path: str | Path, user: str, note: str =
     if not result.ok:
         store.audit("import_rejected", user, result.file_name, {
             "kind": "status", "errors": [e for r in reports for e in r.errors][:20],
-            "error_count": sum(len(r.errors) for r in reports)})
+            "error_count": sum(len(r.errors) for r in reports)}, address)
     elif not dry_run:
         if communes is not None:
             communes = communes.assign(source_file=result.file_name)
         meta = file_meta(path)
         meta = FileMeta(result.file_name, meta.file_size, meta.sha256)
         result.revision = store.commit_status(communes, districts, meta, user, note, only_if_empty=only_if_empty,
-                                              expected_head=expected_head)
+                                              expected_head=expected_head, address=address)
     return result

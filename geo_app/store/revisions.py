@@ -119,8 +119,10 @@ class RevisionStore:
     # ------------------------------------------------------------ boundaries
 
     def commit_boundaries(self, frame: gpd.GeoDataFrame, meta: FileMeta, user: str, note: str = "",
-                          only_if_empty: bool = False, expected_head: int | None = None) -> dict | None:
-        """Store a validated boundary frame (EPSG:4326, canonical columns) as a new revision."""
+                          only_if_empty: bool = False, expected_head: int | None = None,
+                          address: str = "") -> dict | None:
+        """Store a validated boundary frame (EPSG:4326, canonical columns) as a new revision (`address`: the
+        client's, for the audit log)."""
         import shapely
 
         with self.writing() as conn:
@@ -138,7 +140,7 @@ class RevisionStore:
                  "geometry": shapely.to_wkb(r.geometry)}
                 for r in frame.itertuples(index=False)])
             self._audit(conn, user, "commit", f"revision {number}", {"kind": "boundaries", **meta.__dict__,
-                                                                     "note": note, "counts": counts})
+                                                                     "note": note, "counts": counts}, address)
             return self.revision(number, conn)
 
     def boundaries(self, data_revision: int) -> gpd.GeoDataFrame:
@@ -164,7 +166,7 @@ class RevisionStore:
 
     def commit_status(self, communes: pd.DataFrame | None, districts: pd.DataFrame | None, meta: FileMeta,
                       user: str, note: str = "", only_if_empty: bool = False,
-                      expected_head: int | None = None) -> dict | None:
+                      expected_head: int | None = None, address: str = "") -> dict | None:
         """A new status revision: the current rows, with every (unit, year) in the new frames replaced."""
         with self.writing() as conn:
             head = self.heads(conn).get("status")
@@ -184,7 +186,7 @@ class RevisionStore:
                                         _provenance_summary(communes, districts))
             self._insert_status(conn, number, new_c, new_d, meta.file_name, communes)
             self._audit(conn, user, "commit", f"revision {number}", {"kind": "status", **meta.__dict__,
-                                                                     "note": note, "counts": counts})
+                                                                     "note": note, "counts": counts}, address)
             return self.revision(number, conn)
 
     def status(self, data_revision: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -250,7 +252,7 @@ class RevisionStore:
 
     # ------------------------------------------------------------ rollback, diff
 
-    def rollback(self, number: int, user: str, note: str = "") -> dict:
+    def rollback(self, number: int, user: str, note: str = "", address: str = "") -> dict:
         """Make revision `number`'s data current again, as a new revision of the same kind."""
         with self.writing() as conn:
             target = self.revision(number, conn)
@@ -265,7 +267,7 @@ class RevisionStore:
                                      target["counts"], changes, target["provenance"],
                                      data_revision=target["data_revision"], rollback_of=number)
             self._audit(conn, user, "rollback", f"revision {new}", {"kind": target["kind"], "restored": number,
-                                                                   "replaced": head["id"], "note": note})
+                                                                   "replaced": head["id"], "note": note}, address)
             return self.revision(new, conn)
 
     def diff(self, a: int, b: int) -> dict:

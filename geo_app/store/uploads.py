@@ -175,7 +175,7 @@ class UploadStore:
         try:
             importer = import_status if upload.kind == "status" else import_boundaries
             result = importer(self.store, self.path(upload), user, note, display_name=upload.file_name,
-                              expected_head=expected_head)
+                              expected_head=expected_head, address=address)
         except BaseException:
             self._release(upload)
             raise

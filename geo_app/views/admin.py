@@ -73,6 +73,8 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "users": _l("Users"),
     "name": _l("User name"),
     "role": _l("Role"),
+    "role_editor": _l("editor"),  # role names: the stored codes are "editor" and "admin"
+    "role_admin": _l("administrator"),
     "state": _l("State"),
     "active": _l("active"),
     "disabled": _l("disabled"),
@@ -134,7 +136,6 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "compare": _l("Compare"),
     "reason": _l("Reason"),
     "problems": _l("{n} problems"),
-    "upload_no": _l("upload {id}"),
     "replaced": _l("replaced revision {n}"),
     "no_revision": _l("There is no revision {n}."),
     "kinds_differ": _l("Revision {a} holds {kind_a} and revision {b} {kind_b}: choose two revisions of one kind."),
@@ -561,7 +562,7 @@ def rollback(number: int):
     if request.method == "POST":
         try:
             made = store().revisions.rollback(number, current_user.name,
-                                              (request.form.get("note") or "").strip()[:NOTE_MAX])
+                                              (request.form.get("note") or "").strip()[:NOTE_MAX], client_address())
         except StoreError as exc:
             abort(409, description=str(exc))
         return redirect(url_for("admin.revisions", done=made["id"], **_lang_args(lang)))
@@ -650,10 +651,10 @@ def detail_text(detail: dict, t: dict, count_label, lang: str = "vi") -> str:
         parts.append(t["restores"].format(n=detail.pop("restored")))
     if "replaced" in detail:
         parts.append(t["replaced"].format(n=detail.pop("replaced")))
-    if "upload" in detail:
-        parts.append(t["upload_no"].format(id=detail.pop("upload")))
+    detail.pop("upload", None)  # the upload's random id says nothing to a reader (the CSV keeps it)
     if "role" in detail:
-        parts.append(f"{t['role']}: {detail.pop('role')}")
+        role = detail.pop("role")
+        parts.append(f"{t['role']}: {t.get(f'role_{role}', role)}")
     if "reason" in detail:
         parts.append(f"{t['reason']}: {detail.pop('reason')}")
     if isinstance(detail.get("errors"), list):
