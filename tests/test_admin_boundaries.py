@@ -60,7 +60,9 @@ def test_a_layer_with_overlaps_is_previewed_on_both_maps_and_can_be_committed(ap
     uid = upload_id(upload(editor, path.read_bytes(), "chong-lan.geojson", kind="boundaries"))
     html = editor.get(f"/admin/preview/{uid}").get_data(as_text=True)
     assert 'id="map-error"' not in html and html.count('class="folium-map ntm-map') == 2
-    assert "overlap" in html and 'id="commit-form"' in html
+    assert re.search(r"\d+ cặp đối tượng liền kề chồng lấn nhau \(tổng [^)]+\): ", html) and 'id="commit-form"' in html
+    english = editor.get(f"/admin/preview/{uid}?lang=en").get_data(as_text=True)
+    assert re.search(r"\d+ pairs of neighbouring features overlap", english) and "chồng lấn" not in english
     assert commit(editor, uid, note="ranh giới có chồng lấn").status_code == 302
     assert app.test_client().get("/").status_code == 200
 

@@ -22,9 +22,14 @@ from test_office_districts import district_workbook
 
 
 @pytest.fixture()
-def editor(default_settings, tmp_path):
+def app(default_settings, tmp_path):
     app = make_app(default_settings, tmp_path, UPLOAD_FOLDER=str(tmp_path / "uploads"))
     add_user(app)
+    return app
+
+
+@pytest.fixture()
+def editor(app):
     client = app.test_client()
     assert sign_in(client).status_code == 302
     return client
@@ -51,8 +56,8 @@ def flawed_workbook(tmp_path):
     return path, r
 
 
-def _preview(client, path, lang: str = "vi") -> str:
-    sent = client.post("/admin/upload/status", data={"csrf_token": page_token(client),
+def _preview(client, path, lang: str = "vi", kind: str = "status") -> str:
+    sent = client.post(f"/admin/upload/{kind}", data={"csrf_token": page_token(client),
                                                      "file": (io.BytesIO(path.read_bytes()), path.name)},
                        content_type="multipart/form-data")
     assert sent.status_code == 302, sent.get_data(as_text=True)[:1500]
@@ -147,3 +152,14 @@ def test_a_csv_in_the_projects_schema_says_its_problem_in_vietnamese(editor, tmp
                          "các giá trị chua_dat, ntm"), vi
     [en] = _errors(_preview(editor, path, "en"))
     assert en.startswith("sai.csv, row 2, column 'level': level 'ntm nang cao sieu cap' not understood; write one of")
+
+
+def test_a_boundary_layers_problem_in_vietnamese(app, editor, tmp_path):
+    layer = app.extensions["ntm_store"].dataset().boundaries[["geometry"]].assign(ten_goi="x")
+    path = tmp_path / "ranh-gioi.geojson"
+    layer.to_file(path, driver="GeoJSON")
+    [vi] = _errors(_preview(editor, path, kind="boundaries"))
+    assert vi.startswith("ranh-gioi.geojson: không có cột mã TCTK (") and "các cột hiện có: ten_goi; thêm cột ma_xa " \
+        "chứa mã TCTK" in vi, vi
+    [en] = _errors(_preview(editor, path, "en", kind="boundaries"))
+    assert en.startswith("ranh-gioi.geojson: no column with GSO codes (") and "add a ma_xa column" in en

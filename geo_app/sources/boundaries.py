@@ -28,6 +28,7 @@ from geo_app.settings import DEFAULT_BOUNDARY_NAME
 from geo_app.settings import LAYER_SUFFIXES as SETTINGS_LAYER_SUFFIXES
 from geo_app.sources.layer_geometry import (CANONICAL_COLUMNS, canonical_frame, check_coverage, empty_frame,
                                             repair_geometries)
+from geo_app.domain.messages import joined, phrase as _p
 from geo_app.sources.report import CheckReport
 from geo_app.domain.legacy_text import ENCODING_NAMES, LEGACY_ENCODINGS, canonical_encoding, decode, detect
 from geo_app.domain.textnorm import name_key, nfc
@@ -46,9 +47,9 @@ PROVINCE_COLUMNS = ("ma_tinh", "matinh", "province_code", "prov_code", "ma_tp", 
                     "province", "province_name", "prov_name", "name_1", "tinh_thanh")
 VIETNAM_LONLAT = (102.0, 8.0, 110.5, 23.5)  # minx, miny, maxx, maxy
 BEN_TRE_LONLAT = (105.6, 9.4, 107.2, 10.7)  # Bến Tre with a generous margin
-CRS_HINT = ("VN-2000 / TM-3 105°45' (EPSG:9210) is Bến Tre's provincial system; pass it with --crs EPSG:9210 "
-            "(or set NTM_BOUNDARIES_CRS=EPSG:9210), or the layer's own system if you know it")
-CODE_HINT = "add a ma_xa column with the GSO code"
+CRS_HINT = _p("VN-2000 / TM-3 105°45' (EPSG:9210) is Bến Tre's provincial system; pass it with --crs EPSG:9210 "
+              "(or set NTM_BOUNDARIES_CRS=EPSG:9210), or the layer's own system if you know it")
+CODE_HINT = _p("add a ma_xa column with the GSO code")
 EXAMPLES = 5  # examples a summary warning lists before "and N more"
 MISSING_LISTED = 10  # missing units named one by one before "and N more"
 
@@ -74,8 +75,9 @@ def read_boundaries(path: str | Path, crs: str | None = None,
         with tempfile.TemporaryDirectory(prefix="ntm-layer-") as scratch:
             frame = _read(path, crs, encoding, report, Path(scratch))
     except Exception as exc:  # noqa: BLE001 - a last guard: the user gets a report, not a traceback
-        report.error(f"could not read the layer ({type(exc).__name__}: {exc}); check that it is a valid "
-                     "shapefile, GeoPackage or GeoJSON of polygons")
+        error = f"{type(exc).__name__}: {exc}"
+        report.error(_p("could not read the layer ({error}); check that it is a valid shapefile, GeoPackage or "
+                        "GeoJSON of polygons", error=error))
         frame = None
     if frame is None or not report.usable:
         return empty_frame(), report
@@ -104,7 +106,7 @@ def _read(path: Path, crs: str | None, encoding: str | None, report: CheckReport
         return None
     report.features = len(gdf)
     if gdf.empty:
-        report.error("the layer holds no features; export the commune polygons again")
+        report.error(_p("the layer holds no features; export the commune polygons again"))
         return None
     if not _has_polygons(gdf, report):
         return None
@@ -121,7 +123,7 @@ def _read(path: Path, crs: str | None, encoding: str | None, report: CheckReport
     parts = repair_geometries(gdf.geometry, targets, labels, report)
     if not parts:
         if not report.errors:
-            report.error("no feature has both a matched GSO unit and a polygon geometry; nothing to map")
+            report.error(_p("no feature has both a matched GSO unit and a polygon geometry; nothing to map"))
         return None
     check_coverage(parts, labels, report)
     frame = canonical_frame(_by_code(parts, report))
@@ -145,7 +147,7 @@ def _locate(path: Path, report: CheckReport, scratch: Path) -> Source | None:
     if path.suffix.lower() == ".zip":
         return _locate_in_zip(path, report, scratch)
     if path.stat().st_size == 0:
-        report.error("the file is empty (0 bytes); export the layer again")
+        report.error(_p("the file is empty (0 bytes); export the layer again"))
         return None
     if path.suffix.lower() == ".shp":
         return _shapefile(path, report)
@@ -175,8 +177,10 @@ MAX_ZIP_RATIO = 200  # uncompressed/compressed beyond this (for members over 1 M
 def _within_size(path: Path, report: CheckReport) -> bool:
     size, limit = path.stat().st_size, max_layer_bytes()
     if size > limit:
-        report.error(f"the file is {size / 1024 / 1024:,.0f} MB, over the limit of {limit // 1024 // 1024} MB for a "
-                     "boundary layer (NTM_BOUNDARY_MAX_MB); simplify the layer or keep only the province's communes")
+        megabytes = f"{size / 1024 / 1024:,.0f}"
+        report.error(_p("the file is {size} MB, over the limit of {limit} MB for a boundary layer "
+                        "(NTM_BOUNDARY_MAX_MB); simplify the layer or keep only the province's communes",
+                        size=megabytes, limit=limit // 1024 // 1024))
         return False
     return True
 
@@ -232,8 +236,9 @@ class _ZipTooBig(Exception):
 def _shapefile(shp: Path, report: CheckReport) -> Source | None:
     missing = [shp.with_suffix(s).name for s in (".shx", ".dbf") if not _sibling(shp, s).exists()]
     if missing:
-        report.error(f"{', '.join(missing)} missing next to {shp.name}; a shapefile needs its .shp, .shx and .dbf "
-                     "(and .prj) files together — copy all of them, or send a .zip of the folder")
+        report.error(_p("{missing} missing next to {file}; a shapefile needs its .shp, .shx and .dbf (and .prj) "
+                        "files together — copy all of them, or send a .zip of the folder",
+                        missing=", ".join(missing), file=shp.name))
         return None
     cpg = _sibling(shp, ".cpg")
     return Source(target=str(shp), shapefile=True, cpg=cpg.read_text("latin-1").strip() if cpg.exists() else None)
@@ -251,8 +256,9 @@ def _locate_in_folder(folder: Path, report: CheckReport) -> Source | None:
         found = sorted(p for p in folder.iterdir()
                        if p.suffix.lower() in LAYER_SUFFIXES and not p.name.endswith(".source.json"))
     if len(found) != 1:
-        what = f"several layers ({', '.join(p.name for p in found)})" if found else "no shapefile (.shp)"
-        report.error(f"the folder holds {what}; point to one layer file")
+        what = _p("several layers ({names})", names=", ".join(p.name for p in found)) if found else \
+            _p("no shapefile (.shp)")
+        report.error(_p("the folder holds {what}; point to one layer file", what=what))
         return None
     return _shapefile(found[0], report) if found[0].suffix.lower() == ".shp" else Source(target=str(found[0]))
 
@@ -264,7 +270,7 @@ def _locate_in_zip(path: Path, report: CheckReport, scratch: Path) -> Source | N
             infos = zf.infolist()
             problem = _zip_problem(infos)
             if problem:
-                report.error(f"the .zip cannot be used: {problem}")
+                report.error(_p("the .zip cannot be used: {problem}", problem=problem))
                 return None
             names = [i.filename for i in infos if not i.is_dir() and "__MACOSX" not in i.filename]
             member = _zip_layer(names, report)
@@ -275,12 +281,12 @@ def _locate_in_zip(path: Path, report: CheckReport, scratch: Path) -> Source | N
                 else [member]
             _extract(zf, parts, scratch)
     except _ZipTooBig:
-        report.error(f"the .zip cannot be used: it unpacks to more than {max_unzipped_bytes() // 1024 // 1024} MB "
-                     "(NTM_BOUNDARY_MAX_UNZIPPED_MB) although its headers say less (a zip bomb?)")
+        report.error(_p("the .zip cannot be used: it unpacks to more than {limit} MB (NTM_BOUNDARY_MAX_UNZIPPED_MB) "
+                        "although its headers say less (a zip bomb?)", limit=max_unzipped_bytes() // 1024 // 1024))
         return None
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error) as exc:
-        report.error(f"not a readable .zip file ({_short(exc)}); zip the shapefile's parts (.shp, .shx, .dbf, .prj, "
-                     ".cpg) again")
+        report.error(_p("not a readable .zip file ({error}); zip the shapefile's parts (.shp, .shx, .dbf, .prj, "
+                        ".cpg) again", error=_short(exc)))
         return None
     layer = scratch / PurePosixPath(member.replace("\\", "/")).name
     return _shapefile(layer, report) if layer.suffix.lower() == ".shp" else Source(target=str(layer))
@@ -290,8 +296,8 @@ def _zip_layer(names: list[str], report: CheckReport) -> str | None:
     found = [n for n in names if n.lower().endswith(".shp")] or \
         [n for n in names if n.lower().endswith(LAYER_SUFFIXES)]
     if len(found) != 1:
-        what = f"several layers ({', '.join(found[:5])})" if found else "no shapefile (.shp)"
-        report.error(f"the .zip holds {what}; zip exactly one layer")
+        what = _p("several layers ({names})", names=", ".join(found[:5])) if found else _p("no shapefile (.shp)")
+        report.error(_p("the .zip holds {what}; zip exactly one layer", what=what))
         return None
     member = found[0]
     stem = member.rsplit(".", 1)[0].lower()
@@ -299,7 +305,8 @@ def _zip_layer(names: list[str], report: CheckReport) -> str | None:
     if member.lower().endswith(".shp"):
         missing = [stem.rsplit("/", 1)[-1] + s for s in (".shx", ".dbf") if stem + s not in lower]
         if missing:
-            report.error(f"{', '.join(missing)} missing from the .zip next to {member}; zip all parts of the shapefile")
+            report.error(_p("{missing} missing from the .zip next to {member}; zip all parts of the shapefile",
+                            missing=", ".join(missing), member=member))
             return None
     return member
 
@@ -312,8 +319,8 @@ def _load(source: Source, encoding: str | None, report: CheckReport) -> gpd.GeoD
     try:
         return gpd.read_file(source.target, engine="pyogrio", **kwargs)
     except Exception as exc:  # noqa: BLE001 - GDAL raises many types for unreadable files
-        report.error(f"cannot read this as a GIS layer ({_short(exc)}); use a shapefile (.shp with .shx, .dbf, "
-                     ".prj), a .zip of one, a GeoPackage (.gpkg) or GeoJSON of commune polygons")
+        report.error(_p("cannot read this as a GIS layer ({error}); use a shapefile (.shp with .shx, .dbf, .prj), a "
+                        ".zip of one, a GeoPackage (.gpkg) or GeoJSON of commune polygons", error=_short(exc)))
         return None
 
 
@@ -338,25 +345,28 @@ def _load_shapefile(source: Source, encoding: str | None, kwargs: dict,
     label = encoding or source.cpg
     codec = _codec(label)
     if label and codec is None:
-        where = f"encoding '{encoding}'" if encoding else f"the .cpg file says '{source.cpg}'"
-        report.error(f"{where}, which is not a known text encoding; use utf-8, cp1258, tcvn3 or vni")
+        where = _p("encoding '{name}'", name=encoding) if encoding else \
+            _p("the .cpg file says '{name}'", name=source.cpg)
+        report.error(_p("{where}, which is not a known text encoding; use utf-8, cp1258, tcvn3 or vni", where=where))
         return None
     try:
         if codec in (None, "utf-8"):
             try:
                 gdf = gpd.read_file(source.target, engine="pyogrio", encoding="UTF-8", **kwargs)
                 if codec is None:
-                    report.info.append("no .cpg file; attributes read as UTF-8 — if names look wrong, pass the "
-                                       "encoding or add a .cpg file holding it")
+                    report.info.append(_p("no .cpg file; attributes read as UTF-8 — if names look wrong, pass the "
+                                          "encoding or add a .cpg file holding it"))
                 return gdf
             except UnicodeDecodeError:
                 if codec is not None:
-                    report.error(f"the attributes are not valid UTF-8 although {label} was given; pass the right "
-                                 "encoding (--encoding cp1258, tcvn3 or vni) or fix the .cpg file")
+                    report.error(_p("the attributes are not valid UTF-8 although {label} was given; pass the "
+                                    "right encoding (--encoding cp1258, tcvn3 or vni) or fix the .cpg file",
+                                    label=label))
                     return None
         raw = gpd.read_file(source.target, engine="pyogrio", encoding="ISO-8859-1", **kwargs)
     except Exception as exc:  # noqa: BLE001 - GDAL raises many types for unreadable files
-        report.error(f"cannot read this shapefile ({_short(exc)}); check that its .shp, .shx and .dbf belong together")
+        report.error(_p("cannot read this shapefile ({error}); check that its .shp, .shx and .dbf belong together",
+                        error=_short(exc)))
         return None
     chosen = codec if encoding else _detect(raw, codec, report)
     gdf = _decoded(raw, chosen)
@@ -370,8 +380,8 @@ def _detect(raw: gpd.GeoDataFrame, declared: str | None, report: CheckReport) ->
     candidates = (declared, *LEGACY_ENCODINGS) if declared else ("cp1258", *LEGACY_ENCODINGS)
     found = detect(_attribute_bytes(raw), candidates, known=_known_words())
     if found.encoding == "cp1258" and not declared:
-        report.warn("no .cpg file and the attributes are not UTF-8; read as Windows-1258 (cp1258) — if names "
-                    "look wrong, pass the encoding (--encoding tcvn3, vni, ...) or add a .cpg file holding it")
+        report.warn(_p("no .cpg file and the attributes are not UTF-8; read as Windows-1258 (cp1258) — if names "
+                       "look wrong, pass the encoding (--encoding tcvn3, vni, ...) or add a .cpg file holding it"))
     return found.encoding
 
 
@@ -413,9 +423,10 @@ def _report_conversion(raw: gpd.GeoDataFrame, gdf: gpd.GeoDataFrame, encoding: s
             examples += [f"'{nfc(o.encode('latin-1').decode('cp1258', errors='replace'))}' → '{n}'"
                          for o, n in changed[:3 - len(examples)]] if len(examples) < 3 else []
     if count:
-        report.warn(f"attribute text is {ENCODING_NAMES[encoding]}, not Unicode ({why}): converted {count} values in "
-                    f"column(s) {', '.join(columns)} to Unicode (NFC), e.g. {'; '.join(examples)} — if names look "
-                    "wrong, pass --encoding utf-8, cp1258, tcvn3 or vni")
+        report.warn(_p("attribute text is {encoding}, not Unicode ({why}): converted {count} values in column(s) "
+                       "{columns} to Unicode (NFC), e.g. {examples} — if names look wrong, pass --encoding utf-8, "
+                       "cp1258, tcvn3 or vni", encoding=ENCODING_NAMES[encoding], why=why, count=count,
+                       columns=", ".join(columns), examples="; ".join(examples)))
 
 
 def _decoded(gdf: gpd.GeoDataFrame, codec: str) -> gpd.GeoDataFrame:
@@ -441,7 +452,8 @@ def _polygon_layer(source: Source, report: CheckReport) -> str | None:
         return None
     polygons = [str(name) for name, kind in layers if kind and "polygon" in str(kind).lower()]
     chosen = polygons[0] if polygons else str(layers[0][0])
-    report.warn(f"the file holds {len(layers)} layers; reading '{chosen}' — keep only the commune layer in the file")
+    report.warn(_p("the file holds {count} layers; reading '{chosen}' — keep only the commune layer in the file",
+                   count=len(layers), chosen=chosen))
     return chosen
 
 
@@ -456,7 +468,8 @@ def _has_polygons(gdf: gpd.GeoDataFrame, report: CheckReport) -> bool:
     if any(k in kinds for k in ("Polygon", "MultiPolygon", "GeometryCollection")):
         return True
     found = ", ".join(f"{n} {k}" for k, n in kinds.items()) or "no geometries"
-    report.error(f"the layer holds no polygon geometry ({found}); a commune layer needs one polygon per commune")
+    report.error(_p("the layer holds no polygon geometry ({found}); a commune layer needs one polygon per commune",
+                    found=found))
     return False
 
 
@@ -464,16 +477,17 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, crs: str | None, source: Source,
               report: CheckReport) -> gpd.GeoDataFrame | None:
     bounds = _bounds(gdf)
     if bounds is None:
-        report.error("no feature has a geometry; export the commune polygons with their geometry")
+        report.error(_p("no feature has a geometry; export the commune polygons with their geometry"))
         return None
     if crs:
         try:
             given = CRS.from_user_input(crs)
         except CRSError:
-            report.error(f"the CRS '{crs}' is not understood; pass an EPSG code such as EPSG:9210")
+            report.error(_p("the CRS '{crs}' is not understood; pass an EPSG code such as EPSG:9210", crs=crs))
             return None
         if gdf.crs is not None and CRS(gdf.crs) != given:
-            report.warn(f"the layer declares {CRS(gdf.crs).name}; using {given.name} as asked (--crs {crs})")
+            report.warn(_p("the layer declares {declared}; using {given} as asked (--crs {crs})",
+                           declared=CRS(gdf.crs).name, given=given.name, crs=crs))
         gdf = gdf.set_crs(given, allow_override=True)
     elif gdf.crs is None:
         gdf = _assume_crs(gdf, bounds, source, report)
@@ -484,7 +498,8 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, crs: str | None, source: Source,
     try:
         out = gdf.to_crs("EPSG:4326")
     except Exception as exc:  # noqa: BLE001
-        report.error(f"cannot reproject from {gdf.crs} to EPSG:4326 ({_short(exc)}); pass the layer's CRS with --crs")
+        report.error(_p("cannot reproject from {crs} to EPSG:4326 ({error}); pass the layer's CRS with --crs",
+                        crs=gdf.crs, error=_short(exc)))
         return None
     return out if _in_ben_tre(out, report) else None
 
@@ -497,14 +512,15 @@ def _recognised_crs(crs: CRS, report: CheckReport) -> CRS:
     without the datum shift to WGS 84: matched by its projection parameters to EPSG:9205-9218, 3405 or 3406)."""
     epsg = crs.to_epsg(min_confidence=70)
     if epsg:
-        report.info.append(f"CRS from the layer: EPSG:{epsg} ({CRS.from_epsg(epsg).name})")
+        report.info.append(_p("CRS from the layer: EPSG:{epsg} ({name})", epsg=epsg, name=CRS.from_epsg(epsg).name))
         return CRS.from_epsg(epsg)
     match = _vn2000_by_parameters(crs)
     if match:
-        report.warn(f"the .prj names '{crs.name}', read as EPSG:{match} ({CRS.from_epsg(match).name}) by its "
-                    f"projection parameters and datum; pass --crs if that is wrong")
+        report.warn(_p("the .prj names '{declared}', read as EPSG:{epsg} ({name}) by its projection parameters and "
+                       "datum; pass --crs if that is wrong", declared=crs.name, epsg=match,
+                       name=CRS.from_epsg(match).name))
         return CRS.from_epsg(match)
-    report.info.append(f"CRS from the layer: {crs.name} (no EPSG code)")
+    report.info.append(_p("CRS from the layer: {name} (no EPSG code)", name=crs.name))
     return crs
 
 
@@ -541,17 +557,19 @@ def _vn2000_by_parameters(crs: CRS) -> int | None:
 
 
 def _assume_crs(gdf: gpd.GeoDataFrame, bounds: tuple, source: Source, report: CheckReport) -> gpd.GeoDataFrame | None:
-    what = "the .prj file is missing" if source.shapefile else "the layer declares no CRS"
+    what = _p("the .prj file is missing") if source.shapefile else _p("the layer declares no CRS")
     minx, miny, maxx, maxy = bounds
     if _inside(bounds, VIETNAM_LONLAT):
-        report.warn(f"{what}; the coordinates look like longitude/latitude in Vietnam, so EPSG:4326 is assumed")
+        report.warn(_p("{what}; the coordinates look like longitude/latitude in Vietnam, so EPSG:4326 is assumed",
+                       what=what))
         return gdf.set_crs("EPSG:4326")
     if max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90:
-        report.error(f"{what} and the coordinates ({_fmt(bounds)}) look like longitude/latitude outside Vietnam; "
-                     "pass the layer's CRS with --crs")
+        report.error(_p("{what} and the coordinates ({bounds}) look like longitude/latitude outside Vietnam; pass "
+                        "the layer's CRS with --crs", what=what, bounds=_fmt(bounds)))
     else:
-        report.error(f"{what} and the coordinates are projected (x {minx:,.0f}..{maxx:,.0f}, "
-                     f"y {miny:,.0f}..{maxy:,.0f}); {CRS_HINT}")
+        xs, ys = f"{minx:,.0f}..{maxx:,.0f}", f"{miny:,.0f}..{maxy:,.0f}"
+        report.error(_p("{what} and the coordinates are projected (x {x}, y {y}); {hint}", what=what, x=xs, y=ys,
+                        hint=CRS_HINT))
     return None
 
 
@@ -560,8 +578,8 @@ def _in_ben_tre(gdf: gpd.GeoDataFrame, report: CheckReport) -> bool:
     bx0, by0, bx1, by1 = BEN_TRE_LONLAT
     if bounds and bounds[0] <= bx1 and bounds[2] >= bx0 and bounds[1] <= by1 and bounds[3] >= by0:
         return _near_vietnam(gdf, report)
-    report.error(f"after reprojection the layer lies at {_fmt(bounds)}, not in Bến Tre (about 106.0-106.8°E, "
-                 f"9.8-10.3°N); the CRS is probably wrong — {CRS_HINT}")
+    report.error(_p("after reprojection the layer lies at {bounds}, not in Bến Tre (about 106.0-106.8°E, "
+                    "9.8-10.3°N); the CRS is probably wrong — {hint}", bounds=_fmt(bounds), hint=CRS_HINT))
     return False
 
 
@@ -576,10 +594,11 @@ def _near_vietnam(gdf: gpd.GeoDataFrame, report: CheckReport) -> bool:
                  & gdf.geometry.notna() & ~gdf.geometry.is_empty]
     if far.empty:
         return True
-    listed = ", ".join(f"feature {i} ({_fmt(tuple(row))})" for i, row in list(far.iterrows())[:5])
-    more = f" and {len(far) - 5} more" if len(far) > 5 else ""
-    report.error(f"{len(far)} feature(s) reach far outside Vietnam: {listed}{more}; their coordinates are broken — "
-                 "export the layer again or fix those features")
+    listed = joined(*[part for k, (i, row) in enumerate(list(far.iterrows())[:5]) for part in
+                      (", " if k else "", _p("feature {i} ({bounds})", i=i, bounds=_fmt(tuple(row))))])
+    more = _p(" and {count} more", count=len(far) - 5) if len(far) > 5 else ""
+    report.error(_p("{count} feature(s) reach far outside Vietnam: {listed}{more}; their coordinates are broken — "
+                    "export the layer again or fix those features", count=len(far), listed=listed, more=more))
     return False
 
 
@@ -635,11 +654,12 @@ def _this_province(gdf: gpd.GeoDataFrame, cols: Columns, report: CheckReport) ->
     if not dropped:
         return gdf
     if not any(keep):
-        report.error(f"none of the {len(gdf)} features is in {PROVINCE_NAME} ({_summary(elsewhere)}); choose a "
-                     "layer that holds Bến Tre's communes")
+        report.error(_p("none of the {count} features is in {province} ({elsewhere}); choose a layer that holds "
+                        "Bến Tre's communes", count=len(gdf), province=PROVINCE_NAME, elsewhere=_summary(elsewhere)))
         return None
-    report.warn(f"the layer holds {dropped} features of other provinces ({_summary(elsewhere)}); only the "
-                f"{sum(keep)} features of {PROVINCE_NAME} are used")
+    report.warn(_p("the layer holds {dropped} features of other provinces ({elsewhere}); only the {kept} features "
+                   "of {province} are used", dropped=dropped, elsewhere=_summary(elsewhere), kept=sum(keep),
+                   province=PROVINCE_NAME))
     return gdf[keep].reset_index(drop=True)
 
 
@@ -664,15 +684,17 @@ def _inside_province(gdf: gpd.GeoDataFrame, targets: list[str | None], report: C
         if code is not None and geom is not None and not geom.is_empty:
             point = geom.representative_point() if geom.is_valid else geom.centroid
             if not (x0 <= point.x <= x1 and y0 <= point.y <= y1):
-                outside.append(f"feature {i} ({point.x:.2f}°E, {point.y:.2f}°N)")
+                where = f"{point.x:.2f}°E, {point.y:.2f}°N"
+                outside.append(_p("feature {i} ({bounds})", i=i, bounds=where))
                 code = None
         out.append(code)
     if outside:
-        report.warn(f"{len(outside)} features matched by name lie outside Bến Tre and were left out: "
-                    + "; ".join(outside[:5]) + (f"; … and {len(outside) - 5} more" if len(outside) > 5 else "")
-                    + " — add a province column (ma_tinh) or GSO codes (ma_xa) to the layer")
+        report.warn(_p("{count} features matched by name lie outside Bến Tre and were left out: {listed}{more} — add "
+                       "a province column (ma_tinh) or GSO codes (ma_xa) to the layer", count=len(outside),
+                       listed=joined(*[part for k, o in enumerate(outside[:5]) for part in ("; " if k else "", o)]),
+                       more=_p("; … and {count} more", count=len(outside) - 5) if len(outside) > 5 else ""))
     if outside and not any(out):
-        report.error("no matched feature lies in Bến Tre; choose a layer that holds Bến Tre's communes")
+        report.error(_p("no matched feature lies in Bến Tre; choose a layer that holds Bến Tre's communes"))
     return out
 
 
@@ -698,14 +720,15 @@ def _columns(gdf: gpd.GeoDataFrame, report: CheckReport) -> Columns:
     cols = Columns(code=(useful or codes or [None])[0], name=(_find(gdf, NAME_COLUMNS) or [None])[0],
                    district=(_find(gdf, DISTRICT_COLUMNS) or [None])[0])
     found = ", ".join(f"{role} '{col}'" for role, col in vars(cols).items() if col)
-    report.info.append(f"columns used: {found or 'none'}")
+    report.info.append(_p("columns used: {found}", found=found) if found else _p("columns used: none"))
     if cols.code is None and cols.name is None:
-        report.error(f"no column with GSO codes ({', '.join(CODE_COLUMNS[:6])}, ...) or names "
-                     f"({', '.join(NAME_COLUMNS[:6])}, ...); columns present: "
-                     f"{', '.join(str(c) for c in gdf.columns if c != gdf.geometry.name) or 'none'}; {CODE_HINT}")
+        present = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
+        report.error(_p("no column with GSO codes ({codes}, ...) or names ({names}, ...); columns present: {present}; "
+                        "{hint}", codes=", ".join(CODE_COLUMNS[:6]), names=", ".join(NAME_COLUMNS[:6]),
+                        present=present or _p("none"), hint=CODE_HINT))
     elif cols.code is None:
-        report.warn(f"no GSO code column ({', '.join(CODE_COLUMNS[:6])}, ...); features matched by name within "
-                    f"district as a fallback — {CODE_HINT}")
+        report.warn(_p("no GSO code column ({codes}, ...); features matched by name within district as a fallback "
+                       "— {hint}", codes=", ".join(CODE_COLUMNS[:6]), hint=CODE_HINT))
     return cols
 
 
@@ -759,23 +782,26 @@ def _match(gdf: gpd.GeoDataFrame, cols: Columns, report: CheckReport) -> list[st
             _check_name(i, code, name, renamed, report)
         elif code in REMOVED_2020:
             old_name, into = REMOVED_2020[code]
-            report.info.append(f"feature {i}: {code} {old_name} was merged into {into} {units()[into].name} "
-                               f"(NQ 855/NQ-UBTVQH14, 2020); its area is dissolved into {into}")
+            report.info.append(_p("feature {i}: {code} {old} was merged into {into} {name} (NQ 855/NQ-UBTVQH14, "
+                                  "2020); its area is dissolved into {into}", i=i, code=code, old=old_name,
+                                  into=into, name=units()[into].name))
             targets.append(into)
             removed += 1
         else:
             targets.append(_match_by_name(i, raw, name, _cell(gdf, cols.district, i), report))
     if removed:
-        report.warn(f"{removed} features carry 2019 codes of units merged away on 2020-02-01; they were dissolved "
-                    "into the units they joined (details in the info lines)")
+        report.warn(_p("{count} features carry 2019 codes of units merged away on 2020-02-01; they were dissolved "
+                       "into the units they joined (details in the info lines)", count=removed))
     if renamed:
-        more = f"; and {len(renamed) - EXAMPLES} more" if len(renamed) > EXAMPLES else ""
-        report.warn(f"{len(renamed)} features are named differently from their code's GSO unit — check the code "
-                    f"column '{cols.code}' (and the text encoding, --encoding), e.g. "
-                    + "; ".join(renamed[:EXAMPLES]) + more)
+        more = _p("; and {count} more", count=len(renamed) - EXAMPLES) if len(renamed) > EXAMPLES else ""
+        report.warn(_p("{count} features are named differently from their code's GSO unit — check the code column "
+                       "'{column}' (and the text encoding, --encoding), e.g. {examples}{more}", count=len(renamed),
+                       column=cols.code, more=more,
+                       examples=joined(*[part for k, r in enumerate(renamed[:EXAMPLES]) for part in
+                                         ("; " if k else "", r)])))
     if not any(targets):
-        report.error(f"none of the {len(gdf)} features matches a GSO unit of Bến Tre (2020-2024) by code or "
-                     f"by name; {CODE_HINT} (5-digit codes, e.g. 28813 for Xã Giao Long)")
+        report.error(_p("none of the {count} features matches a GSO unit of Bến Tre (2020-2024) by code or by name; "
+                        "{hint} (5-digit codes, e.g. 28813 for Xã Giao Long)", count=len(gdf), hint=CODE_HINT))
     return targets
 
 
@@ -785,20 +811,22 @@ def _check_name(i: int, code: str, name: str, renamed: list[str], report: CheckR
     if not name or name_key(name) in {name_key(unit.name), name_key(unit.name_in(2024))}:
         return
     if merged_into(unit.district_code, name) == code:
-        report.info.append(f"feature {i}: {code} '{name}' (2019) is part of {code} {unit.name} since 2020 "
-                           "(NQ 855/NQ-UBTVQH14)")
+        report.info.append(_p("feature {i}: {code} '{name}' (2019) is part of {code} {unit} since 2020 "
+                              "(NQ 855/NQ-UBTVQH14)", i=i, code=code, name=name, unit=unit.name))
         return
-    renamed.append(f"feature {i}: {code} is {unit.name}, the layer says '{name}'")
+    renamed.append(_p("feature {i}: {code} is {unit}, the layer says '{name}'", i=i, code=code, unit=unit.name,
+                      name=name))
 
 
 def _match_by_name(i: int, raw: object, name: str, district_raw: object, report: CheckReport) -> str | None:
     """Fallback: the unit with this name in this district (or the only one with this name in the province)."""
     district = _district(district_raw)
-    where = f"name '{name}'" + (f", district '{nfc(district_raw)}'" if district_raw is not None else "")
-    why = f"code '{nfc(raw)}' is not a GSO code of Bến Tre" if raw is not None else "no code"
+    where = _p("name '{name}'", name=name) if district_raw is None else \
+        _p("name '{name}', district '{district}'", name=name, district=nfc(district_raw))
+    why = _p("code '{code}' is not a GSO code of Bến Tre", code=nfc(raw)) if raw is not None else _p("no code")
     if not name:
-        report.unmatched.append(f"feature {i} ({why}): no GSO unit with this code and no name to fall back on; "
-                                f"{CODE_HINT}")
+        report.unmatched.append(_p("feature {i} ({why}): no GSO unit with this code and no name to fall back on; "
+                                   "{hint}", i=i, why=why, hint=CODE_HINT))
         return None
     code = (merged_into(district, name) or code_for_name(district, name)) if district else None
     note = ""
@@ -807,18 +835,22 @@ def _match_by_name(i: int, raw: object, name: str, district_raw: object, report:
         if len(hits) == 1:
             code = hits[0]
             if district_raw is not None:
-                note = f" (found in {units()[code].district_name}, not in the layer's district)"
+                note = _p(" (found in {district}, not in the layer's district)", district=units()[code].district_name)
         elif len(hits) > 1:
-            report.unmatched.append(f"feature {i} ({where}): several units bear this name "
-                                    f"({', '.join(hits)}); add a district column (ma_huyen) or {CODE_HINT}")
+            report.unmatched.append(_p("feature {i} ({where}): several units bear this name ({codes}); add a "
+                                       "district column (ma_huyen) or {hint}", i=i, where=where,
+                                       codes=", ".join(hits), hint=CODE_HINT))
             return None
     if code is None:
-        report.unmatched.append(f"feature {i} ({where}): no GSO unit with this code or name; {CODE_HINT}")
+        report.unmatched.append(_p("feature {i} ({where}): no GSO unit with this code or name; {hint}", i=i,
+                                   where=where, hint=CODE_HINT))
         return None
     unit = units()[code]
-    report.info.append(f"feature {i} ({where}): matched by name to {code} {unit.name}{note} — fallback, {why}")
+    report.info.append(_p("feature {i} ({where}): matched by name to {code} {unit}{note} — fallback, {why}", i=i,
+                          where=where, code=code, unit=unit.name, note=note, why=why))
     if name_key(name) not in {name_key(unit.name), name_key(unit.name_in(2024))}:
-        report.info.append(f"feature {i}: {name} was merged into {code} {unit.name} (NQ 855/NQ-UBTVQH14, 2020)")
+        report.info.append(_p("feature {i}: {name} was merged into {code} {unit} (NQ 855/NQ-UBTVQH14, 2020)", i=i,
+                              name=name, code=code, unit=unit.name))
     return code
 
 
@@ -837,8 +869,8 @@ def _by_code(parts: list[tuple[int, str, object]], report: CheckReport) -> dict[
         out.setdefault(code, []).append(geom)
     for code, index in features.items():
         if len(index) > 1:
-            report.info.append(f"features {', '.join(map(str, index))} all belong to {code} {units()[code].name}; "
-                               "dissolved into one unit")
+            report.info.append(_p("features {features} all belong to {code} {unit}; dissolved into one unit",
+                                  features=", ".join(map(str, index)), code=code, unit=units()[code].name))
     return out
 
 
@@ -846,6 +878,7 @@ def _report_missing(report: CheckReport) -> None:
     missing = sorted(set(units()) - set(report.matched))
     if missing:
         names = ", ".join(f"{c} {units()[c].name} ({units()[c].district_name})" for c in missing[:MISSING_LISTED])
-        more = f", and {len(missing) - MISSING_LISTED} more" if len(missing) > MISSING_LISTED else ""
-        report.warn(f"the layer lacks {len(missing)} of the {len(units())} units of the GSO 2020-2024 list: "
-                    f"{names}{more}; they will show as missing on the map")
+        more = _p(", and {count} more", count=len(missing) - MISSING_LISTED) if len(missing) > MISSING_LISTED else ""
+        report.warn(_p("the layer lacks {count} of the {total} units of the GSO 2020-2024 list: {names}{more}; they "
+                       "will show as missing on the map", count=len(missing), total=len(units()), names=names,
+                       more=more))

@@ -11,6 +11,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo_app.domain.units import BOUNDARY_VINTAGE, units
+from geo_app.domain.messages import joined, phrase as _p
 from geo_app.sources.report import CheckReport
 
 CANONICAL_COLUMNS = ["ward_code", "name", "type", "district_code", "district_name", "vintage", "geometry"]
@@ -65,14 +66,16 @@ def repair_geometries(geoms: gpd.GeoSeries, targets: list[str | None], labels: l
         if code is None:
             continue
         if geom is None or geom.is_empty:
-            report.warn(f"{labels[i]}: no geometry; skipped — draw its polygon or the unit stays off the map")
+            report.warn(_p("{unit}: no geometry; skipped — draw its polygon or the unit stays off the map",
+                           unit=labels[i]))
             continue
         fixed = repaired(geom)
         if fixed is None:
-            report.warn(f"{labels[i]}: a {geom.geom_type} is not a polygon; skipped")
+            report.warn(_p("{unit}: a {kind} is not a polygon; skipped", unit=labels[i], kind=geom.geom_type))
             continue
         if not geom.is_valid:
-            report.warn(f"{labels[i]}: invalid geometry ({shapely.is_valid_reason(geom)}) repaired with make_valid")
+            report.warn(_p("{unit}: invalid geometry ({reason}) repaired with make_valid", unit=labels[i],
+                           reason=shapely.is_valid_reason(geom)))
         out.append((i, code, fixed))
     return out
 
@@ -101,9 +104,10 @@ def _overlaps(geoms, tree: shapely.STRtree, labels: list[str], report: CheckRepo
     pairs = sorted(((a, i, j) for a, i, j in zip(areas, left, right) if a > MIN_AREA_M2), reverse=True)
     if pairs:
         listed = "; ".join(f"{labels[i]} × {labels[j]}: {_area(a)}" for a, i, j in pairs[:LISTED])
-        more = f"; and {len(pairs) - LISTED} more" if len(pairs) > LISTED else ""
-        report.warn(f"{len(pairs)} pairs of neighbouring features overlap (total {_area(sum(a for a, _, _ in pairs))}): "
-                    f"{listed}{more} — the map shows those areas twice; fix the shared edges in a GIS")
+        more = _p("; and {count} more", count=len(pairs) - LISTED) if len(pairs) > LISTED else ""
+        report.warn(_p("{count} pairs of neighbouring features overlap (total {area}): {listed}{more} — the map shows "
+                       "those areas twice; fix the shared edges in a GIS", count=len(pairs),
+                       area=_area(sum(a for a, _, _ in pairs)), listed=listed, more=more))
 
 
 def _gaps(geoms, tree: shapely.STRtree, labels: list[str], report: CheckReport) -> None:
@@ -117,11 +121,14 @@ def _gaps(geoms, tree: shapely.STRtree, labels: list[str], report: CheckReport) 
     listed = []
     for hole, centre in list(zip(holes, centres))[:LISTED]:
         near = tree.query(hole.buffer(1.0), predicate="intersects")
-        listed.append(f"{_area(hole.area)} at {centre.x:.5f}, {centre.y:.5f} between "
-                      + ", ".join(labels[k] for k in sorted(near)))
-    more = f"; and {len(holes) - LISTED} more" if len(holes) > LISTED else ""
-    report.warn(f"{len(holes)} gaps between neighbouring features (total {_area(sum(h.area for h in holes))}): "
-                + "; ".join(listed) + more + " — those areas belong to no unit; fix the shared edges in a GIS")
+        x, y = f"{centre.x:.5f}", f"{centre.y:.5f}"
+        listed.append(_p("{area} at {x}, {y} between {units}", area=_area(hole.area), x=x, y=y,
+                         units=", ".join(labels[k] for k in sorted(near))))
+    more = _p("; and {count} more", count=len(holes) - LISTED) if len(holes) > LISTED else ""
+    report.warn(_p("{count} gaps between neighbouring features (total {area}): {listed}{more} — those areas belong "
+                   "to no unit; fix the shared edges in a GIS", count=len(holes), area=_area(sum(h.area for h in holes)),
+                   listed=joined(*[part for k, item in enumerate(listed) for part in ("; " if k else "", item)]),
+                   more=more))
 
 
 def _area(m2: float) -> str:
