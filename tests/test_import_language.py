@@ -163,3 +163,14 @@ def test_a_boundary_layers_problem_in_vietnamese(app, editor, tmp_path):
         "chứa mã TCTK" in vi, vi
     [en] = _errors(_preview(editor, path, "en", kind="boundaries"))
     assert en.startswith("ranh-gioi.geojson: no column with GSO codes (") and "add a ma_xa column" in en
+
+
+def test_a_2026_file_is_refused_in_vietnamese_for_its_criteria_set(editor, tmp_path):
+    """Plan 4798 ended with 2025: a 2026 row falls under the 2026-2030 set (10 criteria), not the 19 of the file."""
+    from admin_fixtures import promotable, promotion_csv
+
+    path = tmp_path / "bao-cao-2026.csv"
+    path.write_bytes(promotion_csv(promotable(1)).replace(b",2024,1,", b",2026,1,", 1).replace(b",ntm,2024,", b",ntm,2025,"))
+    [vi] = _errors(_preview(editor, path))
+    assert vi.startswith("bao-cao-2026.csv: năm 2026 thuộc bộ tiêu chí 2026-2030 ("), vi
+    assert vi.endswith("10 tiêu chí), nhưng tệp này có 19 tiêu chí của giai đoạn 2021-2025; chỉ nhập các năm đến 2025")

@@ -65,7 +65,7 @@ _DISTRICT_ONLY_KEYS = {"districtcode", "mahuyen", "decision", "quyetdinh"}
 _TRUE = {"1", "x", "dat", "true", "yes", "co"}
 _FALSE = {"", "0", "chua dat", "false", "no", "khong"}
 _PROVENANCE_ALIASES = {"chinh thuc": "official", "co nguon": "documented", "minh hoa": "illustrative"}
-_NOT_UTF8 = "save the file as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8 (Comma delimited)) and check again"
+_NOT_UTF8 = _p("save the file as 'CSV UTF-8' (Excel: File > Save As > CSV UTF-8 (Comma delimited)) and check again")
 
 
 def _key(text: object) -> str:
@@ -144,16 +144,17 @@ def _read_cells(path: Path, report: CheckReport, sheet: str,
 def _within_size(path: Path, report: CheckReport, limits: StatusLimits) -> bool:
     size = path.stat().st_size
     if size > limits.max_bytes:
-        report.error(f"the file is {_size(size)}, over the limit of {_size(limits.max_bytes)} for a status "
-                     "file (a province's file is well under 1 MB); check that this is the right file, or raise "
-                     "NTM_STATUS_MAX_MB")
+        report.error(_p("the file is {size}, over the limit of {limit} for a status file (a province's file is well "
+                        "under 1 MB); check that this is the right file, or raise NTM_STATUS_MAX_MB", size=_size(size),
+                        limit=_size(limits.max_bytes)))
         return False
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         unpacked = _unpacked_size(path)
         if unpacked > limits.max_bytes * XLSX_EXPANSION:
-            report.error(f"the workbook unpacks to {_size(unpacked)}, over the limit of "
-                         f"{_size(limits.max_bytes * XLSX_EXPANSION)} ({XLSX_EXPANSION} × NTM_STATUS_MAX_MB); "
-                         "keep only the status table in it, or raise NTM_STATUS_MAX_MB")
+            report.error(_p("the workbook unpacks to {size}, over the limit of {limit} ({factor} × "
+                            "NTM_STATUS_MAX_MB); keep only the status table in it, or raise NTM_STATUS_MAX_MB",
+                            size=_size(unpacked), limit=_size(limits.max_bytes * XLSX_EXPANSION),
+                            factor=XLSX_EXPANSION))
             return False
     return True
 
@@ -188,9 +189,10 @@ def _non_blank_rows(raw, report: CheckReport, max_rows: int, stop: bool = False)
             if stop and rows:
                 break
             if len(rows) > max_rows:  # the header plus max_rows data rows are allowed
-                report.error(f"the file has more than {max_rows:,} data rows (row {number} is one too many); a status "
-                             "file holds one row per commune (or district) and year — check that this is the right "
-                             "file, or raise NTM_STATUS_MAX_ROWS", number)
+                limit = f"{max_rows:,}"
+                report.error(_p("the file has more than {limit} data rows (row {row} is one too many); a status file "
+                                "holds one row per commune (or district) and year — check that this is the right "
+                                "file, or raise NTM_STATUS_MAX_ROWS", limit=limit, row=number), number)
                 return None
             rows.append((number, texts))
     except _StopReading:
@@ -213,15 +215,18 @@ def _warn_control_characters(rows: list[tuple[int, list[str]]], report: CheckRep
             found = _CONTROL.search(text)
             if found:
                 column = header[pos] if pos < len(header) and header[pos] else None
-                report.warn(f"holds the invisible control character U+{ord(found.group()):04X}; downloads show it "
-                            "as \ufffd — delete it", number, column)
+                code = f"U+{ord(found.group()):04X}"
+                report.warn(_p("holds the invisible control character {code}; downloads show it as \ufffd — delete it",
+                               code=code), number, column)
 
 
 def _csv_rows(path: Path, report: CheckReport) -> Iterator[list[str]] | None:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        report.error(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); {_NOT_UTF8}")
+        byte = f"0x{exc.object[exc.start]:02x}"
+        report.error(_p("not UTF-8 text (byte {byte} at offset {offset}); {hint}", byte=byte, offset=exc.start,
+                        hint=_NOT_UTF8))
         return None
     except OSError as exc:
         report.error(f"cannot read the file ({exc.strerror}); check that it exists and is readable")
@@ -251,7 +256,7 @@ def _csv_stream(text: str, delimiter: str, report: CheckReport) -> Iterator[list
             report.error(_csv_problem(text, start, str(exc)), start)
             raise _StopReading from None
         if reader.line_num > start and reader.line_num >= last_line and _unclosed_quote(text, start):
-            report.error(_UNCLOSED.format(line=start), start)
+            report.error(_unclosed(start), start)
             raise _StopReading
         start = reader.line_num + 1
         yield row
@@ -261,18 +266,21 @@ class _StopReading(Exception):
     """The CSV cannot be read further; the report already says why."""
 
 
-_UNCLOSED = ("a quote (\") opened on line {line} is never closed, so everything after it was read as one cell; "
-             "close the quote or delete it, and check again")
-
-
 def _csv_problem(text: str, start: int, error: str) -> str:
     if "field larger than field limit" in error:
         line = _line(text, start)
         if len(line) > CSV_FIELD_LIMIT:
-            return (f"a cell holds more than {CSV_FIELD_LIMIT:,} characters (the line is {len(line):,} characters long); "
-                    "status cells are short (codes, years, levels, notes): check that this is the right file")
-        return _UNCLOSED.format(line=start)
-    return f"cannot parse the CSV ({error}); check the quotes in this line"
+            limit, length = f"{CSV_FIELD_LIMIT:,}", f"{len(line):,}"
+            return _p("a cell holds more than {limit} characters (the line is {length} characters long); status cells "
+                      "are short (codes, years, levels, notes): check that this is the right file", limit=limit,
+                      length=length)
+        return _unclosed(start)
+    return _p("cannot parse the CSV ({error}); check the quotes in this line", error=error)
+
+
+def _unclosed(line: int) -> str:
+    return _p("a quote (\") opened on line {line} is never closed, so everything after it was read as one cell; "
+              "close the quote or delete it, and check again", line=line)
 
 
 def _line(text: str, number: int) -> str:
@@ -307,8 +315,9 @@ def _xlsx_rows(path: Path, report: CheckReport, sheet: str) -> Iterator[tuple] |
             warnings.simplefilter("ignore")
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken or foreign file
-        report.error(f"not a valid Excel workbook ({type(exc).__name__}: {exc}); open it in Excel or LibreOffice "
-                     "and save it as .xlsx, or export it as CSV UTF-8")
+        error = f"{type(exc).__name__}: {exc}"
+        report.error(_p("not a valid Excel workbook ({error}); open it in Excel or LibreOffice and save it as .xlsx, "
+                        "or export it as CSV UTF-8", error=error))
         return None
     if not wb.worksheets:
         wb.close()
@@ -351,14 +360,14 @@ def _xlsx_stream(wb, ws, formula_wb, formula_ws, report: CheckReport) -> Iterato
         for number, (values, formulas) in enumerate(zip(ws.iter_rows(values_only=True), formula_rows), start=1):
             for pos, (value, formula) in enumerate(zip(values, formulas), start=1):
                 if value is None and isinstance(formula, str) and formula.startswith("="):
-                    report.error(f"the formula {formula[:80]} has no saved value (the file was written by a program "
-                                 "that does not calculate formulas), so it would read as blank; open the file in "
-                                 "Excel or LibreOffice and save it, or type the value", number,
-                                 get_column_letter(pos))
+                    report.error(_p("the formula {formula} has no saved value (the file was written by a program "
+                                    "that does not calculate formulas), so it would read as blank; open the file in "
+                                    "Excel or LibreOffice and save it, or type the value", formula=formula[:80]),
+                                 number, get_column_letter(pos))
             yield values
     except Exception as exc:  # noqa: BLE001 - a damaged sheet part fails while streaming
-        report.error(f"the sheet '{ws.title}' is damaged ({type(exc).__name__}); open the workbook in Excel or "
-                     "LibreOffice and save it again")
+        report.error(_p("the sheet '{sheet}' is damaged ({error}); open the workbook in Excel or LibreOffice and save "
+                        "it again", sheet=ws.title, error=type(exc).__name__))
         raise _StopReading from None
     finally:
         wb.close()
@@ -619,18 +628,19 @@ def _parse_aligned(parse: Callable[[_Row, dict], dict | None], row: _Row, seen: 
 def _misaligned(row: _Row) -> str:
     width = row.width
     if width > 0:
-        return (f"the row has {width} cell(s) more than the header, so its values sit under the wrong columns; a "
-                "name or note that contains the separator (, or ;) must be in double quotes")
+        return _p("the row has {extra} cell(s) more than the header, so its values sit under the wrong columns; a "
+                  "name or note that contains the separator (, or ;) must be in double quotes", extra=width)
     criteria = [c for c in CRITERION_COLUMNS if c in row.labels]
     understood = 0
     for column in criteria:  # criterion cells in a run from the first: where the shift begins
         if fold(row[column]) not in _TRUE | _FALSE:
             break
         understood += 1
-    held = (f" (it holds {understood} of the {len(criteria)} criterion cells before the values shift)"
-            if criteria and understood < len(criteria) else "")
-    return (f"the row has {-width} cell(s) fewer than the header{held}, so the values after the gap sit under the "
-            "wrong columns; add the missing cell (an empty cell is two separators in a row, e.g. 1,,1) and check again")
+    held = (_p(" (it holds {understood} of the {count} criterion cells before the values shift)",
+               understood=understood, count=len(criteria)) if criteria and understood < len(criteria) else "")
+    return _p("the row has {missing} cell(s) fewer than the header{held}, so the values after the gap sit under the "
+              "wrong columns; add the missing cell (an empty cell is two separators in a row, e.g. 1,,1) and check "
+              "again", missing=-width, held=held)
 
 
 def read_commune_status(path: str | Path, year: int | None = None) -> tuple[pd.DataFrame, CheckReport]:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 
+from geo_app.domain.messages import phrase as _p
 from geo_app.sources.report import CheckReport
 from geo_app.store.revisions import FileMeta, RevisionStore
 
@@ -142,10 +143,12 @@ def _require_plan_set(reports: list[CheckReport], communes) -> None:
         key = criteria_set_for_year(year)
         if key != PLAN_SET:
             other = criteria_sets()[key]
-            reports[0].error(f"year {year} falls under the {other['first_year']}-{other['last_year']} criteria set "
-                             f"({other['legal_basis'].split(';')[0]}, {len(other['criteria'])} criteria), but this "
-                             f"file holds the {len(plan['criteria'])} criteria of {plan['first_year']}-"
-                             f"{plan['last_year']}; import years up to {plan['last_year']} only")
+            reports[0].error(_p("year {year} falls under the {first}-{last} criteria set ({basis}, {count} criteria), "
+                                "but this file holds the {held} criteria of {plan_first}-{plan_last}; import years up "
+                                "to {plan_last} only", year=year, first=other["first_year"], last=other["last_year"],
+                                basis=other["legal_basis"].split(";")[0], count=len(other["criteria"]),
+                                held=len(plan["criteria"]), plan_first=plan["first_year"],
+                                plan_last=plan["last_year"]))
 
 
 def import_boundaries(store: RevisionStore, path: str | Path, user: str, note: str = "", crs: str | None = None,
