@@ -46,7 +46,8 @@ def test_without_javascript_the_map_still_shows_every_commune(live_server, open_
 
 
 @pytest.mark.parametrize("width,height,path", [(1280, 900, "/?year=2024"), (1024, 768, "/lagging?year=2024"),
-                                               (920, 700, "/embed?year=2024"), (390, 844, "/?year=2024"),
+                                               (920, 700, "/embed?year=2024"), (768, 1024, "/?year=2024"),
+                                               (390, 844, "/?year=2024"),
                                                (390, 844, "/lagging?year=2024"), (360, 800, "/embed?year=2024"),
                                                (360, 800, "/embed?year=2024&controls=0")])
 def test_the_map_takes_the_previews_place_without_a_jump(live_server, open_page, width, height, path):

@@ -11,8 +11,9 @@
   var SVG_NS = "http://www.w3.org/2000/svg";
   var FIT_PADDING_PX = 8; // the inset of the server-drawn preview in ntm-map.css (.ntm-preview)
   var NARROW_PX = 600; // map width below which the legend collapses and popups become a bottom sheet
-  var NARROW_TOP_PX = 68; // a narrow map's view is fitted below its row of controls (ntm-map.css, @container)
-  var LEGEND_ROOM_PX = 800; // a map at least this wide is fitted left of its legend (ntm-map.css, @container)
+  var NARROW_TOP_PX = 68; // below LEGEND_ROOM_PX the view is fitted below the row of controls (ntm-map.css)
+  var LEGEND_ROOM_PX = 800; // a map at least this wide is fitted left of its legend (ntm-map.css, @container);
+  // a narrower one shows its legend as a button
   var LEGEND_RESERVE_PX = 300; // the legend's greatest width (290 px, ntm-map.css) and its 10 px margin; the
   // search box sits above the legend in that column
   var ZOOM_RESERVE_PX = 44; // beside that column, the view is also fitted right of the zoom buttons (10 + 34 px)
@@ -368,14 +369,15 @@
   };
 
   /** The view's bounds, fitted exactly (the zoom is not snapped: the server-drawn preview is fitted so too,
-   * inside the same padding, so the map takes its place without a jump); on a narrow map, below the controls;
+   * inside the same padding, so the map takes its place without a jump); below LEGEND_ROOM_PX, below the controls;
    * on a wide one, between the zoom buttons and the column of the legend and the search box (in the corners they
    * covered the east coast, Bình Đại's and Thạnh Phú's communes, and Chợ Lách's western tip). */
   NtmMap.prototype.fit = function () {
     var b = this.cfg.bounds;
     if (!b) return;
     var controlled = this.cfg.showControls || this.map.zoomControl; // ntm-map.css: .ntm-map-bare has none
-    var snap = this.map.options.zoomSnap, top = this.isNarrow() && controlled ? NARROW_TOP_PX : FIT_PADDING_PX;
+    var row = this.map.getSize().x < LEGEND_ROOM_PX && controlled; // ntm-map.css: the controls share one row
+    var snap = this.map.options.zoomSnap, top = row ? NARROW_TOP_PX : FIT_PADDING_PX;
     var beside = this.besideLegend(), left = beside ? ZOOM_RESERVE_PX : 0, right = beside ? LEGEND_RESERVE_PX : 0;
     this.map.options.zoomSnap = 0;
     this.map.fitBounds(b, { paddingTopLeft: [FIT_PADDING_PX + left, top],
@@ -727,7 +729,7 @@
     if (!this.legend) return;
     this.legend.box.classList.toggle("ntm-legend-collapsed", !open);
     this.legend.toggle.setAttribute("aria-expanded", open ? "true" : "false");
-    this.placeLegendBody(open && this._narrow);
+    this.placeLegendBody(open && this._folded);
   };
 
   /** On a narrow map the opened legend goes below the map (it never covers the area it describes);
@@ -756,16 +758,20 @@
     if (below && this.legendSheet.scrollIntoView) this.legendSheet.scrollIntoView({ block: "nearest" });
   };
 
-  /** Apply the narrow or wide layout; called at mount and whenever the map's size changes. */
+  /** Apply the narrow or wide layout; called at mount and whenever the map's size changes. Below
+   * LEGEND_ROOM_PX the legend is a button (opened, it goes below the map), below NARROW_PX popups are a sheet too. */
   NtmMap.prototype.layout = function () {
-    var narrow = this.isNarrow();
+    var narrow = this.isNarrow(), folded = this.map.getSize().x < LEGEND_ROOM_PX;
+    if (folded !== this._folded) {
+      this._folded = folded;
+      if (this.legend) {
+        this.legend.box.classList.toggle("ntm-legend-narrow", folded);
+        this.setLegendOpen(!folded);
+      }
+    }
     if (narrow === this._narrow) return;
     this._narrow = narrow;
     this.map.getContainer().classList.toggle("ntm-map-narrow", narrow); // labels let taps through (ntm-map.css)
-    if (this.legend) {
-      this.legend.box.classList.toggle("ntm-legend-narrow", narrow);
-      this.setLegendOpen(!narrow);
-    }
     var options = this.popupOptions();
     function update(layer) {
       var popup = layer.getPopup && layer.getPopup();
