@@ -6,6 +6,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
+
 from geo_app import create_app
 from geo_app.store.datastore import DataStore
 from geo_app.store.users import UserStore
@@ -66,3 +68,19 @@ def page_token(client, path: str = "/admin/") -> str:
     response = client.get(path)
     assert response.status_code == 200, response.status_code
     return csrf_token(response.get_data(as_text=True))
+
+
+@pytest.fixture()
+def app(default_settings, tmp_path):
+    """The app on a store of its own, with the editor "editor1" and an upload folder (import it with `editor`)."""
+    app = make_app(default_settings, tmp_path, UPLOAD_FOLDER=str(tmp_path / "uploads"))
+    add_user(app)
+    return app
+
+
+@pytest.fixture()
+def editor(app):
+    """A client signed in as "editor1"."""
+    client = app.test_client()
+    assert sign_in(client).status_code == 302
+    return client

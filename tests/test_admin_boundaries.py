@@ -3,26 +3,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from shapely import affinity
 
 from admin_fixtures import promotable, promotion_csv
-from editor_support import add_user, make_app, sign_in
+from editor_support import app, editor  # noqa: F401  (pytest fixtures)
 from test_admin_workflow import commit, revisions, upload, upload_files, upload_id
-
-
-@pytest.fixture()
-def app(default_settings, tmp_path):
-    app = make_app(default_settings, tmp_path, UPLOAD_FOLDER=str(tmp_path / "uploads"))
-    add_user(app)
-    return app
-
-
-@pytest.fixture()
-def editor(app):
-    client = app.test_client()
-    assert sign_in(client).status_code == 302
-    return client
 
 
 def test_boundary_upload_preview_shows_moved_units_then_commits(app, editor, tmp_path):

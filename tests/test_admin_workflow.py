@@ -14,21 +14,7 @@ import pytest
 
 from admin_fixtures import XSS, YEAR, promotable, promotion_csv
 from browser_support import serve
-from editor_support import add_user, csrf_token, make_app, page_token, sign_in
-
-
-@pytest.fixture()
-def app(default_settings, tmp_path):
-    app = make_app(default_settings, tmp_path, UPLOAD_FOLDER=str(tmp_path / "uploads"))
-    add_user(app)
-    return app
-
-
-@pytest.fixture()
-def editor(app):
-    client = app.test_client()
-    assert sign_in(client).status_code == 302
-    return client
+from editor_support import add_user, app, csrf_token, editor, make_app, page_token, sign_in  # noqa: F401  (fixtures)
 
 
 def revisions(app):

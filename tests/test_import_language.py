@@ -11,7 +11,7 @@ import re
 import openpyxl
 import pytest
 
-from editor_support import add_user, make_app, page_token, sign_in
+from editor_support import app, editor, page_token  # noqa: F401  (pytest fixtures)
 from geo_app.domain.messages import in_language, joined, phrase
 from geo_app.sources.office_districts import read_office_districts
 from geo_app.sources.office_workbook import load_sheets
@@ -19,20 +19,6 @@ from geo_app.sources.report import CheckReport
 from geo_app.sources.status_io import read_commune_status
 from office_fixtures import Style, office_workbook
 from test_office_districts import district_workbook
-
-
-@pytest.fixture()
-def app(default_settings, tmp_path):
-    app = make_app(default_settings, tmp_path, UPLOAD_FOLDER=str(tmp_path / "uploads"))
-    add_user(app)
-    return app
-
-
-@pytest.fixture()
-def editor(app):
-    client = app.test_client()
-    assert sign_in(client).status_code == 302
-    return client
 
 
 def _row_of(path, code: str) -> int:
