@@ -10,7 +10,7 @@
 
   var SVG_NS = "http://www.w3.org/2000/svg";
   var FIT_PADDING_PX = 8; // the inset of the server-drawn preview in ntm-map.css (.ntm-preview)
-  var NARROW_PX = 600; // map width below which the legend collapses and popups become a bottom sheet
+  var NARROW_PX = 600; // map width below which popups become a bottom sheet (the legend folds below LEGEND_ROOM_PX)
   var NARROW_TOP_PX = 68; // below LEGEND_ROOM_PX the view is fitted below the row of controls (ntm-map.css)
   var LEGEND_ROOM_PX = 800; // a map at least this wide is fitted left of its legend (ntm-map.css, @container);
   // a narrower one shows its legend as a button
@@ -715,12 +715,12 @@
   };
 
   /** Whether the map is fitted left of a column kept for its legend (at the bottom) and search box (at the top):
-   * a map wide enough for both. */
+   * a map wide enough for both, as measured when it is mounted (a later resize moves neither). */
   NtmMap.prototype.besideLegend = function () {
     return !!this.cfg.showLegend && this.map.getSize().x >= LEGEND_ROOM_PX;
   };
 
-  /** Narrow maps (phones, small frames): the legend is a button and popups are a bottom sheet. */
+  /** Narrow maps (phones, small frames): popups are a bottom sheet and the district labels let taps through. */
   NtmMap.prototype.isNarrow = function () {
     return this.map.getSize().x < NARROW_PX;
   };
@@ -732,8 +732,8 @@
     this.placeLegendBody(open && this._folded);
   };
 
-  /** On a narrow map the opened legend goes below the map (it never covers the area it describes);
-   * otherwise it lives in the map's corner. On the page the map keeps its size; in a frame filling its
+  /** On a map narrower than LEGEND_ROOM_PX the opened legend goes below the map (it never covers the area it
+   * describes); otherwise it lives in the map's corner. On the page the map keeps its size; in a frame filling its
    * window (embed) the map gives the legend room and is resized. */
   NtmMap.prototype.placeLegendBody = function (below) {
     var body = this.legend.box.querySelector(".ntm-legend-body") || (this.legendSheet && this.legendSheet.firstChild);
