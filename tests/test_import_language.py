@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from editor_support import app, editor, page_token  # noqa: F401  (pytest fixtures)
-from geo_app.domain.messages import in_language, joined, phrase
+from geo_app.domain.messages import in_language, joined, joined_by, phrase
 from geo_app.sources.office_districts import read_office_districts
 from geo_app.sources.office_workbook import load_sheets
 from geo_app.sources.report import CheckReport
@@ -125,6 +125,8 @@ def test_phrases_stay_english_where_kept_and_travel_whole():
     again = pickle.loads(pickle.dumps(where))  # cached previews keep their phrases
     assert again.in_language("vi") == "a.xlsx, dòng 4: 'hai nghìn' không phải năm công nhận; ghi ví dụ 2020"
     assert in_language("plain text", "vi") == "plain text"
+    listed = joined_by("; ", [phrase("no code"), "28813", phrase(", row {row}", row=3)])
+    assert listed == "no code; 28813; , row 3" and listed.in_language("vi") == "không có mã; 28813; , dòng 3"
 
 
 def test_a_csv_in_the_projects_schema_says_its_problem_in_vietnamese(editor, tmp_path):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
@@ -90,6 +90,14 @@ def joined(*parts: object) -> Phrase:
     made = Phrase("".join(str(part) for part in parts))
     made.message, made.values, made.parts = None, {}, parts
     return made
+
+
+def joined_by(separator: str, items: Iterable[object]) -> Phrase:
+    """`joined` with `separator` between the items: "a; b; c", each item written in the language."""
+    parts: list[object] = []
+    for item in items:
+        parts += [separator, item] if parts else [item]
+    return joined(*parts)
 
 
 def in_language(text: object, lang: str) -> str:

@@ -28,7 +28,7 @@ from geo_app.settings import DEFAULT_BOUNDARY_NAME
 from geo_app.settings import LAYER_SUFFIXES as SETTINGS_LAYER_SUFFIXES
 from geo_app.sources.layer_geometry import (CANONICAL_COLUMNS, canonical_frame, check_coverage, empty_frame,
                                             repair_geometries)
-from geo_app.domain.messages import joined, phrase as _p
+from geo_app.domain.messages import joined_by, phrase as _p
 from geo_app.sources.report import CheckReport
 from geo_app.domain.legacy_text import ENCODING_NAMES, LEGACY_ENCODINGS, canonical_encoding, decode, detect
 from geo_app.domain.textnorm import name_key, nfc
@@ -594,8 +594,8 @@ def _near_vietnam(gdf: gpd.GeoDataFrame, report: CheckReport) -> bool:
                  & gdf.geometry.notna() & ~gdf.geometry.is_empty]
     if far.empty:
         return True
-    listed = joined(*[part for k, (i, row) in enumerate(list(far.iterrows())[:5]) for part in
-                      (", " if k else "", _p("feature {i} ({bounds})", i=i, bounds=_fmt(tuple(row))))])
+    listed = joined_by(", ", [_p("feature {i} ({bounds})", i=i, bounds=_fmt(tuple(row)))
+                              for i, row in list(far.iterrows())[:5]])
     more = _p(" and {count} more", count=len(far) - 5) if len(far) > 5 else ""
     report.error(_p("{count} feature(s) reach far outside Vietnam: {listed}{more}; their coordinates are broken — "
                     "export the layer again or fix those features", count=len(far), listed=listed, more=more))
@@ -691,7 +691,7 @@ def _inside_province(gdf: gpd.GeoDataFrame, targets: list[str | None], report: C
     if outside:
         report.warn(_p("{count} features matched by name lie outside Bến Tre and were left out: {listed}{more} — add "
                        "a province column (ma_tinh) or GSO codes (ma_xa) to the layer", count=len(outside),
-                       listed=joined(*[part for k, o in enumerate(outside[:5]) for part in ("; " if k else "", o)]),
+                       listed=joined_by("; ", outside[:5]),
                        more=_p("; … and {count} more", count=len(outside) - 5) if len(outside) > 5 else ""))
     if outside and not any(out):
         report.error(_p("no matched feature lies in Bến Tre; choose a layer that holds Bến Tre's communes"))
@@ -797,8 +797,7 @@ def _match(gdf: gpd.GeoDataFrame, cols: Columns, report: CheckReport) -> list[st
         report.warn(_p("{count} features are named differently from their code's GSO unit — check the code column "
                        "'{column}' (and the text encoding, --encoding), e.g. {examples}{more}", count=len(renamed),
                        column=cols.code, more=more,
-                       examples=joined(*[part for k, r in enumerate(renamed[:EXAMPLES]) for part in
-                                         ("; " if k else "", r)])))
+                       examples=joined_by("; ", renamed[:EXAMPLES])))
     if not any(targets):
         report.error(_p("none of the {count} features matches a GSO unit of Bến Tre (2020-2024) by code or by name; "
                         "{hint} (5-digit codes, e.g. 28813 for Xã Giao Long)", count=len(gdf), hint=CODE_HINT))

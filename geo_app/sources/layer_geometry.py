@@ -11,7 +11,7 @@ from shapely.geometry import Polygon
 from shapely.geometry.base import BaseGeometry
 
 from geo_app.domain.units import BOUNDARY_VINTAGE, units
-from geo_app.domain.messages import joined, phrase as _p
+from geo_app.domain.messages import joined_by, phrase as _p
 from geo_app.sources.report import CheckReport
 
 CANONICAL_COLUMNS = ["ward_code", "name", "type", "district_code", "district_name", "vintage", "geometry"]
@@ -127,7 +127,7 @@ def _gaps(geoms, tree: shapely.STRtree, labels: list[str], report: CheckReport) 
     more = _p("; and {count} more", count=len(holes) - LISTED) if len(holes) > LISTED else ""
     report.warn(_p("{count} gaps between neighbouring features (total {area}): {listed}{more} — those areas belong "
                    "to no unit; fix the shared edges in a GIS", count=len(holes), area=_area(sum(h.area for h in holes)),
-                   listed=joined(*[part for k, item in enumerate(listed) for part in ("; " if k else "", item)]),
+                   listed=joined_by("; ", listed),
                    more=more))
 
 

@@ -22,7 +22,7 @@ from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA, CRITERION_NU
 from geo_app.domain.textnorm import fold, name_key, nfc, strip_type
 from geo_app.domain.units import (BECAME_TOWNSHIP_2023, DISTRICTS, REMOVED_2020, code_for_name,
                                   district_code_for_name, merged_into, units)
-from geo_app.domain.messages import joined, phrase as _p
+from geo_app.domain.messages import joined, joined_by, phrase as _p
 from geo_app.sources.report import CheckReport
 
 YEAR_RANGE = (2015, 2030)
@@ -761,9 +761,8 @@ def _summarise(report: CheckReport, reader: Reader) -> None:
                               skipped=len(u.skipped)))
     by_name = [r for r in u.rows if r["matched_by"] != "code"]
     if by_name:
-        shown = joined(*[part for i, r in enumerate(by_name[:EXAMPLES]) for part in
-                         ("; " if i else "", _p("row {row} '{text}' → {code}", row=r["row"], text=r["text"],
-                                                code=r["ward_code"]))])
+        shown = joined_by("; ", [_p("row {row} '{text}' → {code}", row=r["row"], text=r["text"], code=r["ward_code"])
+                                 for r in by_name[:EXAMPLES]])
         more = _p("; and {count} more", count=len(by_name) - EXAMPLES) if len(by_name) > EXAMPLES else ""
         report.warnings.append(_p("{file}: {count} communes matched by name (no Mã xã column), e.g. {shown}{more}; "
                                   "add the GSO codes to be sure", file=report.name, count=len(by_name), shown=shown,

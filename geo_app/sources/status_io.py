@@ -23,7 +23,7 @@ from geo_app.domain.criteria import (
     PROVENANCES,
 )
 from geo_app.settings import SettingsError, StatusLimits
-from geo_app.domain.messages import joined, phrase as _p
+from geo_app.domain.messages import joined_by, phrase as _p
 from geo_app.sources.report import CheckReport
 from geo_app.domain.textnorm import fold, nfc
 from geo_app.domain.units import DISTRICTS, REMOVED_2020, code_for_name, district_code_for_name, units
@@ -433,7 +433,7 @@ def _describe_missing(missing: list[str], aliases: dict[str, tuple[str, ...]]) -
     if criteria:
         listed = f"{criteria[0]}..{criteria[-1]}" if len(criteria) == 19 else ", ".join(criteria)
         names.append(_p("criteria {listed} (one column per criterion: c1..c19, tc1..tc19 or 1..19)", listed=listed))
-    return joined(*[part for i, name in enumerate(names) for part in ("; " if i else "", name)])
+    return joined_by("; ", names)
 
 
 def _table(path: Path, report: CheckReport, sheet: str, aliases: dict[str, tuple[str, ...]],
