@@ -141,3 +141,32 @@ def test_editor_uploads_an_office_workbook_in_chromium(server, page, tmp_path):
     assert (summary["xa_ntm"], summary["xa_nang_cao"], summary["xa_kieu_mau"]) == \
         (totals["ntm_or_better"], totals["nang_cao_or_better"], totals["kieu_mau"])
     assert page.external == []
+
+
+@pytest.mark.parametrize("path,table,cell", [("/admin/users", "users-table", "quản trị viên"),
+                                             ("/admin/", "current-revisions", "demo-communes.csv")])
+def test_admin_tables_on_a_phone_keep_their_words_whole(default_settings, tmp_path, browser, path, table, cell):
+    """At 390 px the users table was squeezed beside its forms until "Tên đăng nhập" and "quản trị viên" broke
+    after every letter (the current revisions too: "setu p"); they scroll sideways in their own box instead, the
+    page does not. Lines may break between words and after a hyphen, not inside a word."""
+    app = make_app(default_settings, tmp_path)
+    add_user(app, "chi.admin", role="admin")
+    with serve(app) as base:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")
+        page = context.new_page()
+        page.goto(f"{base}/admin/")
+        page.fill('input[name="name"]', "chi.admin")
+        page.fill('input[name="password"]', PASSWORD)
+        page.click('#signin-form button[type="submit"]')
+        page.wait_for_url(re.compile(r"/admin/$"))
+        page.goto(f"{base}{path}")
+        lines = page.evaluate("""table => Array.from(document.querySelectorAll(`#${table} th, #${table} td`))
+            .filter(c => !c.querySelector('form') && c.textContent.trim())
+            .map(c => { const r = document.createRange(); r.selectNodeContents(c);
+                        const tops = new Set(Array.from(r.getClientRects()).map(b => Math.round(b.top)));
+                        return [c.textContent.trim(), tops.size, c.textContent.trim().split(/[\\s-]+/).length]; })""",
+                              table)
+        assert lines and all(count <= words for _, count, words in lines), [x for x in lines if x[1] > x[2]]
+        assert cell in [text for text, _, _ in lines]  # e.g. the admin's role, named
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        context.close()
