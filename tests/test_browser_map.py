@@ -386,6 +386,49 @@ def test_no_commune_lies_under_the_legend_or_the_controls(live_server, open_page
     assert page.errors == [] and page.external == []
 
 
+@pytest.mark.parametrize("path", ["/?year=2024", "/embed?year=2024"])
+def test_a_turned_tablet_keeps_every_commune_clear_of_the_legend_and_the_controls(live_server, open_page, path):
+    """The layout followed the map's width only when the map was mounted: a tablet turned from 768×1024 to
+    1024×768 kept its search box beside the zoom buttons and unfolded the legend over the coast. The search box
+    moves to its corner, and the view the reader has not moved is fitted again."""
+    page = open_page(768, 1024)
+    page.goto(live_server + path)
+    page.wait_for_function(READY)
+    for width, height, corner in ((1024, 768, "right"), (768, 1024, "left"), (1280, 800, "right")):
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_function(f"() => document.querySelector('.leaflet-top.leaflet-{corner} .ntm-search')")
+        page.locator(".folium-map").scroll_into_view_if_needed()
+        seen = page.evaluate(UNDER_CONTROLS)
+        assert seen["seen"] >= 140 and seen["hidden"] == {}, (width, seen["hidden"])
+        assert page.locator(".ntm-legend.ntm-legend-collapsed").count() == (1 if width < 800 else 0)
+    assert page.errors == [] and page.external == []
+
+
+def test_a_view_the_reader_moved_is_kept_when_the_map_is_resized(live_server, open_page):
+    """Only the view the map was fitted to is fitted again; a search begun keeps its text, its hits and focus."""
+    page = open_page(768, 1024)
+    page.goto(live_server + "/?year=2024")
+    page.wait_for_function(READY)
+    view = "() => { const m = NTM.maps[0].map, c = m.getCenter(); return [m.getZoom(), c.lat, c.lng]; }"
+    fitted = page.evaluate(view)
+    page.locator(".leaflet-control-zoom-in").click()
+    page.wait_for_function(f"() => NTM.maps[0].map.getZoom() > {fitted[0]}")
+    page.wait_for_timeout(300)  # the zoom's animation
+    before = page.evaluate(view)
+    page.locator(".ntm-search-input").fill("Phú")
+    hits = page.locator(".ntm-search-hit").count()
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.wait_for_function("() => document.querySelector('.leaflet-top.leaflet-right .ntm-search')")
+    after = page.evaluate(view)
+    moved = page.evaluate("([lat, lng]) => { const m = NTM.maps[0].map;"
+                          " return m.project(m.getCenter()).distanceTo(m.project([lat, lng])); }", before[1:])
+    assert after[0] == before[0] and moved <= 1  # the same zoom, the same centre (to the pixel)
+    assert hits > 0 and page.locator(".leaflet-top.leaflet-right .ntm-search-hit").count() == hits
+    assert page.locator(".ntm-search-input").input_value() == "Phú"
+    assert page.evaluate("document.activeElement.classList.contains('ntm-search-input')")
+    assert page.errors == []
+
+
 def test_escape_closes_a_commune_opened_with_the_mouse(live_server, page):
     """A click focused the commune's shape, which then lost focus to the page when it was brought to the front:
     Escape did nothing. Focus goes back to the map (without scrolling the page) and Escape closes the facts."""

@@ -383,6 +383,29 @@
     this.map.fitBounds(b, { paddingTopLeft: [FIT_PADDING_PX + left, top],
                             paddingBottomRight: [FIT_PADDING_PX + right, FIT_PADDING_PX], animate: false });
     this.map.options.zoomSnap = snap;
+    this._fittedView = { zoom: this.map.getZoom(), center: this.map.getCenter() };
+  };
+
+  /** Whether the map still shows the view `fit` made: the reader has not moved or zoomed it since (a resize
+   * keeps the map's centre). */
+  NtmMap.prototype.showsFittedView = function () {
+    var fitted = this._fittedView, map = this.map;
+    if (!fitted || map.getZoom() !== fitted.zoom) return false;
+    return map.project(map.getCenter(), fitted.zoom).distanceTo(map.project(fitted.center, fitted.zoom)) < 1;
+  };
+
+  /** A map resized across LEGEND_ROOM_PX (a tablet turned, a window resized): the search box moves to the
+   * corner of its layout, and a view the reader has not moved is fitted again for that layout (otherwise the
+   * legend, unfolded, would cover the coast a narrow map's view had shown). */
+  NtmMap.prototype.rearrange = function () {
+    var search = this.searchControl, position = this.besideLegend() ? "topright" : "topleft";
+    if (search && search.options.position !== position) { // moved whole: what was typed and its hits stay
+      var box = search.getContainer(), focused = box.contains(document.activeElement) ? document.activeElement : null;
+      search.options.position = position;
+      this.map._controlCorners[position].appendChild(box);
+      if (focused) focused.focus({ preventScroll: true }); // moving it took the focus away
+    }
+    if (this.showsFittedView()) this.fit();
   };
 
   /** Take away the server-drawn preview (render/preview.py): once the map has drawn its paths, or at once
@@ -715,7 +738,7 @@
   };
 
   /** Whether the map is fitted left of a column kept for its legend (at the bottom) and search box (at the top):
-   * a map wide enough for both, as measured when it is mounted (a later resize moves neither). */
+   * a map wide enough for both (`rearrange` follows a resize across LEGEND_ROOM_PX). */
   NtmMap.prototype.besideLegend = function () {
     return !!this.cfg.showLegend && this.map.getSize().x >= LEGEND_ROOM_PX;
   };
@@ -763,11 +786,13 @@
   NtmMap.prototype.layout = function () {
     var narrow = this.isNarrow(), folded = this.map.getSize().x < LEGEND_ROOM_PX;
     if (folded !== this._folded) {
+      var resized = this._folded !== undefined;
       this._folded = folded;
       if (this.legend) {
         this.legend.box.classList.toggle("ntm-legend-narrow", folded);
         this.setLegendOpen(!folded);
       }
+      if (resized) this.rearrange();
     }
     if (narrow === this._narrow) return;
     this._narrow = narrow;
@@ -965,7 +990,7 @@
         return box;
       }
     });
-    new Search().addTo(this.map);
+    this.searchControl = new Search().addTo(this.map);
   };
 
   /** The layers of the geometry document ({communes: [Feature], districts: [Feature]}). The document is a
