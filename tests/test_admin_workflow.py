@@ -143,8 +143,13 @@ def test_unusable_file_shows_why_and_cannot_be_committed(app, editor):
 
 
 def test_wrong_file_type_is_refused_before_preview(app, editor, tmp_path):
+    """Refused in the page's language (the store's reasons were English on the Vietnamese page)."""
     response = upload(editor, b"MZ\x90\x00", "setup.exe")
-    assert response.status_code == 400 and "must be one of" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "setup.exe: tệp kết quả NTM phải có đuôi .csv, .xlsx" in response.get_data(as_text=True)
+    english = editor.post("/admin/upload/boundaries?lang=en", content_type="multipart/form-data",
+                          data={"csrf_token": page_token(editor), "file": (io.BytesIO(b"MZ"), "setup.exe")})
+    assert english.status_code == 400 and "setup.exe: boundary files must be one of: .zip" in english.get_data(as_text=True)
     assert upload_files(tmp_path) == []
 
 
@@ -168,7 +173,9 @@ def test_commit_is_refused_when_another_revision_landed_since_the_preview(app, e
     stale = editor.post(f"/admin/preview/{second}/commit", data={
         "csrf_token": csrf_token(page), "note": "second",
         "base": re.search(r'name="base" type="hidden" value="(\d+)"', page).group(1)})
-    assert stale.status_code == 409 and "nothing was committed" in stale.get_data(as_text=True)
+    base = int(re.search(r'name="base" type="hidden" value="(\d+)"', page).group(1))
+    assert stale.status_code == 409 and (f"bản kết quả NTM hiện hành nay là bản {head} (do editor1 ghi), không còn là "
+                                         f"bản {base} như lúc xem trước; chưa ghi gì") in stale.get_data(as_text=True)
     assert revisions(app).heads()["status"]["id"] == head
     assert commit(editor, second).status_code == 302  # looked at again: commits on top
     assert revisions(app).heads()["status"]["id"] == head + 1
@@ -408,6 +415,31 @@ def test_a_rejected_imports_detail_names_its_problems_and_keeps_unknown_keys():
     size = {"file_size": 139849}  # an upload's (its file's name is the entry's target)
     assert detail_text(size, strings("vi"), labeller(COUNT_LABELS, "vi"), "vi") == "Dung lượng: 139.849 B"
     assert detail_text(size, strings("en"), labeller(COUNT_LABELS, "en"), "en") == "Size: 139,849 B"
+
+
+def test_the_audit_log_writes_stored_refusals_and_problems_in_the_pages_language(app, editor, tmp_path):
+    """A refused upload's reason and a rejected import's problems were stored as English text and shown so on the
+    Vietnamese log. They are kept as phrases: each page writes them in its language, the CSV in English."""
+    from geo_app.store.importing import import_status
+
+    assert upload(editor, b"MZ", "setup.exe").status_code == 400
+    bad = tmp_path / "sai.csv"
+    bad.write_bytes(promotion_csv(promotable(1)).replace(b",ntm,", b",ntm nang cao sieu cap,", 1))
+    assert not import_status(revisions(app), bad, "editor1").ok  # as `flask import status` does
+    def detail(action: str, lang: str = "") -> str:
+        page = editor.get("/admin/audit" + lang).get_data(as_text=True)
+        rows = re.findall(r'<td data-action="([a-z_]+)">[^<]*</td>\s*<td>[^<]*</td><td class="audit-detail">([^<]*)</td>',
+                          page)
+        return html.unescape(dict(reversed(rows))[action])
+    assert detail("upload_rejected") == "Loại: Kết quả NTM · Lý do: setup.exe: tệp kết quả NTM phải có đuôi .csv, .xlsx"
+    assert detail("upload_rejected", "?lang=en") == ("Kind: NTM status · Reason: setup.exe: status files must be one "
+                                                     "of: .csv, .xlsx")
+    assert "sai.csv, dòng 2" in detail("import_rejected") and "row 2" not in detail("import_rejected")
+    assert "sai.csv, row 2" in detail("import_rejected", "?lang=en")
+    stored = revisions(app).audit_entries("import_rejected")[0]["detail"]["errors"][0]
+    csv_text = editor.get("/admin/audit.csv").get_data(as_text=True)
+    assert "setup.exe: status files must be one of: .csv, .xlsx" in csv_text and stored["text"] in csv_text
+    assert '""message""' not in csv_text and "dòng 2" not in csv_text  # the CSV: English text, not the phrases
 
 
 def test_a_change_of_note_only_is_shown_in_the_preview_and_the_comparison(app, editor):

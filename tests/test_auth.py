@@ -229,6 +229,22 @@ def test_admins_manage_users_on_the_web_and_editors_cannot(client, app):
     assert all(e["address"] for e in entries if e["action"] != "login")
 
 
+def test_an_admin_is_told_why_in_the_pages_language(client, app):
+    """The store's refusals (a short password, a name taken, one's own account) were English on the Vietnamese page."""
+    add_user(app, "boss", "admin")
+    sign_in(client, "boss")
+    token = page_token(client, "/admin/users")
+    short = client.post("/admin/users", data={"csrf_token": token, "name": "x1", "role": "editor", "password": "ngan"})
+    assert short.status_code == 400 and "mật khẩu phải có ít nhất 10 ký tự" in short.get_data(as_text=True)
+    taken = client.post("/admin/users?lang=en", data={"csrf_token": token, "name": "boss", "role": "editor",
+                                                       "password": PASSWORD})
+    assert taken.status_code == 400 and "there is already a user named boss" in taken.get_data(as_text=True)
+    own = client.post("/admin/users/boss/disable", data={"csrf_token": token})
+    assert own.status_code == 400
+    assert "không thể tự khóa tài khoản của mình; hãy nhờ một quản trị viên khác" in own.get_data(as_text=True)
+    assert user_store(app).get("boss").active
+
+
 def test_admin_pages_in_english(client, app):
     add_user(app)
     sign_in(client)

@@ -103,3 +103,39 @@ def joined_by(separator: str, items: Iterable[object]) -> Phrase:
 def in_language(text: object, lang: str) -> str:
     """`text` in `lang` where it is a phrase; anything else as it is."""
     return text.in_language(lang) if isinstance(text, Phrase) else str(text)
+
+
+def phrase_data(text: object) -> object:
+    """`text` as JSON-ready data that keeps a phrase writable in any language (`from_phrase_data`): its English
+    "text", with its catalog "message" and "values" or its "parts". Plain text stays as it is."""
+    if not isinstance(text, Phrase):
+        return text if text is None or isinstance(text, (str, int, float, bool)) else str(text)
+    if text.message is None:
+        return {"text": str(text), "parts": [phrase_data(part) for part in text.parts]}
+    return {"text": str(text), "message": text.message,
+            "values": {key: phrase_data(value) for key, value in text.values.items()}}
+
+
+def from_phrase_data(data: object) -> object:
+    """The phrase `phrase_data` kept (plain values as they are). Data it cannot make a phrase of again (a message
+    whose values no longer fit it) becomes its English text."""
+    if not isinstance(data, dict):
+        return data
+    try:
+        if isinstance(data.get("message"), str) and isinstance(data.get("values"), dict):
+            made = phrase(data["message"], **{str(k): from_phrase_data(v) for k, v in data["values"].items()})
+            for lang in LANGUAGES:  # a catalog's text that no longer fits the values is not used
+                made.in_language(lang)
+            return made
+        if isinstance(data.get("parts"), list):
+            return joined(*(from_phrase_data(part) for part in data["parts"]))
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        pass
+    return str(data.get("text", ""))
+
+
+def phrase_data_text(data: object) -> object:
+    """The English text of what `phrase_data` kept (plain values as they are)."""
+    if isinstance(data, dict) and "text" in data and ("message" in data or "parts" in data):
+        return str(data["text"])
+    return data

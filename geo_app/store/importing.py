@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 
 from geo_app.domain.messages import phrase as _p
+from geo_app.domain.messages import phrase_data
 from geo_app.sources.report import CheckReport
 from geo_app.store.revisions import FileMeta, RevisionStore
 
@@ -165,7 +166,7 @@ def import_boundaries(store: RevisionStore, path: str | Path, user: str, note: s
     result = ImportResult("boundaries", display_name or path.name, [report], dry_run=dry_run)
     result.rows, result.matched = report.features, len(report.matched)
     if not result.ok:
-        store.audit("import_rejected", user, result.file_name, {"kind": "boundaries", "errors": report.errors[:20],
+        store.audit("import_rejected", user, result.file_name, {"kind": "boundaries", "errors": [phrase_data(e) for e in report.errors[:20]],
                                                                 "error_count": len(report.errors)}, address)
     elif not dry_run:
         meta = file_meta(path)
@@ -193,7 +194,7 @@ def import_status(store: RevisionStore, path: str | Path, user: str, note: str =
     result.matched = sum(len(r.matched) for r in reports)
     if not result.ok:
         store.audit("import_rejected", user, result.file_name, {
-            "kind": "status", "errors": [e for r in reports for e in r.errors][:20],
+            "kind": "status", "errors": [phrase_data(e) for r in reports for e in r.errors][:20],
             "error_count": sum(len(r.errors) for r in reports)}, address)
     elif not dry_run:
         if communes is not None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, func, insert, select
 
 from geo_app.domain.criteria import PLAN_SET, criteria_set_for_year
+from geo_app.domain.messages import phrase as _p
 from geo_app.store.db import dumps, open_engine
 from geo_app.store.schema import (audit_log, boundary_features, commune_status, criterion_status, derived,
                                   district_status, revisions)
@@ -33,7 +34,11 @@ BOUNDARY_COLUMNS = ["ward_code", "name", "type", "district_code", "district_name
 
 
 class StoreError(Exception):
-    """A store operation cannot be done; the message says why and what to do."""
+    """A store operation cannot be done; the message (a phrase: pages write it in their language) says why and
+    what to do."""
+
+
+KIND_NAMES = {"status": _p("status"), "boundaries": _p("boundary")}  # a revision's kind in a message
 
 
 @dataclass(frozen=True)
@@ -257,10 +262,11 @@ class RevisionStore:
         with self.writing() as conn:
             target = self.revision(number, conn)
             if target is None:
-                raise StoreError(f"there is no revision {number}; see `flask --app app revisions`")
+                raise StoreError(_p("there is no revision {n}; see `flask --app app revisions`", n=number))
             head = self.heads(conn)[target["kind"]]
             if head["id"] == number:
-                raise StoreError(f"revision {number} is already the current {target['kind']} revision")
+                raise StoreError(_p("revision {n} is already the current {kind} revision", n=number,
+                                       kind=KIND_NAMES.get(target["kind"], target["kind"])))
             changes = self._diff(conn, head, target)
             meta = FileMeta(target["file_name"], target["file_size"], target["sha256"])
             new = self._add_revision(conn, target["kind"], user, note or f"rollback to revision {number}", meta,
@@ -334,9 +340,10 @@ class RevisionStore:
 def _check_head(kind: str, head: dict | None, expected: int | None) -> None:
     """Refuse a commit prepared against another current revision (someone committed in between)."""
     if expected is not None and (head["id"] if head else 0) != expected:
-        raise StoreError(f"the current {kind} revision is now {head['id'] if head else 'none'} (by "
-                         f"{head['user'] if head else '-'}), not {expected} as when this was previewed; nothing was "
-                         "committed: look at the preview again, then commit")
+        raise StoreError(_p("the current {kind} revision is now {now} (by {user}), not {expected} as when this was "
+                            "previewed; nothing was committed: look at the preview again, then commit",
+                            kind=KIND_NAMES.get(kind, kind), now=head["id"] if head else "-",
+                            user=head["user"] if head else "-", expected=expected))
 
 
 # ---------------------------------------------------------------- change summaries

@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from sqlalchemy import insert, select, update
 
+from geo_app.domain.messages import phrase as _p
 from geo_app.sources.report import CheckReport
 from geo_app.store.importing import (DEFAULT_MAX_BOUNDARY_BYTES, DEFAULT_MAX_STATUS_BYTES, ImportResult,
                                      import_boundaries, import_status, read_boundary_file, read_status_file)
-from geo_app.store.revisions import (RevisionStore, StoreError, _replace_rows, boundary_changes, district_changes,
-                                     now, status_changes)
+from geo_app.store.revisions import (KIND_NAMES, RevisionStore, StoreError, _replace_rows, boundary_changes,
+                                     district_changes, now, status_changes)
 from geo_app.store.schema import uploads
 
 if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
@@ -105,7 +106,8 @@ class UploadStore:
             raise StoreError(f"unknown kind of upload {kind!r}")
         file_name = safe_file_name(name)
         if Path(file_name).suffix.lower() not in SUFFIXES[kind]:
-            raise StoreError(f"{file_name}: a {kind} upload must be one of {', '.join(SUFFIXES[kind])}")
+            raise StoreError(_p("{file}: {kind} files must be one of: {suffixes}", file=file_name,
+                                  kind=KIND_NAMES[kind], suffixes=", ".join(SUFFIXES[kind])))
         upload_id = secrets.token_urlsafe(24)
         folder = self.folder / upload_id
         folder.mkdir(parents=True)
@@ -115,11 +117,12 @@ class UploadStore:
                 for chunk in iter(lambda: stream.read(1 << 20), b""):
                     size += len(chunk)
                     if size > MAX_BYTES[kind]:
-                        raise StoreError(f"{file_name}: over the limit of {MAX_BYTES[kind] // 2**20} MB")
+                        raise StoreError(_p("{file}: over the limit of {mb} MB", file=file_name,
+                                                            mb=MAX_BYTES[kind] // 2**20))
                     digest.update(chunk)
                     out.write(chunk)
             if size == 0:
-                raise StoreError(f"{file_name}: the file is empty")
+                raise StoreError(_p("{file}: the file is empty", file=file_name))
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -192,8 +195,8 @@ class UploadStore:
                                                          uploads.c.expires_at > now())
                                    .values(state="committing")).rowcount
         if claimed != 1:
-            raise StoreError("this upload is no longer waiting in preview (committed, discarded or expired); "
-                             "upload the file again")
+            raise StoreError(_p("this upload is no longer waiting in preview (committed, discarded or expired); "
+                                "upload the file again"))
 
     def _release(self, upload: Upload) -> None:
         with self.store.writing() as conn:

@@ -20,6 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import delete, func, insert, select, update
 
+from geo_app.domain.messages import phrase as _p
 from geo_app.store.revisions import RevisionStore, StoreError, now
 from geo_app.store.schema import audit_log, user_sessions, users
 
@@ -66,13 +67,13 @@ def normal_name(name: str) -> str:
 def check_name(name: str) -> str:
     name = normal_name(name)
     if not NAME_PATTERN.match(name):
-        raise StoreError("a user name is 2-64 letters, digits, '.', '_', '-' or '@' (no spaces)")
+        raise StoreError(_p("a user name is 2-64 letters, digits, '.', '_', '-' or '@' (no spaces)"))
     return name
 
 
 def check_password(password: str) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise StoreError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise StoreError(_p("the password must have at least {n} characters", n=MIN_PASSWORD_LENGTH))
 
 
 def token_hash(token: str) -> str:
@@ -98,12 +99,12 @@ class UserStore:
     def create(self, name: str, role: str, password: str, by: str, address: str = "") -> User:
         name = check_name(name)
         if role not in ROLES:
-            raise StoreError(f"role must be one of {', '.join(ROLES)}")
+            raise StoreError(_p("role must be one of {roles}", roles=", ".join(ROLES)))
         check_password(password)
         digest = _hasher.hash(password)
         with self.store.writing() as conn:
             if conn.execute(select(users.c.id).where(users.c.name == name)).first():
-                raise StoreError(f"there is already a user named {name}")
+                raise StoreError(_p("there is already a user named {name}", name=name))
             stamp = now()
             conn.execute(insert(users).values(name=name, role=role, password_hash=digest, active=1,
                                               created_at=stamp, updated_at=stamp))
@@ -142,7 +143,7 @@ class UserStore:
     def _row(conn, name: str):
         row = conn.execute(select(users).where(users.c.name == normal_name(name))).first()
         if row is None:
-            raise StoreError(f"there is no user named {normal_name(name)}; see `flask --app app users list`")
+            raise StoreError(_p("there is no user named {name}; see `flask --app app users list`", name=normal_name(name)))
         return row
 
     # ------------------------------------------------------------ sign-in

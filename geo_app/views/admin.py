@@ -19,7 +19,9 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAr
 from wtforms.validators import InputRequired, Length
 
 from geo_app.domain.messages import mark as _l
-from geo_app.domain.messages import byte_count, in_language, translator
+from geo_app.domain.messages import (byte_count, from_phrase_data, in_language, phrase_data, phrase_data_text,
+                                     translator)
+from geo_app.domain.messages import phrase as _p
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, DISTRICT_LEVEL_BY_KEY
 from geo_app.model.dataset import Dataset, dataset_from_frames
 from geo_app.model.viewstate import ViewError, map_view, validate_view
@@ -309,10 +311,20 @@ def _upload(kind: str):
     try:
         upload = uploads().save(sent.stream, sent.filename, kind, current_user.name, client_address())
     except StoreError as exc:
-        store().revisions.audit("upload_rejected", current_user.name, "", {"kind": kind, "reason": str(exc)},
+        store().revisions.audit("upload_rejected", current_user.name, "", {"kind": kind, "reason": reason(exc)},
                                 client_address())
-        return _index_error(lang, t, str(exc))
+        return _index_error(lang, t, refusal(exc, lang))
     return redirect(url_for("admin.preview", upload_id=upload.id, **_lang_args(lang)))
+
+
+def refusal(exc: StoreError, lang: str) -> str:
+    """Why the store refused, in the page's language."""
+    return in_language(exc.args[0] if exc.args else str(exc), lang)
+
+
+def reason(exc: StoreError) -> object:
+    """Why the store refused, for the audit log: English, and kept so the log's page writes it in its language."""
+    return phrase_data(exc.args[0] if exc.args else str(exc))
 
 
 def _index_error(lang: str, t: dict, message: str):
@@ -359,8 +371,8 @@ def commit(upload_id: str):
                                   int(base) if base.isdigit() else None, client_address())
     except StoreError as exc:
         store().revisions.audit("commit_refused", current_user.name, upload.file_name,
-                                {"kind": upload.kind, "reason": str(exc)}, client_address())
-        return _preview_again(upload, lang, str(exc), 409)
+                                {"kind": upload.kind, "reason": reason(exc)}, client_address())
+        return _preview_again(upload, lang, refusal(exc, lang), 409)
     if not result.ok:
         return _preview_again(upload, lang, "; ".join(in_language(e, lang) for r in result.reports
                                                       for e in r.errors)[:2000], 400)
@@ -544,7 +556,7 @@ def diff():
     try:
         changes = store().revisions.diff(a, b)
     except StoreError as exc:
-        abort(400, description=str(exc))
+        abort(400, description=refusal(exc, lang))
     kind = store().revisions.revision(a)["kind"]
     return render_template("admin/diff.html", lang=lang, t=t, page_title=t["diff_title"].format(a=a, b=b),
                            a=a, b=b, kind=kind, changes=changes, names=unit_names(), level_name=level_name,
@@ -564,7 +576,7 @@ def rollback(number: int):
             made = store().revisions.rollback(number, current_user.name,
                                               (request.form.get("note") or "").strip()[:NOTE_MAX], client_address())
         except StoreError as exc:
-            abort(409, description=str(exc))
+            abort(409, description=refusal(exc, lang))
         return redirect(url_for("admin.revisions", done=made["id"], **_lang_args(lang)))
     head = store().revisions.heads().get(target["kind"])
     return render_template("admin/rollback.html", lang=lang, t=t, page_title=t["rollback_title"].format(n=number),
@@ -656,10 +668,11 @@ def detail_text(detail: dict, t: dict, count_label, lang: str = "vi") -> str:
         role = detail.pop("role")
         parts.append(f"{t['role']}: {t.get(f'role_{role}', role)}")
     if "reason" in detail:
-        parts.append(f"{t['reason']}: {detail.pop('reason')}")
+        parts.append(f"{t['reason']}: {in_language(from_phrase_data(detail.pop('reason')), lang)}")
     if isinstance(detail.get("errors"), list):
         errors, count = detail.pop("errors"), detail.pop("error_count", None)
-        shown = "; ".join(str(e) for e in errors[:DETAIL_SHOWN]) + ("; …" if len(errors) > DETAIL_SHOWN else "")
+        shown = "; ".join(in_language(from_phrase_data(e), lang) for e in errors[:DETAIL_SHOWN])
+        shown += "; …" if len(errors) > DETAIL_SHOWN else ""
         parts.append(f"{t['problems'].format(n=count if isinstance(count, int) else len(errors))}: {shown}")
     if "sha256" in detail:
         parts.append(f"{t['sha']}: {str(detail.pop('sha256'))[:16]}…")
@@ -676,9 +689,19 @@ def audit_csv():
     writer.writerow(["id", "at", "user", "address", "action", "target", "detail"])
     for e in store().revisions.audit_entries(action, user):
         writer.writerow([e["id"], e["at"], e["user"], e["address"], e["action"], _csv_safe(e["target"]),
-                         _csv_safe(json.dumps(e["detail"], ensure_ascii=False, sort_keys=True))])
+                         _csv_safe(json.dumps(english_detail(e["detail"]), ensure_ascii=False, sort_keys=True))])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="ntm-audit.csv"'})
+
+
+def english_detail(detail: dict) -> dict:
+    """An audit entry's detail with its kept phrases (a refusal's reason, an import's problems) as English text."""
+    out = dict(detail)
+    if "reason" in out:
+        out["reason"] = phrase_data_text(out["reason"])
+    if isinstance(out.get("errors"), list):
+        out["errors"] = [phrase_data_text(e) for e in out["errors"]]
+    return out
 
 
 def _csv_safe(text: str) -> str:
@@ -701,7 +724,7 @@ def users_page():
             users().create(form.name.data, form.role.data, form.password.data, current_user.name, client_address())
             return redirect(url_for("admin.users", **_lang_args(lang)))
         except StoreError as exc:
-            error = str(exc)
+            error = refusal(exc, lang)
     elif request.method == "POST":
         error = "; ".join(f"{k}: {', '.join(v)}" for k, v in form.errors.items())
     return render_template("admin/users.html", lang=lang, t=t, page_title=t["users"], form=form,
@@ -721,9 +744,9 @@ def user_action(name: str, what: str):
             users().reset_password(name, form.password.data or "", current_user.name, client_address())
         else:
             if what == "disable" and name == current_user.name:
-                raise StoreError("you cannot disable your own account; ask another admin")
+                raise StoreError(_p("you cannot disable your own account; ask another admin"))
             users().set_active(name, what == "enable", current_user.name, client_address())
     except StoreError as exc:
         return render_template("admin/users.html", lang=lang, t=t, page_title=t["users"], form=CreateUserForm(),
-                               action_form=form, people=users().list(), message="", error=str(exc)), 400
+                               action_form=form, people=users().list(), message="", error=refusal(exc, lang)), 400
     return redirect(url_for("admin.users", **_lang_args(lang)))
