@@ -12,7 +12,8 @@ import openpyxl
 import pytest
 
 from editor_support import app, editor, page_token  # noqa: F401  (pytest fixtures)
-from geo_app.domain.messages import in_language, joined, joined_by, phrase
+from geo_app.domain.messages import (from_phrase_data, in_language, joined, joined_by, phrase, phrase_data,
+                                     phrase_data_text)
 from geo_app.sources.office_districts import read_office_districts
 from geo_app.sources.office_workbook import load_sheets
 from geo_app.sources.report import CheckReport
@@ -127,6 +128,20 @@ def test_phrases_stay_english_where_kept_and_travel_whole():
     assert in_language("plain text", "vi") == "plain text"
     listed = joined_by("; ", [phrase("no code"), "28813", phrase(", row {row}", row=3)])
     assert listed == "no code; 28813; , row 3" and listed.in_language("vi") == "không có mã; 28813; , dòng 3"
+
+
+def test_phrases_kept_as_data_are_written_again_in_any_language():
+    """The audit log keeps phrases as JSON: read back, they are the same phrases; data that no longer fits its
+    message (a value renamed since) is its English text, never an error on the log's page."""
+    where = joined("a.xlsx", phrase(", row {row}", row=4), ": ",
+                   phrase("'{text}' is not a year of recognition; write e.g. 2020", text="hai nghìn"))
+    kept = json.loads(json.dumps(phrase_data(where)))
+    again = from_phrase_data(kept)
+    assert again == where and phrase_data_text(kept) == str(where)
+    assert again.in_language("vi") == "a.xlsx, dòng 4: 'hai nghìn' không phải năm công nhận; ghi ví dụ 2020"
+    assert phrase_data("plain") == "plain" and from_phrase_data("plain") == "plain" and phrase_data_text(3) == 3
+    stale = {"text": "row 4: no year", "message": ", row {row}", "values": {"line": 4}}
+    assert from_phrase_data(stale) == "row 4: no year" and in_language(from_phrase_data(stale), "vi") == "row 4: no year"
 
 
 def test_a_csv_in_the_projects_schema_says_its_problem_in_vietnamese(editor, tmp_path):
