@@ -166,8 +166,9 @@ def import_boundaries(store: RevisionStore, path: str | Path, user: str, note: s
     result = ImportResult("boundaries", display_name or path.name, [report], dry_run=dry_run)
     result.rows, result.matched = report.features, len(report.matched)
     if not result.ok:
-        store.audit("import_rejected", user, result.file_name, {"kind": "boundaries", "errors": [phrase_data(e) for e in report.errors[:20]],
-                                                                "error_count": len(report.errors)}, address)
+        store.audit("import_rejected", user, result.file_name, {
+            "kind": "boundaries", "errors": [phrase_data(e) for e in report.errors[:20]],
+            "error_count": len(report.errors)}, address)
     elif not dry_run:
         meta = file_meta(path)
         meta = FileMeta(result.file_name, meta.file_size, meta.sha256)

@@ -266,7 +266,7 @@ class RevisionStore:
             head = self.heads(conn)[target["kind"]]
             if head["id"] == number:
                 raise StoreError(_p("revision {n} is already the current {kind} revision", n=number,
-                                       kind=KIND_NAMES.get(target["kind"], target["kind"])))
+                                    kind=KIND_NAMES.get(target["kind"], target["kind"])))
             changes = self._diff(conn, head, target)
             meta = FileMeta(target["file_name"], target["file_size"], target["sha256"])
             new = self._add_revision(conn, target["kind"], user, note or f"rollback to revision {number}", meta,

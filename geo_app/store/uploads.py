@@ -107,7 +107,7 @@ class UploadStore:
         file_name = safe_file_name(name)
         if Path(file_name).suffix.lower() not in SUFFIXES[kind]:
             raise StoreError(_p("{file}: {kind} files must be one of: {suffixes}", file=file_name,
-                                  kind=KIND_NAMES[kind], suffixes=", ".join(SUFFIXES[kind])))
+                                kind=KIND_NAMES[kind], suffixes=", ".join(SUFFIXES[kind])))
         upload_id = secrets.token_urlsafe(24)
         folder = self.folder / upload_id
         folder.mkdir(parents=True)
@@ -118,7 +118,7 @@ class UploadStore:
                     size += len(chunk)
                     if size > MAX_BYTES[kind]:
                         raise StoreError(_p("{file}: over the limit of {mb} MB", file=file_name,
-                                                            mb=MAX_BYTES[kind] // 2**20))
+                                            mb=MAX_BYTES[kind] // 2**20))
                     digest.update(chunk)
                     out.write(chunk)
             if size == 0:

@@ -143,7 +143,8 @@ class UserStore:
     def _row(conn, name: str):
         row = conn.execute(select(users).where(users.c.name == normal_name(name))).first()
         if row is None:
-            raise StoreError(_p("there is no user named {name}; see `flask --app app users list`", name=normal_name(name)))
+            raise StoreError(_p("there is no user named {name}; see `flask --app app users list`",
+                                name=normal_name(name)))
         return row
 
     # ------------------------------------------------------------ sign-in
