@@ -164,6 +164,19 @@ def test_previews_expire(default_settings, tmp_path):
     assert revisions(app).audit_entries("upload_expired")
 
 
+@pytest.mark.parametrize("note", ["", "   ", " \n\t ", " x "])
+def test_a_commit_needs_a_note_of_words_not_spaces(app, editor, note):
+    """A note of spaces passed the browser's `required` and the server's length check: the revision was kept with
+    an empty note."""
+    uid = upload_id(upload(editor, promotion_csv(promotable(1))))
+    head = revisions(app).heads()["status"]["id"]
+    refused = commit(editor, uid, note)
+    assert refused.status_code == 400 and "Cần ghi chú ngắn (tối đa 300 ký tự)." in refused.get_data(as_text=True)
+    assert revisions(app).heads()["status"]["id"] == head
+    assert commit(editor, uid, "  Báo cáo 7/BC  ").status_code == 302
+    assert revisions(app).heads()["status"]["note"] == "Báo cáo 7/BC"
+
+
 def test_commit_is_refused_when_another_revision_landed_since_the_preview(app, editor):
     first = upload_id(upload(editor, promotion_csv(promotable(2))))
     second = upload_id(upload(editor, promotion_csv(promotable(4)[2:])))

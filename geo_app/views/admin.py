@@ -181,7 +181,8 @@ class UploadForm(FlaskForm):
 
 
 class CommitForm(FlaskForm):
-    note = TextAreaField(validators=[InputRequired(), Length(min=3, max=NOTE_MAX)])
+    note = TextAreaField(validators=[InputRequired(), Length(min=3, max=NOTE_MAX)],  # counted without spaces around
+                         filters=[lambda text: text.strip() if isinstance(text, str) else text])
     base = HiddenField()  # the revision the preview compared against
 
 
