@@ -93,6 +93,17 @@ def test_year_player_plays_to_the_latest_year_keeping_the_view(live_server, page
     assert f"year={dataset.years[0]}" in page.url
 
 
+def test_the_year_player_starts_at_the_first_year_as_its_button_says(live_server, page, dataset):
+    """Pressed on 2023, "Phát 2021 → 2024" played 2023 → 2024."""
+    page.goto(f"{live_server}/?year={dataset.years[-2]}")
+    page.wait_for_function(READY)
+    assert page.text_content("#year-play").startswith(f"Phát {dataset.years[0]} → {dataset.years[-1]}")
+    page.click("#year-play")
+    page.wait_for_url(re.compile(rf"year={dataset.years[0]}&play=1"), timeout=10000)
+    page.wait_for_url(re.compile(rf"year={dataset.years[-1]}"), timeout=20000)
+    assert page.errors == []
+
+
 def test_year_slider_shows_the_chosen_year(live_server, page):
     page.goto(f"{live_server}/?year=2022")
     page.wait_for_function(READY)

@@ -160,7 +160,8 @@
     button.addEventListener("click", function () {
       if (timer !== null || button.getAttribute("aria-pressed") === "true") { stop(); return; }
       playing(true);
-      if (year === years[years.length - 1]) window.location.assign(yearUrl(years[0], true));
+      // The button says first → last: the show starts at the first year wherever it was pressed.
+      if (year !== years[0]) window.location.assign(yearUrl(years[0], true));
       else timer = window.setTimeout(next, PLAY_MS);
     });
     if (new URLSearchParams(window.location.search).get("play") === "1") {
