@@ -107,3 +107,19 @@ def test_nothing_is_left_behind_after_reading_a_zip(tmp_path, gso_layer, monkeyp
             zf.write(part, part.name)
     assert read_boundaries(archive)[1].usable
     assert set(Path(tempfile.gettempdir()).glob("ntm-layer-*")) == before
+
+
+@pytest.mark.parametrize("name,content", [("broken.geojson", b'{"type": "FeatureCollection", "features": [{'),
+                                          ("notes.gpkg", b"not a geopackage at all")])
+def test_an_unreadable_layer_is_named_without_the_servers_folders(tmp_path, name, content):
+    """A broken upload's reason showed where the server keeps uploads ('/…/instance/uploads/<id>/broken.geojson')
+    and GDAL's advice on driver prefixes, cut off mid-sentence."""
+    folder = tmp_path / "instance" / "uploads" / "x1"
+    folder.mkdir(parents=True)
+    (folder / name).write_bytes(content)
+    _, report = read_boundaries(folder / name)
+    assert not report.usable and len(report.errors) == 1
+    error = report.errors[0]
+    assert name in error and str(tmp_path) not in error and "uploads" not in error, error
+    assert "It might help" not in error and "prefixing" not in error
+    assert error.startswith(f"{name}: cannot read this as a GIS layer (")

@@ -457,8 +457,16 @@ def _polygon_layer(source: Source, report: CheckReport) -> str | None:
     return chosen
 
 
+QUOTED_PATH = re.compile(r"""(['"])(?:[A-Za-z]:)?[\\/][^'"]*[\\/]([^'"\\/]+)\1""")
+
+
 def _short(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+    """A library's reason, short: its first line, without the server's folders (a quoted path is its file's name)
+    and without GDAL's advice on driver prefixes, which means nothing to an editor."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = QUOTED_PATH.sub(lambda m: m.group(1) + m.group(2) + m.group(1), text)
+    text = text.split("; It might help")[0].rstrip(" ;")
+    return text if len(text) <= 200 else text[:199].rsplit(" ", 1)[0] + "…"
 
 
 # ---------------------------------------------------------------- coordinate reference system
