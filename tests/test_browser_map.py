@@ -177,6 +177,27 @@ def test_table_name_shows_commune_on_map(live_server, page):
     assert page.locator(".leaflet-popup .ntm-popup-name").text_content() == "Xã Phú Lễ"
 
 
+def test_a_commune_opened_from_the_table_by_keyboard_can_be_read_and_closed(live_server, open_page):
+    """Enter on a name in the table opened the commune, but focus stayed on the name, now off screen: Escape did
+    nothing and the facts could not be reached. Focus goes into them; Escape closes them and focus comes back."""
+    page = open_page(1366, 768)
+    page.goto(live_server + "/?year=2024")
+    page.wait_for_function(READY)
+    name = page.locator('#commune-table button.focus-commune[data-ward-code="29146"]')
+    name.focus()
+    page.keyboard.press("Enter")
+    page.locator(".leaflet-popup .ntm-popup-name").wait_for()
+    assert page.evaluate("!!document.activeElement.closest('.leaflet-popup')")
+    assert page.evaluate("document.activeElement.textContent").startswith("Xã Phú Lễ")
+    page.wait_for_function("() => document.querySelector('.map-frame').getBoundingClientRect().top > -5 "
+                           "&& document.querySelector('.map-frame').getBoundingClientRect().top < 5")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('.leaflet-popup')")
+    page.wait_for_function("() => document.activeElement.dataset.wardCode === '29146' "
+                           "&& document.activeElement.classList.contains('focus-commune')")
+    assert page.errors == []
+
+
 def test_controls_change_the_url(live_server, page):
     open_map(page, live_server)
     with page.expect_navigation():

@@ -103,10 +103,12 @@
     document.addEventListener("click", function (ev) {
       var target = ev.target.closest ? ev.target.closest(".focus-commune") : null;
       if (!target || !window.NTM || !window.NTM.maps.length) return;
-      var code = target.getAttribute("data-ward-code");
-      if (window.NTM.maps[0].focus(code)) {
+      var code = target.getAttribute("data-ward-code"), map = window.NTM.maps[0];
+      if (map.focus(code)) {
         var frame = document.querySelector(".map-frame");
         if (frame && frame.scrollIntoView) frame.scrollIntoView({ behavior: "smooth", block: "start" });
+        // Focus goes to the commune's facts (read, then Escape), and back to this row's name when they close.
+        map.focusPopup(target, true);
       }
     });
   }

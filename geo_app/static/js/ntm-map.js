@@ -532,12 +532,13 @@
     return this.map.getContainer().querySelector(".leaflet-popup-content[tabindex]");
   };
 
-  /** Keyboard focus into the open popup; when it closes with focus inside, focus goes back to `opener`. */
-  NtmMap.prototype.focusPopup = function (opener) {
+  /** Keyboard focus into the open popup; when it closes with focus inside, focus goes back to `opener`.
+   * `keepScroll`: the page is not scrolled to the popup (the caller brings the map into view). */
+  NtmMap.prototype.focusPopup = function (opener, keepScroll) {
     var content = this.popupContent();
     if (!content) return;
     var popup = content.closest(".leaflet-popup");
-    content.focus();
+    content.focus(keepScroll ? { preventScroll: true } : undefined);
     this.map.once("popupclose", function () {
       window.setTimeout(function () {
         var active = document.activeElement;
