@@ -142,6 +142,19 @@ def test_unusable_file_shows_why_and_cannot_be_committed(app, editor):
     assert "sai.csv, row 2" in english and "dòng 2" not in english
 
 
+def test_the_previews_counts_say_what_they_count(app, editor):
+    """A commune whose level changed (its criteria the same) was counted as "with changed criteria", and a file
+    with one bad row said "0 rows read, 135 matched"."""
+    codes = promotable(2)
+    assert commit(editor, upload_id(upload(editor, promotion_csv(codes)))).status_code == 302
+    level_only = promotion_csv(codes[:1]).replace(b",ntm,", b",nang_cao,", 1)  # the same 19 criteria, a new level
+    page = editor.get(f"/admin/preview/{upload_id(upload(editor, level_only))}").get_data(as_text=True)
+    assert "1 đổi mức đạt; 1 xã-năm thay đổi mức đạt hoặc tiêu chí;" in page
+    bad = promotion_csv(promotable(4)).replace(b",ntm,", b",ntm nang cao sieu cap,", 1)
+    page = editor.get(f"/admin/preview/{upload_id(upload(editor, bad, 'sai.csv'))}").get_data(as_text=True)
+    assert "4 dòng/đối tượng đọc được, 3 khớp mã" in page  # the bad row is read, not matched
+
+
 def test_wrong_file_type_is_refused_before_preview(app, editor, tmp_path):
     """Refused in the page's language (the store's reasons were English on the Vietnamese page)."""
     response = upload(editor, b"MZ\x90\x00", "setup.exe")

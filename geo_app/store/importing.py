@@ -177,6 +177,13 @@ def import_boundaries(store: RevisionStore, path: str | Path, user: str, note: s
     return result
 
 
+def rows_read(communes, districts, reports: list[CheckReport]) -> int:
+    """The rows a status file gave: its frames' where the file is usable, else the rows its reports read (a file
+    with a bad row has no frames, yet its other rows were read and matched)."""
+    kept = sum(0 if f is None else len(f) for f in (communes, districts))
+    return kept or sum(r.features for r in reports)
+
+
 def import_status(store: RevisionStore, path: str | Path, user: str, note: str = "", year: int | None = None,
                   dry_run: bool = False, only_if_empty: bool = False, max_bytes: int = DEFAULT_MAX_STATUS_BYTES,
                   display_name: str | None = None, districts_path: str | Path | None = None,
@@ -191,7 +198,7 @@ def import_status(store: RevisionStore, path: str | Path, user: str, note: str =
         reports += more_reports
         districts = more if districts is None else pd.concat([districts, more], ignore_index=True)
     result = ImportResult("status", display_name or path.name, reports, dry_run=dry_run)
-    result.rows = sum(0 if f is None else len(f) for f in (communes, districts))
+    result.rows = rows_read(communes, districts, reports)
     result.matched = sum(len(r.matched) for r in reports)
     if not result.ok:
         store.audit("import_rejected", user, result.file_name, {

@@ -23,7 +23,7 @@ from sqlalchemy import insert, select, update
 from geo_app.domain.messages import phrase as _p
 from geo_app.sources.report import CheckReport
 from geo_app.store.importing import (DEFAULT_MAX_BOUNDARY_BYTES, DEFAULT_MAX_STATUS_BYTES, ImportResult,
-                                     import_boundaries, import_status, read_boundary_file, read_status_file)
+                                     import_boundaries, import_status, read_boundary_file, read_status_file, rows_read)
 from geo_app.store.revisions import (KIND_NAMES, RevisionStore, StoreError, _replace_rows, boundary_changes,
                                      district_changes, now, status_changes)
 from geo_app.store.schema import uploads
@@ -225,7 +225,7 @@ class UploadStore:
 def _preview_status(store: RevisionStore, upload: Upload, path: Path, base: dict | None) -> Preview:
     communes, districts, reports = read_status_file(path)
     preview = Preview(upload, reports, base)
-    preview.rows = sum(0 if f is None else len(f) for f in (communes, districts))
+    preview.rows = rows_read(communes, districts, reports)
     preview.matched = sum(len(r.matched) for r in reports)
     if not preview.ok:
         return preview

@@ -122,7 +122,7 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "discarded": _l("The upload was discarded."),
     "gone": _l("This upload is no longer waiting in preview (committed, discarded or expired)."),
     "note_required": _l("A short note is required (at most 300 characters)."),
-    "criteria_changed": _l("commune-years with changed criteria"),
+    "criteria_changed": _l("commune-years with a changed level or criteria"),
     "details_changed": _l("with only their year recognised, note, provenance or source changed"),
     "details_heading": _l("Other changes"),
     "fields": _l("What changed"),
