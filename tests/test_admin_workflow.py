@@ -155,6 +155,23 @@ def test_the_previews_counts_say_what_they_count(app, editor):
     assert "4 dòng/đối tượng đọc được, 3 khớp mã" in page  # the bad row is read, not matched
 
 
+@pytest.mark.parametrize("fmt,lang", [("csv", ""), ("csv", "en"), ("xlsx", "")])
+def test_the_maps_data_download_is_named_as_such_when_uploaded(app, editor, fmt, lang):
+    """A new editor downloaded the map's CSV, changed a level and uploaded it: they were told of missing columns
+    ('year', 'provenance', c1..c19), one of which the file had under another name. The upload page now says what
+    it takes and links the blank workbook; the download itself is named for what it is."""
+    index = editor.get("/admin/").get_data(as_text=True)
+    assert "Bảng mẫu trống để điền, có sẵn mã và tên các xã (template.xlsx)" in index
+    assert editor.get(re.search(r'<a href="([^"]+)" download>Bảng mẫu', index).group(1)).status_code == 200
+    download = editor.get(f"/data.{fmt}?year=2024&lang={lang}").get_data()
+    page = editor.get(f"/admin/preview/{upload_id(upload(editor, download, 'so-lieu.' + fmt))}?lang=en")
+    text = html.unescape(page.get_data(as_text=True))
+    header_row = 2 if fmt == "xlsx" else 1  # below the workbook's title
+    assert f"so-lieu.{fmt}, row {header_row}: this is the map's data download, for reading" in text
+    assert "missing column" not in text and "no district" not in text
+    assert 'id="commit-form"' not in text
+
+
 def test_wrong_file_type_is_refused_before_preview(app, editor, tmp_path):
     """Refused in the page's language (the store's reasons were English on the Vietnamese page)."""
     response = upload(editor, b"MZ\x90\x00", "setup.exe")

@@ -10,6 +10,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,7 @@ from geo_app.domain.criteria import (
     PROVENANCES,
 )
 from geo_app.settings import SettingsError, StatusLimits
-from geo_app.domain.messages import joined_by, phrase as _p
+from geo_app.domain.messages import both, joined_by, mark as _l, phrase as _p
 from geo_app.sources.report import CheckReport
 from geo_app.domain.textnorm import fold, nfc
 from geo_app.domain.units import DISTRICTS, REMOVED_2020, code_for_name, district_code_for_name, units
@@ -434,6 +435,34 @@ def _describe_missing(missing: list[str], aliases: dict[str, tuple[str, ...]]) -
         listed = f"{criteria[0]}..{criteria[-1]}" if len(criteria) == 19 else ", ".join(criteria)
         names.append(_p("criteria {listed} (one column per criterion: c1..c19, tc1..tc19 or 1..19)", listed=listed))
     return joined_by("; ", names)
+
+
+# Two columns of the map's "Download the data" files (views/maps.py MAP_COLUMNS), in either language.
+DOWNLOAD_MARKS = (both(_l("Map class")), both(_l("Criteria met")))
+
+
+def _is_data_download(header: list[str]) -> bool:
+    """Whether a header is that of the map's data download (a table for reading, not a status file)."""
+    cells = {_key(str(cell)) for cell in header}
+    return all(any(_key(label) in cells for label in labels) for labels in DOWNLOAD_MARKS)
+
+
+def data_download_report(path: Path) -> CheckReport | None:
+    """A report refusing the map's data download (CSV, or XLSX below its title row), or None for other files:
+    read as a status file, it gave missing columns, or districts named after its communes."""
+    probe, suffix = CheckReport("commune_status", str(path)), path.suffix.lower()
+    raw = _xlsx_rows(path, probe, "communes") if suffix in (".xlsx", ".xlsm") else \
+        _csv_rows(path, probe) if suffix in (".csv", ".txt") else None
+    filled = ((number, [_cell_text(v) for v in cells]) for number, cells in enumerate(raw or (), start=1))
+    first = islice(((number, texts) for number, texts in filled if any(texts)), 3)
+    header = next(((number, texts) for number, texts in first if _is_data_download(texts)), None)
+    if header is None:
+        return None
+    report = CheckReport("commune_status", str(path))
+    report.error(_p("this is the map's data download, for reading: it gives how many criteria each commune meets, "
+                    "not which, so it cannot be imported; fill in the blank workbook (template.xlsx, linked on the "
+                    "upload page) or use the office's report workbook"), header[0])
+    return report
 
 
 def _table(path: Path, report: CheckReport, sheet: str, aliases: dict[str, tuple[str, ...]],

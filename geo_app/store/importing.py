@@ -103,9 +103,9 @@ def read_boundary_file(path: Path, crs: str | None = None, encoding: str | None 
 
 def read_status_file(path: Path, year: int | None = None, max_bytes: int = DEFAULT_MAX_STATUS_BYTES):
     """(communes or None, districts or None, reports) for a status CSV/XLSX of either kind (or both sheets)."""
-    from geo_app.sources.status_io import read_commune_status, read_district_status, status_tables
+    from geo_app.sources.status_io import data_download_report, read_commune_status, read_district_status, status_tables
 
-    early = _missing(path, "status") or _too_big(path, max_bytes, "status")
+    early = _missing(path, "status") or _too_big(path, max_bytes, "status") or data_download_report(path)
     if early:
         return None, None, [early]
     tables = status_tables(path)
@@ -130,7 +130,7 @@ def read_status_file(path: Path, year: int | None = None, max_bytes: int = DEFAU
 def _require_rows(reports: list[CheckReport], communes, districts) -> None:
     rows = sum(0 if f is None else len(f) for f in (communes, districts))
     if rows == 0 and reports and all(r.usable for r in reports):
-        reports[0].error("the file holds no status row (only a header?); fill in one row per commune and year")
+        reports[0].error(_p("the file holds no status row (only a header?); fill in one row per commune and year"))
 
 
 def _require_plan_set(reports: list[CheckReport], communes) -> None:

@@ -122,6 +122,11 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "discarded": _l("The upload was discarded."),
     "gone": _l("This upload is no longer waiting in preview (committed, discarded or expired)."),
     "note_required": _l("A short note is required (at most 300 characters)."),
+    "status_formats": _l("Accepted: the NTM office's report workbook (one row per commune, one marked column per "
+                         "criterion) or a CSV or XLSX in the project's schema."),
+    "status_template": _l("A blank workbook to fill in, with the communes' codes and names"),
+    "status_not_downloads": _l("The map's “Download the data” files are for reading: they give how many criteria "
+                               "each commune meets, not which, and cannot be imported."),
     "criteria_changed": _l("commune-years with a changed level or criteria"),
     "details_changed": _l("with only their year recognised, note, provenance or source changed"),
     "details_heading": _l("Other changes"),
