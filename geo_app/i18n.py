@@ -11,7 +11,7 @@ import datetime as dt
 from flask import Flask, request
 from flask_babel import Babel, format_datetime
 
-from geo_app.domain.messages import LANGUAGES, TRANSLATIONS, byte_count, in_language  # one catalog folder for Flask and for the renderers
+from geo_app.domain.messages import LANGUAGES, TRANSLATIONS, byte_count, in_language, translator  # one catalog folder
 
 __all__ = ["LANGUAGES", "TRANSLATIONS", "compile_catalogs", "init_app", "local_time", "select_locale"]
 
@@ -32,6 +32,13 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local_time)
     app.add_template_filter(byte_count)  # {{ size | byte_count(lang) }}
     app.add_template_filter(in_language)  # {{ problem | in_language(lang) }}: an importer's phrase
+    app.add_template_filter(catalog)  # {{ revision.note | catalog(lang) }}: a note the app wrote (first run)
+
+
+def catalog(text: str | None, lang: str) -> str:
+    """`text` from the catalog in `lang` where it is one of its messages (a note the app wrote itself), else as
+    it is (an editor's note)."""
+    return translator(lang)(text) if text else (text or "")
 
 
 def local_time(stored: str | None) -> str:

@@ -460,6 +460,22 @@ def test_a_rejected_imports_detail_names_its_problems_and_keeps_unknown_keys():
     assert detail_text(size, strings("en"), labeller(COUNT_LABELS, "en"), "en") == "Size: 139,849 B"
 
 
+def test_revision_notes_the_app_wrote_are_in_the_pages_language(app, editor):
+    """The first run's notes were English on the Vietnamese pages, and a rollback without a note read "rollback to
+    revision 2 — khôi phục bản 2" (its audit entry: no note)."""
+    page = editor.get("/admin/revisions").get_data(as_text=True)
+    assert "lần chạy đầu: các tệp kết quả đã cấu hình" in page and "first run" not in page
+    assert "first run: the configured status files" in editor.get("/admin/revisions?lang=en").get_data(as_text=True)
+    assert "lần chạy đầu: lớp ranh giới đã cấu hình" in editor.get("/admin/").get_data(as_text=True)
+    head = revisions(app).heads()["status"]["id"]
+    assert commit(editor, upload_id(upload(editor, promotion_csv(promotable(1))))).status_code == 302
+    confirm = editor.get(f"/admin/revisions/{head}/rollback").get_data(as_text=True)
+    assert "lần chạy đầu: các tệp kết quả đã cấu hình" in confirm
+    assert editor.post(f"/admin/revisions/{head}/rollback", data={"csrf_token": csrf_token(confirm)}).status_code == 302
+    rows = re.findall(r'<td class="note">([^<]*)</td>', editor.get("/admin/revisions").get_data(as_text=True))
+    assert f"khôi phục bản {head}" in rows and not any("rollback to" in r for r in rows), rows
+
+
 def test_the_audit_log_writes_stored_refusals_and_problems_in_the_pages_language(app, editor, tmp_path):
     """A refused upload's reason and a rejected import's problems were stored as English text and shown so on the
     Vietnamese log. They are kept as phrases: each page writes them in its language, the CSV in English."""

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from geo_app.domain.messages import mark as _l
 from geo_app.settings import ROOT, Settings, SettingsError
 from geo_app.store.db import ChangeStamp
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:  # imported where used: the data libraries are most of a comma
 
 log = logging.getLogger(__name__)
 SEED_USER = "setup"
+# The first run's revisions' notes (catalog messages: the admin pages show them in their language, `catalog`).
+SEED_NOTES = {"boundaries": _l("first run: the configured boundary layer"),
+              "status": _l("first run: the configured status files")}
 MAX_REPORTED_PROBLEMS = 20
 
 
@@ -168,7 +172,7 @@ class DataStore:
                 f"No boundary layer at {shown_path(path)}. Run `flask --app app data build` to build the default "
                 "layer, or import your own with `flask --app app import boundaries PATH`.")
         return self._seed_once(("boundaries", _stamp(path)), lambda: import_boundaries(
-            self.revisions, path, SEED_USER, "first run: the configured boundary layer",
+            self.revisions, path, SEED_USER, SEED_NOTES["boundaries"],
             crs=self.settings.boundaries_crs, only_if_empty=True))
 
     def _seed_status(self) -> ImportResult:
@@ -184,7 +188,7 @@ class DataStore:
                                       "`flask --app app import status PATH`.")
         stamp = ("status", _stamp(communes), _stamp(districts))
         return self._seed_once(stamp, lambda: import_status(
-            self.revisions, communes, SEED_USER, "first run: the configured status files",
+            self.revisions, communes, SEED_USER, SEED_NOTES["status"],
             only_if_empty=True, districts_path=districts))
 
     def _seed_once(self, stamp: tuple, run: Callable[[], ImportResult]) -> ImportResult:

@@ -269,7 +269,7 @@ class RevisionStore:
                                     kind=KIND_NAMES.get(target["kind"], target["kind"])))
             changes = self._diff(conn, head, target)
             meta = FileMeta(target["file_name"], target["file_size"], target["sha256"])
-            new = self._add_revision(conn, target["kind"], user, note or f"rollback to revision {number}", meta,
+            new = self._add_revision(conn, target["kind"], user, note, meta,  # the pages say what it restores
                                      target["counts"], changes, target["provenance"],
                                      data_revision=target["data_revision"], rollback_of=number)
             self._audit(conn, user, "rollback", f"revision {new}", {"kind": target["kind"], "restored": number,
