@@ -198,6 +198,31 @@ def test_a_commune_opened_from_the_table_by_keyboard_can_be_read_and_closed(live
     assert page.errors == []
 
 
+@pytest.mark.parametrize("code", ["28840", "28969"])  # Tân Phú (Châu Thành), Thành Thới A (Mỏ Cày Nam)
+def test_no_district_label_sits_on_the_commune_whose_facts_are_open(live_server, open_page, code):
+    """Opened from the table, Tân Phú lay under the 'Châu Thành' label and Thành Thới A under 'Mỏ Cày Nam': the
+    labels keep clear of the open commune, and come back when its facts close."""
+    page = open_page(1366, 768)
+    page.goto(live_server + "/?year=2024")
+    page.wait_for_function("() => window.NTM && NTM.maps.length === 1 && NTM.maps[0].ready")
+    page.locator(f'#commune-table button.focus-commune[data-ward-code="{code}"]').click()
+    page.locator(".leaflet-popup .ntm-popup-name").wait_for()
+    page.wait_for_timeout(300)  # the labels are placed in the next frame
+    covering = f"""() => {{
+      const c = document.querySelector('path.ntm-commune[data-ward-code="{code}"]').getBoundingClientRect();
+      return Array.from(document.querySelectorAll('.ntm-district-label:not(.ntm-label-dropped)'))
+        .map(l => [l.textContent, l.getBoundingClientRect()])
+        .filter(([, r]) => r.left < c.right && c.left < r.right && r.top < c.bottom && c.top < r.bottom)
+        .map(([name]) => name);
+    }}"""
+    assert page.evaluate(covering) == []
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('.leaflet-popup')")
+    page.wait_for_timeout(300)
+    assert page.evaluate(covering) != []  # the label is back where it was
+    assert page.errors == []
+
+
 def test_controls_change_the_url(live_server, page):
     open_map(page, live_server)
     with page.expect_navigation():

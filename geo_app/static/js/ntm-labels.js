@@ -27,7 +27,8 @@
              bottom: r.bottom - origin.top, width: r.width, height: r.height };
   }
 
-  /** Boxes labels must keep clear of: visible controls and pilot markers (container coordinates). */
+  /** Boxes labels must keep clear of: visible controls and pilot markers, and the commune whose facts are open
+   * (a label sat on the commune just opened from the table or the search box), in container coordinates. */
   function obstacles(inst) {
     var container = inst.map.getContainer();
     var origin = container.getBoundingClientRect();
@@ -37,7 +38,19 @@
       var r = relative(el, origin);
       if (r.width > 0 && r.height > 0) out.push(r);
     });
+    var open = openCommune(inst);
+    if (open) out.push(open);
     return out;
+  }
+
+  /** The box of the commune whose facts are open (ntm-map.js outlineOpen), or null. */
+  function openCommune(inst) {
+    var layer = inst._open;
+    if (!layer || !inst.communes || !inst.communes.hasLayer(layer)) return null;
+    var bounds = layer.getBounds();
+    var nw = inst.map.latLngToContainerPoint(bounds.getNorthWest());
+    var se = inst.map.latLngToContainerPoint(bounds.getSouthEast());
+    return box(nw.x, nw.y, se.x - nw.x, se.y - nw.y);
   }
 
   var LEADER_STEPS = [16, 32]; // px further out than touching the anchor, joined to it by a leader line
@@ -166,7 +179,7 @@
       window.cancelAnimationFrame(pending);
       pending = window.requestAnimationFrame(function () { place(inst); });
     }
-    inst.map.on("zoomend moveend resize", schedule);
+    inst.map.on("zoomend moveend resize popupopen popupclose", schedule);
     place(inst);
     inst.placeLabels = function () { place(inst); };
   }
