@@ -367,3 +367,12 @@ def test_400_pages_speak_the_pages_language(client):
     assert "Yêu cầu không hợp lệ" not in en_text
     assert "Trang này không tồn tại" in client.get("/no-such-page").get_data(as_text=True)
     assert "This page does not exist" in client.get("/no-such-page?lang=en").get_data(as_text=True)
+
+
+def test_the_summary_reads_right_in_english_for_one_commune():
+    """'of the rest, 1 meet 15-18 criteria, 18 10-14': the counts now follow their labels."""
+    province = {"xa_ntm": 106, "xa_total": 139, "xa_nang_cao": 39, "xa_kieu_mau": 3, "band_15_18": 1,
+                "band_10_14": 18, "band_lt10": 0}
+    assert summary_sentence(province, 2024, "en").endswith(
+        "of the rest, 15-18 criteria met: 1, 10-14: 18, fewer than 10: 0.")
+    assert summary_sentence(province, 2024, "vi").endswith("còn lại 1 xã đạt 15-18 tiêu chí, 18 xã 10-14, 0 xã dưới 10.")

@@ -159,7 +159,7 @@ def summary_sentence(province: dict, year: int, lang: str = "vi") -> str:
                                                       "band_15_18", "band_10_14", "band_lt10")}
     return translator(lang)(
         "{year}: {xa_ntm}/{xa_total} xã reached NTM ({share}), {xa_nang_cao} advanced, {xa_kieu_mau} model; of the "
-        "rest, {band_15_18} meet 15-18 criteria, {band_10_14} 10-14 and {band_lt10} fewer than 10."
+        "rest, 15-18 criteria met: {band_15_18}, 10-14: {band_10_14}, fewer than 10: {band_lt10}."
     ).format(year=year, share=percent(round(100 * province["xa_ntm"] / total) / 100, lang), **n)
 
 
