@@ -245,6 +245,17 @@ def test_an_admin_is_told_why_in_the_pages_language(client, app):
     assert user_store(app).get("boss").active
 
 
+def test_refusal_pages_speak_the_pages_language(client, app):
+    """They were written in both languages at once ("Không có quyền / Forbidden")."""
+    add_user(app)
+    sign_in(client)
+    vi = client.get("/admin/users").get_data(as_text=True)
+    assert "<h1>Không có quyền</h1>" in vi and "Forbidden" not in vi and 'lang="vi"' in vi
+    en = client.get("/admin/users?lang=en").get_data(as_text=True)
+    assert "<h1>Forbidden</h1>" in en and "Your account may not do this." in en and "quyền" not in en
+    assert '<a href="/?lang=en">Map</a>' in en
+
+
 def test_admin_pages_in_english(client, app):
     add_user(app)
     sign_in(client)

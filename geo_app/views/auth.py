@@ -23,6 +23,7 @@ from wtforms.validators import InputRequired, Length
 
 from geo_app.domain.messages import mark as _l
 from geo_app.domain.messages import translator
+from geo_app.i18n import select_locale
 from geo_app.store.users import Throttle, User, UserStore, normal_name
 from .common import store
 
@@ -215,22 +216,23 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+# The refusals' pages, in the request's language (lang=en, as every page); a 409's reason is the refusal's own.
 _ERRORS = {
-    401: ("Cần đăng nhập / Sign-in required", "Trang này chỉ dành cho cán bộ biên tập đã đăng nhập. / "
-          "Only signed-in editors may do this."),
-    403: ("Không có quyền / Forbidden", "Tài khoản của bạn không có quyền này. / Your account may not do this."),
-    413: ("Tệp quá lớn / File too large", "Tệp tải lên vượt quá giới hạn; không có gì được lưu. / The upload is over "
-          "the size limit; nothing was kept."),
-    409: ("Không thực hiện được / Conflict", ""),
-    429: ("Quá nhiều yêu cầu / Too many requests", "Hãy thử lại sau. / Try again later."),
+    401: (_l("Sign-in required"), _l("Only signed-in editors may do this.")),
+    403: (_l("Forbidden"), _l("Your account may not do this.")),
+    413: (_l("File too large"), _l("The upload is over the size limit; nothing was kept.")),
+    409: (_l("Conflict"), ""),
+    429: (_l("Too many requests"), _l("Try again later.")),
 }
 
 
 def _error_page(code: int):
     def handler(exc):
+        lang = select_locale()
+        _ = translator(lang)
         title, message = _ERRORS[code]
-        message = message or getattr(exc, "description", "") or title
-        return render_template("error.html", status=code, title=title, message=message), code
+        message = _(message) if message else getattr(exc, "description", "") or _(title)
+        return render_template("error.html", status=code, title=_(title), message=message, lang=lang), code
     return handler
 
 
