@@ -295,7 +295,7 @@ def test_uploads_over_the_limit_get_413_and_nothing_is_kept(default_settings, tm
     sign_in(client)
     heads = revisions(app).heads()
     response = upload(client, b"ward_code,year\n" + b"x" * (limit * 4))
-    assert response.status_code == 413 and "nothing was kept" in response.get_data(as_text=True)
+    assert response.status_code == 413 and "không có gì được lưu" in response.get_data(as_text=True)
     assert upload_files(tmp_path) == [] and revisions(app).heads() == heads
     assert not [e for e in revisions(app).audit_entries(user="editor1") if e["action"] in ("upload", "commit")]
 
