@@ -455,7 +455,10 @@ def data_download_report(path: Path) -> CheckReport | None:
         _csv_rows(path, probe) if suffix in (".csv", ".txt") else None
     filled = ((number, [_cell_text(v) for v in cells]) for number, cells in enumerate(raw or (), start=1))
     first = islice(((number, texts) for number, texts in filled if any(texts)), 3)
-    header = next(((number, texts) for number, texts in first if _is_data_download(texts)), None)
+    try:
+        header = next(((number, texts) for number, texts in first if _is_data_download(texts)), None)
+    except _StopReading:  # a cell too large, a quote never closed: the reader says so
+        return None
     if header is None:
         return None
     report = CheckReport("commune_status", str(path))
