@@ -172,6 +172,23 @@ def test_the_maps_data_download_is_named_as_such_when_uploaded(app, editor, fmt,
     assert 'id="commit-form"' not in text
 
 
+def test_a_file_its_preview_refuses_is_logged_as_rejected_once_and_marked_in_the_list(app, editor):
+    """Files that failed their preview were logged only as "uploaded" and listed as waiting like any other."""
+    bad = promotion_csv(promotable(2)).replace(b",ntm,", b",ntm nang cao sieu cap,", 1)
+    uid = upload_id(upload(editor, bad, "sai.csv"))
+    good = upload_id(upload(editor, promotion_csv(promotable(1)), "dung.csv"))
+    for _ in range(2):
+        assert editor.get(f"/admin/preview/{uid}").status_code == 200
+    assert editor.get(f"/admin/preview/{good}").status_code == 200
+    rejected = [e for e in revisions(app).audit_entries("import_rejected") if e["detail"].get("upload") == uid]
+    assert len(rejected) == 1 and rejected[0]["user"] == "editor1" and rejected[0]["address"] == "127.0.0.1"
+    assert rejected[0]["target"] == "sai.csv" and rejected[0]["detail"]["error_count"] == 1
+    assert not [e for e in revisions(app).audit_entries("import_rejected") if e["detail"].get("upload") == good]
+    listed = dict(re.findall(r'<li><a href="/admin/preview/([^"]+)">[^<]*</a>(.*?)</li>',
+                             editor.get("/admin/").get_data(as_text=True), re.S))
+    assert "không dùng được" in listed[uid] and "không dùng được" not in listed[good]
+
+
 def test_wrong_file_type_is_refused_before_preview(app, editor, tmp_path):
     """Refused in the page's language (the store's reasons were English on the Vietnamese page)."""
     response = upload(editor, b"MZ\x90\x00", "setup.exe")

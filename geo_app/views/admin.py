@@ -93,6 +93,7 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "upload_button": _l("Upload and preview"),
     "limit": _l("At most {mb} MB."),
     "pending": _l("Waiting in preview"),
+    "pending_unusable": _l("cannot be used"),
     "open": _l("Preview"),
     "expires": _l("Expires"),
     "preview": _l("Preview"),
@@ -287,7 +288,7 @@ def index():
     return render_template("admin/index.html", lang=lang, t=t, page_title=t["index"],
                            heads=[heads[k] for k in ("status", "boundaries") if k in heads],
                            upload_form=UploadForm(), pending=uploads().pending(), message=request.args.get("m", ""),
-                           limits={k: MAX_MB[k] for k in MAX_MB})
+                           limits={k: MAX_MB[k] for k in MAX_MB}, rejected=rejected_uploads())
 
 
 MAX_MB = {"status": DEFAULT_MAX_STATUS_BYTES // 2**20, "boundaries": DEFAULT_MAX_BOUNDARY_BYTES // 2**20}
@@ -338,7 +339,7 @@ def _index_error(lang: str, t: dict, message: str):
     return render_template("admin/index.html", lang=lang, t=t, page_title=t["index"],
                            heads=[heads[k] for k in ("status", "boundaries") if k in heads],
                            upload_form=UploadForm(), pending=uploads().pending(), error=message,
-                           limits=MAX_MB), 400
+                           limits=MAX_MB, rejected=rejected_uploads()), 400
 
 
 def _pending_upload(upload_id: str) -> Upload | None:
@@ -397,6 +398,8 @@ def _preview_again(upload: Upload, lang: str, message: str, status: int):
 def preview_with_error(upload: Upload, lang: str, message: str) -> str:
     t = strings(lang)
     result = uploads().preview(upload)
+    if not result.ok:
+        record_rejection(upload, result)
     maps, map_error = drawn_preview(result, lang)
     form = CommitForm()
     form.base.data = str(result.base["id"] if result.base else 0)
@@ -405,6 +408,25 @@ def preview_with_error(upload: Upload, lang: str, message: str) -> str:
                            upload=upload, preview=result, maps=maps, form=form, discard_form=PlainForm(),
                            names=unit_names(), level_name=level_name, error=message, map_error=map_error,
                            can_commit=result.ok and not (map_error and upload.kind == "boundaries"))
+
+
+REJECTIONS_LOOKED_AT = 500  # the newest "import rejected" entries searched for an upload's
+
+
+def rejected_uploads() -> set[str]:
+    """The uploads whose preview found the file unusable (their "import rejected" entries)."""
+    entries = store().revisions.audit_entries("import_rejected", limit=REJECTIONS_LOOKED_AT)
+    return {e["detail"].get("upload") for e in entries if isinstance(e["detail"], dict)} - {None}
+
+
+def record_rejection(upload: Upload, result: Preview) -> None:
+    """A file its preview found unusable is logged once as an import rejected (the log said only "uploaded")."""
+    if upload.id in rejected_uploads():
+        return
+    errors = [e for r in result.reports for e in r.errors]
+    store().revisions.audit("import_rejected", current_user.name, upload.file_name, {
+        "kind": upload.kind, "errors": [phrase_data(e) for e in errors[:20]], "error_count": len(errors),
+        "upload": upload.id}, client_address())
 
 
 def drawn_preview(result: Preview, lang: str) -> tuple[dict | None, str]:
