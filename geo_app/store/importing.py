@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 
-from geo_app.domain.messages import phrase as _p
-from geo_app.domain.messages import phrase_data
+from geo_app.domain.messages import phrase as _p, phrase_data
 from geo_app.sources.report import CheckReport
 from geo_app.store.revisions import FileMeta, RevisionStore
 

@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
-from geo_app.domain.messages import phrase as _p
+from geo_app.domain.messages import phrase as _p, phrase_data
 from geo_app.sources.report import CheckReport
 from geo_app.store.importing import (DEFAULT_MAX_BOUNDARY_BYTES, DEFAULT_MAX_STATUS_BYTES, ImportResult,
                                      import_boundaries, import_status, read_boundary_file, read_status_file, rows_read)
 from geo_app.store.revisions import (KIND_NAMES, RevisionStore, StoreError, _replace_rows, boundary_changes,
                                      district_changes, now, status_changes)
-from geo_app.store.schema import uploads
+from geo_app.store.schema import audit_log, uploads
 
 if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
     import geopandas as gpd
@@ -152,6 +152,27 @@ class UploadStore:
 
     def path(self, upload: Upload) -> Path:
         return self.folder / upload.id / upload.file_name
+
+    def rejected(self, ids: list[str]) -> set[str]:
+        """Those of the uploads `ids` whose preview found the file unusable (logged by `record_rejection`)."""
+        if not ids:
+            return set()
+        upload_of = func.json_extract(audit_log.c.detail, "$.upload")
+        with self.store.reading() as conn:
+            rows = conn.execute(select(upload_of).where(audit_log.c.action == "import_rejected",
+                                                        upload_of.in_(ids))).all()
+        return {r[0] for r in rows}
+
+    def record_rejection(self, preview: Preview, user: str, address: str = "") -> None:
+        """An upload its preview found unusable is logged once as an import rejected, with its problems (the log
+        said only "uploaded")."""
+        upload = preview.upload
+        if preview.ok or self.rejected([upload.id]):
+            return
+        errors = [e for r in preview.reports for e in r.errors]
+        self.store.audit("import_rejected", user, upload.file_name, {
+            "kind": upload.kind, "errors": [phrase_data(e) for e in errors[:20]], "error_count": len(errors),
+            "upload": upload.id}, address)
 
     def expire(self) -> int:
         """Remove the files of previews past their time; their rows say `expired`."""

@@ -287,8 +287,8 @@ def index():
     uploads().expire()
     return render_template("admin/index.html", lang=lang, t=t, page_title=t["index"],
                            heads=[heads[k] for k in ("status", "boundaries") if k in heads],
-                           upload_form=UploadForm(), pending=uploads().pending(), message=request.args.get("m", ""),
-                           limits={k: MAX_MB[k] for k in MAX_MB}, rejected=rejected_uploads())
+                           upload_form=UploadForm(), **pending_uploads(), message=request.args.get("m", ""),
+                           limits={k: MAX_MB[k] for k in MAX_MB})
 
 
 MAX_MB = {"status": DEFAULT_MAX_STATUS_BYTES // 2**20, "boundaries": DEFAULT_MAX_BOUNDARY_BYTES // 2**20}
@@ -324,22 +324,33 @@ def _upload(kind: str):
     return redirect(url_for("admin.preview", upload_id=upload.id, **_lang_args(lang)))
 
 
+def pending_uploads() -> dict:
+    """The uploads waiting in preview, and those of them whose preview found the file unusable."""
+    pending = uploads().pending()
+    return {"pending": pending, "rejected": uploads().rejected([u.id for u in pending])}
+
+
 def refusal(exc: StoreError, lang: str) -> str:
     """Why the store refused, in the page's language."""
-    return in_language(exc.args[0] if exc.args else str(exc), lang)
+    return in_language(_why(exc), lang)
 
 
 def reason(exc: StoreError) -> object:
     """Why the store refused, for the audit log: English, and kept so the log's page writes it in its language."""
-    return phrase_data(exc.args[0] if exc.args else str(exc))
+    return phrase_data(_why(exc))
+
+
+def _why(exc: StoreError) -> object:
+    """The refusal's message as raised (a phrase)."""
+    return exc.args[0] if exc.args else str(exc)
 
 
 def _index_error(lang: str, t: dict, message: str):
     heads = store().revisions.heads()
     return render_template("admin/index.html", lang=lang, t=t, page_title=t["index"],
                            heads=[heads[k] for k in ("status", "boundaries") if k in heads],
-                           upload_form=UploadForm(), pending=uploads().pending(), error=message,
-                           limits=MAX_MB, rejected=rejected_uploads()), 400
+                           upload_form=UploadForm(), **pending_uploads(), error=message,
+                           limits=MAX_MB), 400
 
 
 def _pending_upload(upload_id: str) -> Upload | None:
@@ -398,8 +409,7 @@ def _preview_again(upload: Upload, lang: str, message: str, status: int):
 def preview_with_error(upload: Upload, lang: str, message: str) -> str:
     t = strings(lang)
     result = uploads().preview(upload)
-    if not result.ok:
-        record_rejection(upload, result)
+    uploads().record_rejection(result, current_user.name, client_address())
     maps, map_error = drawn_preview(result, lang)
     form = CommitForm()
     form.base.data = str(result.base["id"] if result.base else 0)
@@ -408,25 +418,6 @@ def preview_with_error(upload: Upload, lang: str, message: str) -> str:
                            upload=upload, preview=result, maps=maps, form=form, discard_form=PlainForm(),
                            names=unit_names(), level_name=level_name, error=message, map_error=map_error,
                            can_commit=result.ok and not (map_error and upload.kind == "boundaries"))
-
-
-REJECTIONS_LOOKED_AT = 500  # the newest "import rejected" entries searched for an upload's
-
-
-def rejected_uploads() -> set[str]:
-    """The uploads whose preview found the file unusable (their "import rejected" entries)."""
-    entries = store().revisions.audit_entries("import_rejected", limit=REJECTIONS_LOOKED_AT)
-    return {e["detail"].get("upload") for e in entries if isinstance(e["detail"], dict)} - {None}
-
-
-def record_rejection(upload: Upload, result: Preview) -> None:
-    """A file its preview found unusable is logged once as an import rejected (the log said only "uploaded")."""
-    if upload.id in rejected_uploads():
-        return
-    errors = [e for r in result.reports for e in r.errors]
-    store().revisions.audit("import_rejected", current_user.name, upload.file_name, {
-        "kind": upload.kind, "errors": [phrase_data(e) for e in errors[:20]], "error_count": len(errors),
-        "upload": upload.id}, client_address())
 
 
 def drawn_preview(result: Preview, lang: str) -> tuple[dict | None, str]:
