@@ -516,3 +516,6 @@ def test_the_lagging_table_on_a_phone_keeps_its_rows_short(live_server, phone, l
     wrap = page.locator(".pl-table-wrap").evaluate("e => [e.scrollWidth, e.clientWidth]")
     assert wrap[0] > wrap[1]  # the table scrolls in its box
     assert no_sideways_scroll(page) and page.errors == []
+    page.set_viewport_size({"width": 1600, "height": 900})  # a wide screen: the whole table, no sideways scroll
+    wrap = page.locator(".pl-table-wrap").evaluate("e => [e.scrollWidth, e.clientWidth]")
+    assert wrap[0] <= wrap[1]
