@@ -5,7 +5,6 @@ year and returns plain data (dataclasses / dicts) that the views, tables and cha
 """
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -15,6 +14,7 @@ from geo_app.domain import plan
 from geo_app.domain.criteria import BAND_BY_KEY, COMMUNE_LEVEL_BY_KEY, CRITERION_COLUMNS, CRITERION_NUMBERS, criterion
 from geo_app.domain.messages import both, percent, translator
 from geo_app.domain.messages import mark as _l
+from geo_app.domain.notes import note_text
 from geo_app.render.mapspec import MapClass, MapSpec, NO_DATA_CLASS, NOT_APPLICABLE_CLASS, district_classes
 from geo_app.model.dataset import Dataset, district_level_name, districts_from_communes, province_counts
 from geo_app.model.viewstate import ViewError
@@ -224,21 +224,6 @@ LAGGING_COLUMNS = ("position", "ward_code", "commune", "district", "group", "lev
                    "missing", "last_change", "first_year", "provenance", "note", "source_url")
 PROVENANCE_LABELS = {"official": _l("official"), "documented": _l("documented, with its source"),
                      "illustrative": _l("illustrative")}
-# Fixed phrases of the status notes (the demo and office files), in the order they are replaced.
-NOTE_PHRASES = (
-    ("Giá trị minh họa (illustrative), không phải số liệu chính thức", "Illustrative value, not an official figure"),
-    ("tổng toàn tỉnh 2022 khớp số liệu đã công bố", "the 2022 province total matches the published figures"),
-    ("năm công nhận của từng xã là minh họa", "each xã's recognition year is illustrative"),
-    ("năm công nhận NTM là minh họa", "the NTM recognition year is illustrative"),
-    ("Xã NTM nâng cao đầu tiên của tỉnh", "The province's first advanced NTM xã"),
-    ("đã công bố:", "published:"),
-)
-_NOTE_PATTERNS = (
-    (re.compile(r"(\S[^;:]*?) (\d+)/(\d+) xã đạt chuẩn NTM năm (\d{4})"), r"\1: \2/\3 xã NTM in \4"),
-    (re.compile(r"Đạt chuẩn NTM năm (\d{4})"), r"NTM since \1"),
-)
-
-
 # Short criterion names for narrow column headers (the full names are in the criteria set).
 SHORT_NAMES = {
     1: ("Quy hoạch", "Planning"), 2: ("Giao thông", "Transport"), 3: ("Thủy lợi", "Irrigation"),
@@ -264,17 +249,6 @@ def provenance_label(key: str, lang: str = "vi") -> str:
     """'minh họa' / 'illustrative' for a provenance key (unknown keys as they are)."""
     message = PROVENANCE_LABELS.get(key)
     return _t(lang, message) if message else key
-
-
-def note_text(note: str, lang: str = "vi") -> str:
-    """A status note in `lang`: the fixed phrases translated for English, names and numbers kept."""
-    if lang != "en" or not note:
-        return note
-    for vi, en in NOTE_PHRASES:
-        note = note.replace(vi, en)
-    for pattern, repl in _NOTE_PATTERNS:
-        note = pattern.sub(repl, note)
-    return note
 
 
 def lagging_table(rows: list[LaggingRow], lang: str = "vi") -> tuple[list[tuple[str, str]], list[dict]]:
