@@ -114,6 +114,23 @@ def test_english_page(client, dataset):
     assert 'href="/?lang=en"' in text or 'href="/lagging?lang=en"' in text
 
 
+def test_popup_notes_speak_the_pages_language(client, dataset):
+    """The demo file's note "Giá trị minh họa (illustrative), không phải số liệu chính thức" was shown as it is in
+    the English map's popups; the fixed phrases are translated there, as on /lagging, and kept in Vietnamese."""
+    year = next(y for y in dataset.years if dataset.has_illustrative(y))
+
+    def notes(lang: str) -> list[str]:
+        doc = map_document(page(client, f"year={year}&lang={lang}"))
+        return [row[table["fields"].index("note")] or "" for key in ("communes", "districts")
+                for table in [doc[key]] for row in table["rows"]]
+
+    english, vietnamese = notes("en"), notes("vi")
+    assert not [n for n in english if "minh họa" in n or "không phải số liệu" in n]
+    assert sum("Illustrative value, not an official figure" in n for n in english) >= 10
+    assert sum("Giá trị minh họa (illustrative), không phải số liệu chính thức" in n for n in vietnamese) >= 10
+    assert len(english) == len(vietnamese)
+
+
 def test_banner_for_illustrative_years(client, dataset):
     for year in dataset.years:
         text = page(client, f"year={year}")

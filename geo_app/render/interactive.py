@@ -50,6 +50,7 @@ from geo_app.domain.messages import mark as _l
 from geo_app.domain.messages import translator
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
 from geo_app.render.mapspec import ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes
+from geo_app.domain.notes import note_text
 from geo_app.domain.plan import PILOTS
 
 Assets = Literal["url", "inline"]
@@ -281,11 +282,11 @@ def map_document(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highli
     styles = StyleTable()
     communes = attribute_table(COMMUNE_FIELDS, (
         commune_row(f["properties"], styles.index(commune_style(f["properties"], colors, district_view, emphasis,
-                                                                spec.district)))
+                                                                spec.district)), lang)
         for f in communes_fc["features"]))
     districts = attribute_table(DISTRICT_FIELDS, (
         district_row(f["properties"], styles.index(district_style(f["properties"], district_colors, district_view,
-                                                                  spec.district)))
+                                                                  spec.district)), lang)
         for f in districts_fc["features"]))
     config = display_config(spec, districts_fc, lang, controls, legend, attribution, highlight=emphasis is not None)
     config.update(styles=styles.styles, bounds=view_bounds(communes_fc, districts_fc, spec.district),
@@ -326,13 +327,14 @@ def criteria_text(p: dict) -> str:
     return "".join("-" if p.get(f"c{c.number}") is None else ("1" if p[f"c{c.number}"] else "0") for c in CRITERIA)
 
 
-def commune_row(p: dict, style: int) -> list:
-    values = {**p, "criteria": criteria_text(p), "is_pilot": 1 if p.get("is_pilot") else 0, "style": style}
+def commune_row(p: dict, style: int, lang: str = "vi") -> list:
+    values = {**p, "criteria": criteria_text(p), "is_pilot": 1 if p.get("is_pilot") else 0, "style": style,
+              "note": note_text(p.get("note"), lang)}
     return [values.get(name) for name in COMMUNE_FIELDS]
 
 
-def district_row(p: dict, style: int) -> list:
-    values = {**p, "style": style}
+def district_row(p: dict, style: int, lang: str = "vi") -> list:
+    values = {**p, "style": style, "note": note_text(p.get("note"), lang)}
     return [values.get(name) for name in DISTRICT_FIELDS]
 
 
