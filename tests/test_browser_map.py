@@ -390,10 +390,10 @@ def test_zoom_buttons_are_named_in_the_pages_language(live_server, page, query, 
 
 
 # Per commune, the share of its land (sampled every 3 px, the controls hidden) that lies under the map's zoom
-# buttons, search box or legend.
+# buttons, search box, legend or attribution line.
 UNDER_CONTROLS = """() => {
   const map = document.querySelector('.ntm-map'), m = map.getBoundingClientRect();
-  const boxes = Array.from(map.querySelectorAll('.leaflet-control-zoom, .ntm-search, .ntm-legend'))
+  const boxes = Array.from(map.querySelectorAll('.leaflet-control-zoom, .ntm-search, .ntm-legend, .leaflet-control-attribution'))
     .map(e => e.getBoundingClientRect());
   const corners = map.querySelector('.leaflet-control-container');
   corners.style.visibility = 'hidden';
@@ -416,7 +416,8 @@ UNDER_CONTROLS = """() => {
 def test_no_commune_lies_under_the_legend_or_the_controls(live_server, open_page, width, height, path):
     """At 1280×800 the legend covered half of Thới Thuận on Bình Đại's coast, at 1024×768 and on a tablet whole
     communes. A map at least 800 px wide is fitted between its zoom buttons and a column holding the search box and
-    the legend; a narrower one below its row of controls, with its legend as a button."""
+    the legend; a narrower one below its row of controls, with its legend as a button. Every map is fitted above
+    its attribution line, which lay over the southern tip of Thạnh Phú (Thạnh Phong)."""
     page = open_page(width, height)
     page.goto(live_server + path)
     page.wait_for_function(READY)

@@ -16,6 +16,9 @@
   // a narrower one shows its legend as a button
   var LEGEND_RESERVE_PX = 300; // the legend's greatest width (290 px, ntm-map.css) and its 10 px margin; the
   // search box sits above the legend in that column
+  var ATTRIBUTION_RESERVE_PX = 18; // the view is fitted above the attribution line at the map's foot (it lay over
+  // the southern tip of Thạnh Phú): one line of 17 px (from LEGEND_ROOM_PX 12 px text, below it 9 px, ntm-map.css)
+  var ATTRIBUTION_WRAPPED_PX = 26; // below NARROW_PX it may wrap: two lines of 9 px text (.ntm-preview too)
   var ZOOM_RESERVE_PX = 44; // beside that column, the view is also fitted right of the zoom buttons (10 + 34 px)
   var SHEET_SHARE = 0.45; // the bottom sheet's share of a narrow map's height
   var SHEET_CLEARANCE_PX = 40; // a tapped point this close to the bottom sheet or to the top controls is moved
@@ -369,7 +372,8 @@
   };
 
   /** The view's bounds, fitted exactly (the zoom is not snapped: the server-drawn preview is fitted so too,
-   * inside the same padding, so the map takes its place without a jump); below LEGEND_ROOM_PX, below the controls;
+   * inside the same padding, so the map takes its place without a jump), above the attribution line; below
+   * LEGEND_ROOM_PX, below the controls;
    * on a wide one, between the zoom buttons and the column of the legend and the search box (in the corners they
    * covered the east coast, Bình Đại's and Thạnh Phú's communes, and Chợ Lách's western tip). */
   NtmMap.prototype.fit = function () {
@@ -379,9 +383,11 @@
     var row = this.map.getSize().x < LEGEND_ROOM_PX && controlled; // ntm-map.css: the controls share one row
     var snap = this.map.options.zoomSnap, top = row ? NARROW_TOP_PX : FIT_PADDING_PX;
     var beside = this.besideLegend(), left = beside ? ZOOM_RESERVE_PX : 0, right = beside ? LEGEND_RESERVE_PX : 0;
+    var foot = this.map.getSize().x < NARROW_PX ? ATTRIBUTION_WRAPPED_PX : ATTRIBUTION_RESERVE_PX;
     this.map.options.zoomSnap = 0;
     this.map.fitBounds(b, { paddingTopLeft: [FIT_PADDING_PX + left, top],
-                            paddingBottomRight: [FIT_PADDING_PX + right, FIT_PADDING_PX], animate: false });
+                            paddingBottomRight: [FIT_PADDING_PX + right, FIT_PADDING_PX + foot],
+                            animate: false });
     this.map.options.zoomSnap = snap;
     this._fittedView = { zoom: this.map.getZoom(), center: this.map.getCenter() };
   };
