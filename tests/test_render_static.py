@@ -472,6 +472,24 @@ def test_ba_tri_pilot_label_is_not_printed_over_phuoc_ngai(dataset):
     assert not boxes["Phú Lễ (thí điểm)"].overlaps(star_box)  # the label sits beside its star, never on it
 
 
+@pytest.mark.parametrize("district", [None, "831", "836"])
+def test_pilot_labels_keep_clear_of_the_pilot_outlines(dataset, district):
+    """"Phú Lễ (thí điểm)" and "Giao Long (thí điểm)" were printed across their communes' orange outlines in the
+    PNG, so label and outline read as one tangle: each label now sits clear of both outlines (in the province
+    export beside its star; in a district export, where the commune is wider than its label, out of it)."""
+    view = map_view(dataset, ViewState(year=2024, district=district), DAY)
+    fig = draw_figure(view)
+    ax = fig.axes[0]
+    orange = tuple(int(render_static.PILOT_OUTLINE[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    outline = next(c for c in ax.collections if isinstance(c, LineCollection) and len(c.get_edgecolor())
+                   and tuple(c.get_edgecolor()[0][:3]) == orange)
+    lines = [outline.get_transform().transform_path(path) for path in outline.get_paths()]
+    pilots = [(text, box) for text, box in label_boxes(fig) if text.endswith("(thí điểm)")]
+    assert len(pilots) == (2 if district is None else 1)
+    for text, box in pilots:
+        assert not any(line.intersects_bbox(box, filled=False) for line in lines), (district, text)
+
+
 def test_label_placer_moves_then_drops_the_least_important():
     from matplotlib.figure import Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -39,6 +39,7 @@ class Label:
     gap: float = 4.0  # points between the anchor and a label beside it
     centred: bool = True  # may sit centred on its anchor (not for labels of a marker)
     leader: bool = True  # may move further out with a leader line
+    clear_of: tuple = ()  # lines it may not cross (matplotlib Paths in display pixels), e.g. its commune's outline
 
 
 @dataclass
@@ -112,7 +113,7 @@ class LabelPlacer:
                     continue
                 box = measured.box(dx * distance * self.fig.dpi / 72, dy * distance * self.fig.dpi / 72, ha, va)
                 box = box.padded(pad)
-                if self._free(box):
+                if self._free(box) and not any(line.intersects_bbox(box, filled=False) for line in label.clear_of):
                     text.set(ha=ha, va=va, transform=offset_copy(self.ax.transData, fig=self.fig, x=dx * distance,
                                                                  y=dy * distance, units="points"))
                     self.taken.append(box)

@@ -357,12 +357,12 @@ def draw_map(ax, view: MapView, commune_pt: float = 7.5) -> None:
     """Communes coloured by class, district outlines and names, pilots, north arrow and scale bar."""
     communes, districts = _draw_classes(ax, view, district_width=1.4, commune_edges=True)
     ax.apply_aspect()
-    stars = _pilot_markers(ax, communes)
+    stars, pilot_outline = _pilot_markers(ax, communes)
     arrow = draw_north_arrow(ax)
     scale = draw_scale_bar(ax)
     placer = LabelPlacer(ax)
     placer.block(*stars, arrow, *scale)
-    labels = _pilot_labels(communes, view) + _district_labels(districts, view)
+    labels = _pilot_labels(communes, view, pilot_outline) + _district_labels(districts, view)
     if view.state.district:
         labels += _commune_labels(communes[communes["district_code"] == view.state.district], commune_pt)
     placer.place(labels)
@@ -561,26 +561,30 @@ def _commune_labels(communes: gpd.GeoDataFrame, size: float = 7.5) -> list[Label
             for name, area, point in zip(others["name"], others["full_area"], _anchors(others))]
 
 
-def _pilot_markers(ax, communes: gpd.GeoDataFrame) -> list:
-    """Pilot communes: orange outline and a star marker (returned, so labels keep off it)."""
+def _pilot_markers(ax, communes: gpd.GeoDataFrame) -> tuple[list, LineCollection | None]:
+    """Pilot communes: orange outline and a star marker (the stars returned, so labels keep off them, and the
+    outline, which the pilots' own labels do not cross)."""
     pilots = communes[communes["is_pilot"]]
     if not len(pilots):
-        return []
-    _outlines(ax, pilots.geometry.values, color=PILOT_OUTLINE, linewidth=2.6, zorder=PILOT_OUTLINE_Z)
+        return [], None
+    outline = _outlines(ax, pilots.geometry.values, color=PILOT_OUTLINE, linewidth=2.6, zorder=PILOT_OUTLINE_Z)
     stars = []
     for point in _anchors(pilots):
         stars += ax.plot([point.x], [point.y], marker="*", markersize=16, color=PILOT_OUTLINE,
                          markeredgecolor="white", markeredgewidth=1.0, zorder=PILOT_STAR_Z, clip_on=True)
-    return stars
+    return stars, outline
 
 
-def _pilot_labels(communes: gpd.GeoDataFrame, view: MapView) -> list[Label]:
-    """'Phú Lễ (thí điểm)' beside each pilot's star (never on it)."""
+def _pilot_labels(communes: gpd.GeoDataFrame, view: MapView, outline: LineCollection | None = None) -> list[Label]:
+    """'Phú Lễ (thí điểm)' beside each pilot's star (never on it), clear of the pilots' orange outlines (the label
+    printed across Phú Lễ's and Giao Long's outlines, which then read as one tangle)."""
     word = translator(view.lang)("pilot")
     pilots = communes[communes["is_pilot"]]
     style = {"fontsize": 11, "fontweight": "bold", "color": PILOT_OUTLINE, "path_effects": HALO, "zorder": 8}
-    return [Label(point.x, point.y, f"{strip_type(name)} ({word})", style, PILOT_PRIORITY, gap=14, centred=False)
-            for name, point in zip(pilots["name"], _anchors(pilots))]
+    lines = () if outline is None else tuple(outline.get_transform().transform_path(path)
+                                             for path in outline.get_paths())
+    return [Label(point.x, point.y, f"{strip_type(name)} ({word})", style, PILOT_PRIORITY, gap=14, centred=False,
+                  clear_of=lines) for name, point in zip(pilots["name"], _anchors(pilots))]
 
 
 def draw_north_arrow(ax):
