@@ -49,8 +49,8 @@ from typing import Callable, Iterable, Literal, Union
 from geo_app.domain.messages import mark as _l
 from geo_app.domain.messages import translator
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
-from geo_app.render.mapspec import ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes
 from geo_app.domain.notes import note_text
+from geo_app.render.mapspec import ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes
 from geo_app.domain.plan import PILOTS
 
 Assets = Literal["url", "inline"]

@@ -4,8 +4,8 @@ The page's HTML carries it inside the map's <div>, so the communes are on screen
 (before Leaflet and ntm-map.js have loaded), and a browser without JavaScript still shows the map. ntm-map.js
 removes it once Leaflet has drawn the same paths in the same place: the SVG's viewBox is the view's bounds in
 Web Mercator, fitted into the map with the padding of the map's first fit (ntm-map.js `fit`, which fits
-without snapping the zoom so the two agree: 8 px, and on a narrow map the row of controls at the top; ntm-map.css
-places the SVG so), and the paths have the Leaflet styles of the view.
+without snapping the zoom so the two agree: 8 px, the attribution line at the foot, and on a narrow map the row of
+controls at the top; ntm-map.css places the SVG so), and the paths have the Leaflet styles of the view.
 
 Geometry: the view's web geometry projected to Web Mercator, simplified as a coverage to the preview's grid
 (PREVIEW_UNITS across the view, about a pixel on a wide screen), written as relative integer steps.
