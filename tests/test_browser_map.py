@@ -198,6 +198,29 @@ def test_a_commune_opened_from_the_table_by_keyboard_can_be_read_and_closed(live
     assert page.errors == []
 
 
+def test_a_commune_opened_from_the_table_after_one_from_the_search_keeps_the_focus(live_server, open_page):
+    """A commune chosen in the search box, then another opened from the table: focus went into the first one's
+    facts, which were fading out (still in the page for 200 ms), and then fell to the page's body (or back to the
+    search box); Escape did nothing. Focus goes into the facts just opened, and stays there."""
+    page = open_page(1280, 800)
+    page.goto(live_server + "/?year=2024&lang=en")
+    page.wait_for_function(READY)
+    page.locator(".ntm-search-input").fill("an hiep")
+    page.locator(".ntm-search-input").press("Enter")
+    page.locator(".leaflet-popup .ntm-popup-name").wait_for()
+    name = page.locator('#commune-table button.focus-commune[data-ward-code="29146"]')
+    name.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(500)  # past the fade of the facts just closed
+    assert page.locator(".leaflet-popup").count() == 1
+    assert page.evaluate("!!document.activeElement.closest('.leaflet-popup')")
+    assert page.evaluate("document.activeElement.textContent").startswith("Xã Phú Lễ")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('.leaflet-popup')")
+    page.wait_for_function("() => document.activeElement.dataset.wardCode === '29146'")
+    assert page.errors == []
+
+
 @pytest.mark.parametrize("code", ["28840", "28969"])  # Tân Phú (Châu Thành), Thành Thới A (Mỏ Cày Nam)
 def test_no_district_label_sits_on_the_commune_whose_facts_are_open(live_server, open_page, code):
     """Opened from the table, Tân Phú lay under the 'Châu Thành' label and Thành Thới A under 'Mỏ Cày Nam': the

@@ -66,6 +66,29 @@ def test_lagging_page_show_on_map_focuses_the_commune(live_server, page):  # noq
     assert page.external == [] and page.errors == []
 
 
+def test_show_on_map_by_keyboard_goes_into_the_communes_facts_and_back(live_server, page):  # noqa: F811
+    """Enter on "Show on map" opened the commune, but focus stayed on the button, at the bottom of the screen: the
+    criteria it misses could not be read from the keyboard, and Tab went on to the next button. Focus goes into
+    the facts, Escape brings it back; each button is named with its commune (96 buttons all read "Show on map")."""
+    page.goto(live_server + "/lagging?year=2022&district=836&lang=en")
+    wait_for_map(page)
+    row = page.locator("#lagging-table tbody tr").nth(2)
+    name = row.locator(".pl-name").inner_text()
+    button = row.locator("button.pl-focus")
+    assert page.get_by_role("button", name=f"Show on map ({name})").count() == 1
+    button.focus()
+    page.keyboard.press("Enter")
+    page.locator(".leaflet-popup .ntm-popup-name").wait_for()
+    page.wait_for_timeout(400)  # the page scrolls to the map; a popup just closed would fade out meanwhile
+    assert page.evaluate("document.activeElement.closest('.leaflet-popup') !== null")
+    assert page.evaluate("document.activeElement.textContent").startswith(name)
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.querySelector('.leaflet-popup')")
+    page.wait_for_function(f"() => document.activeElement.classList.contains('pl-focus') "
+                           f"&& document.activeElement.dataset.wardCode === {row.get_attribute('data-ward-code')!r}")
+    assert page.external == [] and page.errors == []
+
+
 @pytest.fixture(scope="module")
 def hostile_url(tmp_path_factory):
     settings = Settings.from_env({"NTM_DATA_DIR": str(tmp_path_factory.mktemp("no-data"))})

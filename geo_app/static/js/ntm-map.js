@@ -291,6 +291,7 @@
     this.map.on("resize", function () { self.layout(); });
     this.map.on("popupclose", function (ev) { if (ev.popup._source === self._open) self.outlineOpen(null); });
     this.map.on("popupopen", function (ev) {
+      self._popupOpen = ev.popup;
       self.outlineOpen(ev.popup._source);
       self.keepFocusInMap();
       keyboardScroll(ev.popup);
@@ -533,9 +534,12 @@
     this.markers[p.ward_code] = marker;
   };
 
-  /** The content of this map's open popup (a focusable region once open: keyboardScroll), or null. */
+  /** The content of this map's open popup (a focusable region once open: keyboardScroll), or null. A popup just
+   * closed fades out for 200 ms, still in the page: the first one found there was the closed one, and focus sent
+   * into it fell to the page's body (a commune opened from the table after one opened from the search box). */
   NtmMap.prototype.popupContent = function () {
-    return this.map.getContainer().querySelector(".leaflet-popup-content[tabindex]");
+    var popup = this._popupOpen, element = popup && popup.isOpen() && popup.getElement();
+    return element ? element.querySelector(".leaflet-popup-content[tabindex]") : null;
   };
 
   /** Keyboard focus into the open popup; when it closes with focus inside, focus goes back to `opener`.

@@ -14,10 +14,11 @@
     if (!button) return;
     var map = mountedMap();
     var code = button.getAttribute("data-ward-code");
-    if (!map || !code || typeof map.focus !== "function") return;
-    map.focus(code);
+    if (!map || !code || typeof map.focus !== "function" || !map.focus(code)) return;
     var section = document.querySelector(".pl-map");
     if (section && section.scrollIntoView) section.scrollIntoView({ behavior: "smooth", block: "start" });
+    // Focus goes to the commune's facts (the criteria it misses), and back to this button when they close.
+    map.focusPopup(button, true);
   }
 
   document.addEventListener("click", onFocusClick);
