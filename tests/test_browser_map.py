@@ -474,6 +474,28 @@ def test_a_turned_tablet_keeps_every_commune_clear_of_the_legend_and_the_control
     assert page.errors == [] and page.external == []
 
 
+def test_a_map_resized_while_hidden_keeps_a_finite_view(live_server, open_page):
+    """A map resized while it had no width (hidden; a full-page screenshot lays the page out again) was fitted into
+    no room: its zoom became Infinity, written into the URL (`z=Infinity`), and Leaflet threw "Invalid LatLng
+    object: (NaN, NaN)". It waits for a size, and is fitted when it has one again."""
+    page = open_page(1280, 800)
+    page.goto(live_server + "/?year=2024")
+    page.wait_for_function("() => window.NTM && NTM.maps.length === 1 && NTM.maps[0].ready")
+    fitted = page.evaluate("NTM.maps[0].map.getZoom()")
+    page.evaluate("document.querySelector('.map-frame').style.display = 'none'; NTM.maps[0].map.invalidateSize()")
+    page.set_viewport_size({"width": 700, "height": 800})
+    page.wait_for_timeout(300)
+    page.evaluate("document.querySelector('.map-frame').style.display = ''; NTM.maps[0].map.invalidateSize()")
+    page.wait_for_timeout(300)
+    zoom = page.evaluate("NTM.maps[0].map.getZoom()")
+    assert zoom == zoom and zoom not in (float("inf"), float("-inf")) and zoom < fitted  # fitted for 700 px
+    assert "Infinity" not in page.url and "NaN" not in page.url
+    page.locator(".folium-map").scroll_into_view_if_needed()
+    seen = page.evaluate(UNDER_CONTROLS)
+    assert seen["seen"] >= 140 and seen["hidden"] == {}, seen
+    assert page.errors == []
+
+
 def test_a_view_the_reader_moved_is_kept_when_the_map_is_resized(live_server, open_page):
     """Only the view the map was fitted to is fitted again; a search begun keeps its text, its hits and focus."""
     page = open_page(768, 1024)

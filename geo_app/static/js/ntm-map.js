@@ -374,17 +374,22 @@
 
   /** The view's bounds, fitted exactly (the zoom is not snapped: the server-drawn preview is fitted so too,
    * inside the same padding, so the map takes its place without a jump), above the attribution line; below
-   * LEGEND_ROOM_PX, below the controls;
-   * on a wide one, between the zoom buttons and the column of the legend and the search box (in the corners they
-   * covered the east coast, Bình Đại's and Thạnh Phú's communes, and Chợ Lách's western tip). */
+   * LEGEND_ROOM_PX, below the controls; on a wide one, between the zoom buttons and the column of the legend and
+   * the search box (in the corners they covered the east coast, Bình Đại's and Thạnh Phú's communes, and Chợ
+   * Lách's western tip). */
   NtmMap.prototype.fit = function () {
     var b = this.cfg.bounds;
     if (!b) return;
-    var controlled = this.cfg.showControls || this.map.zoomControl; // ntm-map.css: .ntm-map-bare has none
-    var row = this.map.getSize().x < LEGEND_ROOM_PX && controlled; // ntm-map.css: the controls share one row
+    var size = this.map.getSize(), controlled = this.cfg.showControls || this.map.zoomControl; // .ntm-map-bare
+    var row = size.x < LEGEND_ROOM_PX && controlled; // ntm-map.css: the controls share one row
     var snap = this.map.options.zoomSnap, top = row ? NARROW_TOP_PX : FIT_PADDING_PX;
     var beside = this.besideLegend(), left = beside ? ZOOM_RESERVE_PX : 0, right = beside ? LEGEND_RESERVE_PX : 0;
-    var foot = this.map.getSize().x < NARROW_PX ? ATTRIBUTION_WRAPPED_PX : ATTRIBUTION_RESERVE_PX;
+    var foot = size.x < NARROW_PX ? ATTRIBUTION_WRAPPED_PX : ATTRIBUTION_RESERVE_PX;
+    if (size.x <= 2 * FIT_PADDING_PX + left + right || size.y <= top + FIT_PADDING_PX + foot) {
+      this._fitPending = true; // no room (a hidden map): fitting gave an infinite zoom; fitted once it has (layout)
+      return;
+    }
+    this._fitPending = false;
     this.map.options.zoomSnap = 0;
     this.map.fitBounds(b, { paddingTopLeft: [FIT_PADDING_PX + left, top],
                             paddingBottomRight: [FIT_PADDING_PX + right, FIT_PADDING_PX + foot],
@@ -795,7 +800,10 @@
   /** Apply the narrow or wide layout; called at mount and whenever the map's size changes. Below
    * LEGEND_ROOM_PX the legend is a button (opened, it goes below the map), below NARROW_PX popups are a sheet too. */
   NtmMap.prototype.layout = function () {
-    var narrow = this.isNarrow(), folded = this.map.getSize().x < LEGEND_ROOM_PX;
+    var size = this.map.getSize();
+    if (!size.x || !size.y) return; // hidden, or the page being laid out again: laid out when it has a size
+    if (this._fitPending) this.fit();
+    var narrow = this.isNarrow(), folded = size.x < LEGEND_ROOM_PX;
     if (folded !== this._folded) {
       var resized = this._folded !== undefined;
       this._folded = folded;
