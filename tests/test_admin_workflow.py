@@ -155,6 +155,16 @@ def test_the_previews_counts_say_what_they_count(app, editor):
     assert "4 dòng/đối tượng đọc được, 3 khớp mã" in page  # the bad row is read, not matched
 
 
+def test_a_clean_files_preview_says_there_is_nothing_to_fix(app, editor):
+    """For a clean CSV the heading "How the file was read" stood over nothing: an officer may think a part failed
+    to load. It says there is nothing to fix; a file with problems lists them instead."""
+    clean = editor.get(f"/admin/preview/{upload_id(upload(editor, promotion_csv(promotable(2))))}")
+    assert "Không có gì cần sửa: mọi dòng đều đọc được" in clean.get_data(as_text=True)
+    bad = promotion_csv(promotable(4)).replace(b",ntm,", b",ntm nang cao sieu cap,", 1)
+    page = editor.get(f"/admin/preview/{upload_id(upload(editor, bad, 'sai.csv'))}?lang=en").get_data(as_text=True)
+    assert 'id="report-errors"' in page and "Nothing to fix" not in page
+
+
 @pytest.mark.parametrize("fmt,lang", [("csv", ""), ("csv", "en"), ("xlsx", "")])
 def test_the_maps_data_download_is_named_as_such_when_uploaded(app, editor, fmt, lang):
     """A new editor downloaded the map's CSV, changed a level and uploaded it: they were told of missing columns
@@ -363,7 +373,7 @@ def test_revision_line_in_public_footer(app, editor):
     official = {"id": 7, "created_at": "2023-12-15T03:00:00+00:00", "provenance": "official"}
     assert revision_line(official, "vi", False) == "Số liệu chính thức, cập nhật 15/12/2023, bản 7"
     late = {**official, "created_at": "2023-12-14T20:00:00+00:00"}  # 03:00 on the 15th in Vietnam
-    assert revision_line(late, "en", False) == "Official data, updated 15/12/2023, revision 7"
+    assert revision_line(late, "en", False) == "Official data, updated Dec 15, 2023, revision 7"  # as the tables
     assert revision_line({**official, "provenance": "mixed"}, "vi", True).startswith("Số liệu có phần minh họa")
     assert revision_line({**official, "provenance": "documented"}, "vi", False).startswith("Số liệu có tài liệu")
 

@@ -51,6 +51,11 @@ def long_date(day, lang: str) -> str:
     return format_date(day, format="long", locale=LOCALES.get(lang, "vi_VN"))
 
 
+def short_date(day, lang: str) -> str:
+    """'15/12/2023' in Vietnamese (as offices write it), 'Dec 15, 2023' in English (Babel's medium date)."""
+    return format_date(day, format="dd/MM/y" if lang == "vi" else "medium", locale=LOCALES.get(lang, "vi_VN"))
+
+
 def mark(message: str) -> str:
     """Marks a message for the catalogs where it is defined (import as `_l`); it is translated where it is used."""
     return message

@@ -20,7 +20,7 @@ from wtforms.validators import InputRequired, Length
 
 from geo_app.domain.messages import mark as _l
 from geo_app.domain.messages import (byte_count, from_phrase_data, in_language, phrase_data, phrase_data_text,
-                                     translator)
+                                     short_date, translator)
 from geo_app.domain.messages import phrase as _p
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, DISTRICT_LEVEL_BY_KEY
 from geo_app.model.dataset import Dataset, dataset_from_frames
@@ -224,26 +224,30 @@ def data_revision_helpers() -> dict:
     return {"data_revision_line": data_revision_line}
 
 
+REVISION_LINES = {
+    "official": _l("Official data, updated {date}, revision {number}"),
+    "illustrative": _l("Data partly ILLUSTRATIVE, updated {date}, revision {number}"),
+    "documented": _l("Documented data (not all official), updated {date}, revision {number}"),
+}
+
+
 def revision_line(status: dict | None, lang: str = "vi", illustrative: bool = False) -> str:
-    """"Số liệu chính thức, cập nhật 15/12/2023, bản 7": official only when that revision is all official."""
+    """"Số liệu chính thức, cập nhật 15/12/2023, bản 7" ("Official data, updated Dec 15, 2023, revision 7"):
+    official only when that revision is all official."""
     if not status:
         return ""
-    date = local_date(status["created_at"])
     if status.get("provenance") == "official" and not illustrative:
-        kind = ("Official data", "Số liệu chính thức")
-    elif illustrative:
-        kind = ("Data partly ILLUSTRATIVE", "Số liệu có phần minh họa")
+        kind = "official"
     else:
-        kind = ("Documented data (not all official)", "Số liệu có tài liệu dẫn nguồn (chưa hoàn toàn chính thức)")
-    if lang == "en":
-        return f"{kind[0]}, updated {date}, revision {status['id']}"
-    return f"{kind[1]}, cập nhật {date}, bản {status['id']}"
+        kind = "illustrative" if illustrative else "documented"
+    return translator(lang)(REVISION_LINES[kind]).format(date=local_date(status["created_at"], lang),
+                                                         number=status["id"])
 
 
-def local_date(stamp: str) -> str:
-    """An ISO time as a Vietnamese date (dd/mm/yyyy, Asia/Ho_Chi_Minh)."""
+def local_date(stamp: str, lang: str = "vi") -> str:
+    """An ISO time as a date on the office's clock (Asia/Ho_Chi_Minh), as the language writes it (short_date)."""
     try:
-        return dt.datetime.fromisoformat(stamp).astimezone(VN_TIME).strftime("%d/%m/%Y")
+        return short_date(dt.datetime.fromisoformat(stamp).astimezone(VN_TIME).date(), lang)
     except ValueError:
         return stamp[:10]
 
