@@ -169,7 +169,45 @@ def test_admin_tables_on_a_phone_keep_their_words_whole(default_settings, tmp_pa
         assert lines and all(count <= words for _, count, words in lines), [x for x in lines if x[1] > x[2]]
         assert cell in [text for text, _, _ in lines]  # e.g. the admin's role, named
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
-        if table == "current-revisions":  # a revision's note is not one word per line (its rows stood 200 px tall)
-            heights = page.eval_on_selector_all(f"#{table} tbody tr", "rs => rs.map(r => r.getBoundingClientRect().height)")
-            assert heights and max(heights) < 120, heights
+        if table == "current-revisions":  # a card per revision, each cell beside its column's name (its note was
+            # one word per line, its rows 200 px tall, the file name cut off at the box's edge)
+            assert page.evaluate(f"document.getElementById('{table}').scrollWidth") <= 370
+            cards = page.eval_on_selector_all(f"#{table} tbody tr", "rs => rs.map(r => r.getBoundingClientRect().height)")
+            assert cards and max(cards) < 260, cards
+            assert page.evaluate(f"getComputedStyle(document.querySelector('#{table} td'), '::before').content") \
+                == '"Loại"'
+        context.close()
+
+
+def test_the_revisions_on_a_phone_are_cards_with_rollback_in_reach(default_settings, tmp_path, browser):
+    """At 390 px the revisions table scrolled sideways with no sign of it, each row 350 px tall (the checksum
+    one letter a line), and "Roll back to this" was squeezed into a 34 px column at the far right. Each revision
+    is a card: its cells under their column's names, the rollback link a full touch target within the screen."""
+    app = make_app(default_settings, tmp_path)
+    add_user(app, "lan.editor")
+    with serve(app) as base:
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN", has_touch=True)
+        page = context.new_page()
+        page.goto(f"{base}/admin/")
+        page.fill('input[name="name"]', "lan.editor")
+        page.fill('input[name="password"]', PASSWORD)
+        page.click('#signin-form button[type="submit"]')
+        page.wait_for_url(re.compile(r"/admin/$"))
+        page.set_input_files("#upload-status input[type=file]", files=[{
+            "name": "bao-cao-2024.csv", "mimeType": "text/csv", "buffer": promotion_csv(promotable(2))}])
+        page.click('#upload-status button[type="submit"]')
+        page.wait_for_url(re.compile(r"/admin/preview/"))
+        page.fill('#commit-form textarea[name="note"]', "hai xã đạt chuẩn")
+        page.click('#commit-form button[type="submit"]')
+        page.wait_for_url(re.compile(r"/admin/revisions"))
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.evaluate("document.getElementById('revisions-table').scrollWidth") <= 370
+        cards = page.eval_on_selector_all("#revisions-table tbody tr", "rs => rs.map(r => r.getBoundingClientRect().height)")
+        assert len(cards) == 3 and max(cards) < 520, cards  # some 15 lines, none a letter a line
+        link = page.locator("#revisions-table td.action a").first
+        link.scroll_into_view_if_needed()
+        box = link.bounding_box()
+        assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+        link.tap()
+        page.wait_for_url(re.compile(r"/rollback"))
         context.close()
