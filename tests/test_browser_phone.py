@@ -495,6 +495,28 @@ def test_an_embed_on_a_phone_keeps_readable_text(live_server, open_page, width, 
     assert page.errors == []
 
 
+def test_search_results_come_over_the_commune_sheet_in_a_small_frame(live_server, open_page):
+    """In a 300×250 frame, after a commune had been tapped, the search box's results were drawn under the commune
+    sheet: "Xã Phú Lễ" could be neither seen nor tapped. While the reader types, the results are on top."""
+    page = open_page(300, 250, has_touch=True, is_mobile=True)
+    page.goto(live_server + "/embed?year=2024")
+    page.wait_for_function(READY)
+    page.evaluate("NTM.maps[0].focus('28813')")  # Giao Long's facts, in the sheet at the frame's foot
+    page.locator(".leaflet-ntmSheet-pane .leaflet-popup").wait_for()
+    page.locator(".ntm-search-input").tap()
+    page.keyboard.type("phu le")
+    hit = page.locator(".ntm-search-hit").first
+    hit.wait_for()
+    on_top = hit.evaluate("""h => { const r = h.getBoundingClientRect();
+      const x = r.left + Math.min(r.width / 2, 40), y = r.top + r.height / 2, e = document.elementFromPoint(x, y);
+      return y < innerHeight && !!e && h.contains(e); }""")
+    assert on_top
+    hit.tap()
+    page.wait_for_function("() => (document.querySelector('.leaflet-popup .ntm-popup-name') || {}).textContent"
+                           " === 'Xã Phú Lễ'")
+    assert page.errors == []
+
+
 def test_the_play_button_keeps_its_width_while_playing(live_server, open_page):
     page = open_page(1280, 900)
     page.goto(live_server + "/?year=2021")
