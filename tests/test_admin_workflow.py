@@ -499,7 +499,7 @@ def test_revision_notes_the_app_wrote_are_in_the_pages_language(app, editor):
     confirm = editor.get(f"/admin/revisions/{head}/rollback").get_data(as_text=True)
     assert "lần chạy đầu: các tệp kết quả đã cấu hình" in confirm
     assert editor.post(f"/admin/revisions/{head}/rollback", data={"csrf_token": csrf_token(confirm)}).status_code == 302
-    rows = re.findall(r'<td class="note">([^<]*)</td>', editor.get("/admin/revisions").get_data(as_text=True))
+    rows = re.findall(r'<td class="note"[^>]*>([^<]*)</td>', editor.get("/admin/revisions").get_data(as_text=True))
     assert f"khôi phục bản {head}" in rows and not any("rollback to" in r for r in rows), rows
 
 
