@@ -7,6 +7,7 @@ import datetime as dt
 import http.client
 import html
 import io
+import json
 import re
 from urllib.parse import urlsplit
 
@@ -163,6 +164,33 @@ def test_a_clean_files_preview_says_there_is_nothing_to_fix(app, editor):
     bad = promotion_csv(promotable(4)).replace(b",ntm,", b",ntm nang cao sieu cap,", 1)
     page = editor.get(f"/admin/preview/{upload_id(upload(editor, bad, 'sai.csv'))}?lang=en").get_data(as_text=True)
     assert 'id="report-errors"' in page and "Nothing to fix" not in page
+
+
+def preview_bounds(page: str) -> list:
+    """The bounds each of the preview's maps first shows ([[south, west], [north, east]])."""
+    ids = re.findall(r'NTM\.mount\(\w+, "([\w-]+)"\);', page)
+    docs = [json.loads(re.search(r'<script\b[^>]*\bid="' + re.escape(i) + r'"[^>]*>(.*?)</script>', page, re.S).group(1))
+            for i in ids]
+    return [d["config"]["bounds"] for d in docs]
+
+
+def test_the_previews_maps_open_on_the_changed_communes(app, editor):
+    """One commune changed was a small outline under a pilot's star in two maps of the whole province, on a phone
+    hard to find. When few communes change, both maps open on them and their surroundings."""
+    province = preview_bounds(editor.get(f"/admin/preview/{upload_id(upload(editor, promotion_csv(promotable(40))))}")
+                              .get_data(as_text=True))
+    assert len(province) == 2 and province[0] == province[1]  # many changes: the whole province, as before
+    (south, west), (north, east) = province[0]
+    assert east - west > 0.7  # Bến Tre is about 0.9° wide
+    codes = promotable(1)
+    focused = preview_bounds(editor.get(f"/admin/preview/{upload_id(upload(editor, promotion_csv(codes)))}")
+                             .get_data(as_text=True))
+    assert len(focused) == 2 and focused[0] == focused[1]
+    (fs, fw), (fn, fe) = focused[0]
+    assert fe - fw < (east - west) / 3 and fn - fs < (north - south) / 3
+    commune = revisions(app).boundaries(revisions(app).heads()["boundaries"]["data_revision"])
+    cw, cs, ce, cn = commune[commune["ward_code"] == codes[0]].total_bounds
+    assert fw < cw and fs < cs and ce < fe and cn < fn  # the commune with room around it
 
 
 @pytest.mark.parametrize("fmt,lang", [("csv", ""), ("csv", "en"), ("xlsx", "")])

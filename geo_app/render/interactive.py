@@ -212,11 +212,12 @@ def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
               assets: Assets = "url", controls: bool = True, legend: bool = True, lang: str | None = None,
               height: str = "100%", basemap_url: str | None = None, static_url: StaticUrl = "/static",
               attribution: str | None = None, geometry: GeometrySource | None = None,
-              zoom_buttons: bool = True) -> MapParts:
+              zoom_buttons: bool = True, focus: Iterable[str] | None = None) -> MapParts:
     """The map as head tags, body div and script, for embedding in a page (`controls`: its search box).
 
     `geometry`: where the browser gets the geometry document of these features (the served, content-hashed
-    one of the same boundary revision); None puts the geometry into the page.
+    one of the same boundary revision); None puts the geometry into the page. `focus`: communes (codes) the map
+    first shows, with their surroundings (`focus_bounds`), instead of the view's bounds.
     """
     lang = lang or spec.lang
     m = build_map(spec, height=height, basemap_url=basemap_url, district_view=spec.layer == "district",
@@ -225,7 +226,7 @@ def map_parts(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight
     _, _, mount = _folium()
     mount(data_id).add_to(m)
     document = map_document(spec, communes_fc, districts_fc, highlight=highlight, controls=controls,
-                            legend=legend, lang=lang, attribution=attribution, geometry=geometry)
+                            legend=legend, lang=lang, attribution=attribution, geometry=geometry, focus=focus)
     from geo_app.render.preview import preview_svg  # numpy and shapely: not imported by loading the app
 
     m.preview = preview_svg(document, communes_fc, districts_fc)
@@ -272,7 +273,7 @@ def build_map(spec: MapSpec, *, height: str = "100%", basemap_url: str | None = 
 
 def map_document(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight: Iterable[str] | None = None,
                  controls: bool = True, legend: bool = True, lang: str | None = None, attribution: str | None = None,
-                 geometry: GeometrySource | None = None) -> dict:
+                 geometry: GeometrySource | None = None, focus: Iterable[str] | None = None) -> dict:
     """What ntm-map.js draws: display config, the view's attribute tables and the geometry (by URL or inline)."""
     lang = lang or spec.lang
     emphasis = set(highlight) if highlight is not None else None
@@ -289,7 +290,9 @@ def map_document(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highli
                                                                   spec.district)), lang)
         for f in districts_fc["features"]))
     config = display_config(spec, districts_fc, lang, controls, legend, attribution, highlight=emphasis is not None)
-    config.update(styles=styles.styles, bounds=view_bounds(communes_fc, districts_fc, spec.district),
+    bounds = (focus_bounds(communes_fc, focus) if focus else None) or view_bounds(communes_fc, districts_fc,
+                                                                                 spec.district)
+    config.update(styles=styles.styles, bounds=bounds,
                   layers=layer_options(district_view))
     source = geometry.document() if geometry else {"inline": inline_geometry(communes_fc, districts_fc)}
     return {"config": config, "communes": communes, "districts": districts, "geometry": source}
@@ -360,6 +363,25 @@ def view_bounds(communes_fc: dict, districts_fc: dict, scope: str | None = None)
         return None
     west, south, east, north = shapely.total_bounds(geoms)
     return [[float(south), float(west)], [float(north), float(east)]]
+
+
+FOCUS_MARGIN = 0.6  # of the focused communes' extent, on each side: their neighbours show around them
+FOCUS_MIN_DEG = 0.04  # ... and at least this much (about 4 km), so one small commune is seen in its place
+
+
+def focus_bounds(communes_fc: dict, codes: Iterable[str]) -> list[list[float]] | None:
+    """[[south, west], [north, east]] around the communes `codes` and their surroundings (None if none is drawn)."""
+    import shapely
+
+    wanted = set(codes)
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in communes_fc["features"]
+             if f.get("geometry") and f["properties"].get("ward_code") in wanted]
+    if not geoms:
+        return None
+    west, south, east, north = shapely.total_bounds(geoms)
+    dx = max((east - west) * FOCUS_MARGIN, FOCUS_MIN_DEG)
+    dy = max((north - south) * FOCUS_MARGIN, FOCUS_MIN_DEG)
+    return [[float(south - dy), float(west - dx)], [float(north + dy), float(east + dx)]]
 
 
 def inline_geometry(communes_fc: dict, districts_fc: dict) -> dict:

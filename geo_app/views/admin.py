@@ -471,6 +471,15 @@ def preview_dataset(current: Dataset, result: Preview) -> Dataset:
                                sources=sources, revisions={})
 
 
+FOCUS_AT_MOST = 30  # the preview's maps open on the changed communes when there are at most this many
+
+
+def _focus(changed: list[str]) -> list[str] | None:
+    """The communes the preview's two maps open on: the changed ones, if few (one commune changed was a small
+    outline under a pilot's star in a map of the whole province); else the whole view."""
+    return changed if 0 < len(changed) <= FOCUS_AT_MOST else None
+
+
 def preview_maps(result: Preview, lang: str) -> dict | None:
     """The current map and the map of the result, side by side, with the changed communes outlined."""
     from geo_app.render.webgeo import cached_web_geometry, communes_fc, districts_fc, web_geometry, web_view
@@ -499,14 +508,16 @@ def preview_maps(result: Preview, lang: str) -> dict | None:
                                                      frame=new_view.communes),
                           districts_fc(proposed, year, geometry=geometry[1], frame=new_view.districts),
                           highlight=highlight, lang=lang, controls=False, static_url=_static_url(),
-                          attribution=boundary_attribution(proposed.sources.get("boundaries", ""), lang))
+                          attribution=boundary_attribution(proposed.sources.get("boundaries", ""), lang),
+                          focus=_focus(highlight))
     now_year = year if year in current.years else current.latest_year
     now_state = validate_view(current.years, now_year, "level", None, None, lang)
     now_view = map_view(current, now_state)
     web = web_view(store(), now_year, "level")
     now_parts = map_parts(now_view.spec, web.communes_fc, web.districts_fc, highlight=highlight, lang=lang,
                           controls=False, static_url=_static_url(),
-                          attribution=boundary_attribution(current.sources.get("boundaries", ""), lang))
+                          attribution=boundary_attribution(current.sources.get("boundaries", ""), lang),
+                          focus=_focus(highlight))
     css, js = (asset_tags("url", _static_url(), kind) for kind in ("css", "js"))  # loaded once, with `now`
     new_parts = replace(new_parts, head=new_parts.head.removeprefix(css),
                         script=new_parts.script.removeprefix(f"{FRAME_WATCH}\n{js}"))
