@@ -149,8 +149,15 @@ def test_the_previews_counts_say_what_they_count(app, editor):
     codes = promotable(2)
     assert commit(editor, upload_id(upload(editor, promotion_csv(codes)))).status_code == 302
     level_only = promotion_csv(codes[:1]).replace(b",ntm,", b",nang_cao,", 1)  # the same 19 criteria, a new level
-    page = editor.get(f"/admin/preview/{upload_id(upload(editor, level_only))}").get_data(as_text=True)
+    preview = f"/admin/preview/{upload_id(upload(editor, level_only))}"
+    page = editor.get(preview).get_data(as_text=True)
     assert "1 đổi mức đạt; 1 xã-năm thay đổi mức đạt hoặc tiêu chí;" in page
+    english = editor.get(preview + "?lang=en").get_data(as_text=True)  # it read "1 commune-years"
+    assert "1 changed level; 1 commune-year with a changed level or criteria;" in english
+    from geo_app.views.admin import counted_change
+    assert counted_change("commune_years", 1234, "en") == "1,234 commune-years with a changed level or criteria"
+    assert counted_change("levels", 2, "en") == "2 changed levels"
+    assert counted_change("commune_years", 1234, "vi") == "1.234 xã-năm thay đổi mức đạt hoặc tiêu chí"
     bad = promotion_csv(promotable(4)).replace(b",ntm,", b",ntm nang cao sieu cap,", 1)
     page = editor.get(f"/admin/preview/{upload_id(upload(editor, bad, 'sai.csv'))}").get_data(as_text=True)
     assert "4 dòng/đối tượng đọc được, 3 khớp mã" in page  # the bad row is read, not matched

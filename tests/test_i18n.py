@@ -13,7 +13,8 @@ from geo_app.i18n import LANGUAGES, TRANSLATIONS
 from geo_app.settings import ROOT
 
 KEYWORDS = {"_": None, "gettext": None, "_l": None, "lazy_gettext": None, "_t": (2,),  # slides: _t(lang, message)
-            "_p": None}  # importers: phrase(message, **values)
+            "_p": None,  # importers: phrase(message, **values)
+            "plural_mark": (1, 2)}  # counts: plural_mark(singular, plural), written by messages.counted
 
 
 def extracted() -> dict[str, str]:
@@ -33,6 +34,11 @@ def catalog(lang: str):
         return read_po(f, locale=lang)
 
 
+def forms(text) -> list[str]:
+    """A message's id or string as a list of its forms (one; or a plural message's singular and plurals)."""
+    return [text] if isinstance(text, str) else list(text)
+
+
 def test_every_message_is_in_both_catalogs():
     messages = extracted()
     assert len(messages) >= 60 and "Bad request" in messages and "Download the data" in messages
@@ -49,8 +55,10 @@ def test_translations_keep_every_placeholder_of_their_message():
     for lang in LANGUAGES:
         for message in catalog(lang):
             if message.id and message.string and "python-brace-format" in message.flags:
-                assert set(re.findall(r"{(\w*)}", message.id)) == set(re.findall(r"{(\w*)}", message.string)), \
-                    f"{lang}: {message.id!r} -> {message.string!r}"
+                ids, strings = forms(message.id), forms(message.string)  # plural messages have several
+                for text in ids + strings:
+                    assert set(re.findall(r"{(\w*)}", text)) == set(re.findall(r"{(\w*)}", ids[0])), \
+                        f"{lang}: {message.id!r} -> {message.string!r}"
 
 
 def test_compiled_catalogs_match_their_sources():
@@ -58,7 +66,8 @@ def test_compiled_catalogs_match_their_sources():
         po = catalog(lang)
         with (TRANSLATIONS / lang / "LC_MESSAGES" / "messages.mo").open("rb") as f:
             mo = read_mo(f)
-        assert {m.id: m.string for m in po if m.id} == {m.id: m.string for m in mo if m.id}, \
+        assert {tuple(forms(m.id)): forms(m.string) for m in po if m.id} == \
+            {tuple(forms(m.id)): forms(m.string) for m in mo if m.id}, \
             f"run .venv/bin/python -m geo_app.i18n to compile the {lang} catalog"
 
 

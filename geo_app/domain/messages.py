@@ -51,6 +51,17 @@ def long_date(day, lang: str) -> str:
     return format_date(day, format="long", locale=LOCALES.get(lang, "vi_VN"))
 
 
+def plural_mark(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a message with a plural form for the catalogs (extracted like ngettext); `counted` writes it."""
+    return singular, plural
+
+
+def counted(lang: str, singular: str, plural: str, n: int) -> str:
+    """'1 commune-year …' / '2 commune-years …': the catalog's plural form for `n` (Vietnamese has one), with
+    `{n}` written the language's way."""
+    return translations(lang).ngettext(singular, plural, n).format(n=number(n, lang))
+
+
 def short_date(day, lang: str) -> str:
     """'15/12/2023' in Vietnamese (as offices write it), 'Dec 15, 2023' in English (Babel's medium date)."""
     return format_date(day, format="dd/MM/y" if lang == "vi" else "medium", locale=LOCALES.get(lang, "vi_VN"))

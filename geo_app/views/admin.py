@@ -19,8 +19,8 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField, TextAr
 from wtforms.validators import InputRequired, Length
 
 from geo_app.domain.messages import mark as _l
-from geo_app.domain.messages import (byte_count, from_phrase_data, in_language, phrase_data, phrase_data_text,
-                                     short_date, translator)
+from geo_app.domain.messages import (byte_count, counted, from_phrase_data, in_language, phrase_data,
+                                     phrase_data_text, plural_mark, short_date, translator)
 from geo_app.domain.messages import phrase as _p
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, DISTRICT_LEVEL_BY_KEY
 from geo_app.model.dataset import Dataset, dataset_from_frames
@@ -128,7 +128,6 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "status_template": _l("A blank workbook to fill in, with the communes' codes and names"),
     "status_not_downloads": _l("The map's “Download the data” files are for reading: they give how many criteria "
                                "each commune meets, not which, and cannot be imported."),
-    "criteria_changed": _l("commune-years with a changed level or criteria"),
     "details_changed": _l("with only their year recognised, note, provenance or source changed"),
     "details_heading": _l("Other changes"),
     "fields": _l("What changed"),
@@ -160,7 +159,6 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "rolled_back": _l("Revision {n} is served again."),
     "diff_title": _l("Differences from revision {a} to {b}"),
     "all_kinds": _l("All"),
-    "level_changed": _l("changed level"),
     "undrawable": _l("The map cannot be drawn from this boundary layer (usually overlapping communes); fix the "
                      "boundaries in a GIS and upload again. Nothing was committed."),
 }
@@ -270,7 +268,7 @@ def admin_helpers() -> dict:
                 continue
             shown.append((endpoint, translator(lang)(label)))
         return shown
-    return {"admin_menu": admin_menu}
+    return {"admin_menu": admin_menu, "counted_change": counted_change}
 
 
 def _strings() -> tuple[str, dict]:
@@ -561,12 +559,26 @@ def default_pair(rows: list[dict]) -> tuple[int | None, int | None]:
     return None, None
 
 
-def change_text(revision: dict, t: dict) -> str:
+# Counts with their nouns, in the language's plural form ("1 commune-years" was written in English).
+COUNTED = {
+    "commune_years": plural_mark("{n} commune-year with a changed level or criteria",
+                                 "{n} commune-years with a changed level or criteria"),
+    "levels": plural_mark("{n} changed level", "{n} changed levels"),
+}
+
+
+def counted_change(key: str, n: int, lang: str) -> str:
+    """'3 commune-years with a changed level or criteria' ('3 xã-năm thay đổi mức đạt hoặc tiêu chí')."""
+    return counted(lang, *COUNTED[key], int(n or 0))
+
+
+def change_text(revision: dict, t: dict, lang: str = "vi") -> str:
     ch = revision.get("changes") or {}
     if revision["kind"] == "boundaries":
         return (f"{len(ch.get('added', []))} {t['added']}, {len(ch.get('removed', []))} {t['removed']}, "
                 f"{len(ch.get('moved', []))} {t['moved']}, {len(ch.get('renamed', []))} {t['renamed']}")
-    return (f"{ch.get('changed', 0)} {t['criteria_changed']} ({ch.get('level_changed', 0)} {t['level_changed']}), "
+    return (f"{counted_change('commune_years', ch.get('changed', 0), lang)} "
+            f"({counted_change('levels', ch.get('level_changed', 0), lang)}), "
             f"{ch.get('details_changed', 0)} {t['details_changed']}, {ch.get('added', 0)} {t['added']}")
 
 
