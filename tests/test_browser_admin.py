@@ -143,6 +143,18 @@ def test_editor_uploads_an_office_workbook_in_chromium(server, page, tmp_path):
     assert page.external == []
 
 
+def signed_in_on_a_phone(browser, base: str, user: str, **options):
+    """(context, page) of a 390×844 Vietnamese browser signed in as `user`, on /admin/."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN", **options)
+    page = context.new_page()
+    page.goto(f"{base}/admin/")
+    page.fill('input[name="name"]', user)
+    page.fill('input[name="password"]', PASSWORD)
+    page.click('#signin-form button[type="submit"]')
+    page.wait_for_url(re.compile(r"/admin/$"))
+    return context, page
+
+
 @pytest.mark.parametrize("path,table,cell", [("/admin/users", "users-table", "quản trị viên"),
                                              ("/admin/", "current-revisions", "demo-communes.csv")])
 def test_admin_tables_on_a_phone_keep_their_words_whole(default_settings, tmp_path, browser, path, table, cell):
@@ -152,13 +164,7 @@ def test_admin_tables_on_a_phone_keep_their_words_whole(default_settings, tmp_pa
     app = make_app(default_settings, tmp_path)
     add_user(app, "chi.admin", role="admin")
     with serve(app) as base:
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")
-        page = context.new_page()
-        page.goto(f"{base}/admin/")
-        page.fill('input[name="name"]', "chi.admin")
-        page.fill('input[name="password"]', PASSWORD)
-        page.click('#signin-form button[type="submit"]')
-        page.wait_for_url(re.compile(r"/admin/$"))
+        context, page = signed_in_on_a_phone(browser, base, "chi.admin")
         page.goto(f"{base}{path}")
         lines = page.evaluate("""table => Array.from(document.querySelectorAll(`#${table} th, #${table} td`))
             .filter(c => !c.querySelector('form') && c.textContent.trim())
@@ -186,13 +192,7 @@ def test_the_revisions_on_a_phone_are_cards_with_rollback_in_reach(default_setti
     app = make_app(default_settings, tmp_path)
     add_user(app, "lan.editor")
     with serve(app) as base:
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN", has_touch=True)
-        page = context.new_page()
-        page.goto(f"{base}/admin/")
-        page.fill('input[name="name"]', "lan.editor")
-        page.fill('input[name="password"]', PASSWORD)
-        page.click('#signin-form button[type="submit"]')
-        page.wait_for_url(re.compile(r"/admin/$"))
+        context, page = signed_in_on_a_phone(browser, base, "lan.editor", has_touch=True)
         page.set_input_files("#upload-status input[type=file]", files=[{
             "name": "bao-cao-2024.csv", "mimeType": "text/csv", "buffer": promotion_csv(promotable(2))}])
         page.click('#upload-status button[type="submit"]')
