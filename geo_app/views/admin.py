@@ -23,6 +23,7 @@ from geo_app.domain.messages import (byte_count, counted, from_phrase_data, in_l
                                      phrase_data_text, plural_mark, short_date, translator)
 from geo_app.domain.messages import phrase as _p
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, DISTRICT_LEVEL_BY_KEY
+from geo_app.i18n import LOCAL_TIMEZONE
 from geo_app.model.dataset import Dataset, dataset_from_frames
 from geo_app.model.viewstate import ViewError, map_view, validate_view
 from geo_app.render.interactive import FRAME_WATCH, asset_tags, map_parts
@@ -47,7 +48,6 @@ MENU = (
 AUDIT_PAGE = 500
 MULTIPART_SLACK = 64 * 1024  # form fields and multipart headers around the file
 NOTE_MAX = 300
-VN_TIME = dt.timezone(dt.timedelta(hours=7))
 
 STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "index": _l("Data administration"),
@@ -243,9 +243,12 @@ def revision_line(status: dict | None, lang: str = "vi", illustrative: bool = Fa
 
 
 def local_date(stamp: str, lang: str = "vi") -> str:
-    """An ISO time as a date on the office's clock (Asia/Ho_Chi_Minh), as the language writes it (short_date)."""
+    """An ISO time as a date on the office's clock (i18n.LOCAL_TIMEZONE, as the tables' times), as the language
+    writes it (short_date)."""
+    from babel.dates import get_timezone
+
     try:
-        return short_date(dt.datetime.fromisoformat(stamp).astimezone(VN_TIME).date(), lang)
+        return short_date(dt.datetime.fromisoformat(stamp).astimezone(get_timezone(LOCAL_TIMEZONE)).date(), lang)
     except ValueError:
         return stamp[:10]
 
@@ -626,7 +629,7 @@ def rollback(number: int):
         return redirect(url_for("admin.revisions", done=made["id"], **_lang_args(lang)))
     head = store().revisions.heads().get(target["kind"])
     return render_template("admin/rollback.html", lang=lang, t=t, page_title=t["rollback_title"].format(n=number),
-                           target=target, head=head, form=form, change_text=change_text)
+                           target=target, head=head, form=form)
 
 
 # ---------------------------------------------------------------- audit log
