@@ -50,7 +50,8 @@ from geo_app.domain.messages import mark as _l
 from geo_app.domain.messages import translator
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
 from geo_app.domain.notes import note_text
-from geo_app.render.mapspec import ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes
+from geo_app.render.mapspec import (ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes,
+                                    label_mode)
 from geo_app.domain.plan import PILOTS
 
 Assets = Literal["url", "inline"]
@@ -489,18 +490,6 @@ def display_config(spec: MapSpec, districts_fc: dict, lang: str, controls: bool,
         "strings": {key: _(message) for key, message in STRINGS.items()},
         "attribution": html.escape(attribution or ATTRIBUTION[lang]),
     }
-
-
-def label_mode(layer: str) -> str:
-    """How district labels read: coloured by district level ("level"), counts of one criterion
-    ("criterion"), or the name only ("plain") where district colours would mean something else."""
-    if layer in ("level", "band"):
-        return "level"
-    if layer == "criterion":
-        return "criterion"
-    if layer == "district":
-        return "district"
-    return "plain"
 
 
 HIGHLIGHT_LEGEND = _l("Listed commune (pink outline)")

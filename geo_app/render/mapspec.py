@@ -191,3 +191,15 @@ def boundary_attribution(path: str, lang: str) -> str:
     if not name or name == DEFAULT_BOUNDARY_NAME:
         return ATTRIBUTION[lang]
     return _("Commune boundaries: {name} (layer supplied by the user); unit codes: GSO").format(name=name)
+
+
+def label_mode(layer: str) -> str:
+    """How district labels read: coloured by district level ("level"), counts of one criterion
+    ("criterion"), or the name only ("plain") where district colours would mean something else."""
+    if layer in ("level", "band"):
+        return "level"
+    if layer == "criterion":
+        return "criterion"
+    if layer == "district":
+        return "district"
+    return "plain"
