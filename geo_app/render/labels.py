@@ -24,7 +24,8 @@ POSITIONS = (
     (1, -1, "left", "top"),
     (-1, -1, "right", "top"),
 )
-LEADER_STEPS = (12.0, 24.0)  # points further out than the gap, joined to the anchor by a leader line
+LEADER_STEPS = (12.0, 24.0)
+DETAIL_GAP_PT = 0.75  # between a label and its detail line  # points further out than the gap, joined to the anchor by a leader line
 
 
 @dataclass
@@ -40,6 +41,8 @@ class Label:
     centred: bool = True  # may sit centred on its anchor (not for labels of a marker)
     leader: bool = True  # may move further out with a leader line
     clear_of: tuple = ()  # lines it may not cross (matplotlib Paths in display pixels), e.g. its commune's outline
+    detail: str = ""  # a line under the placed text, where there is room for it (`LabelPlacer.place`)
+    detail_style: dict = field(default_factory=dict)  # over `style`
 
 
 @dataclass
@@ -47,6 +50,7 @@ class Placement:
     placed: list[Text] = field(default_factory=list)
     dropped: list[Label] = field(default_factory=list)
     leaders: list[Line2D] = field(default_factory=list)
+    details: list[Text] = field(default_factory=list)
 
 
 _SHARE = {"left": 0.0, "bottom": 0.0, "center": 0.5, "right": 1.0, "top": 1.0}  # of the box before the anchor
@@ -90,20 +94,59 @@ class LabelPlacer:
             self.taken.append(artist.get_window_extent(self.renderer).padded(self.pad))
 
     def place(self, labels: list[Label]) -> Placement:
-        """Place `labels` most important first; returns what was placed and what had to be dropped."""
+        """Place `labels` most important first; returns what was placed and what had to be dropped. Then each
+        placed label's detail line goes under it where it overlaps nothing (every label first: a detail
+        never moves or drops a label); labels moved out with a leader line keep none."""
         result = Placement()
+        with_detail = []
         for label in sorted(labels, key=lambda lb: -lb.priority):
+            leaders = len(result.leaders)
             text = self._try(label, result)
             if text is None:
                 result.dropped.append(label)
             else:
                 result.placed.append(text)
+                if label.detail and len(result.leaders) == leaders:
+                    with_detail.append((label, text, self.taken[-1]))
+        for label, text, own in with_detail:
+            detail = self._detail(label, text, own)
+            if detail is not None:
+                result.details.append(detail)
         return result
 
-    def _try(self, label: Label, result: Placement) -> Text | None:
+    def _detail(self, label: Label, text: Text, own: Bbox) -> Text | None:
+        """`label.detail` under its placed `text` (whose room is `own`): centred, or else ending or starting where
+        the text does, wherever that room is free first (None if nowhere)."""
+        above = text.get_window_extent(self.renderer)
+        gap = DETAIL_GAP_PT * self.fig.dpi / 72
+        detail = self.ax.text(label.x, label.y, label.detail, ha="left", va="bottom", clip_on=False,
+                              **{**label.style, **label.detail_style})
+        measured = _Measured.of(detail, self.renderer)
+        width, height = measured.width, measured.height
+        anchor_x, anchor_y = self.ax.transData.transform((label.x, label.y))
+        lefts = ((above.x0 + above.x1 - width) / 2, above.x1 - width, above.x0)  # centred, then ending or starting
+        for left in lefts:                                                      # with the text above it
+            box = Bbox.from_bounds(left, above.y0 - gap - height, width, height)
+            padded = box.padded(self._pad(label))
+            if self._free(padded, besides=own) and not any(line.intersects_bbox(padded, filled=False)
+                                                           for line in label.clear_of):
+                to_points = 72 / self.fig.dpi
+                detail.set(ha="center", va="top", transform=offset_copy(
+                    self.ax.transData, fig=self.fig, x=((box.x0 + box.x1) / 2 - anchor_x) * to_points,
+                    y=(box.y1 - anchor_y) * to_points, units="points"))
+                self.taken.append(padded)
+                return detail
+        detail.remove()
+        return None
+
+    def _pad(self, label: Label) -> float:
+        """Room kept around a label: the placer's padding and half its halo (display pixels)."""
         halo = max((getattr(e, "_gc", {}).get("linewidth", 0) for e in label.style.get("path_effects", [])),
                    default=0)
-        pad = self.pad + halo / 2 * self.fig.dpi / 72
+        return self.pad + halo / 2 * self.fig.dpi / 72
+
+    def _try(self, label: Label, result: Placement) -> Text | None:
+        pad = self._pad(label)
         distances = [label.gap] + ([label.gap + step for step in LEADER_STEPS] if label.leader else [])
         text = self.ax.text(label.x, label.y, label.text, ha="left", va="bottom", clip_on=False, **label.style)
         measured = _Measured.of(text, self.renderer)
@@ -123,10 +166,11 @@ class LabelPlacer:
         text.remove()
         return None
 
-    def _free(self, box: Bbox) -> bool:
+    def _free(self, box: Bbox, besides: Bbox | None = None) -> bool:
+        """Whether `box` is within the map and overlaps nothing taken (but `besides`)."""
         inside = (box.x0 >= self.frame.x0 and box.x1 <= self.frame.x1 and box.y0 >= self.frame.y0
                   and box.y1 <= self.frame.y1)
-        return inside and not any(box.overlaps(other) for other in self.taken)
+        return inside and not any(box.overlaps(other) for other in self.taken if other is not besides)
 
     def _leader(self, label: Label, box: Bbox) -> Line2D:
         """A thin line from the anchor to the nearest point of the label's box."""

@@ -5,6 +5,7 @@ legends and titles never disagree. No Flask, no Folium here.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
@@ -203,3 +204,29 @@ def label_mode(layer: str) -> str:
     if layer == "district":
         return "district"
     return "plain"
+
+
+def district_label_lines(communes: pd.DataFrame, districts: pd.DataFrame, layer: str, number: int | None,
+                         lang: str) -> dict[str, str]:
+    """The line under each district's name, as the web map writes it (ntm-map.js `districtLabelLine`), by district
+    code: its share of xã NTM ("76 % xã NTM (19/25)"), or on a criterion's layer how many of its xã meet the
+    criterion ("12/25 xã đạt TC 5"); none where the layer's colours mean something else."""
+    _ = translator(lang)
+    mode = label_mode(layer)
+    if mode in ("level", "district"):
+        return {row.district_code: f"{_share(row.pct_ntm, lang)} {_('xã NTM')} ({row.xa_ntm}/{row.xa_total})"
+                for row in districts.itertuples()}
+    if mode == "criterion":
+        classes = classify(communes, layer, number)
+        assessed = classes[classes.isin(("met", "not_met"))]
+        by_district = (assessed == "met").groupby(communes.loc[assessed.index, "district_code"])
+        return {code: f"{int(met.sum())}/{len(met)} {_('xã meet criterion')} {number}" for code, met in by_district}
+    return {}
+
+
+def _share(pct: float | None, lang: str) -> str:
+    """A district's share of xã (0-100, or NaN with no xã) rounded half up to a whole percent, as the web map
+    rounds it (Math.round), or "—"."""
+    if pct is None or pct != pct:
+        return "—"
+    return percent(math.floor(pct + 0.5) / 100, lang)

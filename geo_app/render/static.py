@@ -30,7 +30,7 @@ from matplotlib.text import Annotation
 from geo_app.domain.messages import number, percent, translator
 from geo_app.render import textcache, textfit
 from geo_app.render.labels import Label, LabelPlacer
-from geo_app.render.mapspec import DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, classify
+from geo_app.render.mapspec import DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, classify, district_label_lines
 from geo_app.domain.textnorm import short_district, strip_type
 from geo_app.model.viewstate import MapView
 from geo_app.model.dataset import province_counts
@@ -365,7 +365,10 @@ def draw_map(ax, view: MapView, commune_pt: float = 7.5) -> None:
     labels = _pilot_labels(communes, view, pilot_outline) + _district_labels(districts, view)
     if view.state.district:
         labels += _commune_labels(communes[communes["district_code"] == view.state.district], commune_pt)
-    placer.place(labels)
+    placement = placer.place(labels)
+    if len(placement.details) < sum(1 for label in labels if label.detail):
+        for detail in placement.details:  # every district's line or none (a map too small for some: a slide's)
+            detail.remove()
 
 
 # ------------------------------------------------------------------ geometry at the output's resolution
@@ -534,21 +537,26 @@ PILOT_PRIORITY, DISTRICT_PRIORITY, COMMUNE_PRIORITY, CONTEXT_PRIORITY = 3e12, 2e
 
 
 PILOT_OUTLINE_Z, PILOT_STAR_Z = 7, 8
+DISTRICT_DETAIL_STYLE = {"fontsize": 9.5, "fontweight": "normal", "color": "#222222"}  # "76 % xã NTM (19/25)"
 DISTRICT_LABEL_Z = 7.5  # above the pilot outlines (the "i" of "Ba Tri" was under Phú Lễ's), below their stars
 
 
 def _district_labels(districts: gpd.GeoDataFrame, view: MapView) -> list[Label]:
-    """District names (bold, haloed); in a district view the other districts are context, placed last."""
-    size = 9 if view.state.district else 12
+    """District names (bold, haloed), on the province's map with the web map's line under each (share of xã NTM,
+    or of xã meeting the criterion); in a district view the other districts are context, placed last."""
+    context = bool(view.state.district)
+    size = 9 if context else 12
+    lines = {} if context else district_label_lines(view.communes, view.districts, view.state.layer,
+                                                     view.state.criterion, view.state.lang)
     out = []
     for row, point in zip(districts.itertuples(), _anchors(districts)):
-        if view.state.district and row.district_code == view.state.district:
+        if context and row.district_code == view.state.district:
             continue  # the title names it; its communes are labelled instead
-        context = bool(view.state.district)
         style = {"fontsize": size, "fontweight": "bold", "color": "#555555" if context else "#111111",
                  "path_effects": HALO, "zorder": DISTRICT_LABEL_Z}
         priority = (CONTEXT_PRIORITY if context else DISTRICT_PRIORITY) + row.full_area
-        out.append(Label(point.x, point.y, short_district(row.district_name), style, priority, gap=5))
+        out.append(Label(point.x, point.y, short_district(row.district_name), style, priority, gap=5,
+                         detail=lines.get(row.district_code, ""), detail_style=DISTRICT_DETAIL_STYLE))
     return out
 
 
