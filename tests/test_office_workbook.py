@@ -256,3 +256,45 @@ def test_year_argument_on_the_project_schema_keeps_that_year(tmp_path):
     assert len(frame) == int((everything["year"] == 2022).sum())
     frame, report = read_commune_status(demo, year=2015)
     assert not report.usable and frame.empty and "no row for year 2015" in report.errors[0]
+
+
+@pytest.mark.parametrize("words,level", [
+    ("Đạt chuẩn NTM nâng cao", "nang_cao"), ("NTM kiểu mẫu", "kieu_mau"), ("Chưa đạt chuẩn NTM", "chua_dat"),
+    ("Không đạt", "chua_dat"), ("Đạt chuẩn NTM, chưa đạt chuẩn NTM kiểu mẫu", "ntm"),
+    ("Xã NTM nâng cao (QĐ 123/QĐ-UBND)", "nang_cao"), ("Đạt chuẩn NTM (không có ghi chú)", "ntm"),
+    ("Chưa đạt NTM nâng cao", None), ("Đề nghị xét công nhận NTM nâng cao năm 2024", None),
+    ("Đạt NTM nâng cao; chưa đạt NTM", None), ("Dự kiến đạt NTM kiểu mẫu", None),
+])
+def test_result_words_are_read_as_the_level_reached(words, level):
+    """"Chưa đạt NTM nâng cao" was read as NTM nâng cao and "Đạt chuẩn NTM, chưa đạt chuẩn NTM kiểu mẫu" as kiểu
+    mẫu: a level named after "chưa" (not yet) or "đề nghị" (proposed) was taken as reached, and the map showed it.
+    A level named as not reached or proposed is not reached; where the words then say no level, none is guessed."""
+    from geo_app.sources.office_districts import district_level_from_words
+    from geo_app.sources.office_workbook import level_from_words
+
+    assert level_from_words(words) == level
+    assert district_level_from_words(words.replace("Xã", "Huyện")) == (
+        {"ntm": "huyen_ntm", "nang_cao": "huyen_nang_cao", "chua_dat": "chua_dat"}.get(level) if level != "kieu_mau"
+        else None)
+
+
+@pytest.mark.parametrize("words", ["Chưa đạt NTM nâng cao", "Đề nghị xét công nhận NTM nâng cao năm 2024"])
+def test_a_result_that_names_no_level_reached_is_an_error_saying_so(tmp_path, words):
+    truth = make_truth(2023)
+    code = next(k[0] for k, met in truth.criteria.items() if all(met))
+    path, _ = office_workbook(tmp_path / "words.xlsx", 2023, Style(), truth=truth)
+    r = _row_of(path, code)
+    _edit(path, f"X{r}", words)
+    frame, report = read_commune_status(path)
+    assert frame.empty and len(report.errors) == 1, report.errors
+    assert report.errors[0] == (f"words.xlsx, sheet 'TH', row {r}, column X (Kết quả): result '{words}' does not say "
+                                "which level the xã has reached (it names one not reached or only proposed); write "
+                                "Chưa đạt, Đạt chuẩn NTM, NTM nâng cao or NTM kiểu mẫu")
+
+
+def test_a_city_that_has_not_completed_its_task_is_not_read_as_completed():
+    from geo_app.sources.office_districts import district_level_from_words
+
+    assert district_level_from_words("Hoàn thành nhiệm vụ XD NTM") == "hoan_thanh"
+    assert district_level_from_words("Chưa hoàn thành nhiệm vụ XD NTM") == "chua_dat"
+    assert district_level_from_words("Đề nghị công nhận hoàn thành nhiệm vụ XD NTM") is None

@@ -21,7 +21,8 @@ from geo_app.domain.units import DISTRICTS
 from geo_app.sources.office_workbook import (HEADER_SEARCH_ROWS, MAX_SHEET_ROWS, MET, NOT_MET, NOTE_WORDS, YEAR_RANGE,
                                              Sheet, SheetReader, _cell, _district_named,
                                              _is_column_numbers, _is_signature, _is_subtotal, _title_year, find_layout,
-                                             level_from_words, not_a_year)
+                                             level_from_words, not_a_year, PROPOSED_WORDS,
+                                             speaks_of_unreached)
 from geo_app.domain.messages import phrase as _p
 from geo_app.sources.report import CheckReport
 
@@ -150,9 +151,13 @@ _DISTRICT_LEVEL_OF = {"chua_dat": "chua_dat", "ntm": "huyen_ntm", "nang_cao": "h
 
 
 def district_level_from_words(text: str) -> str | None:
-    """A district level key from a result in words (the communes' words, plus "hoàn thành nhiệm vụ")."""
-    if "hoan thanh" in fold(text):
-        return "hoan_thanh"
+    """A district level key from a result in words (the communes' words, read the same way, plus "hoàn thành nhiệm
+    vụ": "Chưa hoàn thành nhiệm vụ XD NTM" is Chưa đạt)."""
+    key = fold(text)
+    if "hoan thanh" in key:
+        if re.search(r"\b(chua|khong)\b", key):
+            return "chua_dat"
+        return None if any(word in key for word in PROPOSED_WORDS) else "hoan_thanh"
     return _DISTRICT_LEVEL_OF.get(level_from_words(text) or "")
 
 
@@ -279,6 +284,11 @@ class DistrictReader(SheetReader):
                 return None
             return "chua_dat"
         level = district_level_from_words(text)
+        if level is None and speaks_of_unreached(text):
+            self.error(_p("result '{text}' does not say which level the district has reached (it names one not "
+                          "reached or only proposed); write Chưa đạt, Huyện NTM, Hoàn thành nhiệm vụ XD NTM or "
+                          "Huyện NTM nâng cao", text=text[:60]), sheet, r, c, layout)
+            return None
         if level is None:
             self.error(_p("result '{text}' not understood for a district; write Chưa đạt, Huyện NTM, Hoàn thành "
                           "nhiệm vụ XD NTM or Huyện NTM nâng cao", text=text[:60]), sheet, r, c, layout)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA, CRITERION_NUMBERS
+from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, COMMUNE_LEVELS, CRITERIA, CRITERION_NUMBERS
 from geo_app.domain.textnorm import fold, name_key, nfc, strip_type
 from geo_app.domain.units import (BECAME_TOWNSHIP_2023, DISTRICTS, REMOVED_2020, code_for_name,
                                   district_code_for_name, merged_into, units)
@@ -408,7 +408,11 @@ class Reader(SheetReader):
         if not text:
             return "ntm" if met == 19 else "chua_dat"
         level = level_from_words(text)
-        if level is None:
+        if level is None and speaks_of_unreached(text):
+            self.error(_p("result '{text}' does not say which level the xã has reached (it names one not reached "
+                          "or only proposed); write Chưa đạt, Đạt chuẩn NTM, NTM nâng cao or NTM kiểu mẫu",
+                          text=text[:60]), sheet, r, c, layout)
+        elif level is None:
             self.error(_p("result '{text}' not understood; write Chưa đạt, Đạt chuẩn NTM, NTM nâng cao or NTM "
                           "kiểu mẫu", text=text[:60]), sheet, r, c, layout)
         elif level == "not_applicable":
@@ -661,17 +665,53 @@ def _same_unit(code: str, name: str) -> bool:
 
 
 def level_from_words(text: str) -> str | None:
-    """A level key from a result written in words ("Đạt chuẩn NTM nâng cao", "NTM kiểu mẫu", "Chưa đạt")."""
+    """A level key from a result written in words ("Đạt chuẩn NTM nâng cao", "NTM kiểu mẫu", "Chưa đạt"); None
+    where the words do not say which level the commune has reached.
+
+    Read clause by clause (split at commas, semicolons and brackets): a clause with "chưa" or "không" says a level
+    was not reached, one with "đề nghị", "dự kiến", "phấn đấu"… that it is only proposed. So "Đạt chuẩn NTM, chưa đạt
+    chuẩn NTM kiểu mẫu" is NTM and "Chưa đạt chuẩn NTM" is Chưa đạt, but "Chưa đạt NTM nâng cao" (NTM or not?) and
+    "Đề nghị xét công nhận NTM nâng cao" (not yet recognised) say no level: None, which the readers report."""
     key = fold(text).strip(" .")
     if key in NOT_APPLICABLE or "khong ap dung" in key:
         return "not_applicable"
-    if "kieu mau" in key:
-        return "kieu_mau"
-    if "nang cao" in key:
-        return "nang_cao"
-    if key.startswith("chua") or "chua dat" in key or key in ("0", "-", "khong dat"):
+    if key in ("0", "-"):
         return "chua_dat"
-    if "ntm" in key or "nong thon moi" in key or "dat chuan" in key or key in ("dat", "x", "1"):
+    reached, not_reached, proposed = [], [], False
+    for clause in filter(None, (part.strip() for part in re.split(r"[,;()\[\]]|\bnhung\b", key))):
+        named = _level_named(clause)
+        if any(word in clause for word in PROPOSED_WORDS):
+            proposed = True
+        elif re.search(r"\b(chua|khong)\b", clause) and (named or re.search(r"\bdat\b", clause)
+                                                              or clause in ("chua", "khong")):
+            not_reached.append(named or "ntm")  # "chưa đạt" alone: not NTM (a remark "(không …)" says nothing)
+        elif named:
+            reached.append(named)
+    rank = {level.key: level.rank for level in COMMUNE_LEVELS}
+    if reached:
+        best = max(reached, key=rank.__getitem__)
+        return best if all(rank[level] > rank[best] for level in not_reached) else None  # "đạt NTM, chưa đạt NTM"
+    if proposed or any(level != "ntm" for level in not_reached):
+        return None  # proposed only, or not (yet) a level above NTM: NTM or not is not said
+    return "chua_dat" if not_reached else None
+
+
+PROPOSED_WORDS = ("de nghi", "du kien", "phan dau", "dang xet", "cho cong nhan", "ke hoach", "dang ky")
+
+
+def speaks_of_unreached(text: str) -> bool:
+    """Whether a result's words speak of a level not reached or only proposed ("chưa", "không", "đề nghị"…)."""
+    key = fold(text)
+    return bool(re.search(r"\b(chua|khong)\b", key)) or any(word in key for word in PROPOSED_WORDS)
+
+
+def _level_named(clause: str) -> str | None:
+    """The (highest) level a clause names: kiểu mẫu, nâng cao, NTM, or "đạt" / "x" / "1" (NTM)."""
+    if "kieu mau" in clause:
+        return "kieu_mau"
+    if "nang cao" in clause:
+        return "nang_cao"
+    if "ntm" in clause or "nong thon moi" in clause or "dat chuan" in clause or clause in ("dat", "x", "1"):
         return "ntm"
     return None
 
