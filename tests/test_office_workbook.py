@@ -298,3 +298,25 @@ def test_a_city_that_has_not_completed_its_task_is_not_read_as_completed():
     assert district_level_from_words("Hoàn thành nhiệm vụ XD NTM") == "hoan_thanh"
     assert district_level_from_words("Chưa hoàn thành nhiệm vụ XD NTM") == "chua_dat"
     assert district_level_from_words("Đề nghị công nhận hoàn thành nhiệm vụ XD NTM") is None
+
+
+def test_the_date_the_table_was_signed_is_not_its_year(tmp_path):
+    """A line "Bến Tre, ngày 10 tháng 01 năm 2024" above the title "… NĂM 2023" made the 2023 table a 2024 one, with
+    no warning: committing it would have replaced 2024's rows with 2023's figures."""
+    path, truth = office_workbook(tmp_path / "dated.xlsx", 2023, Style())
+    _edit(path, "M2", "Bến Tre, ngày 10 tháng 01 năm 2024")
+    frame, report = read_commune_status(path)
+    assert report.usable and not report.warnings, report.warnings
+    assert set(frame["year"]) == {2023}
+    assert report.understanding["sheets"][0]["year_from"].startswith("title row 3: 'BẢNG TỔNG HỢP")
+
+
+def test_a_sheet_named_for_another_year_than_its_title_is_a_warning(tmp_path):
+    path, truth = office_workbook(tmp_path / "named.xlsx", 2023, Style())
+    wb = openpyxl.load_workbook(path)
+    wb.worksheets[0].title = "TH 2022"
+    wb.save(path)
+    frame, report = read_commune_status(path)
+    assert set(frame["year"]) == {2023}
+    assert [w for w in report.warnings if "the title says 2023 (title row 3:" in w
+            and "but the sheet's name 'TH 2022' says 2022; check which year the table is" in w], report.warnings

@@ -42,6 +42,7 @@ NOTE_WORDS = ("ghi chu:", "chu thich", "chu y:", "nguon:", "luu y")
 _ROMAN_PREFIX = re.compile(r"^\s*(?:[ivxlc]+|[a-z]|\d+)\s*[.):/-]\s*", re.IGNORECASE)
 _CRITERION_LABEL = re.compile(r"^(?:tc|tieu chi|tieu chi so|tc so|c|chi tieu)?\s*(\d{1,2})$")
 _YEAR_IN_TITLE = re.compile(r"\bnam\s+(\d{4})\b")
+_DATE_BEFORE = re.compile(r"\bthang\s*\d{1,2}\s*$")  # "... tháng 01 " just before "năm 2024": a date
 _ANY_YEAR = re.compile(r"\b(20[1-3]\d)\b")
 
 
@@ -204,6 +205,11 @@ class Reader(SheetReader):
 
     def sheet_year(self, sheet: Sheet, layout: Layout) -> tuple[int | None, str]:
         found, source = _title_year(sheet, layout)
+        named = _sheet_name_year(sheet)
+        if found is not None and named is not None and named != found:
+            self.warn(_p("the title says {found} ({source}) but the sheet's name '{sheet}' says {named}; check "
+                         "which year the table is", found=found, source=source, sheet=sheet.title, named=named),
+                      sheet)
         if self.year is not None:
             if found is not None and found != self.year:
                 self.warn(_p("the title says {found} ({source}) but year {year} was given; {year} is used",
@@ -564,16 +570,24 @@ def _is_column_numbers(texts: list[str]) -> bool:
 
 
 def _title_year(sheet: Sheet, layout: Layout) -> tuple[int | None, str]:
-    """The year in the title rows above the header ("NĂM 2023"), else in the sheet's name."""
+    """The year in the title rows above the header ("NĂM 2023"), else in the sheet's name. A date ("Bến Tre, ngày
+    10 tháng 01 năm 2024", the day the table was signed, often above the title) is not the table's year."""
     for r in range(layout.header_rows[0]):
         line = " ".join(t for t in sheet.row_texts(r) if t)
-        found = _YEAR_IN_TITLE.search(fold(line))
-        if found and YEAR_RANGE[0] <= int(found.group(1)) <= YEAR_RANGE[1]:
-            return int(found.group(1)), _p("title row {row}: '{text}'", row=r + 1, text=line[:80])
-    found = _ANY_YEAR.search(fold(sheet.title))
+        for found in _YEAR_IN_TITLE.finditer(fold(line)):
+            if _DATE_BEFORE.search(fold(line)[:found.start()]):
+                continue
+            if YEAR_RANGE[0] <= int(found.group(1)) <= YEAR_RANGE[1]:
+                return int(found.group(1)), _p("title row {row}: '{text}'", row=r + 1, text=line[:80])
+    found = _sheet_name_year(sheet)
     if found:
-        return int(found.group(1)), _p("sheet name '{sheet}'", sheet=sheet.title)
+        return found, _p("sheet name '{sheet}'", sheet=sheet.title)
     return None, ""
+
+
+def _sheet_name_year(sheet: Sheet) -> int | None:
+    found = _ANY_YEAR.search(fold(sheet.title))
+    return int(found.group(1)) if found else None
 
 
 def _district_from_titles(sheet: Sheet, layout: Layout) -> tuple[str | None, str]:
