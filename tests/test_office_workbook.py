@@ -320,3 +320,15 @@ def test_a_sheet_named_for_another_year_than_its_title_is_a_warning(tmp_path):
     assert set(frame["year"]) == {2023}
     assert [w for w in report.warnings if "the title says 2023 (title row 3:" in w
             and "but the sheet's name 'TH 2022' says 2022; check which year the table is" in w], report.warnings
+
+
+def test_an_empty_first_sheet_does_not_hide_the_table_after_it(tmp_path):
+    """A workbook starting with an empty 'Sheet1' was refused as "the file is empty": only its first sheet was
+    looked at to tell an office's layout from the project's schema."""
+    path, truth = office_workbook(tmp_path / "sheet1.xlsx", 2023, Style())
+    wb = openpyxl.load_workbook(path)
+    wb.create_sheet("Sheet1", 0)
+    wb.create_sheet("Ghi chu").append(["Số liệu do phòng NN&PTNT tổng hợp"])
+    wb.save(path)
+    frame, report = read_commune_status(path)
+    assert_matches_truth(frame, report, truth, Style())

@@ -728,7 +728,9 @@ def _aliases(column: str) -> set[str]:
 
 
 def is_office_workbook(path: Path) -> bool:
-    """True for a readable .xlsx whose first row is not the project's header (which has a provenance column)."""
+    """True for a readable .xlsx whose first row is not the project's header (which has a provenance column): the
+    first row of its 'communes' (or 'districts') sheet, else of its first sheet that is not empty (an office's
+    workbook may start with an empty 'Sheet1')."""
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return False
     import openpyxl
@@ -741,14 +743,13 @@ def is_office_workbook(path: Path) -> bool:
         return False
     try:
         by_name = {fold(ws.title): ws for ws in wb.worksheets}
-        ws = by_name.get("communes") or by_name.get("districts") or (wb.worksheets[0] if wb.worksheets else None)
-        if ws is None:
-            return False
-        for cells in ws.iter_rows(values_only=True):
-            texts = [_cell_text(v) for v in cells]
-            if any(texts):
-                keys = {_key(t) for t in texts}
-                return not keys & _aliases("provenance")  # the project's schema always has a provenance column
+        named = by_name.get("communes") or by_name.get("districts")
+        for ws in [named] if named is not None else wb.worksheets:
+            for cells in ws.iter_rows(values_only=True):
+                texts = [_cell_text(v) for v in cells]
+                if any(texts):
+                    keys = {_key(t) for t in texts}
+                    return not keys & _aliases("provenance")  # the project's schema always has a provenance column
         return False
     finally:
         wb.close()
