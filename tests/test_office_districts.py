@@ -212,9 +212,66 @@ def test_an_editor_previews_and_commits_a_district_workbook_on_the_web(default_s
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Huyện Mỏ Cày Nam" in html
     assert re.search(r"đọc như bảng tổng hợp của văn phòng: \d+ dòng huyện từ 1 trang tính", html)
+    stored = app.extensions["ntm_store"].dataset().district_frame(2023).set_index("district_code")
+    ahead = [code for code, level in EXPECTED_LEVELS.items() if level in ("huyen_ntm", "hoan_thanh")
+             and stored.at[code, "xa_ntm"] < stored.at[code, "xa_total"]]
+    assert ahead and all(f"{stored.at[code, 'district_name']} được ghi là" in html for code in ahead)
+    assert html.count("cần 100 % xã đạt chuẩn NTM") == len(ahead)
     base = re.search(r'name="base" type="hidden" value="(\d+)"', html).group(1)
     done = editor.post(f"/admin/preview/{uid}/commit", data={"csrf_token": csrf_token(html), "base": base,
                                                               "note": "Báo cáo BCĐ tỉnh 2023"})
     assert done.status_code == 302, done.get_data(as_text=True)[:1500]
     summary = app.test_client().get("/api/summary.json?year=2023").get_json()["districts"]
     assert {d["code"]: d["level"] for d in summary} == EXPECTED_LEVELS
+
+
+AHEAD = {**RESULTS_2023, "831": ("Huyện Châu Thành", 9, "Huyện NTM", "QĐ 999/QĐ-TTg")}
+
+
+def ahead_warnings(text: str) -> dict[str, tuple[int, int]]:
+    """District name -> (xã NTM, xã) from each warning that a district is recorded ahead of its communes."""
+    import re
+
+    return {name: (int(met), int(total)) for name, met, total in re.findall(
+        r"(Huyện [^\s].*?|Thành phố .*?) is recorded as [^,]* in 2023, but (\d+) of its (\d+) xã are NTM in the data "
+        r"\(a huyện NTM needs every xã NTM, QĐ 320/QĐ-TTg\); check the district's result or its communes' rows", text)}
+
+
+def test_a_district_recorded_ahead_of_its_communes_is_a_warning(fresh, tmp_path):
+    """Mỏ Cày Bắc was stored as huyện NTM nâng cao with 9 of its 12 xã NTM, without a word: a huyện NTM needs
+    every xã NTM. Checked against the stored communes (a district sheet alone), or the file's own."""
+    from geo_app.domain.units import DISTRICTS
+
+    fresh.test_client().get("/api/summary.json")
+    stored = fresh.extensions["ntm_store"].dataset().district_frame(2023).set_index("district_code")
+    expected = {DISTRICTS[code]: (int(stored.at[code, "xa_ntm"]), int(stored.at[code, "xa_total"]))
+                for code, (_, _, words, _) in AHEAD.items()
+                if words in ("Huyện NTM", "Đạt chuẩn huyện NTM", "Huyện nông thôn mới", "Hoàn thành nhiệm vụ XD NTM")
+                and stored.at[code, "xa_ntm"] < stored.at[code, "xa_total"]}
+    assert "Huyện Châu Thành" in expected  # the demo data: Châu Thành's xã not all NTM in 2023
+    path = district_workbook(tmp_path / "huyen-2023.xlsx", results=AHEAD)
+    dry = cli(fresh, "import", "status", str(path), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert ahead_warnings(dry.output) == expected
+
+    both, truth = office_workbook(tmp_path / "tong-hop-2023.xlsx", year=2023)
+    wb = openpyxl.load_workbook(both)
+    district_sheet(wb.create_sheet("Huyện"), results=AHEAD)
+    wb.save(both)
+    report = check_status_file(both)  # no store: the file's own communes
+    assert report.usable
+    own = {}
+    for (code, _), level in truth.levels.items():
+        met, total = own.get(code_district(code), (0, 0))
+        own[code_district(code)] = (met + (level != "chua_dat"), total + 1)
+    expected_own = {DISTRICTS[code]: own[code] for code, (_, _, words, _) in AHEAD.items()
+                    if words in ("Huyện NTM", "Đạt chuẩn huyện NTM", "Huyện nông thôn mới", "Hoàn thành nhiệm vụ XD NTM")
+                    and own[code][0] < own[code][1]}
+    assert "Huyện Châu Thành" in expected_own
+    assert ahead_warnings("\n".join(str(w) for w in report.warnings)) == expected_own
+
+
+def code_district(code: str) -> str:
+    from geo_app.domain.units import units
+
+    return units()[code].district_code

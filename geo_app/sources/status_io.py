@@ -20,6 +20,7 @@ from geo_app.domain.criteria import (
     CRITERION_COLUMNS,
     CRITERION_NUMBERS,
     DISTRICT_LEVEL_ALIASES,
+    DISTRICT_LEVEL_BY_KEY,
     LEVEL_ALIASES,
     PROVENANCES,
 )
@@ -843,10 +844,42 @@ def check_status_file(path: str | Path, year: int | None = None) -> CheckReport:
     tables = status_tables(path)
     if tables == {"districts"}:
         return read_district_status(path, year)[1]
-    report = read_commune_status(path, year)[1]
+    communes, report = read_commune_status(path, year)
     if "districts" in tables:
-        _merge(report, read_district_status(path, year)[1])
+        districts, district_report = read_district_status(path, year)
+        warn_districts_ahead_of_their_communes(district_report, communes, districts)
+        _merge(report, district_report)
     return report
+
+
+NEEDS_EVERY_XA_NTM = ("huyen_ntm", "hoan_thanh", "huyen_nang_cao")  # QĐ 320/QĐ-TTg (2022): 100 % of its xã NTM
+
+
+def warn_districts_ahead_of_their_communes(report: CheckReport, communes: pd.DataFrame | None,
+                                           districts: pd.DataFrame | None) -> None:
+    """A warning for each district and year that `districts` records as huyện NTM (hoàn thành nhiệm vụ, huyện NTM
+    nâng cao) while `communes` (the file's rows, over the stored ones where there are) has xã of it not NTM: a
+    huyện NTM needs every xã NTM. A warning, not an error: the Prime Minister's decision stands even where the
+    commune rows lag behind it. Years with no commune rows for the district are not judged."""
+    if communes is None or communes.empty or districts is None or districts.empty:
+        return
+    known = units()
+    xa = communes[~communes["level"].isin(("not_applicable", "no_data"))]
+    counts = pd.DataFrame({
+        "district_code": [known[c].district_code if c in known else None for c in xa["ward_code"]],
+        "year": xa["year"].astype(int).to_numpy(),
+        "reached": xa["level"].isin(("ntm", "nang_cao", "kieu_mau")).to_numpy(),
+    }).groupby(["district_code", "year"])["reached"].agg(["sum", "size"])
+    for row in districts.itertuples():
+        key = (row.district_code, int(row.year))
+        if row.level not in NEEDS_EVERY_XA_NTM or key not in counts.index:
+            continue
+        met, total = (int(v) for v in counts.loc[key])
+        if met < total:
+            report.warn(_p("{district} is recorded as {level} in {year}, but {met} of its {total} xã are NTM in "
+                           "the data (a huyện NTM needs every xã NTM, QĐ 320/QĐ-TTg); check the district's result "
+                           "or its communes' rows", district=DISTRICTS.get(row.district_code, row.district_code),
+                           level=DISTRICT_LEVEL_BY_KEY[row.level].name_vi, year=key[1], met=met, total=total))
 
 
 def _has_sheet(path: Path, name: str) -> bool:

@@ -196,6 +196,10 @@ def import_status(store: RevisionStore, path: str | Path, user: str, note: str =
         _, more, more_reports = read_status_file(Path(districts_path), year, max_bytes)
         reports += more_reports
         districts = more if districts is None else pd.concat([districts, more], ignore_index=True)
+    if districts is not None and all(r.usable for r in reports):
+        from geo_app.sources.status_io import warn_districts_ahead_of_their_communes
+
+        warn_districts_ahead_of_their_communes(reports[-1], _over_stored(store, communes), districts)
     result = ImportResult("status", display_name or path.name, reports, dry_run=dry_run)
     result.rows = rows_read(communes, districts, reports)
     result.matched = sum(len(r.matched) for r in reports)
@@ -211,3 +215,11 @@ def import_status(store: RevisionStore, path: str | Path, user: str, note: str =
         result.revision = store.commit_status(communes, districts, meta, user, note, only_if_empty=only_if_empty,
                                               expected_head=expected_head, address=address)
     return result
+
+
+def _over_stored(store: RevisionStore, communes):
+    """The current revision's commune rows with the file's (commune, year) rows in their place."""
+    from geo_app.store.revisions import _replace_rows
+
+    head = store.heads().get("status")
+    return _replace_rows(store.status(head["data_revision"])[0] if head else None, communes, ["ward_code", "year"])

@@ -253,6 +253,10 @@ def _preview_status(store: RevisionStore, upload: Upload, path: Path, base: dict
     old_c, old_d = store.status(base["data_revision"]) if base else (None, None)
     preview.communes = _replace_rows(old_c, communes, ["ward_code", "year"])
     preview.districts = _replace_rows(old_d, districts, ["district_code", "year"])
+    if districts is not None:
+        from geo_app.sources.status_io import warn_districts_ahead_of_their_communes
+
+        warn_districts_ahead_of_their_communes(reports[-1], preview.communes, districts)
     preview.changes = status_changes(old_c, preview.communes, communes)
     preview.changes["districts"] = district_changes(old_d, preview.districts, districts)
     preview.level_changes = level_changes(old_c, communes)
