@@ -438,3 +438,28 @@ def test_an_older_store_is_migrated_and_a_current_one_is_opened_without_alembic(
     assert at_newest_schema(engine)
     engine.dispose()
     assert not at_newest_schema(make_engine(tmp_path / "new.sqlite"))
+
+
+def test_a_layer_missing_units_says_on_the_map_which_are_not_counted(fresh, tmp_path):
+    """A layer without Giao Long, Phú Lễ and 28756 changed the province's "… /139 xã" to 137 with no word on the
+    map: the counts are made from the units drawn. Every view whose area lacks units now says which are missing."""
+    client = fresh.test_client()
+    client.get("/api/summary.json")
+    layer = fresh.extensions["ntm_store"].dataset().boundaries
+    gone = ["28756", "28813", "29146"]
+    path = tmp_path / "ranh_gioi_thieu.gpkg"
+    layer[~layer["ward_code"].isin(gone)][["ward_code", "name", "geometry"]].rename(
+        columns={"ward_code": "ma_xa"}).to_file(path)
+    result = cli(fresh, "import", "boundaries", str(path))
+    assert result.exit_code == 0, result.output
+    note = ("3 units not on this map nor in its counts (no outline in the boundary layer): 28756 Phường Phú Khương, "
+            "28813 Xã Giao Long, 29146 Xã Phú Lễ")
+    page = client.get("/?year=2022&lang=en").get_data(as_text=True)
+    assert note in page, page[page.find('class="map-notes"'):][:600]
+    assert "1 units not on this map nor in its counts (no outline in the boundary layer): 29146 Xã Phú Lễ" in \
+        client.get("/?year=2022&district=836&lang=en").get_data(as_text=True)  # Ba Tri: Phú Lễ only
+    assert "not on this map" not in client.get("/?year=2022&district=832&lang=en").get_data(as_text=True)
+    assert "3 đơn vị không có trên bản đồ này và không được tính" in client.get("/export/map.html?year=2022").get_data(
+        as_text=True)  # the offline file's footer (and the PNG/PDF/slides' lines) too
+    assert cli(fresh, "rollback", "1", "--yes").exit_code == 0
+    assert "not on this map" not in client.get("/?year=2022&lang=en").get_data(as_text=True)

@@ -174,7 +174,8 @@ def map_view(ds: Dataset, state: ViewState, generated: dt.date | None = None) ->
     if state.district:
         sentence = f"{DISTRICTS[state.district]} — {sentence}"
     return MapView(state=state, spec=spec, communes=communes, districts=districts, summary=sentence,
-                   source=source_text(ds, state.lang), provenance=provenance_text(focus, state.lang),
+                   source=source_text(ds, state.lang),
+                   provenance=provenance_text(focus, state.lang) + unoutlined_text(ds, state.district, state.lang),
                    warning=illustrative_warning(state.lang) if illustrative else "",
                    generated=generated or dt.date.today())
 
@@ -209,6 +210,26 @@ def provenance_text(communes: gpd.GeoDataFrame, lang: str = "vi") -> str:
     if other:
         parts.append(f"{number(other, lang)} {_('wards/townships (not assessed)')}")
     return f"{_('Data provenance')}: {', '.join(parts)}"
+
+
+UNOUTLINED_LISTED = 5
+
+
+def unoutlined_text(ds: Dataset, district: str | None, lang: str = "vi") -> str:
+    """"; 3 units not on this map nor in its counts (no outline in the boundary layer): 28813 Xã Giao Long, …" for
+    the GSO units (of the view's district) the boundary layer in use lacks, else "". Counts and shares are made from
+    the units drawn, so a layer missing units changes them: the map says which."""
+    drawn = set(ds.boundaries["ward_code"])
+    missing = [(code, unit.name) for code, unit in units().items()
+               if code not in drawn and (not district or unit.district_code == district)]
+    if not missing:
+        return ""
+    _ = translator(lang)
+    names = ", ".join(f"{code} {name}" for code, name in missing[:UNOUTLINED_LISTED])
+    if len(missing) > UNOUTLINED_LISTED:
+        names += _(", and {count} more").format(count=number(len(missing) - UNOUTLINED_LISTED, lang))
+    return "; " + _("{count} units not on this map nor in its counts (no outline in the boundary layer): {names}"
+                    ).format(count=number(len(missing), lang), names=names)
 
 
 def illustrative_warning(lang: str = "vi") -> str:

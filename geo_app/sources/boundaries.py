@@ -887,5 +887,5 @@ def _report_missing(report: CheckReport) -> None:
         names = ", ".join(f"{c} {units()[c].name} ({units()[c].district_name})" for c in missing[:MISSING_LISTED])
         more = _p(", and {count} more", count=len(missing) - MISSING_LISTED) if len(missing) > MISSING_LISTED else ""
         report.warn(_p("the layer lacks {count} of the {total} units of the GSO 2020-2024 list: {names}{more}; they "
-                       "will show as missing on the map", count=len(missing), total=len(units()), names=names,
-                       more=more))
+                       "will be missing from the map and from its counts and shares", count=len(missing),
+                       total=len(units()), names=names, more=more))
