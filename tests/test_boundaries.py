@@ -374,3 +374,30 @@ def test_folder_without_a_layer_and_wrong_crs(tmp_path):
     assert not report.usable and "not understood" in report.errors[0]
     _, report = read_boundaries(path, crs="EPSG:3857")  # lon/lat numbers read as metres: lands off Africa
     assert not report.usable and "not in Bến Tre" in report.errors[0]
+
+
+def test_a_layer_read_in_the_wrong_coordinate_system_is_refused_not_cut(layer, tmp_path):
+    """The whole layer in VN-2000 / Bến Tre's zone (EPSG:9210), read as VN-2000 / UTM 48N (EPSG:3405), lies
+    0.6-0.75° west: it was accepted as usable with the 112 features still inside the province's box, the 45 others
+    reported as "matched by name" (they were matched by code) and left out."""
+    path = tmp_path / "xa_vn2000.shp"
+    layer[["ward_code", "name", "geometry"]].to_crs("EPSG:9210").to_file(path)
+    path.with_suffix(".prj").unlink()
+    frame, report = read_boundaries(path, crs="EPSG:3405")
+    assert not report.usable and frame.empty
+    misplaced = [e for e in report.errors if "features that carry Bến Tre's GSO codes lie outside Bến Tre" in e]
+    assert misplaced and "read in the wrong coordinate system" in misplaced[0] and "EPSG:9210" in misplaced[0]
+    assert not any("matched by name" in w for w in report.warnings)
+    frame, report = read_boundaries(path, crs="EPSG:9210")
+    assert report.usable and len(frame) == 157
+
+
+def test_one_feature_with_a_wrong_code_far_away_is_left_out_with_a_warning(layer, tmp_path):
+    stray = layer[["ward_code", "name", "geometry"]].copy()
+    stray.loc[0, "geometry"] = shapely.affinity.translate(stray.geometry.iloc[0], xoff=-1.5)
+    path = tmp_path / "stray.gpkg"
+    stray.to_file(path)
+    frame, report = read_boundaries(path)
+    assert report.usable and len(frame) == 156
+    assert [w for w in report.warnings if w.startswith("stray.gpkg: 1 features carry Bến Tre's GSO codes but lie "
+                                                        "outside Bến Tre and were left out: feature 0")], report.warnings

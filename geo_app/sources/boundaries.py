@@ -118,7 +118,7 @@ def _read(path: Path, crs: str | None, encoding: str | None, report: CheckReport
     if gdf is None:
         return None
     targets = _match(gdf, columns, report)
-    targets = _inside_province(gdf, targets, report)
+    targets = _inside_province(gdf, targets, columns, report)
     labels = _labels(gdf, columns)
     parts = repair_geometries(gdf.geometry, targets, labels, report)
     if not parts:
@@ -683,25 +683,44 @@ def _summary(counts: dict[str, int], limit: int = 5) -> str:
     return text + (f", and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def _inside_province(gdf: gpd.GeoDataFrame, targets: list[str | None], report: CheckReport) -> list[str | None]:
-    """Matched features that lie outside Bến Tre (same-named units elsewhere in a layer without province or
-    code columns) are left out, so the map is never Bến Tre glued to other provinces."""
+MISPLACED_AT_LEAST = (5, 0.1)  # features with Bến Tre's codes outside it (count, share): the layer is misplaced
+
+
+def _inside_province(gdf: gpd.GeoDataFrame, targets: list[str | None], cols: Columns,
+                     report: CheckReport) -> list[str | None]:
+    """Matched features that lie outside Bến Tre are left out, so the map is never Bến Tre glued to other
+    provinces: same-named units elsewhere (a layer without province or code columns), or a feature whose code is
+    wrong. When many features that carry Bến Tre's own GSO codes lie outside it, the layer itself is misplaced (read
+    in the wrong coordinate system: VN-2000 in another zone shifts it by tens of km): an error."""
     x0, y0, x1, y1 = BEN_TRE_LONLAT
-    out, outside = [], []
+    known = set(units()) | set(REMOVED_2020)
+    out, by_name, by_code = [], [], []
     for i, (code, geom) in enumerate(zip(targets, gdf.geometry.values)):
         if code is not None and geom is not None and not geom.is_empty:
             point = geom.representative_point() if geom.is_valid else geom.centroid
             if not (x0 <= point.x <= x1 and y0 <= point.y <= y1):
-                where = f"{point.x:.2f}°E, {point.y:.2f}°N"
-                outside.append(_p("feature {i} ({bounds})", i=i, bounds=where))
+                where = _p("feature {i} ({bounds})", i=i, bounds=f"{point.x:.2f}°E, {point.y:.2f}°N")
+                coded = cols.code is not None and norm_code(_cell(gdf, cols.code, i)) in known
+                (by_code if coded else by_name).append(where)
                 code = None
         out.append(code)
-    if outside:
+    coded_total = sum(1 for i in range(len(gdf)) if cols.code is not None
+                      and norm_code(_cell(gdf, cols.code, i)) in known)
+    if by_code and (len(by_code) >= MISPLACED_AT_LEAST[0] or len(by_code) >= MISPLACED_AT_LEAST[1] * coded_total):
+        report.error(_p("{count} of the {total} features that carry Bến Tre's GSO codes lie outside Bến Tre: "
+                        "{listed}{more} — the layer is placed wrongly, most likely read in the wrong coordinate "
+                        "system; give the layer's own (its .prj file; VN-2000 for Bến Tre is EPSG:9210)",
+                        count=len(by_code), total=coded_total, listed=joined_by("; ", by_code[:5]),
+                        more=_p("; … and {count} more", count=len(by_code) - 5) if len(by_code) > 5 else ""))
+    elif by_code:
+        report.warn(_p("{count} features carry Bến Tre's GSO codes but lie outside Bến Tre and were left out: "
+                       "{listed} — check their codes", count=len(by_code), listed=joined_by("; ", by_code)))
+    if by_name:
         report.warn(_p("{count} features matched by name lie outside Bến Tre and were left out: {listed}{more} — add "
-                       "a province column (ma_tinh) or GSO codes (ma_xa) to the layer", count=len(outside),
-                       listed=joined_by("; ", outside[:5]),
-                       more=_p("; … and {count} more", count=len(outside) - 5) if len(outside) > 5 else ""))
-    if outside and not any(out):
+                       "a province column (ma_tinh) or GSO codes (ma_xa) to the layer", count=len(by_name),
+                       listed=joined_by("; ", by_name[:5]),
+                       more=_p("; … and {count} more", count=len(by_name) - 5) if len(by_name) > 5 else ""))
+    if (by_code or by_name) and not any(out) and not report.errors:
         report.error(_p("no matched feature lies in Bến Tre; choose a layer that holds Bến Tre's communes"))
     return out
 
