@@ -7,7 +7,7 @@ import openpyxl
 import pytest
 
 from geo_app.domain.criteria import CRITERION_COLUMNS
-from geo_app.domain.units import BECAME_TOWNSHIP_2023, xa_count
+from geo_app.domain.units import BECAME_TOWNSHIP_2023, units, xa_count
 from geo_app.sources.status_io import check_status_file, read_commune_status
 from office_fixtures import Style, Truth, make_truth, office_workbook
 
@@ -332,3 +332,22 @@ def test_an_empty_first_sheet_does_not_hide_the_table_after_it(tmp_path):
     wb.save(path)
     frame, report = read_commune_status(path)
     assert_matches_truth(frame, report, truth, Style())
+
+
+def test_a_hidden_sheet_is_read_and_the_report_says_it_is_hidden(tmp_path):
+    """A hidden old copy "TH 2022 (cu)" was read as 139 rows of 2022 that would replace the stored ones, and the only
+    sign was its name among the sheets read."""
+    from office_fixtures import write_sheet
+
+    path, truth = office_workbook(tmp_path / "hidden.xlsx", 2023, Style())
+    wb = openpyxl.load_workbook(path)
+    old = wb.create_sheet("TH 2022 (cu)")
+    write_sheet(old, 2022, make_truth(2022), Style(), sorted({u.district_code for u in units().values()}))
+    old.sheet_state = "hidden"
+    wb.save(path)
+    frame, report = read_commune_status(path)
+    assert report.usable and set(frame["year"]) == {2022, 2023}
+    hidden = [w for w in report.warnings if "hidden" in w]
+    rows = int((frame["year"] == 2022).sum())
+    assert hidden == [f"hidden.xlsx, sheet 'TH 2022 (cu)': this sheet is hidden in the workbook, and its {rows} rows "
+                      "were read; if it is an old copy, delete it from the workbook before importing"]

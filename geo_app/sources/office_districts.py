@@ -205,6 +205,7 @@ class DistrictReader(SheetReader):
                 self.skip(sheet, r, _p("note below the table"), lead)
                 continue
             self.read_row(sheet, layout, r, texts, year)
+        self.warn_if_hidden(sheet, len(self.understanding.rows) - before)
         self.understanding.sheets.append({
             "name": sheet.title, "status": "read", "year": year, "year_from": year_from,
             "header_rows": [r + 1 for r in layout.header_rows], "first_data_row": layout.first_data_row + 1,

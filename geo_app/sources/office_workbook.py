@@ -71,6 +71,7 @@ class Sheet:
     title: str
     values: list[tuple]
     formulas: list[tuple]
+    hidden: bool = False  # hidden (or very hidden) in the workbook: its rows are read, and the report says so
 
     def value(self, r: int, c: int) -> object:
         row = self.values[r] if r < len(self.values) else ()
@@ -129,6 +130,12 @@ class SheetReader:
         self.understanding = Understanding()
         self.records: list[dict] = []
         self.seen: dict[tuple[str, int], str] = {}
+
+    def warn_if_hidden(self, sheet: Sheet, rows: int) -> None:
+        """A hidden sheet is easily an old copy nobody sees in Excel: its rows are read, and the report says so."""
+        if sheet.hidden and rows:
+            self.warn(_p("this sheet is hidden in the workbook, and its {rows} rows were read; if it is an old "
+                         "copy, delete it from the workbook before importing", rows=rows), sheet)
 
     def where(self, sheet: Sheet, r: int | None = None, c: int | None = None, layout=None) -> str:
         """`layout`: any layout with `headers` (column -> header text)."""
@@ -197,6 +204,7 @@ class Reader(SheetReader):
         before = len(self.understanding.rows)
         self.formula_totals = 0
         self.read_rows(sheet, layout, context)
+        self.warn_if_hidden(sheet, len(self.understanding.rows) - before)
         self.understanding.sheets.append({
             "name": sheet.title, "status": "read", "year": context.year, "year_from": year_from,
             "header_rows": [r + 1 for r in layout.header_rows], "first_data_row": layout.first_data_row + 1,
@@ -770,7 +778,8 @@ def _read_sheets(path: Path, report: CheckReport) -> list[Sheet] | None:
             if not hasattr(ws, "iter_rows"):
                 continue
             formulas = formula_book[ws.title]
-            sheets.append(Sheet(ws.title, _rows(ws), _rows(formulas)))
+            sheets.append(Sheet(ws.title, _rows(ws), _rows(formulas),
+                                hidden=getattr(ws, "sheet_state", "visible") != "visible"))
         return sheets
     except Exception as exc:  # noqa: BLE001 - a damaged sheet inside a readable zip
         report.error(_p("a sheet of the workbook cannot be read ({error}); open it in Excel or LibreOffice and "
