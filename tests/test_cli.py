@@ -74,3 +74,6 @@ def test_check_bad_files_exit_1_without_traceback(app, tmp_path):
         assert "Traceback" not in result.output and path.name in result.output
     as_json = json.loads(run(app, "check", str(missing), "--json").output)
     assert as_json["errors"]
+    assert "save it as .xlsx" in run(app, "check", str(old_xls)).output
+    gone = run(app, "check", str(tmp_path / "bao-cao.xls")).output  # a typo in the name is not an old workbook
+    assert "not supported" not in gone and "not found" in gone and "status" in gone, gone

@@ -67,9 +67,9 @@ def check_file(path: Path, crs: str | None = None, encoding: str | None = None,
     from geo_app.sources.status_io import check_status_file
 
     suffix = path.suffix.lower()
-    if suffix in (".csv", ".xlsx", ".xlsm"):
+    if suffix in (".csv", ".xlsx", ".xlsm") or (suffix == ".xls" and not path.exists()):  # (missing: says so)
         return check_status_file(path, year)
-    if suffix in (".xls",):
+    if suffix == ".xls":
         report = CheckReport(kind="status", path=str(path))
         report.error("old .xls workbooks are not supported; save it as .xlsx (Excel Workbook) and check again")
         return report
