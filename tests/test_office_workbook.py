@@ -164,6 +164,18 @@ def test_a_stated_total_that_disagrees_is_a_warning_and_the_marks_win(tmp_path):
                for w in report.warnings)
 
 
+@pytest.mark.parametrize("stated", ["3/19", "3 TC", "3 tiêu chí", "3.0"])
+def test_a_stated_total_written_with_its_unit_is_compared_too(tmp_path, stated):
+    """"17/19" in the count column was never compared with the marks, so it could not be found wrong."""
+    path, truth = office_workbook(tmp_path / "total.xlsx", 2023, Style())
+    r = _row_of(path, "28813")
+    _edit(path, f"W{r}", stated)
+    frame, report = read_commune_status(path)
+    met = sum(truth.criteria[("28813", 2023)])
+    assert report.usable and [w for w in report.warnings if f"row {r}, column W" in w
+                              and f"says 3 criteria met but the marks show {met}" in w]
+
+
 def test_code_and_name_that_disagree_is_an_error(tmp_path):
     path, _ = office_workbook(tmp_path / "swap.xlsx", 2023, Style())
     r = _row_of(path, "28813")

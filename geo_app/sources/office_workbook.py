@@ -41,6 +41,7 @@ SIGNATURE_WORDS = ("nguoi lap", "thu truong", "chu tich", "giam doc", "truong ph
 NOTE_WORDS = ("ghi chu:", "chu thich", "chu y:", "nguon:", "luu y")
 _ROMAN_PREFIX = re.compile(r"^\s*(?:[ivxlc]+|[a-z]|\d+)\s*[.):/-]\s*", re.IGNORECASE)
 _CRITERION_LABEL = re.compile(r"^(?:tc|tieu chi|tieu chi so|tc so|c|chi tieu)?\s*(\d{1,2})$")
+_STATED_TOTAL = re.compile(r"^(\d{1,2})(?:[.,]0+)?\s*(?:/\s*19|tc|tieu chi)?$")  # folded: "17", "17/19", "17 TC"
 _YEAR_IN_TITLE = re.compile(r"\bnam\s+(\d{4})\b")
 _DATE_BEFORE = re.compile(r"\bthang\s*\d{1,2}\s*$")  # "... tháng 01 " just before "năm 2024": a date
 _ANY_YEAR = re.compile(r"\b(20[1-3]\d)\b")
@@ -455,10 +456,10 @@ class Reader(SheetReader):
             if sheet.formula(r, c):
                 self.formula_totals += 1
             return
-        try:
-            stated = int(float(str(value).replace(",", ".")))
-        except ValueError:
+        found = _STATED_TOTAL.match(fold(str(value)).strip())
+        if found is None:
             return
+        stated = int(found.group(1))
         if stated != met:
             self.warn(_p("says {stated} criteria met but the marks show {met}; the marks are used — check the row",
                          stated=stated, met=met), sheet, r, c, layout)
