@@ -24,6 +24,8 @@ def test_boundary_upload_preview_shows_moved_units_then_commits(app, editor, tmp
     assert "0 thêm, 0 bớt, 1 ranh giới thay đổi" in counts, counts  # names come from the GSO list (a warning)
     assert html.count('class="folium-map ntm-map') == 2
     assert "Xã Tên Mới <b>" not in html and "Xã Tên Mới &lt;b&gt;" in html  # the reader's warnings, as text
+    key = html[html.index('id="outline-key"'):html.index("</p>", html.index('id="outline-key"'))]
+    assert "Viền đậm: xã thay đổi ranh giới hoặc tên." in key and "mức đạt" not in key  # not the status upload's
     assert revisions(app).heads()["boundaries"]["id"] == head
     assert commit(editor, uid, note="QĐ 01/2025 ranh giới").status_code == 302
     new = revisions(app).heads()["boundaries"]

@@ -115,6 +115,7 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "map_now": _l("Current map"),
     "map_new": _l("Map if committed"),
     "outlined": _l("Bold outline: communes whose level changes ({year})."),
+    "outlined_boundaries": _l("Bold outline: communes whose outline or name changes."),
     "note_label": _l("Note (required, e.g. Report 123/BC-VPĐP of 15/12/2023)"),
     "commit": _l("Commit as a new revision"),
     "discard": _l("Discard"),
