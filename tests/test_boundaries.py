@@ -212,6 +212,7 @@ def test_projected_shapefile_without_prj_needs_a_crs(tmp_path):
     frame, report = read_boundaries(path)
     assert not report.usable and frame.empty and list(frame.columns) == CANONICAL_COLUMNS
     assert "EPSG:9210" in report.errors[0] and "--crs" in report.errors[0] and ".prj" in report.errors[0]
+    assert "add the layer's .prj file beside its .shp" in report.errors[0]  # what an editor on the web can do too
     frame, report = read_boundaries(path, crs="EPSG:9210")
     assert_two_units(frame, report)
     assert frame.crs.to_epsg() == 4326

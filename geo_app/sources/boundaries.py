@@ -47,8 +47,9 @@ PROVINCE_COLUMNS = ("ma_tinh", "matinh", "province_code", "prov_code", "ma_tp", 
                     "province", "province_name", "prov_name", "name_1", "tinh_thanh")
 VIETNAM_LONLAT = (102.0, 8.0, 110.5, 23.5)  # minx, miny, maxx, maxy
 BEN_TRE_LONLAT = (105.6, 9.4, 107.2, 10.7)  # Bến Tre with a generous margin
-CRS_HINT = _p("VN-2000 / TM-3 105°45' (EPSG:9210) is Bến Tre's provincial system; pass it with --crs EPSG:9210 "
-              "(or set NTM_BOUNDARIES_CRS=EPSG:9210), or the layer's own system if you know it")
+CRS_HINT = _p("VN-2000 / TM-3 105°45' (EPSG:9210) is Bến Tre's provincial system; add the layer's .prj file beside "
+              "its .shp (in the zip: GIS software writes it when it exports the layer), or import the layer on the "
+              "command line with --crs EPSG:9210 (or the layer's own system if you know it)")
 CODE_HINT = _p("add a ma_xa column with the GSO code")
 EXAMPLES = 5  # examples a summary warning lists before "and N more"
 MISSING_LISTED = 10  # missing units named one by one before "and N more"
@@ -424,8 +425,9 @@ def _report_conversion(raw: gpd.GeoDataFrame, gdf: gpd.GeoDataFrame, encoding: s
                          for o, n in changed[:3 - len(examples)]] if len(examples) < 3 else []
     if count:
         report.warn(_p("attribute text is {encoding}, not Unicode ({why}): converted {count} values in column(s) "
-                       "{columns} to Unicode (NFC), e.g. {examples} — if names look wrong, pass --encoding utf-8, "
-                       "cp1258, tcvn3 or vni", encoding=ENCODING_NAMES[encoding], why=why, count=count,
+                       "{columns} to Unicode (NFC), e.g. {examples} — if names look wrong, add a .cpg file holding "
+                       "the encoding beside the .shp, or import on the command line with --encoding utf-8, cp1258, "
+                       "tcvn3 or vni", encoding=ENCODING_NAMES[encoding], why=why, count=count,
                        columns=", ".join(columns), examples="; ".join(examples)))
 
 
