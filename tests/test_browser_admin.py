@@ -211,3 +211,26 @@ def test_the_revisions_on_a_phone_are_cards_with_rollback_in_reach(default_setti
         link.tap()
         page.wait_for_url(re.compile(r"/rollback"))
         context.close()
+
+
+def test_an_office_workbooks_preview_on_a_phone_reads_without_scrolling_sideways(default_settings, tmp_path, browser):
+    """The preview's table of sheets was 545 px wide at 390 px (it scrolled sideways) and "Năm lấy từ" (the title
+    the year came from) one word a line: each sheet is now a card, each value beside its column's name."""
+    from office_fixtures import Style, office_workbook
+
+    path, _ = office_workbook(tmp_path / "tong-hop-2023.xlsx", 2023, Style())
+    app = make_app(default_settings, tmp_path)
+    add_user(app, "lan.editor")
+    with serve(app) as base:
+        context, page = signed_in_on_a_phone(browser, base, "lan.editor")
+        page.set_input_files("#upload-status input[type=file]", str(path))
+        page.click('#upload-status button[type="submit"]')
+        page.wait_for_url(re.compile(r"/admin/preview/"))
+        table = page.locator("table.understanding-sheets")
+        assert table.evaluate("t => t.scrollWidth") <= 370 and page.evaluate("document.documentElement.scrollWidth") <= 390
+        came_from = page.locator("table.understanding-sheets td[data-label='Năm lấy từ']")
+        assert "BẢNG TỔNG HỢP" in came_from.inner_text()
+        label = came_from.evaluate("c => getComputedStyle(c, '::before').content")
+        assert label == '"Năm lấy từ"'
+        assert came_from.bounding_box()["height"] < 90  # three lines of the title, not one word a line
+        context.close()
