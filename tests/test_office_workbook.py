@@ -363,3 +363,22 @@ def test_a_hidden_sheet_is_read_and_the_report_says_it_is_hidden(tmp_path):
     rows = int((frame["year"] == 2022).sum())
     assert hidden == [f"hidden.xlsx, sheet 'TH 2022 (cu)': this sheet is hidden in the workbook, and its {rows} rows "
                       "were read; if it is an old copy, delete it from the workbook before importing"]
+
+
+def test_a_2023_township_row_filled_in_as_a_xa_is_a_warning(tmp_path):
+    """Tiên Thủy (a thị trấn since 2023) with all 19 marks in a 2023 table was only listed among the skipped rows:
+    the office may expect it counted. Filled in as a xã, it is a warning; marked "Không áp dụng", a skipped row."""
+    path, truth = office_workbook(tmp_path / "tt.xlsx", 2023, Style())
+    r = _row_of(path, "28861")
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    for c in range(4, 23):
+        ws.cell(r, c).value = "x"
+    ws.cell(r, 24).value = "Đạt chuẩn NTM"
+    wb.save(path)
+    frame, report = read_commune_status(path)
+    assert report.usable and "28861" not in set(frame["ward_code"])
+    assert [w for w in report.warnings if w.startswith(f"tt.xlsx, sheet 'TH', row {r}: 28861 Xã Tiên Thủy became a "
+                                                       "thị trấn in 2023 (NQ 724/NQ-UBTVQH15)")], report.warnings
+    others = [w for w in report.warnings if "became a thị trấn" in w]
+    assert len(others) == 1  # An Thủy and Phước Mỹ Trung, marked "Không áp dụng", are skipped rows only

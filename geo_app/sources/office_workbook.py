@@ -284,6 +284,12 @@ class Reader(SheetReader):
             self.skip(sheet, r, _p("{code} {name} is a {type} in {year}{became}: NTM criteria apply to xã only",
                                    code=code, name=unit.name_in(year), type=unit.type_in(year).lower(), year=year,
                                    became=became), label)
+            marked = any(fold(_cell(texts, c)).strip(" .") in MET for c in layout.criteria.values()) or \
+                level_from_words(_cell(texts, layout.roles.get("level"))) in ("ntm", "nang_cao", "kieu_mau")
+            if code in BECAME_TOWNSHIP_2023 and marked:  # filled in as a xã: the office may expect it counted
+                self.warn(_p("{code} {name} became a thị trấn in 2023 (NQ 724/NQ-UBTVQH15): NTM criteria no longer "
+                             "apply to it, so this row's marks and result for {year} were not read",
+                             code=code, name=unit.name, year=year), sheet, r)
             return
         marks = self.read_marks(sheet, layout, r, texts, unit.name)
         level = self.read_level(sheet, layout, r, texts, marks)
