@@ -85,10 +85,10 @@ def test_what_to_fix_comes_before_how_the_file_was_read(editor, flawed_workbook)
 
 def test_how_the_file_was_read_is_tables_in_the_pages_language(editor, flawed_workbook):
     html = _preview(editor, flawed_workbook[0])
-    sheets = re.search(r'<table class="data-table understanding-sheets">(.*?)</table>', html, re.S).group(1)
+    sheets = re.search(r'<table class="data-table stacked understanding-sheets">(.*?)</table>', html, re.S).group(1)
     assert "<th scope=\"col\">Năm lấy từ</th>" in sheets
-    assert re.search(r"<th scope=\"row\">TH</th>\s*<td>đã đọc</td><td>2023</td><td>dòng tiêu đề 3: "
-                     r"&#39;BẢNG TỔNG HỢP KẾT QUẢ", sheets)
+    assert re.search(r"<th scope=\"row\">TH</th>\s*<td data-label=\"Đọc\">đã đọc</td>\s*<td data-label=\"Năm\">2023"
+                     r"</td>\s*<td data-label=\"Năm lấy từ\">dòng tiêu đề 3: &#39;BẢNG TỔNG HỢP KẾT QUẢ", sheets)
     columns = re.search(r'<details class="understanding-columns">(.*?)</details>', html, re.S).group(1)
     assert "<td>B</td><td>Mã xã</td><td>ward_code (mã TCTK)</td>" in columns
     assert "<td>W</td><td>Tổng số tiêu chí đạt</td><td>số tiêu chí đạt (tính lại" in columns

@@ -227,6 +227,12 @@ def test_legacy_shapefile_without_cpg_comes_back_as_nfc_names(tmp_path, gso_laye
     assert len(converted) == 1, report.warnings
     assert f"converted {2 * len(gso_layer)} values" in converted[0] and "ten_xa" in converted[0]
     assert "→ 'Xã" in converted[0] or "→ 'Phường" in converted[0] or "→ 'Thị" in converted[0]
+    # written in Vietnamese for the web: no English left inside it ("(there is no .cpg file)", "name 'ten_xa'")
+    from geo_app.domain.messages import in_language
+
+    assert "(không có tệp .cpg)" in in_language(converted[0], "vi") and "there is" not in in_language(converted[0], "vi")
+    columns = next(i for i in report.info if str(i).startswith("columns used"))
+    assert "tên 'ten_xa'" in in_language(columns, "vi") and "name '" not in in_language(columns, "vi")
 
 
 def test_encoding_override_and_wrong_override(tmp_path, gso_layer):

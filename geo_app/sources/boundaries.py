@@ -372,7 +372,7 @@ def _load_shapefile(source: Source, encoding: str | None, kwargs: dict,
     chosen = codec if encoding else _detect(raw, codec, report)
     gdf = _decoded(raw, chosen)
     if chosen in LEGACY_ENCODINGS:
-        _report_conversion(raw, gdf, chosen, "as asked with --encoding" if encoding else _why(source), report)
+        _report_conversion(raw, gdf, chosen, _p("as asked with --encoding") if encoding else _why(source), report)
     return gdf
 
 
@@ -387,7 +387,7 @@ def _detect(raw: gpd.GeoDataFrame, declared: str | None, report: CheckReport) ->
 
 
 def _why(source: Source) -> str:
-    return f"although the .cpg file says '{source.cpg}'" if source.cpg else "there is no .cpg file"
+    return _p("although the .cpg file says '{cpg}'", cpg=source.cpg) if source.cpg else _p("there is no .cpg file")
 
 
 @lru_cache(maxsize=1)
@@ -748,8 +748,10 @@ def _columns(gdf: gpd.GeoDataFrame, report: CheckReport) -> Columns:
     useful = [c for c in codes if any(norm_code(v) in known for v in gdf[c])]
     cols = Columns(code=(useful or codes or [None])[0], name=(_find(gdf, NAME_COLUMNS) or [None])[0],
                    district=(_find(gdf, DISTRICT_COLUMNS) or [None])[0])
-    found = ", ".join(f"{role} '{col}'" for role, col in vars(cols).items() if col)
-    report.info.append(_p("columns used: {found}", found=found) if found else _p("columns used: none"))
+    roles = {"code": lambda col: _p("code '{column}'", column=col), "name": lambda col: _p("name '{column}'", column=col),
+             "district": lambda col: _p("district '{column}'", column=col)}
+    found = [roles[role](col) for role, col in vars(cols).items() if col]
+    report.info.append(_p("columns used: {found}", found=joined_by(", ", found)) if found else _p("columns used: none"))
     if cols.code is None and cols.name is None:
         present = ", ".join(str(c) for c in gdf.columns if c != gdf.geometry.name)
         report.error(_p("no column with GSO codes ({codes}, ...) or names ({names}, ...); columns present: {present}; "
