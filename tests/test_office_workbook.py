@@ -382,3 +382,31 @@ def test_a_2023_township_row_filled_in_as_a_xa_is_a_warning(tmp_path):
                                                        "thị trấn in 2023 (NQ 724/NQ-UBTVQH15)")], report.warnings
     others = [w for w in report.warnings if "became a thị trấn" in w]
     assert len(others) == 1  # An Thủy and Phước Mỹ Trung, marked "Không áp dụng", are skipped rows only
+
+
+def _row_named(path, name: str) -> int:
+    ws = openpyxl.load_workbook(path).worksheets[0]
+    return next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 2).value == name)
+
+
+def test_a_row_under_a_name_merged_away_in_2020_says_what_it_was_read_as(tmp_path):
+    """"Xã Giao Hòa" (merged into Giao Long in 2020) was read as Giao Long with no word but a generic "matched by
+    name"; with a Giao Long row too, the error "appears twice" did not say one row read "Giao Hòa"."""
+    path, truth = office_workbook(tmp_path / "cu.xlsx", 2023, Style(codes=False))
+    r = _row_named(path, "Xã Giao Long")
+    _edit(path, f"B{r}", "Xã Giao Hòa")
+    frame, report = read_commune_status(path)
+    assert report.usable and "28813" in set(frame["ward_code"])
+    assert [w for w in report.warnings if w.startswith(f"cu.xlsx, sheet 'TH', row {r}, column B")
+            and "'Xã Giao Hòa' was merged into 28813 Xã Giao Long on 2020-02-01 (NQ 855/NQ-UBTVQH14); this row is "
+                "read as Xã Giao Long" in w], report.warnings
+    wb = openpyxl.load_workbook(path)
+    ws = wb.worksheets[0]
+    ws.insert_rows(r + 1)
+    for c in range(1, ws.max_column + 1):
+        ws.cell(r + 1, c).value = ws.cell(r, c).value
+    ws.cell(r + 1, 2).value = "Xã Giao Long"
+    wb.save(path)
+    _, report = read_commune_status(path)
+    assert [e for e in report.errors if "28813 Xã Giao Long appears twice for 2023 (sheet 'TH' row "
+            f"{r} 'Xã Giao Hòa' and sheet 'TH' row {r + 1} 'Xã Giao Long')" in e], report.errors

@@ -305,7 +305,7 @@ class Reader(SheetReader):
                           level=level, met=met, missing=missing), sheet, r, layout.roles.get("level"), layout)
             return
         key = (code, year)
-        where = _p("sheet '{sheet}' row {row}", sheet=sheet.title, row=r + 1)
+        where = _p("sheet '{sheet}' row {row} '{text}'", sheet=sheet.title, row=r + 1, text=label)
         if key in self.seen:
             self.error(_p("{code} {name} appears twice for {year} ({first} and {second}); keep one row", code=code,
                           name=unit.name, year=year, first=self.seen[key], second=where), sheet, r)
@@ -361,6 +361,11 @@ class Reader(SheetReader):
                               "above (e.g. 'Huyện Châu Thành') or a Mã xã column", name=name, codes=", ".join(hits)),
                            sheet, r, name_col, layout)
                 return None
+        if code is not None and not code_for_name(units()[code].district_code, name) \
+                and merged_into(units()[code].district_code, name) == code:
+            how = _p("'{old}', merged into it on 2020-02-01 (NQ 855/NQ-UBTVQH14)", old=name)
+            self.warn(_p("'{old}' was merged into {code} {name} on 2020-02-01 (NQ 855/NQ-UBTVQH14); this row is "
+                         "read as {name}", old=name, code=code, name=units()[code].name), sheet, r, name_col, layout)
         if code is None:
             where = _p(" in {district} ({found})", district=DISTRICTS[district],
                        found=context.district_from) if district else ""
