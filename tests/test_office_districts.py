@@ -109,7 +109,7 @@ def test_check_status_file_tells_a_district_workbook_from_a_commune_one(tmp_path
 
 
 @pytest.mark.parametrize("code,column,value,fragment", [
-    ("832", 10, None, "'Huyện NTM' (huyen_ntm) needs all 9 district criteria met but the marks show 8 (missing 8)"),
+    ("832", 10, None, "'Huyện NTM' (read as Huyện NTM) needs all 9 district criteria met but the marks show 8 (missing 8)"),
     ("834", 13, None, None),  # Giồng Trôm: 8 marks, blank result -> chua_dat (no error)
     ("836", 2, "Huyện Ba Tri Mới", "no district 'Huyện Ba Tri Mới' in Bến Tre"),
     ("837", 13, "Huyện NTM kiểu mẫu", "result 'Huyện NTM kiểu mẫu' not understood for a district"),

@@ -138,7 +138,7 @@ def test_level_contradicting_the_marks_is_an_error_naming_sheet_row_column(tmp_p
     _edit(path, f"X{r}", "Đạt chuẩn NTM")
     frame, report = read_commune_status(path)
     assert frame.empty and len(report.errors) == 1
-    assert report.errors[0].startswith(f"bad.xlsx, sheet 'TH', row {r}, column X (Kết quả): 'Đạt chuẩn NTM' (ntm) "
+    assert report.errors[0].startswith(f"bad.xlsx, sheet 'TH', row {r}, column X (Kết quả): 'Đạt chuẩn NTM' (read as Đạt chuẩn NTM) "
                                        "needs all 19 criteria met but the marks show 17")
 
 

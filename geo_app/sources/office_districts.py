@@ -298,8 +298,9 @@ class DistrictReader(SheetReader):
             level = "hoan_thanh"  # TP Bến Tre is a city: its "đạt chuẩn" is "hoàn thành nhiệm vụ"
         if DISTRICT_LEVEL_BY_KEY[level].rank >= 1 and marks and not all(marks.values()):
             missing = ", ".join(str(n) for n, met in sorted(marks.items()) if not met)
-            self.error(_p("'{text}' ({level}) needs all {count} district criteria met but the marks show {met} "
-                          "(missing {missing}); fix the result or the marks", text=text[:60], level=level,
+            self.error(_p("'{text}' (read as {level}) needs all {count} district criteria met but the marks show "
+                          "{met} (missing {missing}); fix the result or the marks", text=text[:60],
+                          level=DISTRICT_LEVEL_BY_KEY[level].name_vi,
                           count=DISTRICT_CRITERION_COUNT, met=sum(marks.values()), missing=missing),
                        sheet, r, c, layout)
             return None

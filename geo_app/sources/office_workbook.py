@@ -300,9 +300,10 @@ class Reader(SheetReader):
         self.check_total(sheet, layout, r, met)
         if COMMUNE_LEVEL_BY_KEY[level].rank >= 1 and met < 19:
             missing = ", ".join(str(n) for n in CRITERION_NUMBERS if not marks[f"c{n}"])
-            self.error(_p("'{result}' ({level}) needs all 19 criteria met but the marks show {met} (missing "
-                          "{missing}); fix the result or the marks", result=_cell(texts, layout.roles.get("level")),
-                          level=level, met=met, missing=missing), sheet, r, layout.roles.get("level"), layout)
+            self.error(_p("'{result}' (read as {level}) needs all 19 criteria met but the marks show {met} "
+                          "(missing {missing}); fix the result or the marks",
+                          result=_cell(texts, layout.roles.get("level")), level=COMMUNE_LEVEL_BY_KEY[level].name_vi,
+                          met=met, missing=missing), sheet, r, layout.roles.get("level"), layout)
             return
         key = (code, year)
         where = _p("sheet '{sheet}' row {row} '{text}'", sheet=sheet.title, row=r + 1, text=label)
