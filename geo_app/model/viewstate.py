@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 
 from geo_app.domain.criteria import CRITERION_NUMBERS
-from geo_app.domain.messages import long_date, number, translator
+from geo_app.domain.messages import long_date, number, office_today, translator
 from geo_app.render.mapspec import (LANGS, LAYERS, MapSpec, boundary_attribution, build_spec, criterion_sentence,
                                     summary_sentence)
 from geo_app.domain.units import BOUNDARY_VINTAGE, DISTRICTS, units
@@ -174,19 +174,29 @@ def map_view(ds: Dataset, state: ViewState, generated: dt.date | None = None) ->
     if state.district:
         sentence = f"{DISTRICTS[state.district]} — {sentence}"
     return MapView(state=state, spec=spec, communes=communes, districts=districts, summary=sentence,
-                   source=source_text(ds, state.lang),
+                   source=source_text(ds, state.lang, state.year),
                    provenance=provenance_text(focus, state.lang) + unoutlined_text(ds, state.district, state.lang),
                    warning=illustrative_warning(state.lang) if illustrative else "",
-                   generated=generated or dt.date.today())
+                   generated=generated or office_today())
 
 
-def source_text(ds: Dataset, lang: str = "vi") -> str:
-    """Where the map's data comes from, by file name (never a full local path)."""
-    status = Path(ds.sources.get("commune_status", "")).name or "?"
+def source_text(ds: Dataset, lang: str = "vi", year: int | None = None) -> str:
+    """Where the map's data comes from, by file name (never a full local path): the files `year`'s rows were
+    imported from (a 2023 table imported over the demo data is the source of 2023 only), else the newest."""
+    status = status_files(ds, year) or Path(ds.sources.get("commune_status", "")).name or "?"
     bounds = boundary_attribution(ds.sources.get("boundaries", ""), lang)
     _ = translator(lang)
     return _("Source: NTM status {status}. {bounds} ({vintage}). Bến Tre plan 4798/KH-UBND (2022).").format(
         status=status, bounds=bounds, vintage=vintage_text(lang))
+
+
+def status_files(ds: Dataset, year: int | None) -> str:
+    """'demo-communes.csv, bao-cao-2023.xlsx': the files the year's commune rows came from ("" if not known)."""
+    rows = ds.commune_status
+    if year is None or "source_file" not in rows.columns:
+        return ""
+    names = {Path(str(name)).name for name in rows.loc[rows["year"] == year, "source_file"] if name}
+    return ", ".join(sorted(names))
 
 
 def vintage_text(lang: str = "vi") -> str:
@@ -219,17 +229,28 @@ def unoutlined_text(ds: Dataset, district: str | None, lang: str = "vi") -> str:
     """"; 3 units not on this map nor in its counts (no outline in the boundary layer): 28813 Xã Giao Long, …" for
     the GSO units (of the view's district) the boundary layer in use lacks, else "". Counts and shares are made from
     the units drawn, so a layer missing units changes them: the map says which."""
-    drawn = set(ds.boundaries["ward_code"])
-    missing = [(code, unit.name) for code, unit in units().items()
-               if code not in drawn and (not district or unit.district_code == district)]
+    missing = unoutlined_units(ds, district)
     if not missing:
         return ""
     _ = translator(lang)
-    names = ", ".join(f"{code} {name}" for code, name in missing[:UNOUTLINED_LISTED])
-    if len(missing) > UNOUTLINED_LISTED:
-        names += _(", and {count} more").format(count=number(len(missing) - UNOUTLINED_LISTED, lang))
     return "; " + _("{count} units not on this map nor in its counts (no outline in the boundary layer): {names}"
-                    ).format(count=number(len(missing), lang), names=names)
+                    ).format(count=number(len(missing), lang), names=unit_list(missing, lang))
+
+
+def unoutlined_units(ds: Dataset, district: str | None = None) -> list[tuple[str, str]]:
+    """(code, name) of the GSO units (of `district`) that the boundary layer in use has no outline for."""
+    drawn = set(ds.boundaries["ward_code"])
+    return [(code, unit.name) for code, unit in units().items()
+            if code not in drawn and (not district or unit.district_code == district)]
+
+
+def unit_list(units_: list[tuple[str, str]], lang: str) -> str:
+    """"28813 Xã Giao Long, 29146 Xã Phú Lễ" (the first UNOUTLINED_LISTED, then ", and N more")."""
+    _ = translator(lang)
+    names = ", ".join(f"{code} {name}" for code, name in units_[:UNOUTLINED_LISTED])
+    if len(units_) > UNOUTLINED_LISTED:
+        names += _(", and {count} more").format(count=number(len(units_) - UNOUTLINED_LISTED, lang))
+    return names
 
 
 def illustrative_warning(lang: str = "vi") -> str:

@@ -18,7 +18,7 @@ from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.enum.text import MSO_AUTO_SIZE
 from pptx.util import Emu, Inches, Pt
 
-from geo_app.domain.messages import long_date, number, percent, translator
+from geo_app.domain.messages import long_date, number, office_today, percent, translator
 from geo_app.model import planning
 from geo_app.render import static as render_static
 from geo_app.render import textfit
@@ -52,7 +52,7 @@ def _t(lang: str, message: str, **values: object) -> str:
 
 def build_deck(ds: Dataset, year: int, lang: str = "vi", generated: dt.date | None = None) -> bytes:
     """The whole deck for `year` as .pptx bytes."""
-    generated = generated or dt.date.today()
+    generated = generated or office_today()
     prs = Presentation()
     prs.slide_width, prs.slide_height = SLIDE_W, SLIDE_H
     _properties(prs, year, lang, generated)
@@ -208,7 +208,7 @@ def targets_slides(prs: Presentation, ds: Dataset, view: MapView) -> None:
     districts = [t for t in rows if t.get("district_code")]
     headers = [_t(lang, "2025 target"), _t(lang, "Actual {year}", year=year), _t(lang, "Target (figure)"),
                _t(lang, "Assessment")]
-    footer = [source_text(ds, lang), view.provenance + " · " + view.date_text()]
+    footer = [source_text(ds, lang, year), view.provenance + " · " + view.date_text()]
     if view.warning:
         footer.append(illustrative_warning(lang))
 

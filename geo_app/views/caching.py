@@ -14,7 +14,6 @@
 """
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import hashlib
 import mimetypes
@@ -36,6 +35,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import NotFound
 from werkzeug.utils import safe_join
 
+from geo_app.domain.messages import office_today
 from geo_app.settings import ROOT
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -272,7 +272,7 @@ def cached_response(build: Callable[[], Response], *, nonce: bool = False, key: 
     heads = data.heads()  # one look at the store per request (re-read only when the database changed)
     pairs, bounded = canonical_args(params, data.years(heads))
     address, trusted = address_key()
-    text_key = "|".join(map(str, (current_app.extensions["ntm_code_version"], current_data_key(heads), dt.date.today(),
+    text_key = "|".join(map(str, (current_app.extensions["ntm_code_version"], current_data_key(heads), office_today(),
                                    config_fingerprint(), address, request.endpoint,
                                    sorted(request.view_args.items()) if request.view_args else "", sorted(pairs),
                                    *key)))
@@ -374,7 +374,7 @@ def kept_key(key: tuple) -> str:
     """The export cache's key for `key`: with the data revision, the app's code and settings and today's date
     (what exports show), so a new revision, release or day never finds older bytes."""
     return "|".join(map(str, ("bytes", current_app.extensions["ntm_code_version"], current_data_key(),
-                              dt.date.today(), config_fingerprint(), *key)))
+                              office_today(), config_fingerprint(), *key)))
 
 
 def kept_bytes(key: tuple, build: Callable[[], bytes]) -> bytes:

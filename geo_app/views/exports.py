@@ -5,8 +5,8 @@ from flask import Blueprint, Response, current_app, g, make_response, render_tem
 from flask_babel import gettext as _
 
 from dataclasses import replace
-from datetime import date
 
+from geo_app.domain.messages import office_today
 from geo_app.render.exporting import MIMETYPES, Export, export, map_document_parts
 from geo_app.render.mapspec import boundary_attribution
 from geo_app.model.viewstate import ViewState, map_view
@@ -128,7 +128,7 @@ def export_years(fmt: str):
 
         return render_static.render_years(views, fmt)
 
-    key = ("years-export", fmt, state.layer, state.criterion, state.district, state.lang, date.today().isoformat())
+    key = ("years-export", fmt, state.layer, state.criterion, state.district, state.lang, office_today().isoformat())
     data = store().cached(key, build)
     name = state.slug().replace(f"-{state.year}-", "-years-", 1) + f".{fmt}"
     return download(Export(data, MIMETYPES[fmt], name))
