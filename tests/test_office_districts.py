@@ -157,7 +157,7 @@ def test_import_makes_a_revision_the_district_layer_shows_and_dry_run_says_how(f
     assert dict(zip(stored["district_code"], stored["level"])) == EXPECTED_LEVELS
     assert set(stored["provenance"]) == {"official"}
     page = fresh.test_client().get("/?year=2023&layer=district&lang=en").get_data(as_text=True)
-    assert "Source: NTM status ket-qua-huyen-2023.xlsx" in page
+    assert "Source: NTM status demo-communes.csv, ket-qua-huyen-2023.xlsx." in page  # each kind of row's file
     summary = fresh.test_client().get("/api/summary.json?year=2023").get_json()["districts"]
     assert {d["code"]: d["level"] for d in summary} == EXPECTED_LEVELS
 
@@ -217,12 +217,20 @@ def test_an_editor_previews_and_commits_a_district_workbook_on_the_web(default_s
              and stored.at[code, "xa_ntm"] < stored.at[code, "xa_total"]]
     assert ahead and all(f"{stored.at[code, 'district_name']} được ghi là" in html for code in ahead)
     assert html.count("cần 100 % xã đạt chuẩn NTM") == len(ahead)
+    # the district-years it changes are counted and listed (the summary said "0 đổi mức đạt … 0 thêm": nothing)
+    before = app.extensions["ntm_store"].dataset().district_status
+    before = dict(zip(before.loc[before["year"] == 2023, "district_code"], before.loc[before["year"] == 2023, "level"]))
+    changed = sorted(code for code, level in EXPECTED_LEVELS.items() if before.get(code) != level)
+    assert changed and f"{len(changed)} huyện-năm thay đổi mức đạt" in html
+    rows = re.findall(r'<tr data-district-code="(\d+)">', html)
+    assert rows == changed
     base = re.search(r'name="base" type="hidden" value="(\d+)"', html).group(1)
     done = editor.post(f"/admin/preview/{uid}/commit", data={"csrf_token": csrf_token(html), "base": base,
                                                               "note": "Báo cáo BCĐ tỉnh 2023"})
     assert done.status_code == 302, done.get_data(as_text=True)[:1500]
     summary = app.test_client().get("/api/summary.json?year=2023").get_json()["districts"]
     assert {d["code"]: d["level"] for d in summary} == EXPECTED_LEVELS
+    assert f"{len(changed)} huyện-năm thay đổi mức đạt" in editor.get("/admin/revisions").get_data(as_text=True)
 
 
 AHEAD = {**RESULTS_2023, "831": ("Huyện Châu Thành", 9, "Huyện NTM", "QĐ 999/QĐ-TTg")}

@@ -480,9 +480,10 @@ def test_each_year_names_the_files_its_rows_came_from(fresh, tmp_path):
     path, _ = office_workbook(tmp_path / "tong-hop-2023.xlsx", year=2023)
     assert cli(fresh, "import", "status", str(path)).exit_code == 0
     page_2021 = client.get("/?year=2021&lang=en").get_data(as_text=True)
-    assert "Source: NTM status demo-communes.csv." in page_2021 and "tong-hop-2023.xlsx" not in page_2021
+    assert "Source: NTM status demo-communes.csv, demo-districts.csv." in page_2021
+    assert "tong-hop-2023.xlsx" not in page_2021
     page_2023 = client.get("/?year=2023&lang=en").get_data(as_text=True)
-    assert "Source: NTM status tong-hop-2023.xlsx." in page_2023
+    assert "Source: NTM status demo-districts.csv, tong-hop-2023.xlsx." in page_2023  # its district rows: the demo's
 
 
 def test_exports_are_dated_by_the_offices_clock(fresh, monkeypatch):

@@ -191,11 +191,14 @@ def source_text(ds: Dataset, lang: str = "vi", year: int | None = None) -> str:
 
 
 def status_files(ds: Dataset, year: int | None) -> str:
-    """'demo-communes.csv, bao-cao-2023.xlsx': the files the year's commune rows came from ("" if not known)."""
-    rows = ds.commune_status
-    if year is None or "source_file" not in rows.columns:
+    """'demo-communes.csv, demo-districts.csv': the files the year's commune and district rows came from ("" if
+    not known)."""
+    if year is None:
         return ""
-    names = {Path(str(name)).name for name in rows.loc[rows["year"] == year, "source_file"] if name}
+    names = set()
+    for rows in (ds.commune_status, ds.district_status):
+        if "source_file" in rows.columns:
+            names |= {Path(str(name)).name for name in rows.loc[rows["year"] == year, "source_file"] if name}
     return ", ".join(sorted(names))
 
 

@@ -195,6 +195,7 @@ def import_status(store: RevisionStore, path: str | Path, user: str, note: str =
     if districts_path is not None:
         _, more, more_reports = read_status_file(Path(districts_path), year, max_bytes)
         reports += more_reports
+        more = None if more is None else more.assign(source_file=Path(districts_path).name)
         districts = more if districts is None else pd.concat([districts, more], ignore_index=True)
     if districts is not None and all(r.usable for r in reports):
         from geo_app.sources.status_io import warn_districts_ahead_of_their_communes
@@ -210,6 +211,8 @@ def import_status(store: RevisionStore, path: str | Path, user: str, note: str =
     elif not dry_run:
         if communes is not None:
             communes = communes.assign(source_file=result.file_name)
+        if districts is not None and "source_file" not in districts.columns:
+            districts = districts.assign(source_file=result.file_name)
         meta = file_meta(path)
         meta = FileMeta(result.file_name, meta.file_size, meta.sha256)
         result.revision = store.commit_status(communes, districts, meta, user, note, only_if_empty=only_if_empty,

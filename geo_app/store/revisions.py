@@ -225,7 +225,8 @@ class RevisionStore:
         district_rows = [{
             "revision_id": number, "district_code": r["district_code"], "year": int(r["year"]), "level": r["level"],
             "decision": _text(r.get("decision")), "note": _text(r.get("note")), "provenance": r["provenance"],
-            "source_url": _text(r.get("source_url"))} for r in districts.to_dict("records")]
+            "source_url": _text(r.get("source_url")), "source_file": _text(r.get("source_file")) or file_name}
+            for r in districts.to_dict("records")]
         if district_rows:
             conn.execute(insert(district_status), district_rows)
 

@@ -96,6 +96,7 @@ district_status = Table(
     Column("note", Text, nullable=False, default=""),
     Column("provenance", String(20), nullable=False),
     Column("source_url", Text, nullable=False, default=""),
+    Column("source_file", Text, nullable=False, default="", server_default=""),  # migration 0003
     PrimaryKeyConstraint("revision_id", "district_code", "year"),
 )
 

@@ -23,6 +23,7 @@ from geo_app.domain.messages import (byte_count, counted, from_phrase_data, in_l
                                      phrase_data_text, plural_mark, short_date, translator)
 from geo_app.domain.messages import phrase as _p
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, DISTRICT_LEVEL_BY_KEY
+from geo_app.domain.units import DISTRICTS
 from geo_app.i18n import LOCAL_TIMEZONE
 from geo_app.model.dataset import Dataset, dataset_from_frames
 from geo_app.model.viewstate import ViewError, map_view, unit_list, unoutlined_units, validate_view
@@ -106,6 +107,7 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "rows": _l("rows/features read"),
     "matched": _l("matched by code"),
     "level_changes": _l("Communes whose level changes"),
+    "district_changes": _l("Districts whose level changes"),
     "none": _l("Nothing."),
     "from": _l("Before"),
     "to": _l("After"),
@@ -454,8 +456,8 @@ def preview_with_error(upload: Upload, lang: str, message: str) -> str:
     form.note.data = request.form.get("note", "")[:NOTE_MAX]
     return render_template("admin/preview.html", lang=lang, t=t, page_title=f"{t['preview']}: {upload.file_name}",
                            upload=upload, preview=result, maps=maps, form=form, discard_form=PlainForm(),
-                           names=unit_names(), level_name=level_name, error=message, map_error=map_error,
-                           can_commit=result.ok and not (map_error and upload.kind == "boundaries"))
+                           names=unit_names(), district_names=DISTRICTS, level_name=level_name, error=message,
+                           map_error=map_error, can_commit=result.ok and not (map_error and upload.kind == "boundaries"))
 
 
 def drawn_preview(result: Preview, lang: str) -> tuple[dict | None, str]:
@@ -600,6 +602,7 @@ COUNTED = {
     "commune_years": plural_mark("{n} commune-year with a changed level or criteria",
                                  "{n} commune-years with a changed level or criteria"),
     "levels": plural_mark("{n} changed level", "{n} changed levels"),
+    "district_years": plural_mark("{n} district-year with a changed level", "{n} district-years with a changed level"),
 }
 
 
@@ -615,7 +618,8 @@ def change_text(revision: dict, t: dict, lang: str = "vi") -> str:
                 f"{len(ch.get('moved', []))} {t['moved']}, {len(ch.get('renamed', []))} {t['renamed']}")
     return (f"{counted_change('commune_years', ch.get('changed', 0), lang)} "
             f"({counted_change('levels', ch.get('level_changed', 0), lang)}), "
-            f"{ch.get('details_changed', 0)} {t['details_changed']}, {ch.get('added', 0)} {t['added']}")
+            f"{ch.get('details_changed', 0)} {t['details_changed']}, {ch.get('added', 0)} {t['added']}, "
+            f"{counted_change('district_years', len(ch.get('districts', [])), lang)}")
 
 
 DETAIL_FIELD_LABELS = {"year_recognised": _l("Year recognised"), "note": _l("Note"), "provenance": _l("Provenance"),
