@@ -361,8 +361,30 @@ def test_a_hidden_sheet_is_read_and_the_report_says_it_is_hidden(tmp_path):
     assert report.usable and set(frame["year"]) == {2022, 2023}
     hidden = [w for w in report.warnings if "hidden" in w]
     rows = int((frame["year"] == 2022).sum())
-    assert hidden == [f"hidden.xlsx, sheet 'TH 2022 (cu)': this sheet is hidden in the workbook, and its {rows} rows "
-                      "were read; if it is an old copy, delete it from the workbook before importing"]
+    assert hidden == [f"hidden.xlsx, sheet 'TH 2022 (cu)': this sheet is hidden in the workbook, and it was read as a "
+                      f"table ({rows} rows kept); if it is an old copy, delete it from the workbook before importing"]
+
+
+def test_a_hidden_copy_of_the_same_year_says_it_is_hidden_beside_its_duplicates(tmp_path):
+    """A hidden copy of the 2023 sheet gave 139 errors "appears twice" and never said the sheet was hidden."""
+    path, truth = office_workbook(tmp_path / "copy.xlsx", 2023, Style())
+    wb = openpyxl.load_workbook(path)
+    wb.copy_worksheet(wb.worksheets[0]).sheet_state = "hidden"
+    wb.save(path)
+    _, report = read_commune_status(path)
+    assert not report.usable and any("appears twice" in e for e in report.errors)
+    assert [w for w in report.warnings if "this sheet is hidden in the workbook, and it was read as a table (0 rows "
+            "kept)" in w], report.warnings
+
+
+def test_a_code_beside_a_name_merged_away_in_2020_is_read_with_a_warning(tmp_path):
+    path, truth = office_workbook(tmp_path / "ma.xlsx", 2023, Style())
+    r = _row_of(path, "28813")
+    _edit(path, f"C{r}", "Xã Giao Hòa")
+    frame, report = read_commune_status(path)
+    assert report.usable and "28813" in set(frame["ward_code"])
+    assert [w for w in report.warnings if f"row {r}, column C" in w and "'Xã Giao Hòa' was merged into 28813 Xã Giao "
+            "Long on 2020-02-01" in w], report.warnings
 
 
 def test_a_2023_township_row_filled_in_as_a_xa_is_a_warning(tmp_path):

@@ -133,10 +133,11 @@ class SheetReader:
         self.seen: dict[tuple[str, int], str] = {}
 
     def warn_if_hidden(self, sheet: Sheet, rows: int) -> None:
-        """A hidden sheet is easily an old copy nobody sees in Excel: its rows are read, and the report says so."""
-        if sheet.hidden and rows:
-            self.warn(_p("this sheet is hidden in the workbook, and its {rows} rows were read; if it is an old "
-                         "copy, delete it from the workbook before importing", rows=rows), sheet)
+        """A hidden sheet is easily an old copy nobody sees in Excel: it is read like the others (`rows` kept; a
+        copy of another sheet's year keeps none, each row an error "appears twice"), and the report says so."""
+        if sheet.hidden:
+            self.warn(_p("this sheet is hidden in the workbook, and it was read as a table ({rows} rows kept); if "
+                         "it is an old copy, delete it from the workbook before importing", rows=rows), sheet)
 
     def where(self, sheet: Sheet, r: int | None = None, c: int | None = None, layout=None) -> str:
         """`layout`: any layout with `headers` (column -> header text)."""
@@ -362,11 +363,8 @@ class Reader(SheetReader):
                               "above (e.g. 'Huyện Châu Thành') or a Mã xã column", name=name, codes=", ".join(hits)),
                            sheet, r, name_col, layout)
                 return None
-        if code is not None and not code_for_name(units()[code].district_code, name) \
-                and merged_into(units()[code].district_code, name) == code:
+        if code is not None and self.warn_if_merged_name(sheet, layout, r, code, name):
             how = _p("'{old}', merged into it on 2020-02-01 (NQ 855/NQ-UBTVQH14)", old=name)
-            self.warn(_p("'{old}' was merged into {code} {name} on 2020-02-01 (NQ 855/NQ-UBTVQH14); this row is "
-                         "read as {name}", old=name, code=code, name=units()[code].name), sheet, r, name_col, layout)
         if code is None:
             where = _p(" in {district} ({found})", district=DISTRICTS[district],
                        found=context.district_from) if district else ""
@@ -397,7 +395,19 @@ class Reader(SheetReader):
             self.error(_p("code {code} is {unit} but the row names '{name}'; fix the code or the name", code=code,
                           unit=unit.name, name=name), sheet, r, code_col, layout)
             return None
+        self.warn_if_merged_name(sheet, layout, r, code, name)
         return code, _p("code")
+
+    def warn_if_merged_name(self, sheet: Sheet, layout: Layout, r: int, code: str, name: str) -> bool:
+        """A row under the name of a unit merged into `code` in 2020 ("Xã Giao Hòa" for Giao Long) is read as
+        `code`, with a warning saying so; True if it was such a name."""
+        district = units()[code].district_code
+        if not name or code_for_name(district, name) or merged_into(district, name) != code:
+            return False
+        self.warn(_p("'{old}' was merged into {code} {name} on 2020-02-01 (NQ 855/NQ-UBTVQH14); this row is read as "
+                     "{name}", old=name, code=code, name=units()[code].name), sheet, r, layout.roles.get("name"),
+                  layout)
+        return True
 
     def read_marks(self, sheet: Sheet, layout: Layout, r: int, texts: list[str],
                    unit_name: str) -> dict[str, bool] | None:
