@@ -24,8 +24,8 @@ POSITIONS = (
     (1, -1, "left", "top"),
     (-1, -1, "right", "top"),
 )
-LEADER_STEPS = (12.0, 24.0)
-DETAIL_GAP_PT = 0.75  # between a label and its detail line  # points further out than the gap, joined to the anchor by a leader line
+LEADER_STEPS = (12.0, 24.0)  # points further out than the gap, joined to the anchor by a leader line
+DETAIL_GAP_PT = 0.75  # between a label and its detail line
 
 
 @dataclass
@@ -124,8 +124,9 @@ class LabelPlacer:
         measured = _Measured.of(detail, self.renderer)
         width, height = measured.width, measured.height
         anchor_x, anchor_y = self.ax.transData.transform((label.x, label.y))
-        lefts = ((above.x0 + above.x1 - width) / 2, above.x1 - width, above.x0)  # centred, then ending or starting
-        for left in lefts:                                                      # with the text above it
+        # centred under the text, then ending where it ends, then starting where it starts
+        lefts = ((above.x0 + above.x1 - width) / 2, above.x1 - width, above.x0)
+        for left in lefts:
             box = Bbox.from_bounds(left, above.y0 - gap - height, width, height)
             padded = box.padded(self._pad(label))
             if self._free(padded, besides=own) and not any(line.intersects_bbox(padded, filled=False)
