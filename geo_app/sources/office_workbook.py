@@ -725,9 +725,9 @@ def level_from_words(text: str) -> str | None:
     reached, not_reached, proposed = [], [], False
     for clause in filter(None, (part.strip() for part in re.split(r"[,;()\[\]]|\bnhung\b", key))):
         named = _level_named(clause)
-        if any(word in clause for word in PROPOSED_WORDS):
+        if only_proposed(clause):
             proposed = True
-        elif re.search(r"\b(chua|khong)\b", clause) and (named or re.search(r"\bdat\b", clause)
+        elif NOT_REACHED.search(clause) and (named or re.search(r"\bdat\b", clause)
                                                               or clause in ("chua", "khong")):
             not_reached.append(named or "ntm")  # "chưa đạt" alone: not NTM (a remark "(không …)" says nothing)
         elif named:
@@ -741,13 +741,19 @@ def level_from_words(text: str) -> str | None:
     return "chua_dat" if not_reached else None
 
 
+NOT_REACHED = re.compile(r"\b(chua|khong)\b")  # folded "chưa", "không": a level not (yet) reached
 PROPOSED_WORDS = ("de nghi", "du kien", "phan dau", "dang xet", "cho cong nhan", "ke hoach", "dang ky")
+
+
+def only_proposed(key: str) -> bool:
+    """Whether folded words speak of a level only proposed ("đề nghị", "dự kiến", "phấn đấu"…)."""
+    return any(word in key for word in PROPOSED_WORDS)
 
 
 def speaks_of_unreached(text: str) -> bool:
     """Whether a result's words speak of a level not reached or only proposed ("chưa", "không", "đề nghị"…)."""
     key = fold(text)
-    return bool(re.search(r"\b(chua|khong)\b", key)) or any(word in key for word in PROPOSED_WORDS)
+    return bool(NOT_REACHED.search(key)) or only_proposed(key)
 
 
 def _level_named(clause: str) -> str | None:

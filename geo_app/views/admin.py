@@ -20,7 +20,7 @@ from wtforms.validators import InputRequired, Length
 
 from geo_app.domain.messages import mark as _l
 from geo_app.domain.messages import (byte_count, counted, from_phrase_data, in_language, phrase_data,
-                                     phrase_data_text, plural_mark, short_date, translator)
+                                     number, phrase_data_text, plural_mark, short_date, translator)
 from geo_app.domain.messages import phrase as _p
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, DISTRICT_LEVEL_BY_KEY
 from geo_app.domain.units import DISTRICTS
@@ -28,13 +28,12 @@ from geo_app.i18n import LOCAL_TIMEZONE
 from geo_app.model.dataset import Dataset, dataset_from_frames
 from geo_app.model.viewstate import ViewError, map_view, unit_list, unoutlined_units, validate_view
 from geo_app.render.interactive import FRAME_WATCH, asset_tags, map_parts
-from geo_app.render.mapspec import boundary_attribution
+from geo_app.render.mapspec import boundary_attribution, supplied_layer_name
 from geo_app.store.datastore import DataUnavailable
 from geo_app.store.importing import DEFAULT_MAX_BOUNDARY_BYTES, DEFAULT_MAX_STATUS_BYTES
 from geo_app.store.revisions import StoreError, plan_years
 from geo_app.store.uploads import Preview, Upload, UploadStore
 from geo_app.store.users import ROLES
-from geo_app.settings import DEFAULT_BOUNDARY_NAME
 from .auth import admin_required, client_address, editor_required, page_lang, users
 from .common import dataset, static_asset_url, store
 from .security import nonced
@@ -234,7 +233,7 @@ def data_revision_helpers() -> dict:
         if missing:  # every page's counts (/targets' plan figures too) are made from the units drawn
             line += " " + translator(lang)("{count} units of the list have no outline in this layer and are left out "
                                            "of every map, count and share: {names}.").format(
-                count=len(missing), names=unit_list(missing, lang))
+                count=number(len(missing), lang), names=unit_list(missing, lang))
         return line
     return {"data_revision_line": data_revision_line, "data_boundaries_line": data_boundaries_line}
 
@@ -250,11 +249,9 @@ BOUNDARY_LINES = {
 def boundaries_line(path: str, lang: str = "vi") -> str:
     """The footer's sentence on the boundary layer in use: the default layer's source and licence, or the name of
     the file an editor imported (whose licence is the office's to state), as the map's attribution line says."""
-    name = Path(path).name
+    name = supplied_layer_name(path)
     _ = translator(lang)
-    if not name or name == DEFAULT_BOUNDARY_NAME:
-        return _(BOUNDARY_LINES["default"])
-    return _(BOUNDARY_LINES["supplied"]).format(name=name)
+    return _(BOUNDARY_LINES["default"]) if name is None else _(BOUNDARY_LINES["supplied"]).format(name=name)
 
 
 REVISION_LINES = {
