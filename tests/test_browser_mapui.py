@@ -229,6 +229,7 @@ def test_wide_legend_is_open(live_server, sized):
     page.goto(live_server + "/")
     page.wait_for_function(READY)
     assert page.locator(".ntm-legend-communes").is_visible() and not page.locator(".ntm-legend-toggle").is_visible()
+    assert page.locator(".ntm-legend-symbols").inner_text().strip() == "★\nXã thí điểm Phú Lễ, Giao Long"
 
 
 def test_phone_touch_targets_are_44_px(live_server, sized):

@@ -185,6 +185,21 @@ def test_district_view_zooms_to_the_district(dataset):
     assert sum(n for _, n in view.spec.legend()) == len(view.in_view())
 
 
+@pytest.mark.parametrize("district, pilots", [(None, 2), ("836", 1), ("835", 2), ("833", 0), ("829", 0)])
+def test_legend_shows_the_pilot_symbol_only_where_the_map_shows_a_pilot(dataset, district, pilots):
+    """Mỏ Cày Nam's export listed "Xã thí điểm (KH 4798)" with its star though neither pilot is on that map (they
+    lie in Ba Tri and Châu Thành)."""
+    view = map_view(dataset, ViewState(year=dataset.latest_year, district=district), DAY)
+    fig = draw_figure(view)
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert ("Xã thí điểm (KH 4798)" in legend) is (pilots > 0), legend
+    assert "Ranh giới huyện" in legend
+    ax = fig.axes[0]
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    stars = [line.get_xydata()[0] for line in ax.lines if line.get_marker() == "*"]  # Ba Tri's map shows Phú Lễ;
+    assert sum(x0 <= x <= x1 and y0 <= y <= y1 for x, y in stars) == pilots  # Bình Đại's, Phú Lễ and Giao Long
+
+
 def test_svg_parses_with_vietnamese_title_and_text(dataset):
     view = map_view(dataset, ViewState(year=dataset.latest_year, district="832"), DAY)
     svg = render(view, "svg")

@@ -470,6 +470,23 @@ def test_a_layer_missing_units_says_on_the_map_which_are_not_counted(fresh, tmp_
     assert "no outline in this layer" not in footer(client, "/targets?year=2022&lang=en")
 
 
+def test_the_maps_legend_names_the_pilots_its_layer_holds(fresh, tmp_path):
+    """The legend said "Pilot communes Phú Lễ, Giao Long" beside a star on a layer that held neither."""
+    from test_map_views import mount_config
+
+    client = fresh.test_client()
+    assert mount_config(client.get("/?year=2022").get_data(as_text=True))["pilotLegend"] == \
+        "Xã thí điểm Phú Lễ, Giao Long"
+    layer = fresh.extensions["ntm_store"].dataset().boundaries
+    for gone, legend in ((["28813"], "Pilot commune Phú Lễ"), (["28813", "29146"], None)):
+        path = tmp_path / f"layer-{len(gone)}.gpkg"
+        layer[~layer["ward_code"].isin(gone)][["ward_code", "name", "geometry"]].rename(
+            columns={"ward_code": "ma_xa"}).to_file(path)
+        assert cli(fresh, "import", "boundaries", str(path)).exit_code == 0
+        config = mount_config(client.get("/?year=2022&lang=en").get_data(as_text=True))
+        assert config["pilotLegend"] == legend
+
+
 def test_each_year_names_the_files_its_rows_came_from(fresh, tmp_path):
     """After a 2023 workbook was imported over the demo data, the 2021 map and its PDF said "Source: NTM status
     tong-hop-2023.xlsx", though 2021's rows still came from the demo file (and were counted as illustrative)."""

@@ -47,9 +47,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Literal, Union
 
 from geo_app.domain.messages import mark as _l
-from geo_app.domain.messages import translator
+from geo_app.domain.messages import plural_mark, translations, translator
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
 from geo_app.domain.notes import note_text
+from geo_app.domain.textnorm import strip_type
 from geo_app.render.mapspec import (ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes,
                                     label_mode)
 from geo_app.domain.plan import PILOTS
@@ -79,7 +80,6 @@ STRINGS = {  # key -> catalog message; `map_strings(lang)` translates them for t
     "unknown": _l("unknown"),
     "pilot": _l("Pilot commune (plan 4798)"),
     "pilot_heading": _l("Pilot commune — provincial requirements:"),
-    "pilot_legend": _l("Pilot communes Phú Lễ, Giao Long"),
     "not_applicable_note": _l("Ward/township: the commune NTM criteria do not apply."),
     "no_data_note": _l("No data for this year (not the same as “not met”)."),
     "legend": _l("Legend"),
@@ -293,8 +293,8 @@ def map_document(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highli
     config = display_config(spec, districts_fc, lang, controls, legend, attribution, highlight=emphasis is not None)
     bounds = (focus_bounds(communes_fc, focus) if focus else None) or view_bounds(communes_fc, districts_fc,
                                                                                  spec.district)
-    config.update(styles=styles.styles, bounds=bounds,
-                  layers=layer_options(district_view))
+    config.update(styles=styles.styles, bounds=bounds, layers=layer_options(district_view),
+                  pilotLegend=pilot_legend(communes_fc, lang))
     source = geometry.document() if geometry else {"inline": inline_geometry(communes_fc, districts_fc)}
     return {"config": config, "communes": communes, "districts": districts, "geometry": source}
 
@@ -493,6 +493,18 @@ def display_config(spec: MapSpec, districts_fc: dict, lang: str, controls: bool,
 
 
 HIGHLIGHT_LEGEND = _l("Listed commune (pink outline)")
+PILOT_LEGEND = plural_mark("Pilot commune {names}", "Pilot communes {names}")
+
+
+def pilot_legend(communes_fc: dict, lang: str) -> str | None:
+    """'Pilot communes Phú Lễ, Giao Long': the pilots the layer holds (None when it holds neither)."""
+    order = [p.code for p in PILOTS]  # the plan's order
+    pilots = sorted((f["properties"] for f in communes_fc["features"] if f["properties"].get("is_pilot")),
+                    key=lambda p: order.index(p["ward_code"]) if p.get("ward_code") in order else len(order))
+    names = [strip_type(p.get("name") or "") for p in pilots]
+    if not names:
+        return None
+    return translations(lang).ngettext(*PILOT_LEGEND, len(names)).format(names=", ".join(names))
 
 
 def _legend_row(cls: MapClass, count: int, lang: str) -> dict:

@@ -265,9 +265,9 @@ def draw_figure(view: MapView, scale: int = 1, header: bool = True) -> Figure:
         fig = Figure(figsize=FIG_INCHES, dpi=BASE_DPI * scale, facecolor="white")
         FigureCanvasAgg(fig)  # Agg, never a GUI backend (safe in the web server's threads)
         ax = fig.add_axes(MAP_RECT if header else BARE_MAP_RECT)
-        draw_map(ax, view)
+        pilots = draw_map(ax, view)
         panel = fig.add_axes(PANEL_RECT if header else BARE_PANEL_RECT)
-        draw_legend(panel, view)
+        draw_legend(panel, view, pilots=pilots > 0)
         if header:
             draw_header(fig, view)
         draw_footer(fig, view)
@@ -290,9 +290,9 @@ def slide_figure(view: MapView, width_in: float, height_in: float, dpi: int = SL
         FigureCanvasAgg(fig)
         panel_w = min(SLIDE_PANEL_IN, 0.34 * width_in) / width_in
         ax = fig.add_axes((0.003, 0.005, 1 - panel_w - 0.01, 0.99))
-        draw_map(ax, view, commune_pt=8.5)
+        pilots = draw_map(ax, view, commune_pt=8.5)
         panel = fig.add_axes((1 - panel_w, 0.005, panel_w - 0.003, 0.99))
-        draw_legend(panel, view, fontsize=SLIDE_LEGEND_PT, width_pt=panel_w * width_in * 72 - 6)
+        draw_legend(panel, view, fontsize=SLIDE_LEGEND_PT, width_pt=panel_w * width_in * 72 - 6, pilots=pilots > 0)
         ax.apply_aspect()
     return fig
 
@@ -353,8 +353,9 @@ def _draw_classes(ax, view: MapView, district_width: float, commune_edges: bool)
     return communes, districts
 
 
-def draw_map(ax, view: MapView, commune_pt: float = 7.5) -> None:
-    """Communes coloured by class, district outlines and names, pilots, north arrow and scale bar."""
+def draw_map(ax, view: MapView, commune_pt: float = 7.5) -> int:
+    """Communes coloured by class, district outlines and names, pilots, north arrow and scale bar; returns how
+    many pilot stars lie inside the map (a district's map shows none of another district's pilots)."""
     communes, districts = _draw_classes(ax, view, district_width=1.4, commune_edges=True)
     ax.apply_aspect()
     stars, pilot_outline = _pilot_markers(ax, communes)
@@ -369,6 +370,13 @@ def draw_map(ax, view: MapView, commune_pt: float = 7.5) -> None:
     if len(placement.details) < sum(1 for label in labels if label.detail):
         for detail in placement.details:  # every district's line or none (a map too small for some: a slide's)
             detail.remove()
+    return sum(1 for star in stars if _inside(ax, star.get_xydata()[0]))
+
+
+def _inside(ax, xy) -> bool:
+    """Whether a point in data coordinates lies within the axes' limits (where it is drawn, not clipped)."""
+    (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+    return x0 <= xy[0] <= x1 and y0 <= xy[1] <= y1
 
 
 # ------------------------------------------------------------------ geometry at the output's resolution
@@ -630,8 +638,10 @@ def draw_scale_bar(ax) -> list:
     return artists
 
 
-def draw_legend(panel, view: MapView, fontsize: float = 12, width_pt: float | None = None) -> None:
-    """Legend with the count in each class, plus the pilot and district-outline symbols.
+def draw_legend(panel, view: MapView, fontsize: float = 12, width_pt: float | None = None,
+                pilots: bool = True) -> None:
+    """Legend with the count in each class, plus the district-outline symbol and (when the map shows one, `pilots`)
+    the pilot symbol.
 
     With `width_pt`, labels wrap so the legend stays inside its panel.
     """
@@ -645,9 +655,10 @@ def draw_legend(panel, view: MapView, fontsize: float = 12, width_pt: float | No
         labels.append(f"{cls.label(view.lang)} ({number(count, view.lang)})")
     handles.append(Line2D([], [], color=DISTRICT_OUTLINE, linewidth=1.6))
     labels.append(_("District boundary"))
-    handles.append(Line2D([], [], marker="*", color=PILOT_OUTLINE, markersize=14, linewidth=2.2,
-                          markeredgecolor="white"))
-    labels.append(_("Pilot commune (plan 4798)"))
+    if pilots:
+        handles.append(Line2D([], [], marker="*", color=PILOT_OUTLINE, markersize=14, linewidth=2.2,
+                              markeredgecolor="white"))
+        labels.append(_("Pilot commune (plan 4798)"))
     title = _("Legend (districts)") if spec.layer == "district" else _("Legend (communes)")
     if width_pt is not None:
         text_width_pt = width_pt - 4.2 * fontsize  # handle (2.2 em), its gap (0.8 em) and the border pads

@@ -726,11 +726,13 @@
           listed.appendChild(el("span", "ntm-legend-label", cfg.highlightLegend));
           extra.appendChild(listed);
         }
-        var pilot = el("li", "ntm-legend-row");
-        pilot.appendChild(el("span", "ntm-legend-star", "★")).setAttribute("aria-hidden", "true");
-        pilot.appendChild(el("span", "ntm-legend-label", s.pilot_legend));
-        extra.appendChild(pilot);
-        box.appendChild(extra);
+        if (cfg.pilotLegend) { // the pilots this layer holds (none: no row)
+          var pilot = el("li", "ntm-legend-row");
+          pilot.appendChild(el("span", "ntm-legend-star", "★")).setAttribute("aria-hidden", "true");
+          pilot.appendChild(el("span", "ntm-legend-label", cfg.pilotLegend));
+          extra.appendChild(pilot);
+        }
+        if (extra.firstChild) box.appendChild(extra);
         toggle.addEventListener("click", function () { self.setLegendOpen(outer.classList.contains("ntm-legend-collapsed")); });
         L.DomEvent.disableClickPropagation(outer);
         L.DomEvent.disableScrollPropagation(outer);
