@@ -33,6 +33,17 @@ class StatusLimits:
                    max_rows=int(_positive(env, "NTM_STATUS_MAX_ROWS", cls.max_rows)))
 
 
+def limit_mb(name: str, default: int) -> int:
+    """A size limit in MB from the environment (a positive whole number), else the default."""
+    text = os.environ.get(name, "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else default
+
+
+def boundary_max_bytes() -> int:
+    """Largest boundary file accepted, by the command line and the web upload (NTM_BOUNDARY_MAX_MB, default 200)."""
+    return limit_mb("NTM_BOUNDARY_MAX_MB", 200) * 1024 * 1024
+
+
 def _positive(env, name: str, default: float) -> float:
     raw = env.get(name)
     if not raw:

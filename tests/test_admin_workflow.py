@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import http.client
 import html
+import html as html_module
 import io
 import json
 import re
@@ -580,3 +581,141 @@ def test_a_change_of_note_only_is_shown_in_the_preview_and_the_comparison(app, e
     assert sorted(code for code, _ in rows) == sorted(codes) and {what for _, what in rows} == {"Ghi chú"}
     listing = editor.get("/admin/revisions").get_data(as_text=True)
     assert "2 chỉ đổi năm công nhận" in listing
+
+
+def rollback_form(html: str) -> dict:
+    """The rollback page's form fields (CSRF token, the current revision it was shown against, the note)."""
+    base = re.search(r'name="base" value="(\d+)"', html)
+    assert base, "no rollback form on the page"
+    note = re.search(r'<input name="note" maxlength="300" value="([^"]*)"', html)
+    return {"csrf_token": csrf_token(html), "base": base.group(1), "note": html_module.unescape(note.group(1))}
+
+
+def test_a_rollback_shown_before_another_commit_is_refused_and_shown_again(app, editor):
+    """lan opened "roll back to 7" while 9 was current; chi committed 10; lan's confirmation made 11 from 7, and
+    chi's 10 was gone from what is served without a word to either of them."""
+    first = revisions(app).heads()["status"]["id"]
+    codes = promotable(3)
+    assert commit(editor, upload_id(upload(editor, promotion_csv(codes[:1])))).status_code == 302
+    confirm = editor.get(f"/admin/revisions/{first}/rollback").get_data(as_text=True)
+    # what the rollback would change is on the page: the commune the commit promoted goes back
+    changes = confirm[confirm.index('id="rollback-changes"'):]
+    assert f'<tr data-ward-code="{codes[0]}">' in changes and f'data-ward-code="{codes[1]}"' not in changes
+    other = app.test_client()
+    add_user(app, "chi", "editor")
+    assert sign_in(other, "chi").status_code == 302
+    assert commit(other, upload_id(upload(other, promotion_csv(codes[1:2]))), note="Báo cáo của chi").status_code == 302
+    chis = revisions(app).heads()["status"]["id"]
+    form = {**rollback_form(confirm), "note": "số liệu sai"}
+    refused = editor.post(f"/admin/revisions/{first}/rollback", data=form)
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and revisions(app).heads()["status"]["id"] == chis  # chi's revision stays
+    assert f"nay là bản {chis} (do chi ghi)" in text and "chưa quay lại gì" in text
+    again = rollback_form(text)
+    assert again["base"] == str(chis) and again["note"] == "số liệu sai"  # the note is kept
+    changes = text[text.index('id="rollback-changes"'):]
+    assert f'<tr data-ward-code="{codes[1]}">' in changes  # chi's change is now listed as undone too
+    assert editor.post(f"/admin/revisions/{first}/rollback", data=again).status_code == 302
+    assert revisions(app).heads()["status"]["rollback_of"] == first
+
+
+def test_a_rollback_that_would_change_nothing_is_not_offered_or_made(app, editor):
+    """Confirm, Back, confirm again made two revisions restoring the same one (the second changing nothing)."""
+    first = revisions(app).heads()["status"]["id"]
+    assert commit(editor, upload_id(upload(editor, promotion_csv(promotable(1))))).status_code == 302
+    confirm = editor.get(f"/admin/revisions/{first}/rollback").get_data(as_text=True)
+    assert editor.post(f"/admin/revisions/{first}/rollback", data=rollback_form(confirm)).status_code == 302
+    made = revisions(app).heads()["status"]["id"]
+    back = editor.post(f"/admin/revisions/{first}/rollback", data=rollback_form(confirm))  # the form before, again
+    assert back.status_code == 409 and revisions(app).heads()["status"]["id"] == made
+    page = editor.get(f"/admin/revisions/{first}/rollback").get_data(as_text=True)
+    assert f"bản kết quả NTM hiện hành (bản {made}) đã dùng đúng dữ liệu của bản {first}" in page
+    assert 'id="rollback-form"' not in page
+    no_base = {"csrf_token": csrf_token(page), "note": ""}  # a client that sends no base is refused too
+    assert editor.post(f"/admin/revisions/{first}/rollback", data=no_base).status_code == 409
+    assert revisions(app).heads()["status"]["id"] == made
+
+
+def page_links(html: str) -> dict[str, str]:
+    """{text: href} of an error page's links."""
+    return {html_module.unescape(text): html_module.unescape(href)
+            for href, text in re.findall(r'<a href="([^"]+)">([^<]+)</a>', html)}
+
+
+def test_a_form_from_an_earlier_sign_in_says_so_and_leads_back(app, editor):
+    """Signing out and in again in one tab, then pressing "Ghi nhận" in another, gave "The CSRF tokens do not
+    match. Hãy kiểm tra lại địa chỉ (URL) rồi thử lại." with a link to the map only."""
+    uid = upload_id(upload(editor, promotion_csv(promotable(1))))
+    preview = editor.get(f"/admin/preview/{uid}").get_data(as_text=True)
+    old_token = csrf_token(preview)
+    assert editor.post("/signout", data={"csrf_token": old_token}).status_code == 302
+    assert sign_in(editor).status_code == 302
+    stale = editor.post(f"/admin/preview/{uid}/commit", data={"csrf_token": old_token, "note": "Báo cáo 12/BC"},
+                        headers={"Referer": f"http://localhost/admin/preview/{uid}"})
+    text = stale.get_data(as_text=True)
+    assert stale.status_code == 400 and "Biểu mẫu đã hết hiệu lực" in text and "chưa có gì được lưu" in text
+    assert "CSRF" not in text and "địa chỉ (URL)" not in text
+    assert page_links(text)["Mở lại trang"] == f"/admin/preview/{uid}"
+    assert editor.get(f"/admin/preview/{uid}").status_code == 200  # the upload still waits
+    english = editor.post(f"/admin/preview/{uid}/commit?lang=en", data={"csrf_token": "forged", "note": "x"})
+    assert "This form has expired" in english.get_data(as_text=True)
+    assert page_links(english.get_data(as_text=True))["Open the page again"] == "/admin/?lang=en"  # no Referer
+
+
+def test_a_write_after_signing_out_elsewhere_offers_to_sign_in_and_come_back(app, editor):
+    uid = upload_id(upload(editor, promotion_csv(promotable(1))))
+    token = csrf_token(editor.get(f"/admin/preview/{uid}").get_data(as_text=True))
+    other_tab = editor  # same browser: signing out there ends this session too
+    assert other_tab.post("/signout", data={"csrf_token": token}).status_code == 302
+    refused = editor.post(f"/admin/preview/{uid}/commit", data={"csrf_token": token, "note": "Báo cáo 12/BC"},
+                          headers={"Referer": f"http://localhost/admin/preview/{uid}"})
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == 401 and "Bạn không còn đăng nhập" in text
+    sign_in_link = page_links(text)["Đăng nhập lại"]
+    assert sign_in_link == f"/signin?next=/admin/preview/{uid}" or \
+        sign_in_link == f"/signin?next=%2Fadmin%2Fpreview%2F{uid}"
+    foreign = editor.post(f"/admin/preview/{uid}/commit", data={"csrf_token": token},
+                          headers={"Referer": "http://evil.example/admin/preview/x"})
+    assert page_links(foreign.get_data(as_text=True))["Đăng nhập lại"] == "/signin"  # no other site's path
+
+
+def test_a_too_large_upload_names_the_limit_and_leads_back(default_settings, tmp_path):
+    app = make_app(default_settings, tmp_path, UPLOAD_FOLDER=str(tmp_path / "uploads"),
+                   ADMIN_UPLOAD_LIMITS={"admin.upload_status": 3 * 2**20 + 64 * 1024,
+                                        "admin.upload_boundaries": 2**20 + 64 * 1024})
+    add_user(app)
+    client = app.test_client()
+    sign_in(client)
+    text = upload(client, b"x" * (4 * 2**20)).get_data(as_text=True)
+    assert "lớn hơn giới hạn 3 MB" in text and page_links(text)["Tải số liệu lên"] == "/admin/"
+    assert "giới hạn 1 MB" in upload(client, b"x" * (2 * 2**20), "ranh_gioi.zip", kind="boundaries").get_data(
+        as_text=True)
+
+
+def test_the_upload_limits_follow_the_settings(default_settings, tmp_path, monkeypatch):
+    """NTM_STATUS_MAX_MB=50 raised the command line's limit while the web upload still refused 21 MB."""
+    monkeypatch.setenv("NTM_STATUS_MAX_MB", "50")
+    monkeypatch.setenv("NTM_BOUNDARY_MAX_MB", "300")
+    app = make_app(default_settings, tmp_path)
+    add_user(app)
+    client = app.test_client()
+    sign_in(client)
+    page = client.get("/admin/").get_data(as_text=True)
+    assert "50 MB" in page and "300 MB" in page
+    assert app.config["ADMIN_UPLOAD_LIMITS"]["admin.upload_status"] >= 50 * 2**20
+
+
+def test_the_language_switch_never_links_to_a_form_only_address(app, editor):
+    """An upload refused, a commit refused or a user action: their pages' "English" link opened the form's own
+    address (a POST), giving "405 Method Not Allowed"."""
+    from geo_app.views.maps import PAGE_OF_FORM
+
+    posts_only = {r.endpoint for r in app.url_map.iter_rules() if "GET" not in r.methods}
+    assert posts_only <= set(PAGE_OF_FORM), posts_only - set(PAGE_OF_FORM)
+    refused = upload(editor, b"", "rong.csv")
+    english = re.search(r'<a href="([^"]+)" lang="en"', refused.get_data(as_text=True)).group(1)
+    assert english == "/admin/?lang=en" and editor.get(english).status_code == 200
+    uid = upload_id(upload(editor, promotion_csv(promotable(1))))
+    no_note = commit(editor, uid, note="")
+    english = html_module.unescape(re.search(r'<a href="([^"]+)" lang="en"', no_note.get_data(as_text=True)).group(1))
+    assert english == f"/admin/preview/{uid}?lang=en" and editor.get(english).status_code == 200

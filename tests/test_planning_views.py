@@ -349,3 +349,18 @@ def test_on_the_district_layer_each_communes_map_class_is_its_districts(client, 
     level = dict(zip(dataset.district_frame(2024)["district_name"], dataset.district_frame(2024)["level"]))
     label = {c.key: c.label("vi") for c in spec.classes}
     assert {name: classes for name, classes in by_district.items()} == {name: {label[level[name]]} for name in level}
+
+
+@pytest.mark.parametrize("path, scope", [("/gaps.csv", "Huyện"), ("/targets.csv", "Phạm vi")])
+def test_every_csv_row_says_where_its_numbers_come_from(client, dataset, path, scope):
+    """gaps.csv and targets.csv had no title row and no provenance column: copied into a report, illustrative
+    numbers read as official ones."""
+    rows = csv_rows(client.get(f"{path}?year=2024"))
+    communes = dataset.communes(2024)
+    for row in rows:
+        in_scope = communes if row[scope] == "Toàn tỉnh" else communes[communes["district_name"] == row[scope]]
+        illustrative = int((in_scope["provenance"] == "illustrative").sum())
+        assert (f"{illustrative} minh họa" in row["Nguồn gốc số liệu"]) is (illustrative > 0), row
+    assert any("có tài liệu dẫn nguồn" in row["Nguồn gốc số liệu"] for row in rows)
+    english = csv_rows(client.get(f"{path}?year=2024&lang=en"))
+    assert all("illustrative" in row["Data provenance"] for row in english)

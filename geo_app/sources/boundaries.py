@@ -24,7 +24,7 @@ import pyogrio
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from geo_app.settings import DEFAULT_BOUNDARY_NAME
+from geo_app.settings import DEFAULT_BOUNDARY_NAME, boundary_max_bytes, limit_mb
 from geo_app.settings import LAYER_SUFFIXES as SETTINGS_LAYER_SUFFIXES
 from geo_app.sources.layer_geometry import (CANONICAL_COLUMNS, canonical_frame, check_coverage, empty_frame,
                                             repair_geometries)
@@ -155,20 +155,14 @@ def _locate(path: Path, report: CheckReport, scratch: Path) -> Source | None:
     return Source(target=str(path))
 
 
-def _limit_mb(name: str, default: int) -> int:
-    """A size limit in MB from the environment (a positive whole number), else the default."""
-    text = os.environ.get(name, "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else default
-
-
 def max_layer_bytes() -> int:
     """Largest boundary file accepted (NTM_BOUNDARY_MAX_MB, default 200 MB)."""
-    return _limit_mb("NTM_BOUNDARY_MAX_MB", 200) * 1024 * 1024
+    return boundary_max_bytes()
 
 
 def max_unzipped_bytes() -> int:
     """Most bytes a zipped layer may unpack to (NTM_BOUNDARY_MAX_UNZIPPED_MB, default 1000 MB)."""
-    return _limit_mb("NTM_BOUNDARY_MAX_UNZIPPED_MB", 1000) * 1024 * 1024
+    return limit_mb("NTM_BOUNDARY_MAX_UNZIPPED_MB", 1000) * 1024 * 1024
 
 
 MAX_ZIP_MEMBERS = 1000  # a layer is a handful of files; more is not a layer

@@ -258,8 +258,10 @@ class RevisionStore:
 
     # ------------------------------------------------------------ rollback, diff
 
-    def rollback(self, number: int, user: str, note: str = "", address: str = "") -> dict:
-        """Make revision `number`'s data current again, as a new revision of the same kind."""
+    def rollback(self, number: int, user: str, note: str = "", address: str = "",
+                 expected_head: int | None = None) -> dict:
+        """Make revision `number`'s data current again, as a new revision of the same kind. With `expected_head`
+        (the current revision the editor saw), refused when another revision became current since."""
         with self.writing() as conn:
             target = self.revision(number, conn)
             if target is None:
@@ -268,6 +270,13 @@ class RevisionStore:
             if head["id"] == number:
                 raise StoreError(_p("revision {n} is already the current {kind} revision", n=number,
                                     kind=KIND_NAMES.get(target["kind"], target["kind"])))
+            if expected_head is not None and head["id"] != expected_head:
+                raise StoreError(_p("the current {kind} revision is now {now} (by {user}), not {expected} as when "
+                                    "this rollback was shown; nothing was rolled back: look at what it would change "
+                                    "now, then confirm again", kind=KIND_NAMES.get(target["kind"], target["kind"]),
+                                    now=head["id"], user=head["user"], expected=expected_head))
+            if head["data_revision"] == target["data_revision"]:
+                raise StoreError(same_data(target, head))
             changes = self._diff(conn, head, target)
             meta = FileMeta(target["file_name"], target["file_size"], target["sha256"])
             new = self._add_revision(conn, target["kind"], user, note, meta,  # the pages say what it restores
@@ -336,6 +345,12 @@ class RevisionStore:
             if not exists:
                 conn.execute(insert(derived).values(data_revision=data_revision, key=key, value=value,
                                                     created_at=now()))
+
+
+def same_data(target: dict, head: dict) -> object:
+    """Why rolling back to `target` would change nothing: the current revision already serves its data."""
+    return _p("the current {kind} revision {now} already serves the data of revision {n}; a rollback would change "
+              "nothing", kind=KIND_NAMES.get(target["kind"], target["kind"]), now=head["id"], n=target["id"])
 
 
 def _check_head(kind: str, head: dict | None, expected: int | None) -> None:

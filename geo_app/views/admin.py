@@ -30,11 +30,12 @@ from geo_app.model.viewstate import ViewError, map_view, unit_list, unoutlined_u
 from geo_app.render.interactive import FRAME_WATCH, asset_tags, map_parts
 from geo_app.render.mapspec import boundary_attribution, supplied_layer_name
 from geo_app.store.datastore import DataUnavailable
-from geo_app.store.importing import DEFAULT_MAX_BOUNDARY_BYTES, DEFAULT_MAX_STATUS_BYTES
-from geo_app.store.revisions import StoreError, plan_years
+from geo_app.store.importing import DEFAULT_MAX_STATUS_BYTES
+from geo_app.store.revisions import KIND_NAMES, StoreError, plan_years, same_data
 from geo_app.store.uploads import Preview, Upload, UploadStore
 from geo_app.store.users import ROLES
-from .auth import admin_required, client_address, editor_required, page_lang, users
+from .auth import (MULTIPART_SLACK, admin_required, client_address, editor_required, page_lang, upload_limits_mb,
+                   users)
 from .common import dataset, static_asset_url, store
 from .security import nonced
 
@@ -47,7 +48,6 @@ MENU = (
     ("admin.users", _l("Users")),
 )
 AUDIT_PAGE = 500
-MULTIPART_SLACK = 64 * 1024  # form fields and multipart headers around the file
 NOTE_MAX = 300
 
 STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
@@ -155,6 +155,7 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "rollback_title": _l("Roll back to revision {n}"),
     "rollback_confirm": _l("Revision {n} ({kind}) will be served again, as a new revision. Earlier revisions stay "
                            "as they are."),
+    "rollback_changes": _l("What changes from revision {now} if you confirm (back to revision {n})"),
     "confirm": _l("Confirm rollback"),
     "cancel": _l("Cancel"),
     "current_mark": _l("current"),
@@ -199,9 +200,16 @@ class PlainForm(FlaskForm):
 
 def init_app(app: Flask) -> None:
     """Upload limits (enforced by auth.guard_admin_writes before the body is read) and the uploads folder."""
+    from geo_app.settings import SettingsError, StatusLimits, boundary_max_bytes
+
+    # The files' own limits (NTM_STATUS_MAX_MB, NTM_BOUNDARY_MAX_MB: raising one raised only the command line's)
+    try:
+        status_bytes = StatusLimits.from_env().max_bytes
+    except SettingsError:  # a bad setting is reported where the file is read
+        status_bytes = DEFAULT_MAX_STATUS_BYTES
     app.config.setdefault("ADMIN_UPLOAD_LIMITS", {
-        "admin.upload_status": DEFAULT_MAX_STATUS_BYTES + MULTIPART_SLACK,
-        "admin.upload_boundaries": DEFAULT_MAX_BOUNDARY_BYTES + MULTIPART_SLACK,
+        "admin.upload_status": status_bytes + MULTIPART_SLACK,
+        "admin.upload_boundaries": boundary_max_bytes() + MULTIPART_SLACK,
     })
     app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "uploads"))
     app.config.setdefault("PREVIEW_HOURS", 2)
@@ -325,10 +333,7 @@ def index():
     return render_template("admin/index.html", lang=lang, t=t, page_title=t["index"],
                            heads=[heads[k] for k in ("status", "boundaries") if k in heads],
                            upload_form=UploadForm(), **pending_uploads(), message=request.args.get("m", ""),
-                           limits={k: MAX_MB[k] for k in MAX_MB})
-
-
-MAX_MB = {"status": DEFAULT_MAX_STATUS_BYTES // 2**20, "boundaries": DEFAULT_MAX_BOUNDARY_BYTES // 2**20}
+                           limits=upload_limits_mb())
 
 
 # ---------------------------------------------------------------- upload, preview, commit, discard
@@ -387,7 +392,7 @@ def _index_error(lang: str, t: dict, message: str):
     return render_template("admin/index.html", lang=lang, t=t, page_title=t["index"],
                            heads=[heads[k] for k in ("status", "boundaries") if k in heads],
                            upload_form=UploadForm(), **pending_uploads(), error=message,
-                           limits=MAX_MB), 400
+                           limits=upload_limits_mb()), 400
 
 
 def _pending_upload(upload_id: str) -> Upload | None:
@@ -653,17 +658,36 @@ def rollback(number: int):
     target = store().revisions.revision(number)
     if target is None:
         abort(404, description=f"There is no revision {number} / Không có bản {number}.")
-    form = PlainForm()
+    note = (request.form.get("note") or "").strip()[:NOTE_MAX]
     if request.method == "POST":
+        base = request.form.get("base") or ""
         try:
-            made = store().revisions.rollback(number, current_user.name,
-                                              (request.form.get("note") or "").strip()[:NOTE_MAX], client_address())
-        except StoreError as exc:
-            abort(409, description=refusal(exc, lang))
+            made = store().revisions.rollback(number, current_user.name, note, client_address(),
+                                              expected_head=int(base) if base.isdigit() else None)
+        except StoreError as exc:  # the page again, as it is now: what the rollback would change, the note kept
+            return _rollback_page(target, lang, t, note, refusal(exc, lang)), 409
         return redirect(url_for("admin.revisions", done=made["id"], **_lang_args(lang)))
+    return _rollback_page(target, lang, t, note)
+
+
+def _unchanged(target: dict, head: dict) -> object:
+    """Why a rollback to `target` would change nothing."""
+    if head["id"] == target["id"]:
+        return _p("revision {n} is already the current {kind} revision", n=target["id"], kind=KIND_NAMES[target["kind"]])
+    return same_data(target, head)
+
+
+def _rollback_page(target: dict, lang: str, t: dict, note: str = "", error: str | None = None) -> str:
+    """The confirmation: both revisions, what the rollback would change from the current data (or why it would
+    change nothing), and the form, which carries the current revision it was shown against."""
     head = store().revisions.heads().get(target["kind"])
-    return render_template("admin/rollback.html", lang=lang, t=t, page_title=t["rollback_title"].format(n=number),
-                           target=target, head=head, form=form)
+    same = head is not None and (head["id"] == target["id"] or head["data_revision"] == target["data_revision"])
+    changes = store().revisions.diff(head["id"], target["id"]) if head and not same else None
+    return render_template("admin/rollback.html", lang=lang, t=t, page_title=t["rollback_title"].format(n=target["id"]),
+                           target=target, head=head, form=PlainForm(), note=note, error=error, changes=changes,
+                           unchanged=in_language(_unchanged(target, head), lang) if same else None,
+                           kind=target["kind"], names=unit_names(), level_name=level_name,
+                           field_label=labeller(DETAIL_FIELD_LABELS, lang))
 
 
 # ---------------------------------------------------------------- audit log

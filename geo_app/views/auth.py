@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from flask import (Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for)
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from wtforms import HiddenField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
@@ -32,6 +32,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+MULTIPART_SLACK = 64 * 1024  # an upload's form fields and multipart headers around its file
 DEFAULT_SESSION_HOURS = 8
 SECRET_KEY_NAME = "secret_key"
 TRUE = ("1", "true", "yes", "on")
@@ -98,6 +99,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"sign_out_form": SignOutForm})
     for code in (401, 403, 409, 413, 429):
         app.register_error_handler(code, _error_page(code))
+    app.register_error_handler(CSRFError, stale_form)
 
 
 def configure_secret_key(app: Flask) -> None:
@@ -224,6 +226,19 @@ _ERRORS = {
     409: (_l("Conflict"), ""),
     429: (_l("Too many requests"), _l("Try again later.")),
 }
+SIGNED_OUT_WRITE = _l("You are no longer signed in (signed out in another tab, or the session ended), so nothing was "
+                      "saved. Sign in again: you come back to the page you were on, where an upload waiting for its "
+                      "preview still waits.")
+TOO_LARGE = _l("The file is larger than this upload's limit of {mb} MB; nothing was kept. Make it smaller (a status "
+               "workbook with only its data sheets; a boundary layer zipped), or ask the server's administrator to "
+               "raise the limit.")
+STALE_FORM_TITLE = _l("This form has expired")
+STALE_FORM = _l("This form belongs to an earlier sign-in (you signed out or in again in another tab, or the page was "
+                "open for very long), so nothing was saved. Open the page again and repeat the last step; anything "
+                "you typed into the form must be typed again.")
+SIGN_IN_AGAIN = _l("Sign in again")
+OPEN_AGAIN = _l("Open the page again")
+UPLOADS_PAGE = _l("Upload")  # the editors' page, as the menu names it
 
 
 def _error_page(code: int):
@@ -232,8 +247,60 @@ def _error_page(code: int):
         _ = translator(lang)
         title, message = _ERRORS[code]
         message = _(message) if message else getattr(exc, "description", "") or _(title)
-        return render_template("error.html", status=code, title=_(title), message=message, lang=lang), code
+        links = []
+        if code == 401 and request.method not in SAFE_METHODS:  # a form sent after signing out elsewhere
+            message = _(SIGNED_OUT_WRITE)
+            links = [(sign_in_url(form_page(), lang), _(SIGN_IN_AGAIN))]
+        elif code == 413 and upload_limit_mb():
+            message = _(TOO_LARGE).format(mb=upload_limit_mb())
+            links = [(url_for("admin.index", **_lang_arg(lang)), _(UPLOADS_PAGE))]
+        return render_template("error.html", status=code, title=_(title), message=message, lang=lang,
+                               links=links), code
     return handler
+
+
+def stale_form(exc: CSRFError):
+    """A form whose CSRF token no longer matches the session (signed out or in again elsewhere, or expired): what
+    happened and a way back, in the page's language, instead of Flask-WTF's English reason."""
+    lang = select_locale()
+    _ = translator(lang)
+    page = form_page()
+    if current_user.is_authenticated:
+        links = [(page or url_for("admin.index", **_lang_arg(lang)), _(OPEN_AGAIN))]
+    else:
+        links = [(sign_in_url(page, lang), _(SIGN_IN_AGAIN))]
+    return render_template("error.html", status=400, title=_(STALE_FORM_TITLE), message=_(STALE_FORM), lang=lang,
+                           links=links), 400
+
+
+def _lang_arg(lang: str) -> dict:
+    return {"lang": "en"} if lang == "en" else {}
+
+
+def form_page() -> str | None:
+    """The local page the submitted form was on (from the same-origin Referer), else None."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc and referrer.netloc != request.host:
+        return None
+    return safe_next(referrer.path + (f"?{referrer.query}" if referrer.query else "")) if referrer.path else None
+
+
+def sign_in_url(back_to: str | None, lang: str) -> str:
+    params = {"next": back_to} if back_to else {}
+    return url_for("auth.signin", **params, **_lang_arg(lang))
+
+
+def upload_limits_mb() -> dict[str, int]:
+    """{kind: the largest file an upload of that kind takes, in MB} (the settings', as enforced)."""
+    limits = current_app.config["ADMIN_UPLOAD_LIMITS"]
+    return {kind: max(1, round((limits[f"admin.upload_{kind}"] - MULTIPART_SLACK) / 2**20))
+            for kind in ("status", "boundaries")}
+
+
+def upload_limit_mb() -> int | None:
+    """The refused upload's limit in MB (the file, without the form's own bytes), or None for other requests."""
+    kind = (request.endpoint or "").removeprefix("admin.upload_")
+    return upload_limits_mb().get(kind) if request.endpoint != kind else None
 
 
 # ---------------------------------------------------------------- pages

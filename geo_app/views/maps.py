@@ -134,6 +134,23 @@ def _is_http(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+# The page each form-only address (POST) comes from: a link to the form's address itself would be a GET it does not
+# answer (the language switch on a refused upload, a refused commit or a user action gave "405 Method Not Allowed").
+PAGE_OF_FORM = {"admin.upload_status": "admin.index", "admin.upload_boundaries": "admin.index",
+                "admin.commit": "admin.preview", "admin.discard": "admin.preview", "admin.user_action": "admin.users",
+                "auth.signout": "maps.index"}
+
+
+def page_to_show(endpoint: str, view_args: dict) -> tuple[str, dict]:
+    """(endpoint, its arguments) of a page a link may open for this request: the endpoint itself, or for a
+    form-only address the page its form is on."""
+    page = PAGE_OF_FORM.get(endpoint)
+    if page is None:
+        return endpoint, view_args
+    rule = next(iter(current_app.url_map.iter_rules(page)))
+    return page, {k: v for k, v in view_args.items() if k in rule.arguments}
+
+
 @bp.app_context_processor
 def page_helpers() -> dict:
     """`page_lang` and `lang_url(code)` for every template (the language switch in base.html)."""
@@ -144,7 +161,7 @@ def page_helpers() -> dict:
         params = known_args(drop=("lang",))
         if code != "vi":
             params["lang"] = code
-        endpoint = request.endpoint or "maps.index"
-        return url_for(endpoint, **(request.view_args or {}), **params)
+        endpoint, view_args = page_to_show(request.endpoint or "maps.index", request.view_args or {})
+        return url_for(endpoint, **view_args, **params)
 
     return {"page_lang": lang, "lang_url": lang_url}
