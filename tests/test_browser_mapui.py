@@ -417,3 +417,36 @@ def test_the_commune_open_in_a_popup_stays_outlined(live_server, page, code, out
     page.locator(".leaflet-popup").wait_for(state="detached")
     assert page.evaluate(OUTLINE, code)[:2] == before[:2]
     assert page.errors == []
+
+
+FIND_EASTERNMOST = """() => { const m = NTM.maps[0], r = m.map.getContainer().getBoundingClientRect(); let best = null;
+  for (const code in m.byCode) { const b = m.byCode[code].getBounds();
+    for (let i = 1; i < 10; i++) for (let j = 1; j < 10; j++) {
+      const p = m.map.latLngToContainerPoint([b.getSouth() + (b.getNorth() - b.getSouth()) * i / 10,
+                                              b.getWest() + (b.getEast() - b.getWest()) * j / 10]);
+      const x = r.left + p.x, y = r.top + p.y;
+      if (x < 0 || y < 0 || x > innerWidth || y > innerHeight) continue;
+      const e = document.elementFromPoint(x, y);
+      if (e && e.tagName === 'path' && e.getAttribute('data-ward-code') === code && (!best || x > best[0])) best = [x, y];
+    } }
+  return best; }"""
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (900, 700)])
+def test_a_popup_beside_the_legend_is_moved_clear_of_it(live_server, sized, width, height):
+    """A commune on the Bình Đại coast opened its popup under the legend: its Đạt / Chưa đạt column was hidden."""
+    page = sized(width, height)
+    open_map(page, live_server, "year=2024")
+    settle_labels(page)
+    page.mouse.click(*page.evaluate(FIND_EASTERNMOST))
+    page.locator(".leaflet-popup").wait_for()
+    overlap = """() => { const a = document.querySelector('.leaflet-popup').getBoundingClientRect(),
+        b = document.querySelector('.ntm-legend').getBoundingClientRect();
+        return !(a.right <= b.left || a.left >= b.right || a.bottom <= b.top || a.top >= b.bottom); }"""
+    for _ in range(40):  # Leaflet's pan, then ours
+        page.wait_for_timeout(100)
+        if not page.evaluate(overlap):
+            break
+    assert not page.evaluate(overlap)
+    assert page.locator(".ntm-legend-communes").is_visible()
+    assert page.errors == []

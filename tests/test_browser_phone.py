@@ -543,3 +543,23 @@ def test_the_lagging_table_on_a_phone_keeps_its_rows_short(live_server, phone, l
     page.set_viewport_size({"width": 1600, "height": 900})  # a wide screen: the whole table, no sideways scroll
     wrap = page.locator(".pl-table-wrap").evaluate("e => [e.scrollWidth, e.clientWidth]")
     assert wrap[0] <= wrap[1]
+
+
+@pytest.mark.parametrize("width,height", [(390, 844), (360, 740)])
+def test_a_tapped_pilot_star_shows_its_whole_sheet(live_server, phone, width, height):
+    """Tapping the Phú Lễ star opened its sheet at the map's foot, below the screen: 152 px of it were seen (the
+    name and the pilot box), its level and criteria were not, and the page did not scroll."""
+    page = phone(width, height)
+    page.goto(live_server + "/?year=2024")
+    page.wait_for_function(READY)
+    star = page.locator(".ntm-pilot-marker").nth(1).bounding_box()  # Phú Lễ, in the map's lower half
+    assert star["y"] + star["height"] <= height  # seen on the first screen, where a user taps it
+    page.touchscreen.tap(star["x"] + star["width"] / 2, star["y"] + star["height"] / 2)
+    sheet = page.locator(".ntm-sheet")
+    sheet.wait_for()
+    page.wait_for_timeout(300)
+    shown = box(page, ".ntm-sheet")
+    assert shown["top"] >= 0 and shown["bottom"] <= height + 1, shown
+    text = sheet.inner_text()
+    assert "Phú Lễ" in text and "/19" in text
+    assert page.errors == []

@@ -432,3 +432,31 @@ def test_a_row_under_a_name_merged_away_in_2020_says_what_it_was_read_as(tmp_pat
     _, report = read_commune_status(path)
     assert [e for e in report.errors if "28813 Xã Giao Long appears twice for 2023 (sheet 'TH' row "
             f"{r} 'Xã Giao Hòa' and sheet 'TH' row {r + 1} 'Xã Giao Long')" in e], report.errors
+
+
+def test_cells_merged_down_rows_are_read_in_each_row(tmp_path):
+    """An "x" in criterion 5 merged over three communes' rows was read for the first only (the next two "have 18,
+    missing 5"), and a "Kết quả" merged over two rows left the second blank, with no word of the merge."""
+    truth = make_truth(2023)
+    path, _ = office_workbook(tmp_path / "o-gop.xlsx", truth=truth)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["TH"]
+    rows = {r for r in range(1, ws.max_row + 1) if isinstance(ws.cell(r, 1).value, int)}  # commune rows (STT)
+
+    def code(r: int) -> str:
+        return str(ws.cell(r, 2).value)
+
+    mark, result = 8, 24  # columns H (criterion 5) and X (Kết quả)
+    r0 = min(r for r in rows if all(r + i in rows and truth.criteria[(code(r + i), 2023)][4] for i in range(3)))
+    ws.cell(r0, mark).value = "x"
+    ws.merge_cells(start_row=r0, start_column=mark, end_row=r0 + 2, end_column=mark)
+    r1 = min(r for r in rows if r > r0 + 2 and r + 1 in rows and ws.cell(r, result).value
+             and ws.cell(r, result).value == ws.cell(r + 1, result).value)
+    ws.merge_cells(start_row=r1, start_column=result, end_row=r1 + 1, end_column=result)
+    wb.save(path)
+    assert openpyxl.load_workbook(path)["TH"].cell(r0 + 1, mark).value is None  # Excel keeps the first cell only
+    frame, report = read_commune_status(path)
+    assert_matches_truth(frame, report, truth, Style())
+    merged = [w for w in report.warnings if "merged across rows" in w]
+    assert len(merged) == 1 and f"H{r0}:H{r0 + 2}, X{r1}:X{r1 + 1}" in merged[0], report.warnings
+    assert not [w for w in report.warnings if "merged across rows" in w and "C" + str(r0) in w]

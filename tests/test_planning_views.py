@@ -163,7 +163,9 @@ def test_english_lagging_rows_translate_the_notes(client):
     assert "Giá trị minh họa" not in html and "không phải số liệu chính thức" not in html
     assert ">illustrative<" in html or ">illustrative</a>" in html
     vi = client.get("/lagging?year=2022").get_data(as_text=True)
-    assert "Giá trị minh họa (illustrative), không phải số liệu chính thức" in vi and ">minh họa<" in vi
+    assert "Giá trị minh họa, không phải số liệu chính thức" in vi and ">minh họa<" in vi
+    assert "(illustrative)" not in vi and "(illustrative)" not in client.get("/lagging.csv?year=2022").get_data(
+        as_text=True)
 
 
 # --------------------------------------------------------------------------- /gaps

@@ -73,6 +73,25 @@ class Sheet:
     values: list[tuple]
     formulas: list[tuple]
     hidden: bool = False  # hidden (or very hidden) in the workbook: its rows are read, and the report says so
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # merged cells: (row, col, last row,
+    # last col), 0-based and inclusive; only the first cell of each holds the value
+
+    def fill_merged_rows(self, from_row: int) -> list[str]:
+        """Cells merged across rows at or below `from_row` take their first cell's value in every row (as Excel
+        shows an "x" merged over three communes' rows: for each of them); returns the ranges filled ("E18:E20")."""
+        filled = []
+        for r0, c0, r1, c1 in sorted(self.merged):
+            if r1 == r0 or r0 < from_row or r0 >= len(self.values):
+                continue
+            value = self.value(r0, c0)
+            for r in range(r0, min(r1, len(self.values) - 1) + 1):
+                row = list(self.values[r]) + [None] * max(0, c1 + 1 - len(self.values[r]))
+                for c in range(c0, c1 + 1):
+                    if row[c] is None:
+                        row[c] = value
+                self.values[r] = tuple(row)
+            filled.append(f"{_column_letter(c0)}{r0 + 1}:{_column_letter(c1)}{r1 + 1}")
+        return filled
 
     def value(self, r: int, c: int) -> object:
         row = self.values[r] if r < len(self.values) else ()
@@ -203,6 +222,11 @@ class Reader(SheetReader):
         context.district, context.district_from = _district_from_titles(sheet, layout)
         district_from = context.district_from
         self.describe_columns(sheet, layout)
+        filled = sheet.fill_merged_rows(layout.first_data_row)
+        if filled:
+            self.warn(_p("cells merged across rows ({ranges}) were read as their value in each of those rows, as "
+                         "Excel shows them; check those rows in the preview, or unmerge the cells and fill each row",
+                         ranges=", ".join(filled[:10]) + (" …" if len(filled) > 10 else "")), sheet)
         before = len(self.understanding.rows)
         self.formula_totals = 0
         self.read_rows(sheet, layout, context)
@@ -808,7 +832,7 @@ def _read_sheets(path: Path, report: CheckReport) -> list[Sheet] | None:
                 continue
             formulas = formula_book[ws.title]
             sheets.append(Sheet(ws.title, _rows(ws), _rows(formulas),
-                                hidden=getattr(ws, "sheet_state", "visible") != "visible"))
+                                hidden=getattr(ws, "sheet_state", "visible") != "visible", merged=_merged_ranges(ws)))
         return sheets
     except Exception as exc:  # noqa: BLE001 - a damaged sheet inside a readable zip
         report.error(_p("a sheet of the workbook cannot be read ({error}); open it in Excel or LibreOffice and "
@@ -817,6 +841,29 @@ def _read_sheets(path: Path, report: CheckReport) -> list[Sheet] | None:
     finally:
         values_book.close()
         formula_book.close()
+
+
+MERGE_CELL_TAG = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}mergeCell"
+MAX_MERGED = 5000  # ranges read per sheet (a table of 157 rows has a few dozen)
+
+
+def _merged_ranges(ws) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged cells, read from its XML (openpyxl's read-only sheets do not expose them)."""
+    import xml.etree.ElementTree as ET
+
+    from openpyxl.utils.cell import range_boundaries
+
+    ranges = []
+    with ws._get_source() as source:  # openpyxl 3.1 (pinned): the worksheet part inside the workbook's zip
+        for _event, element in ET.iterparse(source):
+            if element.tag == MERGE_CELL_TAG and len(ranges) < MAX_MERGED:
+                try:
+                    c0, r0, c1, r1 = range_boundaries(element.get("ref", ""))
+                except (TypeError, ValueError):
+                    continue
+                ranges.append((r0 - 1, c0 - 1, r1 - 1, c1 - 1))
+            element.clear()
+    return ranges
 
 
 def _rows(ws) -> list[tuple]:

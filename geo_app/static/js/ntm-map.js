@@ -22,6 +22,7 @@
   var ZOOM_RESERVE_PX = 44; // beside that column, the view is also fitted right of the zoom buttons (10 + 34 px)
   var SHEET_SHARE = 0.45; // the bottom sheet's share of a narrow map's height
   var SHEET_CLEARANCE_PX = 40; // a tapped point this close to the bottom sheet or to the top controls is moved
+  var LEGEND_GAP_PX = 10; // between a popup and the legend it was moved clear of
   var POPUP_SHARE = 0.55; // a popup takes at most this share of the map's height (the commune stays in view)
 
   function el(tag, className, text) {
@@ -298,8 +299,10 @@
       closeOnEscape(self.map, ev.popup);
       nameCloseButton(ev.popup, self.s.close);
       self._tabbedInto = null; // Tab from the search box may go into this popup (once: addSearch)
+      self.sheetInView(ev.popup);
       if (self._tapped) self.keepAboveSheet(ev.popup, self._tapped);
       self._tapped = false;
+      self.clearOfLegend(ev.popup);
     });
     return this;
   };
@@ -327,6 +330,35 @@
     if (!active || active === document.body) this.map.getContainer().focus({ preventScroll: true });
   };
 
+  /** On a narrow map the bottom sheet sits at the map's foot, which may be below the screen (a commune tapped
+   * near the top of a phone's screen showed only its name): the page scrolls until the whole sheet is seen. */
+  NtmMap.prototype.sheetInView = function (popup) {
+    var node = popup.getElement && popup.getElement();
+    if (!this._narrow || !node || !node.scrollIntoView) return;
+    var r = node.getBoundingClientRect();
+    if (r.bottom > window.innerHeight || r.top < 0) node.scrollIntoView({ block: "nearest" });
+  };
+
+  /** Beside the legend (a wide map), a popup that opened under it (a commune near the map's right edge: its
+   * criteria column was hidden) is moved clear of it, once Leaflet's own pan is done: left of the legend, or above
+   * it where the map has no room on the left. */
+  NtmMap.prototype.clearOfLegend = function (popup) {
+    var node = popup.getElement && popup.getElement(), box = this.legend && this.legend.box, map = this.map;
+    if (this._narrow || !node || !box || box.classList.contains("ntm-legend-collapsed")) return;
+    if (!popup.options.autoPan) return; // a shared view being restored exactly
+    function clear() {
+      if (!popup.isOpen()) return;
+      var p = node.getBoundingClientRect(), l = box.getBoundingClientRect();
+      var c = map.getContainer().getBoundingClientRect();
+      if (!l.width || p.right <= l.left || p.left >= l.right || p.bottom <= l.top || p.top >= l.bottom) return;
+      var dx = Math.ceil(p.right - l.left) + LEGEND_GAP_PX, dy = Math.ceil(p.bottom - l.top) + LEGEND_GAP_PX;
+      if (p.left - dx >= c.left + LEGEND_GAP_PX) map.panBy([dx, 0]);
+      else if (p.top - dy >= c.top + LEGEND_GAP_PX) map.panBy([0, dy]);
+    }
+    if (map._panAnim && map._panAnim._inProgress) map.once("moveend", clear);
+    else clear();
+  };
+
   /** On a narrow map the bottom sheet covers the lower part of the map: a place tapped there (or under the
    * controls at the top) is brought into the middle of the clear part of the map, between the controls and the
    * sheet, so the commune (or district) stays in view beside its facts, and back when the sheet closes; its
@@ -335,8 +367,9 @@
     var node = popup.getElement && popup.getElement();
     if (!this._narrow || !node || !popup.getLatLng()) return;
     if (tapped && tapped.closeTooltip) tapped.closeTooltip();
-    var sheetTop = node.getBoundingClientRect().top - this.map.getContainer().getBoundingClientRect().top;
-    var controlsBottom = this.topControlsBottom();
+    var origin = this.map.getContainer().getBoundingClientRect().top;
+    var sheetTop = node.getBoundingClientRect().top - origin;
+    var controlsBottom = Math.max(this.topControlsBottom(), -origin); // the map's top may be above the screen
     if (sheetTop <= controlsBottom) return;
     var point = this.map.latLngToContainerPoint(popup.getLatLng());
     if (point.y > controlsBottom + SHEET_CLEARANCE_PX && point.y < sheetTop - SHEET_CLEARANCE_PX) return;
