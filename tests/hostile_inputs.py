@@ -443,7 +443,7 @@ HOSTILE_INPUTS: list[tuple[str, str, Builder, str]] = [
     ("unknown-cpg", "boundaries", unknown_cpg, "not a known text encoding"),
     ("missing-shx", "boundaries", missing_shx, ".shx missing"),
     ("no-code-or-name-columns", "boundaries", no_code_or_name_columns, "no column with GSO codes"),
-    ("xlsx-not-a-workbook", "status", text_named_xlsx, "not a valid Excel workbook"),
+    ("xlsx-not-a-workbook", "status", text_named_xlsx, "not an Excel workbook"),
     ("xlsx-zip-not-a-workbook", "status", zip_named_xlsx, "not a valid Excel workbook"),
     ("old-xls", "status", old_xls, ".xls"),
     ("18-of-19-criteria", "status", header_with_18_criteria, "18 of the 19 criterion columns"),

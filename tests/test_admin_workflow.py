@@ -703,6 +703,9 @@ def test_the_upload_limits_follow_the_settings(default_settings, tmp_path, monke
     page = client.get("/admin/").get_data(as_text=True)
     assert "50 MB" in page and "300 MB" in page
     assert app.config["ADMIN_UPLOAD_LIMITS"]["admin.upload_status"] >= 50 * 2**20
+    from geo_app.store.uploads import max_bytes
+
+    assert max_bytes("status") == 50 * 2**20 and max_bytes("boundaries") == 300 * 2**20  # the kept file's check
 
 
 def test_the_language_switch_never_links_to_a_form_only_address(app, editor):
@@ -719,3 +722,15 @@ def test_the_language_switch_never_links_to_a_form_only_address(app, editor):
     no_note = commit(editor, uid, note="")
     english = html_module.unescape(re.search(r'<a href="([^"]+)" lang="en"', no_note.get_data(as_text=True)).group(1))
     assert english == f"/admin/preview/{uid}?lang=en" and editor.get(english).status_code == 200
+
+
+def test_an_old_xls_workbook_is_told_how_to_save_it_as_xlsx(app, editor):
+    """"Báo cáo 2023.xls" got "tệp kết quả NTM phải có đuôi .csv, .xlsx", with no word of how to make one."""
+    ole2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)
+    refused = upload(editor, ole2, "Báo cáo 2023.xls")
+    text = html_module.unescape(refused.get_data(as_text=True))
+    assert refused.status_code == 400 and "Báo cáo 2023.xls là sổ Excel 97-2003 kiểu cũ (.xls)" in text
+    assert "Sổ làm việc Excel (.xlsx)" in text
+    renamed = upload(editor, ole2, "Báo cáo 2023.xlsx")  # renamed: kept, and the preview says what it is
+    page = html_module.unescape(editor.get(f"/admin/preview/{upload_id(renamed)}").get_data(as_text=True))
+    assert "sổ Excel 97-2003 kiểu cũ (.xls) được đặt tên .xlsx" in page and "BadZipFile" not in page

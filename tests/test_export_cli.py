@@ -31,6 +31,17 @@ def test_each_format_writes_a_file(app, tmp_path, fmt, check):
     assert str(out) in result.output
 
 
+def test_a_missing_folder_is_made_as_for_all_districts(app, tmp_path):
+    """`export -o ../ex/map.png` failed when ../ex did not exist, while --all-districts made its folder."""
+    out = tmp_path / "ex" / "2022" / "map.pdf"
+    result = run(app, "--format", "pdf", "--year", "2022", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    (tmp_path / "a-file").write_text("x")
+    blocked = run(app, "--format", "pdf", "--year", "2022", "-o", tmp_path / "a-file" / "map.pdf")
+    assert blocked.exit_code == 2 and "cannot be made" in blocked.output
+
+
 def test_view_options_select_the_view(app, tmp_path):
     out = tmp_path / "c.svg"
     result = run(app, "--format", "svg", "--layer", "criterion", "--criterion", "17", "--district", "832",

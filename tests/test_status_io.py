@@ -224,13 +224,20 @@ def test_wrong_encoding_suggests_utf8(tmp_path):
     assert frame.empty
 
 
-@pytest.mark.parametrize("content", [b"", b"\n\n", b"PK\x03\x04 truncated", os.urandom(64)])
-def test_not_a_workbook(tmp_path, content):
+@pytest.mark.parametrize("content, says", [
+    (b"", "this is not an Excel workbook"), (b"\n\n", "this is not an Excel workbook"),
+    (b"PK\x03\x04 truncated", "not a valid Excel workbook"), (b"\x00" + os.urandom(64), "this is not an Excel workbook"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + os.urandom(504), "old Excel 97-2003 workbook (.xls) named .xlsx"),
+])
+def test_not_a_workbook(tmp_path, content, says):
+    """A renamed .xls read "not a valid Excel workbook (BadZipFile: File is not a zip file)"."""
     path = tmp_path / "broken.xlsx"
     path.write_bytes(content)
     frame, report = read_commune_status(path)
     message = only_error(report)
-    assert message.startswith("broken.xlsx: not a valid Excel workbook") and "save it as .xlsx" in message
+    assert message.startswith("broken.xlsx: ") and says in message, message
+    assert "BadZipFile" not in message or says == "not a valid Excel workbook"  # the library's word only there
+    assert "save it as .xlsx" in message or "Excel Workbook (.xlsx)" in message
     assert frame.empty and list(frame.columns) == COMMUNE_COLUMNS
 
 

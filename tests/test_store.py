@@ -245,6 +245,11 @@ def test_revisions_diff_and_audit_from_the_command_line(fresh, tmp_path):
     assert audit.exit_code == 0
     actions = [row["action"] for row in csv.DictReader(audit.output.splitlines())]
     assert actions.count("commit") == 3  # two first-run revisions and the import
+    bad_file = tmp_path / "sai.csv"
+    bad_file.write_text("ward_code,year,level\n29146,2024,sieu cap\n", encoding="utf-8")
+    assert cli(fresh, "import", "status", str(bad_file)).exit_code != 0
+    rejected = next(line for line in cli(fresh, "audit").output.splitlines() if "import_rejected" in line)
+    assert "sai.csv" in rejected and '"message"' not in rejected and '"parts"' not in rejected, rejected
 
 
 def test_audit_log_and_revisions_cannot_be_edited(fresh):

@@ -91,8 +91,12 @@ def _check_file(fmt: str, output: Path) -> None:
     if output.suffix.lower() != f".{fmt}":
         raise click.BadParameter(f"{output.name} does not end in .{fmt}; name the file like map.{fmt}.",
                                  param_hint="-o")
-    if not output.parent.resolve().is_dir():
-        raise click.BadParameter(f"folder {output.parent} does not exist; create it first.", param_hint="-o")
+    folder = output.parent
+    try:  # made when missing, as --all-districts makes its folder
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.BadParameter(f"folder {folder} cannot be made ({exc.strerror or exc}); choose another -o.",
+                                 param_hint="-o") from None
 
 
 def _check_batch(fmt: str, state: ViewState, output: Path) -> None:

@@ -150,7 +150,22 @@ def audit_command(action: str | None, user: str | None, as_csv: bool) -> None:
         return
     for e in entries:
         click.echo(f"{e['id']:>5}  {e['at']}  {e['user']:<10} {e['action']:<16} {e['target']}  "
-                   f"{json.dumps(e['detail'], ensure_ascii=False)[:200]}")
+                   f"{json.dumps(plain_detail(e['detail']), ensure_ascii=False)[:200]}")
+
+
+def plain_detail(detail: object) -> object:
+    """An audit entry's detail with each kept phrase written as its English text (the log printed
+    {"parts": [{"message": "{file}, sheet '{sheet}'", ...}]}); the CSV keeps the data as stored."""
+    from geo_app.domain.messages import phrase_data_text
+
+    text = phrase_data_text(detail)
+    if text is not detail:
+        return text
+    if isinstance(detail, dict):
+        return {key: plain_detail(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [plain_detail(value) for value in detail]
+    return detail
 
 
 def understanding_text(u: dict, most_rows: int = 400) -> str:

@@ -23,7 +23,7 @@ from geo_app.domain.textnorm import fold, name_key, nfc, strip_type
 from geo_app.domain.units import (BECAME_TOWNSHIP_2023, DISTRICTS, REMOVED_2020, code_for_name,
                                   district_code_for_name, merged_into, units)
 from geo_app.domain.messages import joined, joined_by, phrase as _p
-from geo_app.sources.report import CheckReport
+from geo_app.sources.report import CheckReport, workbook_problem
 
 YEAR_RANGE = (2015, 2030)
 HEADER_SEARCH_ROWS = 40  # the header must start within this many rows of the top of a sheet
@@ -822,8 +822,7 @@ def _read_sheets(path: Path, report: CheckReport) -> list[Sheet] | None:
             values_book = openpyxl.load_workbook(path, read_only=True, data_only=True)
             formula_book = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many types for a broken or foreign file
-        report.error(_p("not a valid Excel workbook ({error}); open it in Excel or LibreOffice and save it as .xlsx",
-                        error=type(exc).__name__))
+        report.error(workbook_problem(path, exc))
         return None
     try:
         sheets = []

@@ -108,3 +108,30 @@ def public_text(text: str, folders: Iterable[Path] = ()) -> str:
         if folder.is_absolute() and len(folder.parts) > 1:
             text = text.replace(f"{folder}/", f"{folder.name}/").replace(str(folder), folder.name)
     return _ABSOLUTE_PATH.sub(lambda m: PurePosixPath(m.group().rstrip("/")).name, text)
+
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls) and other old Office files
+ZIP_MAGIC = b"PK"  # an .xlsx is a zip
+
+
+def workbook_problem(path: Path, exc: Exception, csv_too: bool = False) -> object:
+    """Why openpyxl could not open `path`, said for an office: an old .xls renamed, a file that is no workbook at
+    all, or the library's own reason."""
+    from geo_app.domain.messages import phrase as _p
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except OSError:
+        head = b""
+    if head.startswith(OLE2_MAGIC):
+        return _p("this is an old Excel 97-2003 workbook (.xls) named .xlsx; open it in Excel and use Save As, "
+                  "Excel Workbook (.xlsx), then use the new file")
+    if not head.startswith(ZIP_MAGIC):
+        return _p("this is not an Excel workbook: its content is not what an .xlsx file holds (perhaps another kind "
+                  "of file was renamed); open it in Excel or LibreOffice and save it as .xlsx")
+    if csv_too:
+        return _p("not a valid Excel workbook ({error}); open it in Excel or LibreOffice and save it as .xlsx, "
+                  "or export it as CSV UTF-8", error=f"{type(exc).__name__}: {exc}")
+    return _p("not a valid Excel workbook ({error}); open it in Excel or LibreOffice and save it as .xlsx",
+              error=type(exc).__name__)

@@ -26,7 +26,7 @@ from geo_app.domain.criteria import (
 )
 from geo_app.settings import SettingsError, StatusLimits
 from geo_app.domain.messages import both, joined_by, mark as _l, phrase as _p
-from geo_app.sources.report import CheckReport
+from geo_app.sources.report import CheckReport, workbook_problem
 from geo_app.domain.textnorm import fold, nfc
 from geo_app.domain.units import DISTRICTS, REMOVED_2020, code_for_name, district_code_for_name, units
 
@@ -317,9 +317,7 @@ def _xlsx_rows(path: Path, report: CheckReport, sheet: str) -> Iterator[tuple] |
             warnings.simplefilter("ignore")
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken or foreign file
-        error = f"{type(exc).__name__}: {exc}"
-        report.error(_p("not a valid Excel workbook ({error}); open it in Excel or LibreOffice and save it as .xlsx, "
-                        "or export it as CSV UTF-8", error=error))
+        report.error(workbook_problem(path, exc, csv_too=True))
         return None
     if not wb.worksheets:
         wb.close()

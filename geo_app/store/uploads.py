@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select, update
 
 from geo_app.domain.messages import phrase as _p, phrase_data
 from geo_app.sources.report import CheckReport
-from geo_app.store.importing import (DEFAULT_MAX_BOUNDARY_BYTES, DEFAULT_MAX_STATUS_BYTES, ImportResult,
+from geo_app.store.importing import (DEFAULT_MAX_STATUS_BYTES, ImportResult,
                                      import_boundaries, import_status, read_boundary_file, read_status_file, rows_read)
 from geo_app.store.revisions import (KIND_NAMES, RevisionStore, StoreError, _replace_rows, boundary_changes,
                                      district_changes, now, status_changes)
@@ -33,7 +33,18 @@ if TYPE_CHECKING:  # imported where used: loading them is most of a command's st
     import pandas as pd
 
 SUFFIXES = {"status": (".csv", ".xlsx"), "boundaries": (".zip", ".gpkg", ".geojson", ".json")}
-MAX_BYTES = {"status": DEFAULT_MAX_STATUS_BYTES, "boundaries": DEFAULT_MAX_BOUNDARY_BYTES}
+
+
+def max_bytes(kind: str) -> int:
+    """The largest file of `kind` kept (NTM_STATUS_MAX_MB, NTM_BOUNDARY_MAX_MB; the command line's limits too)."""
+    from geo_app.settings import SettingsError, StatusLimits, boundary_max_bytes
+
+    if kind == "boundaries":
+        return boundary_max_bytes()
+    try:
+        return StatusLimits.from_env().max_bytes
+    except SettingsError:  # reported where the file is read
+        return DEFAULT_MAX_STATUS_BYTES
 DEFAULT_TTL = dt.timedelta(hours=2)
 MAX_NAME = 120
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -105,20 +116,23 @@ class UploadStore:
         if kind not in SUFFIXES:
             raise StoreError(f"unknown kind of upload {kind!r}")
         file_name = safe_file_name(name)
+        if kind == "status" and Path(file_name).suffix.lower() == ".xls":
+            raise StoreError(_p("{file} is an old Excel 97-2003 workbook (.xls); open it in Excel and use Save As, "
+                                "Excel Workbook (.xlsx), then upload the new file", file=file_name))
         if Path(file_name).suffix.lower() not in SUFFIXES[kind]:
             raise StoreError(_p("{file}: {kind} files must be one of: {suffixes}", file=file_name,
                                 kind=KIND_NAMES[kind], suffixes=", ".join(SUFFIXES[kind])))
         upload_id = secrets.token_urlsafe(24)
         folder = self.folder / upload_id
         folder.mkdir(parents=True)
-        digest, size = hashlib.sha256(), 0
+        digest, size, limit = hashlib.sha256(), 0, max_bytes(kind)
         try:
             with (folder / file_name).open("wb") as out:
                 for chunk in iter(lambda: stream.read(1 << 20), b""):
                     size += len(chunk)
-                    if size > MAX_BYTES[kind]:
+                    if size > limit:
                         raise StoreError(_p("{file}: over the limit of {mb} MB", file=file_name,
-                                            mb=MAX_BYTES[kind] // 2**20))
+                                            mb=limit // 2**20))
                     digest.update(chunk)
                     out.write(chunk)
             if size == 0:
