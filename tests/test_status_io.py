@@ -228,7 +228,7 @@ def test_wrong_encoding_suggests_utf8(tmp_path):
     (b"", "this is not an Excel workbook"), (b"\n\n", "this is not an Excel workbook"),
     (b"PK\x03\x04 truncated", "not a valid Excel workbook"), (b"\x00" + os.urandom(64), "this is not an Excel workbook"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + os.urandom(504), "old Excel 97-2003 workbook (.xls) named .xlsx"),
-])
+], ids=["empty", "blank-lines", "truncated-zip", "random", "renamed-xls"])
 def test_not_a_workbook(tmp_path, content, says):
     """A renamed .xls read "not a valid Excel workbook (BadZipFile: File is not a zip file)"."""
     path = tmp_path / "broken.xlsx"
