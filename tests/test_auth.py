@@ -83,7 +83,13 @@ def test_disabled_user_cannot_sign_in_and_loses_open_sessions(client, app):
     assert sign_in(client).status_code == 302
     user_store(app).set_active("editor1", False, "test")
     assert client.get("/admin/").status_code == 302  # the open session ended
-    assert sign_in(app.test_client()).status_code == 401
+    # The right password is told the account is disabled (it read "wrong user name or password", and its owner
+    # tried again into the lockout); a wrong one learns nothing.
+    right = sign_in(app.test_client())
+    assert right.status_code == 403 and "Tài khoản này đã bị quản trị viên khóa" in right.get_data(as_text=True)
+    wrong = sign_in(app.test_client(), password="not-the-password-at-all")
+    assert wrong.status_code == 401 and "khóa" not in wrong.get_data(as_text=True)
+    assert app.test_client().get("/admin/").status_code == 302
 
 
 def test_session_id_changes_at_sign_in_and_old_cookie_is_dead_after_sign_out(client, app):
@@ -183,7 +189,7 @@ def test_users_cli(app, tmp_path):
     assert sign_in(app.test_client(), "Lan.Nguyen").status_code == 302
     assert runner.invoke(args=["users", "disable", "lan.nguyen"]).exit_code == 0
     assert "disabled" in runner.invoke(args=["users", "list"]).output
-    assert sign_in(app.test_client(), "lan.nguyen").status_code == 401
+    assert sign_in(app.test_client(), "lan.nguyen").status_code == 403  # disabled (the password is right)
     runner.invoke(args=["users", "enable", "lan.nguyen"])
     new = tmp_path / "new.txt"
     new.write_text("another long password\n")

@@ -88,6 +88,10 @@ def _user(row) -> User:
     return User(row.id, row.name, row.role, bool(row.active), row.created_at, row.updated_at)
 
 
+class AccountDisabled(Exception):
+    """The right password for an account an admin has disabled."""
+
+
 class UserStore:
     """Accounts and sessions in the revision store's database; every change is audited."""
 
@@ -150,7 +154,8 @@ class UserStore:
     # ------------------------------------------------------------ sign-in
 
     def authenticate(self, name: str, password: str) -> User | None:
-        """The active user with this name and password, else None (the same work and answer either way)."""
+        """The active user with this name and password, else None (the same work and answer either way);
+        AccountDisabled when the password is right but the account is disabled (only its owner learns that)."""
         with self.store.reading() as conn:
             row = conn.execute(select(users).where(users.c.name == normal_name(name))).first()
         digest = row.password_hash if row is not None else _dummy_hash()
@@ -158,8 +163,10 @@ class UserStore:
             _hasher.verify(digest, password or "")
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
-        if row is None or not row.active:
+        if row is None:
             return None
+        if not row.active:
+            raise AccountDisabled(row.name)
         if _hasher.check_needs_rehash(digest):
             with self.store.writing() as conn:
                 conn.execute(update(users).where(users.c.id == row.id).values(password_hash=_hasher.hash(password)))

@@ -24,7 +24,7 @@ from wtforms.validators import InputRequired, Length
 from geo_app.domain.messages import mark as _l
 from geo_app.domain.messages import translator
 from geo_app.i18n import select_locale
-from geo_app.store.users import Throttle, User, UserStore, normal_name
+from geo_app.store.users import AccountDisabled, Throttle, User, UserStore, normal_name
 from .common import store
 
 bp = Blueprint("auth", __name__)
@@ -44,6 +44,7 @@ STRINGS = {  # key -> catalog message
     "submit": _l("Sign in"),
     "intro": _l("For NTM office staff who update the data. Readers do not need to sign in."),
     "failed": _l("Wrong user name or password."),
+    "disabled": _l("This account has been disabled by an admin; ask an admin of the NTM office to enable it."),
     "throttled": _l("Too many failed sign-ins. Try again in {minutes} minutes."),
     "signed_out": _l("Signed out."),
 }
@@ -332,7 +333,11 @@ def signin():
         accounts.store.audit("login_throttled", name[:100], name[:100], {}, address)
         message = t["throttled"].format(minutes=max(1, limits.window // 60))
         return render_template("admin/signin.html", form=form, t=t, lang=lang, message=message), 429
-    user = accounts.authenticate(name, form.password.data)
+    try:
+        user = accounts.authenticate(name, form.password.data)
+    except AccountDisabled:  # the password was right: its owner may know why they cannot sign in
+        accounts.store.audit("login_failed", name[:100], name[:100], {"reason": "account disabled"}, address)
+        return render_template("admin/signin.html", form=form, t=t, lang=lang, message=t["disabled"]), 403
     if user is None:
         accounts.store.audit("login_failed", name[:100], name[:100], {}, address)
         return render_template("admin/signin.html", form=form, t=t, lang=lang, message=t["failed"]), 401
