@@ -53,7 +53,7 @@ def test_exported_html_draws_everything_from_file_with_no_network(browser, expor
         assert tab.locator("#ntm-summary").inner_text().startswith("2022: 80/142 xã")
         assert "Nguồn:" in tab.locator("#ntm-source").inner_text()
         assert "Nguồn gốc số liệu" in tab.locator("#ntm-provenance").inner_text()
-        assert re.match(r"Ngày xuất: \d{1,2} tháng \d{1,2}, 20\d\d$", tab.locator("#ntm-date").inner_text())
+        assert re.match(r"Ngày xuất: \d{1,2} tháng \d{1,2} năm 20\d\d$", tab.locator("#ntm-date").inner_text())
         if dataset.has_illustrative(2022):
             assert "MINH HỌA" in tab.locator("#ntm-warning").inner_text()
         assert requested == []

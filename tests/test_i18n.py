@@ -119,3 +119,13 @@ def test_planning_errors_and_the_province_follow_the_language(client):
         page = client.get(path).get_data(as_text=True)
         assert "Tỉnh Bến Tre" not in page and "Bến Tre province" in page, path
     assert "Tỉnh Bến Tre" in client.get("/targets?year=2024").get_data(as_text=True)
+
+
+def test_dates_are_written_as_the_provinces_documents_write_them():
+    """Slide 1 read "ngày 1 tháng 8, 2022" and exports "Ngày xuất: 2 tháng 12, 2026" (CLDR's pattern, English order)."""
+    import datetime as dt
+
+    from geo_app.domain.messages import long_date
+
+    assert long_date(dt.date(2022, 8, 1), "vi") == "1 tháng 8 năm 2022"
+    assert long_date(dt.date(2026, 12, 2), "en") == "December 2, 2026"

@@ -292,7 +292,9 @@ def test_progress_chart_is_deterministic_svg(small):
     assert root.tag.endswith("svg")
     text = " ".join(t for t in root.itertext())
     assert "mục tiêu 80 %" in text and "mục tiêu 40 %" in text
-    assert "50.0" in text and "30.0" in text  # the 2022 shares are labelled
+    assert "50,0" in text and "30,0" in text and "50.0" not in text  # the 2022 shares, with a decimal comma
+    english = " ".join(ET.fromstring(progress_svg(points, "Bến Tre", "en").encode("utf-8")).itertext())
+    assert "50.0" in english and "50,0" not in english
     assert root.get("role") == "img" and "<style" not in svg  # a nonce CSP would block matplotlib's <style>
     title = root.find("{http://www.w3.org/2000/svg}title").text
     desc = root.find("{http://www.w3.org/2000/svg}desc").text

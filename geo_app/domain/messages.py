@@ -37,6 +37,11 @@ def number(value: float | int, lang: str) -> str:
     return format_decimal(value, locale=LOCALES.get(lang, "vi_VN"))
 
 
+def fixed(value: float, lang: str, digits: int = 1) -> str:
+    """A number with `digits` decimals, written the language's way (vi: '76,3'; en: '76.3')."""
+    return format_decimal(value, format="#,##0." + "0" * digits, locale=LOCALES.get(lang, "vi_VN"))
+
+
 def byte_count(size: int, lang: str) -> str:
     """A file's size in bytes the language's way (vi: '139.838 B'; en: '139,838 B')."""
     return f"{number(size, lang)} B"
@@ -48,9 +53,14 @@ def percent(share: float, lang: str, digits: int = 0) -> str:
     return format_percent(share, format=pattern, locale=LOCALES.get(lang, "vi_VN"))
 
 
+VI_LONG_DATE = "d 'tháng' M 'năm' y"  # as the province's documents write a date (CLDR's "d MMMM, y" is "1 tháng 8, 2022")
+
+
 def long_date(day, lang: str) -> str:
-    """A date written out the language's way (vi: '30 tháng 11, 2026'; en: 'November 30, 2026')."""
-    return format_date(day, format="long", locale=LOCALES.get(lang, "vi_VN"))
+    """A date written out the language's way (vi: '30 tháng 11 năm 2026'; en: 'November 30, 2026')."""
+    if lang == "en":
+        return format_date(day, format="long", locale=LOCALES["en"])
+    return format_date(day, format=VI_LONG_DATE, locale=LOCALES["vi"])
 
 
 def plural_mark(singular: str, plural: str) -> tuple[str, str]:

@@ -12,7 +12,7 @@ from xml.sax.saxutils import escape
 from collections.abc import Sequence
 
 from geo_app.domain import plan
-from geo_app.domain.messages import percent, translator
+from geo_app.domain.messages import fixed, percent, translator
 from geo_app.model.planning import ProgressPoint
 
 NTM_COLOR = "#2c7fb8"  # YlGnBu blue
@@ -72,8 +72,9 @@ def progress_svg(points: Sequence[ProgressPoint], title: str, lang: str = "vi", 
         fig = Figure(figsize=FIGSIZE, dpi=100)
         ax = fig.add_subplot()
         ntm, nang_cao = [p.pct_ntm for p in points], [p.pct_nang_cao for p in points]
-        _series(ax, years, ntm, NTM_COLOR, "-", "o", text["ntm"])
-        _series(ax, years, nang_cao, NANG_CAO_COLOR, "--", "s", text["nc"], below=close_below(ntm, nang_cao))
+        _series(ax, years, ntm, NTM_COLOR, "-", "o", text["ntm"], lang=lang)
+        _series(ax, years, nang_cao, NANG_CAO_COLOR, "--", "s", text["nc"], below=close_below(ntm, nang_cao),
+                lang=lang)
         ax.axhline(plan.SHARE_NTM, color=NTM_COLOR, linestyle=":", linewidth=1.2, label=text["target_ntm"])
         ax.axhline(plan.SHARE_NANG_CAO, color=NANG_CAO_COLOR, linestyle=":", linewidth=1.2, label=text["target_nc"])
         ax.set_xlim(first - 0.4, plan.TARGET_YEAR + 0.4)
@@ -132,12 +133,12 @@ def close_below(upper: list[float | None], lower: list[float | None]) -> list[bo
 
 
 def _series(ax, years: list[int], values: list[float | None], color: str, style: str, marker: str,
-            label: str, below: list[bool] | None = None) -> None:
+            label: str, below: list[bool] | None = None, lang: str = "vi") -> None:
     ys = [float("nan") if v is None else v for v in values]
     ax.plot(years, ys, color=color, linestyle=style, marker=marker, linewidth=1.8, markersize=5, label=label)
     for x, v, under in zip(years, values, below or [False] * len(values)):
         if v is not None:
-            ax.annotate(f"{v:.1f}", (x, v), textcoords="offset points", xytext=(0, -6 if under else 5), ha="center",
+            ax.annotate(fixed(v, lang), (x, v), textcoords="offset points", xytext=(0, -6 if under else 5), ha="center",
                         va="top" if under else "baseline", fontsize=MIN_TEXT, color=color,
                         bbox=LABEL_BACKGROUND)  # the target lines pass behind a value, not through it
 
