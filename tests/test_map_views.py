@@ -394,3 +394,7 @@ def test_the_summary_reads_right_in_english_for_one_commune():
     assert summary_sentence(province, 2024, "en").endswith(
         "of the rest, 15-18 criteria met: 1, 10-14: 18, fewer than 10: 0.")
     assert summary_sentence(province, 2024, "vi").endswith("còn lại 1 xã đạt 15-18 tiêu chí, 18 xã 10-14, 0 xã dưới 10.")
+    # "39 nâng cao, 3 kiểu mẫu" beside a legend of 36 nâng cao and 3 kiểu mẫu: the 39 hold the 3, and now say so
+    assert "106/139 xã đạt chuẩn NTM (76 %), trong đó 39 nâng cao (gồm 3 kiểu mẫu);" in summary_sentence(
+        province, 2024, "vi")
+    assert "39 of them advanced (including 3 model)" in summary_sentence(province, 2024, "en")

@@ -154,13 +154,15 @@ def view_title(layer: str, year: int, number: int | None, district: str | None, 
 
 
 def summary_sentence(province: dict, year: int, lang: str = "vi") -> str:
-    """'2022: 80/142 xã đạt chuẩn NTM (56 %), 20 nâng cao, …'"""
+    """'2022: 80/142 xã đạt chuẩn NTM (56 %), trong đó 20 nâng cao (gồm 0 kiểu mẫu), …': the advanced count holds the
+    model xã, as the plan counts them (the legend's classes do not: there "NTM nâng cao" excludes "kiểu mẫu")."""
     total = province["xa_total"] or 1
     n = {key: fmt_number(province[key], lang) for key in ("xa_ntm", "xa_total", "xa_nang_cao", "xa_kieu_mau",
                                                       "band_15_18", "band_10_14", "band_lt10")}
     return translator(lang)(
-        "{year}: {xa_ntm}/{xa_total} xã reached NTM ({share}), {xa_nang_cao} advanced, {xa_kieu_mau} model; of the "
-        "rest, 15-18 criteria met: {band_15_18}, 10-14: {band_10_14}, fewer than 10: {band_lt10}."
+        "{year}: {xa_ntm}/{xa_total} xã reached NTM ({share}), {xa_nang_cao} of them advanced (including "
+        "{xa_kieu_mau} model); of the rest, 15-18 criteria met: {band_15_18}, 10-14: {band_10_14}, fewer than 10: "
+        "{band_lt10}."
     ).format(year=year, share=percent(round(100 * province["xa_ntm"] / total) / 100, lang), **n)
 
 
