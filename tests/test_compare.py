@@ -50,6 +50,24 @@ def test_compare_counts_levels_and_criteria(client, dataset, year_from, year_to,
         if c.change == "gained" and (not district or c.district_code == district)}
 
 
+def test_compare_names_the_xa_that_became_townships_in_between(client, dataset):
+    """2022 → 2024 counted 139 xã against the 142 of 2022 with no word of the three that became thị trấn in 2023
+    (Phước Mỹ Trung NTM among them): a planner could not reconcile 80 → 106 xã NTM."""
+    def summary(query: str) -> str:
+        text = client.get(f"/compare?{query}").get_data(as_text=True)
+        return html.unescape(re.search(r'<p class="summary" id="summary">(.*?)</p>', text, re.S).group(1))
+
+    before, after = dataset.communes(2022).set_index("ward_code"), dataset.communes(2024).set_index("ward_code")
+    became = [code for code in after.index if after.at[code, "level"] == "not_applicable"
+              and code in before.index and before.at[code, "level"] not in ("not_applicable", "no_data")]
+    assert len(became) == 3
+    text = summary("from=2022&year=2024")
+    assert "3 xã của năm 2022 là thị trấn vào năm 2024, không còn được tính là xã:" in text
+    assert "Phước Mỹ Trung (Đạt chuẩn NTM)" in text
+    assert "1 xã of 2022 is a township (thị trấn) in 2024" in summary("from=2022&year=2024&district=831&lang=en")
+    assert "thị trấn" not in summary("from=2022&year=2024&district=832")  # none in Chợ Lách
+
+
 @pytest.mark.parametrize("query", ["from=2024&year=2021", "from=1999&year=2024", "from=x", "from=2024&year=2024"])
 def test_compare_refuses_impossible_years_clearly(client, query):
     response = client.get(f"/compare?{query}")

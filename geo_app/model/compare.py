@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from geo_app.domain.criteria import CRITERION_NUMBERS
-from geo_app.domain.messages import both, number, translator
+from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERION_NUMBERS
+from geo_app.domain.messages import both, number, plural_mark, translations, translator
+from geo_app.domain.textnorm import strip_type
 from geo_app.domain.messages import mark as _l
 from geo_app.domain.units import place_name
 from geo_app.model.dataset import Dataset
@@ -117,8 +118,32 @@ def compare_sentence(changes: list[Change], year_from: int, year_to: int, distri
     gained = sum(len(c.gained) for c in scope)
     lost = sum(len(c.lost) for c in scope)
     _ = translator(lang)
-    return _("{year_from} → {year_to}: {gained} xã gained a level, {lost} lost one, {same} stayed; "
-             "{criteria_gained} criteria newly met, {criteria_lost} no longer met.").format(
+    sentence = _("{year_from} → {year_to}: {gained} xã gained a level, {lost} lost one, {same} stayed; "
+                 "{criteria_gained} criteria newly met, {criteria_lost} no longer met.").format(
         year_from=year_from, year_to=year_to, gained=number(n.get("gained", 0), lang),
         lost=number(n.get("lost", 0), lang), same=number(n.get("same", 0), lang),
         criteria_gained=number(gained, lang), criteria_lost=number(lost, lang))
+    return sentence + townships_sentence(scope, year_from, year_to, lang)
+
+
+BECAME_TOWNSHIPS = plural_mark("{n} xã of {year_from} is a township (thị trấn) in {year_to}, no longer counted as a xã: "
+                               "{names}.", "{n} xã of {year_from} are townships (thị trấn) in {year_to}, no longer "
+                               "counted as xã: {names}.")
+
+
+def townships_sentence(scope: list[Change], year_from: int, year_to: int, lang: str) -> str:
+    """' 3 xã of 2022 are townships (thị trấn) in 2024, …: Phước Mỹ Trung (Đạt chuẩn NTM), …' for the xã that
+    became thị trấn in between (NQ 724/NQ-UBTVQH15, 2023): the counts above leave them out, and a planner
+    reconciling 80 → 106 xã NTM needs to know why (else '')."""
+    became = [c for c in scope if c.level_to == "not_applicable" and c.level_from in COMMUNE_LEVEL_BY_KEY
+              and c.level_from != "not_applicable"]
+    if not became:
+        return ""
+    names = ", ".join(f"{strip_type(c.name)} ({level_label(c.level_from, lang)})" for c in became)
+    text = translations(lang).ngettext(*BECAME_TOWNSHIPS, len(became))
+    return " " + text.format(n=number(len(became), lang), year_from=year_from, year_to=year_to, names=names)
+
+
+def level_label(key: str, lang: str) -> str:
+    level = COMMUNE_LEVEL_BY_KEY[key]
+    return level.name_en if lang == "en" else level.name_vi
