@@ -149,6 +149,20 @@ def test_gap_sentence_when_nothing_or_little_is_missing():
     assert matrix["831"].sentence("vi") == "Huyện Châu Thành: Tiêu chí duy nhất chưa đạt là TC 5 Trường học (1/2 xã)."
 
 
+def test_gap_sentence_names_the_criteria_tied_with_the_third():
+    """Châu Thành read "TC 10 (2/19); TC 17 (2/19) và TC 1 (1/19)" though TC 2, 11, 12 and 13 were 1/19 too: the
+    third was picked by number among equals, without a word of the others."""
+    units = [("90001", "Xã An", "Xã", "836", {2022: ("chua_dat", [10, 17, 1, 2, 11])}),
+             ("90002", "Xã Bình", "Xã", "836", {2022: ("chua_dat", [10, 17])})]
+    row = {r.district_code: r for r in P.gap_matrix(make_dataset(units), 2022)}["836"]
+    assert [c.criterion for c in row.top(3)] == [10, 17, 1] and [c.criterion for c in row.tied_with_last()] == [2, 11]
+    assert row.sentence("vi").endswith("và TC 1 Quy hoạch (1/2 xã). Cũng chưa đạt ở 1/2 xã: TC 2, TC 11.")
+    assert row.sentence("en").endswith("Missed in as many xã (1 of 2): C2, C11.")
+    untied = [("90001", "Xã An", "Xã", "836", {2022: ("chua_dat", [10, 17, 1])})]
+    assert "1/1" not in {r.district_code: r for r in P.gap_matrix(make_dataset(untied), 2022)}["836"].sentence(
+        "vi").split(").", 1)[1]
+
+
 # --------------------------------------------------------------------------- targets
 
 

@@ -326,6 +326,14 @@ class GapRow:
         ranked = sorted((c for c in self.cells if c.count > 0), key=lambda c: (-c.count, c.criterion))
         return ranked[:n]
 
+    def tied_with_last(self, n: int = 3) -> list[GapCell]:
+        """The criteria left out of `top(n)` though missed as often as its last one."""
+        top = self.top(n)
+        if not top:
+            return []
+        ranked = sorted((c for c in self.cells if c.count > 0), key=lambda c: (-c.count, c.criterion))
+        return [c for c in ranked[len(top):] if c.count == top[-1].count]
+
     def sentence(self, lang: str = "vi") -> str:
         return gap_sentence(self, lang)
 
@@ -398,7 +406,13 @@ def gap_sentence(row: GapRow, lang: str = "vi") -> str:
     sentence = {1: _l("%(district)s: The only missed criterion is %(list)s."),
                 2: _l("%(district)s: The two most missed criteria are %(list)s."),
                 3: _l("%(district)s: The three most missed criteria are %(list)s.")}[len(top)]
-    return _t(lang, sentence, district=name, list=_join(parts, _t(lang, "and")))
+    text = _t(lang, sentence, district=name, list=_join(parts, _t(lang, "and")))
+    tied = row.tied_with_last(len(top))
+    if tied:  # the three were picked by number among equals: the others are named too
+        text += " " + _t(lang, "Missed in as many xã (%(n)s of %(total)s): %(list)s.", n=top[-1].count,
+                         total=row.xa_with_data, list=", ".join(_pick(lang, f"TC {c.criterion}", f"C{c.criterion}")
+                                                                for c in tied))
+    return text
 
 
 def _join(parts: list[str], word: str) -> str:
