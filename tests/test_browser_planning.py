@@ -214,3 +214,15 @@ def test_targets_chart_values_sit_on_a_white_ground(browser, live_server):  # no
         assert all(v["white"] and v["covers"] for v in values), [v for v in values if not (v["white"] and v["covers"])][:5]
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", ["/lagging?year=2022", "/gaps?year=2022", "/targets?year=2022"])
+def test_the_planners_filters_look_like_the_maps_options(live_server, page, path):  # noqa: F811
+    """The filters of /lagging, /gaps and /targets were the browser's default 13 px selects (19 px tall), those of
+    the map and /compare 30 px."""
+    size = "el => { const s = getComputedStyle(el); return [s.fontSize, el.getBoundingClientRect().height]; }"
+    page.goto(live_server + "/?year=2022")
+    map_font, map_height = page.locator("#map-controls select").first.evaluate(size)
+    page.goto(live_server + path)
+    font, height = page.locator(".pl-filters select").first.evaluate(size)
+    assert font == map_font and abs(height - map_height) <= 2, (font, height, map_font, map_height)
