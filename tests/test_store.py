@@ -512,6 +512,30 @@ def test_each_year_names_the_files_its_rows_came_from(fresh, tmp_path):
     assert "Source: NTM status demo-districts.csv, tong-hop-2023.xlsx." in page_2023  # its district rows: the demo's
 
 
+def test_a_corrected_workbook_under_a_new_name_lists_its_real_changes_only(fresh, tmp_path):
+    """Every re-upload of a corrected workbook reported "137 with only their ... source changed" (the rows' source
+    is the file's name), and the comparison listed 137 rows reading "Nguồn" under the 2 real changes."""
+    import shutil
+
+    from office_fixtures import office_workbook
+
+    client = fresh.test_client()
+    client.get("/api/summary.json")
+    first, _ = office_workbook(tmp_path / "Báo cáo NTM 2023 lần 1.xlsx", year=2023)
+    assert cli(fresh, "import", "status", str(first)).exit_code == 0
+    again = tmp_path / "Báo cáo NTM 2023 (sửa).xlsx"
+    shutil.copyfile(first, again)
+    result = cli(fresh, "import", "status", str(again))
+    assert result.exit_code == 0, result.output
+    head = store_of(fresh).heads()["status"]
+    changes = head["changes"]
+    assert changes["details_changed"] == 0 and changes["refiled"] == 139 and changes["changed"] == 0
+    assert changes["refiled_to"] == ["Báo cáo NTM 2023 (sửa).xlsx"]
+    assert "139 with the same data now read from another file" in result.output
+    editor_page = store_of(fresh).diff(head["id"] - 1, head["id"])
+    assert editor_page["details"] == []
+
+
 def test_exports_are_dated_by_the_offices_clock(fresh, monkeypatch):
     """At 03:30 on 2 December in Bến Tre (20:30 UTC on the 1st) the footer said "updated 02/12/2026" and the
     export "Exported: 1 December 2026": the export took the server's (UTC) date."""

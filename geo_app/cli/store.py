@@ -200,7 +200,8 @@ def change_text(revision: dict) -> str:
                 f"{len(ch.get('moved', []))} moved, {len(ch.get('renamed', []))} renamed")
     return (f"changes: {ch.get('changed', 0)} commune-year(s) changed ({ch.get('level_changed', 0)} changed level), "
             f"{ch.get('details_changed', 0)} with only their year recognised, note, provenance or source changed, "
-            f"{ch.get('added', 0)} added, {ch.get('unchanged', 0)} unchanged; "
+            + (f"{ch['refiled']} with the same data now read from another file, " if ch.get("refiled") else "")
+            + f"{ch.get('added', 0)} added, {ch.get('unchanged', 0)} unchanged; "
             f"{len(ch.get('districts', []))} district-year(s) changed")
 
 

@@ -397,7 +397,7 @@ def status_changes(old: pd.DataFrame | None, new: pd.DataFrame, imported: pd.Dat
     note, provenance or source changed ("details"); and counts."""
     before = {} if old is None else {(r["ward_code"], int(r["year"])): r for r in old.to_dict("records")}
     after = {(r["ward_code"], int(r["year"])): r for r in new.to_dict("records")}
-    changed, details, added, unchanged = [], [], 0, 0
+    changed, details, added, unchanged, refiled, files = [], [], 0, 0, 0, set()
     for key, rec in sorted(after.items()):
         prev = before.get(key)
         if prev is None:
@@ -410,13 +410,25 @@ def status_changes(old: pd.DataFrame | None, new: pd.DataFrame, imported: pd.Dat
             changed.append({"unit_code": key[0], "year": key[1], "level_from": prev["level"],
                             "level_to": rec["level"], "gained": gained, "lost": lost})
         elif fields := [f for f in DETAIL_FIELDS if not _same(prev.get(f), rec.get(f))]:
-            details.append({"unit_code": key[0], "year": key[1], "fields": fields})
+            if fields == ["source_url"] and _file_name(prev.get("source_url")) and _file_name(rec.get("source_url")):
+                refiled += 1  # the same values, read from another file (a corrected workbook's new name)
+                files.add(str(rec["source_url"]))
+            else:
+                details.append({"unit_code": key[0], "year": key[1], "fields": fields})
         else:
             unchanged += 1
     removed = len(set(before) - set(after))
     return {"communes": changed, "added": added, "changed": len(changed), "unchanged": unchanged,
             "removed": removed, "level_changed": sum(c["level_from"] != c["level_to"] for c in changed),
-            "details": details, "details_changed": len(details)}
+            "details": details, "details_changed": len(details), "refiled": refiled,
+            "refiled_to": sorted(files)[:5]}
+
+
+def _file_name(source: object) -> bool:
+    """Whether a row's source is the name of the file it was read from (an office workbook's rows), not an
+    address someone wrote."""
+    text = "" if source is None or source != source else str(source).strip()
+    return bool(text) and "://" not in text
 
 
 def district_changes(old: pd.DataFrame | None, new: pd.DataFrame, imported: pd.DataFrame | None) -> list[dict]:

@@ -132,6 +132,7 @@ STRINGS = {  # key -> catalog message (English msgid; Vietnamese in the catalog)
     "status_not_downloads": _l("The map's “Download the data” files are for reading: they give how many criteria "
                                "each commune meets, not which, and cannot be imported."),
     "details_changed": _l("with only their year recognised, note, provenance or source changed"),
+    "refiled": _l("with the same data, now read from another file"),
     "details_heading": _l("Other changes"),
     "fields": _l("What changed"),
     "added": _l("added"),
@@ -620,7 +621,9 @@ def change_text(revision: dict, t: dict, lang: str = "vi") -> str:
                 f"{len(ch.get('moved', []))} {t['moved']}, {len(ch.get('renamed', []))} {t['renamed']}")
     return (f"{counted_change('commune_years', ch.get('changed', 0), lang)} "
             f"({counted_change('levels', ch.get('level_changed', 0), lang)}), "
-            f"{ch.get('details_changed', 0)} {t['details_changed']}, {ch.get('added', 0)} {t['added']}, "
+            f"{ch.get('details_changed', 0)} {t['details_changed']}, "
+            + (f"{ch['refiled']} {t['refiled']}, " if ch.get("refiled") else "")
+            + f"{ch.get('added', 0)} {t['added']}, "
             f"{counted_change('district_years', len(ch.get('districts', [])), lang)}")
 
 
