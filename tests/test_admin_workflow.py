@@ -734,3 +734,15 @@ def test_an_old_xls_workbook_is_told_how_to_save_it_as_xlsx(app, editor):
     renamed = upload(editor, ole2, "Báo cáo 2023.xlsx")  # renamed: kept, and the preview says what it is
     page = html_module.unescape(editor.get(f"/admin/preview/{upload_id(renamed)}").get_data(as_text=True))
     assert "sổ Excel 97-2003 kiểu cũ (.xls) được đặt tên .xlsx" in page and "BadZipFile" not in page
+
+
+def test_an_upload_that_changes_nothing_is_not_committed(app, editor):
+    """The same file uploaded again was committed as a new revision reading "0 xã-năm thay đổi"."""
+    data = promotion_csv(promotable(2))
+    assert commit(editor, upload_id(upload(editor, data))).status_code == 302
+    head = revisions(app).heads()["status"]["id"]
+    again = commit(editor, upload_id(upload(editor, data)))
+    text = html_module.unescape(again.get_data(as_text=True))
+    assert again.status_code == 409 and f"không có gì thay đổi: mọi dòng của tệp đã có y như vậy trong bản kết quả " \
+        f"NTM hiện hành {head}" in text
+    assert revisions(app).heads()["status"]["id"] == head

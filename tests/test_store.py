@@ -534,6 +534,9 @@ def test_a_corrected_workbook_under_a_new_name_lists_its_real_changes_only(fresh
     assert "139 with the same data now read from another file" in result.output
     editor_page = store_of(fresh).diff(head["id"] - 1, head["id"])
     assert editor_page["details"] == []
+    same = cli(fresh, "import", "status", str(again))  # the same file again: nothing would change
+    assert same.exit_code != 0 and "nothing would change" in same.output, same.output
+    assert store_of(fresh).heads()["status"]["id"] == head["id"]
 
 
 def test_exports_are_dated_by_the_offices_clock(fresh, monkeypatch):

@@ -73,8 +73,8 @@ def import_boundaries_command(path: Path, crs: str | None, encoding: str | None,
 
     store = _store()
     _ensure_seeded(store)
-    _finish(import_boundaries(store.revisions, path, CLI_USER, note, crs=crs, encoding=encoding, dry_run=dry_run,
-                              checks=(web_geometry_problems,)), as_json)
+    _finish(_refused_or(lambda: import_boundaries(store.revisions, path, CLI_USER, note, crs=crs, encoding=encoding,
+                                                  dry_run=dry_run, checks=(web_geometry_problems,))), as_json)
 
 
 @import_cli.command("status")
@@ -87,7 +87,17 @@ def import_status_command(path: Path, year: int | None, note: str, dry_run: bool
     """Import a status file (CSV or XLSX) as a new revision; rows for the same commune and year are replaced."""
     store = _store()
     _ensure_seeded(store)
-    _finish(import_status(store.revisions, path, CLI_USER, note, year=year, dry_run=dry_run), as_json)
+    _finish(_refused_or(lambda: import_status(store.revisions, path, CLI_USER, note, year=year, dry_run=dry_run)),
+            as_json)
+
+
+def _refused_or(run):
+    """The import's result; the store's refusal (e.g. nothing would change) as a message and exit status 1."""
+    try:
+        return run()
+    except StoreError as exc:
+        click.echo(f"Not imported: {exc}", err=True)
+        sys.exit(1)
 
 
 @click.command("revisions")

@@ -183,6 +183,9 @@ class RevisionStore:
             new_d = _replace_rows(old_d, districts, ["district_code", "year"])
             changes = status_changes(old_c, new_c, communes)
             changes["districts"] = district_changes(old_d, new_d, districts)
+            if head and _no_change(changes) and _same_rows(old_d, new_d, DISTRICT_FIELDS):
+                raise StoreError(_p("nothing would change: every row of the file is already in the current status "
+                                    "revision {n}, as it is; nothing was committed", n=head["id"]))
             counts = {"commune_rows": int(len(new_c)), "district_rows": int(len(new_d)),
                       "imported_commune_rows": 0 if communes is None else int(len(communes)),
                       "imported_district_rows": 0 if districts is None else int(len(districts)),
@@ -363,6 +366,27 @@ def _check_head(kind: str, head: dict | None, expected: int | None) -> None:
 
 
 # ---------------------------------------------------------------- change summaries
+
+DISTRICT_FIELDS = ("district_code", "year", "level", "decision", "note", "provenance", "source_url")
+
+
+def _no_change(changes: dict) -> bool:
+    """Whether a status change summary holds no change of any commune row (districts aside)."""
+    return not any(changes.get(key) for key in ("changed", "details_changed", "refiled", "added", "removed",
+                                                 "districts"))
+
+
+def _same_rows(old: pd.DataFrame | None, new: pd.DataFrame | None, fields: tuple[str, ...]) -> bool:
+    """Whether two frames hold the same rows in `fields` (in any order; missing equals missing, 2024 equals
+    2024.0)."""
+    def rows(frame: pd.DataFrame | None) -> list[tuple]:
+        if frame is None or frame.empty:
+            return []
+        return sorted(tuple("" if _missing(r.get(f)) else str(r.get(f)).removesuffix(".0") for f in fields)
+                      for r in frame.to_dict("records"))
+
+    return rows(old) == rows(new)
+
 
 def _replace_rows(old: pd.DataFrame | None, new: pd.DataFrame | None, keys: list[str]) -> pd.DataFrame:
     """`old` with every row whose key appears in `new` replaced by `new`'s row."""
