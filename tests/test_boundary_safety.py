@@ -87,6 +87,12 @@ def test_unzipped_size_limit_counts_real_bytes(tmp_path, monkeypatch, gso_layer)
     monkeypatch.setenv("NTM_BOUNDARY_MAX_UNZIPPED_MB", "1")
     _, report = read_boundaries(archive)
     assert not report.usable and "unpacks to" in report.errors[0] and "1 MB" in report.errors[0]
+    from geo_app.domain.messages import in_language
+
+    # In Vietnamese the whole message is Vietnamese (it read "không dùng được tệp .zip: it unpacks to 2,048 MB, …")
+    assert in_language(report.errors[0], "vi").endswith(
+        "không dùng được tệp .zip: giải nén ra 2 MB, vượt giới hạn 1 MB (NTM_BOUNDARY_MAX_UNZIPPED_MB); chỉ nén lớp "
+        "bản đồ của tỉnh")
 
 
 def test_nothing_is_left_behind_after_reading_a_zip(tmp_path, gso_layer, monkeypatch):

@@ -180,33 +180,37 @@ def _within_size(path: Path, report: CheckReport) -> bool:
     return True
 
 
-def _unsafe_member(info: zipfile.ZipInfo) -> str | None:
+def _unsafe_member(info: zipfile.ZipInfo) -> object | None:
     """Why a zip member may not be unpacked (absolute path, '..', a link), or None."""
     name = info.filename.replace("\\", "/")
     if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
-        return "has an absolute path"
+        return _p("has an absolute path")
     if ".." in PurePosixPath(name).parts:
-        return "has '..' in its path (it would be written outside the folder)"
+        return _p("has '..' in its path (it would be written outside the folder)")
     if stat.S_ISLNK(info.external_attr >> 16):
-        return "is a symbolic link"
+        return _p("is a symbolic link")
     return None
 
 
-def _zip_problem(infos: list[zipfile.ZipInfo]) -> str | None:
+def _zip_problem(infos: list[zipfile.ZipInfo]) -> object | None:
+    """Why a zip is refused before anything is unpacked (a phrase, in the reader's language on pages), or None."""
     if len(infos) > MAX_ZIP_MEMBERS:
-        return f"it holds {len(infos)} files (at most {MAX_ZIP_MEMBERS}); zip only the layer's files"
+        return _p("it holds {n} files (at most {limit}); zip only the layer's files", n=len(infos),
+                  limit=MAX_ZIP_MEMBERS)
     for info in infos:
         why = _unsafe_member(info)
         if why:
-            return f"its member '{info.filename[:100]}' {why}; zip the layer's files again from their own folder"
+            return _p("its member '{member}' {why}; zip the layer's files again from their own folder",
+                      member=info.filename[:100], why=why)
     total = sum(i.file_size for i in infos)
     if total > max_unzipped_bytes():
-        return (f"it unpacks to {total / 1024 / 1024:,.0f} MB, over the {max_unzipped_bytes() // 1024 // 1024} MB "
-                "limit (NTM_BOUNDARY_MAX_UNZIPPED_MB); zip only the province's layer")
+        return _p("it unpacks to {size} MB, over the {limit} MB limit (NTM_BOUNDARY_MAX_UNZIPPED_MB); zip only the "
+                  "province's layer", size=round(total / 1024 / 1024), limit=max_unzipped_bytes() // 1024 // 1024)
     for info in infos:
         if info.file_size > 1024 * 1024 and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
-            return (f"its member '{info.filename[:100]}' unpacks {info.file_size // max(info.compress_size, 1):,} "
-                    "times larger than it is stored (a zip bomb?); zip the layer's files again")
+            return _p("its member '{member}' unpacks {ratio} times larger than it is stored (a zip bomb?); zip the "
+                      "layer's files again", member=info.filename[:100],
+                      ratio=info.file_size // max(info.compress_size, 1))
     return None
 
 
