@@ -45,6 +45,21 @@ def test_file_over_the_size_limit_is_refused_before_parsing(tmp_path, monkeypatc
     assert "NTM_STATUS_MAX_MB" in report.errors[0] and report.features == 0
 
 
+def test_a_raised_size_limit_is_the_importers_too(tmp_path, monkeypatch):
+    """NTM_STATUS_MAX_MB=50 let `data check` read a 21 MB file, but `import status` (and the web upload) still
+    refused it at 20 MB: the importers kept their own fixed limit."""
+    from geo_app.store.importing import read_status_file
+
+    note = "x" * 10_000
+    path = write_csv(tmp_path / "lon.csv", [HEADER] + [[*GOOD_ROW[:-3], note, *GOOD_ROW[-2:]]] * 2200)
+    assert path.stat().st_size > 21 * 2**20
+    _, _, reports = read_status_file(path)
+    assert "over the limit of" in str(reports[0].errors[0])  # the default, 20 MB
+    monkeypatch.setenv("NTM_STATUS_MAX_MB", "50")
+    _, _, reports = read_status_file(path)
+    assert not any("over the limit" in str(e) for r in reports for e in r.errors), reports[0].errors[:2]
+
+
 def test_file_over_the_row_limit_is_refused_naming_the_row(tmp_path, monkeypatch):
     monkeypatch.setenv("NTM_STATUS_MAX_ROWS", "50")
     rows = [HEADER] + [[f"{i}", *GOOD_ROW[1:]] for i in range(51)]

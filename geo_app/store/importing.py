@@ -22,6 +22,21 @@ if TYPE_CHECKING:  # imported where used: loading them is most of a command's st
 DEFAULT_MAX_BOUNDARY_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_STATUS_BYTES = 20 * 1024 * 1024
 
+
+
+def max_file_bytes(kind: str) -> int:
+    """The largest file of `kind` read ("status": NTM_STATUS_MAX_MB, "boundaries": NTM_BOUNDARY_MAX_MB), for the
+    command line and the web alike (the importers refused at the defaults whatever the settings said)."""
+    from geo_app.settings import SettingsError, StatusLimits, boundary_max_bytes
+
+    if kind == "boundaries":
+        return boundary_max_bytes()
+    try:
+        return StatusLimits.from_env().max_bytes
+    except SettingsError:  # reported where the file is read
+        return DEFAULT_MAX_STATUS_BYTES
+
+
 LayerCheck = Callable[["pd.DataFrame"], list[str]]  # a usable layer -> errors that keep it out of the store
 
 
@@ -87,11 +102,11 @@ def _missing(path: Path, kind: str) -> CheckReport | None:
 
 
 def read_boundary_file(path: Path, crs: str | None = None, encoding: str | None = None,
-                       max_bytes: int = DEFAULT_MAX_BOUNDARY_BYTES):
+                       max_bytes: int | None = None):
     """(frame or None, report) for a boundary layer, refusing missing and oversized files before reading."""
     from geo_app.sources.boundaries import read_boundaries
 
-    early = _missing(path, "boundaries") or _too_big(path, max_bytes, "boundaries")
+    early = _missing(path, "boundaries") or _too_big(path, max_bytes or max_file_bytes("boundaries"), "boundaries")
     if early:
         return None, early
     frame, report = read_boundaries(path, crs=crs, encoding=encoding)
@@ -100,11 +115,12 @@ def read_boundary_file(path: Path, crs: str | None = None, encoding: str | None 
     return (frame if report.usable else None), report
 
 
-def read_status_file(path: Path, year: int | None = None, max_bytes: int = DEFAULT_MAX_STATUS_BYTES):
+def read_status_file(path: Path, year: int | None = None, max_bytes: int | None = None):
     """(communes or None, districts or None, reports) for a status CSV/XLSX of either kind (or both sheets)."""
     from geo_app.sources.status_io import data_download_report, read_commune_status, read_district_status, status_tables
 
-    early = _missing(path, "status") or _too_big(path, max_bytes, "status") or data_download_report(path)
+    early = (_missing(path, "status") or _too_big(path, max_bytes or max_file_bytes("status"), "status")
+             or data_download_report(path))
     if early:
         return None, None, [early]
     tables = status_tables(path)
@@ -153,7 +169,7 @@ def _require_plan_set(reports: list[CheckReport], communes) -> None:
 
 def import_boundaries(store: RevisionStore, path: str | Path, user: str, note: str = "", crs: str | None = None,
                       encoding: str | None = None, dry_run: bool = False, only_if_empty: bool = False,
-                      max_bytes: int = DEFAULT_MAX_BOUNDARY_BYTES, display_name: str | None = None,
+                      max_bytes: int | None = None, display_name: str | None = None,
                       expected_head: int | None = None, checks: tuple[LayerCheck, ...] = (),
                       address: str = "") -> ImportResult:
     """Import a boundary layer as one revision; `checks` (e.g. that the web map can draw it) run before."""
@@ -184,7 +200,7 @@ def rows_read(communes, districts, reports: list[CheckReport]) -> int:
 
 
 def import_status(store: RevisionStore, path: str | Path, user: str, note: str = "", year: int | None = None,
-                  dry_run: bool = False, only_if_empty: bool = False, max_bytes: int = DEFAULT_MAX_STATUS_BYTES,
+                  dry_run: bool = False, only_if_empty: bool = False, max_bytes: int | None = None,
                   display_name: str | None = None, districts_path: str | Path | None = None,
                   expected_head: int | None = None, address: str = "") -> ImportResult:
     """Import a status file (and, for the first run's seed, a separate district file) as one revision."""

@@ -22,8 +22,8 @@ from sqlalchemy import func, insert, select, update
 
 from geo_app.domain.messages import phrase as _p, phrase_data
 from geo_app.sources.report import CheckReport
-from geo_app.store.importing import (DEFAULT_MAX_STATUS_BYTES, ImportResult,
-                                     import_boundaries, import_status, read_boundary_file, read_status_file, rows_read)
+from geo_app.store.importing import (ImportResult, import_boundaries, import_status, max_file_bytes, read_boundary_file,
+                                     read_status_file, rows_read)
 from geo_app.store.revisions import (KIND_NAMES, RevisionStore, StoreError, _replace_rows, boundary_changes,
                                      district_changes, now, status_changes)
 from geo_app.store.schema import audit_log, uploads
@@ -33,22 +33,15 @@ if TYPE_CHECKING:  # imported where used: loading them is most of a command's st
     import pandas as pd
 
 SUFFIXES = {"status": (".csv", ".xlsx"), "boundaries": (".zip", ".gpkg", ".geojson", ".json")}
-
-
-def max_bytes(kind: str) -> int:
-    """The largest file of `kind` kept (NTM_STATUS_MAX_MB, NTM_BOUNDARY_MAX_MB; the command line's limits too)."""
-    from geo_app.settings import SettingsError, StatusLimits, boundary_max_bytes
-
-    if kind == "boundaries":
-        return boundary_max_bytes()
-    try:
-        return StatusLimits.from_env().max_bytes
-    except SettingsError:  # reported where the file is read
-        return DEFAULT_MAX_STATUS_BYTES
 DEFAULT_TTL = dt.timedelta(hours=2)
 MAX_NAME = 120
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _UNSAFE = re.compile(r"[^\w .()+,-]", re.UNICODE)
+
+
+def max_bytes(kind: str) -> int:
+    """The largest file of `kind` kept (the importers' limit: NTM_STATUS_MAX_MB, NTM_BOUNDARY_MAX_MB)."""
+    return max_file_bytes(kind)
 
 
 def safe_file_name(raw: str | None, default: str = "upload") -> str:

@@ -30,7 +30,7 @@ from geo_app.model.viewstate import ViewError, map_view, unit_list, unoutlined_u
 from geo_app.render.interactive import FRAME_WATCH, asset_tags, map_parts
 from geo_app.render.mapspec import boundary_attribution, supplied_layer_name
 from geo_app.store.datastore import DataUnavailable
-from geo_app.store.importing import DEFAULT_MAX_STATUS_BYTES
+from geo_app.store.importing import max_file_bytes
 from geo_app.store.revisions import KIND_NAMES, StoreError, plan_years, same_data
 from geo_app.store.uploads import Preview, Upload, UploadStore
 from geo_app.store.users import ROLES
@@ -201,16 +201,9 @@ class PlainForm(FlaskForm):
 
 def init_app(app: Flask) -> None:
     """Upload limits (enforced by auth.guard_admin_writes before the body is read) and the uploads folder."""
-    from geo_app.settings import SettingsError, StatusLimits, boundary_max_bytes
-
-    # The files' own limits (NTM_STATUS_MAX_MB, NTM_BOUNDARY_MAX_MB: raising one raised only the command line's)
-    try:
-        status_bytes = StatusLimits.from_env().max_bytes
-    except SettingsError:  # a bad setting is reported where the file is read
-        status_bytes = DEFAULT_MAX_STATUS_BYTES
-    app.config.setdefault("ADMIN_UPLOAD_LIMITS", {
-        "admin.upload_status": status_bytes + MULTIPART_SLACK,
-        "admin.upload_boundaries": boundary_max_bytes() + MULTIPART_SLACK,
+    app.config.setdefault("ADMIN_UPLOAD_LIMITS", {  # the files' own limits (NTM_STATUS_MAX_MB, NTM_BOUNDARY_MAX_MB)
+        "admin.upload_status": max_file_bytes("status") + MULTIPART_SLACK,
+        "admin.upload_boundaries": max_file_bytes("boundaries") + MULTIPART_SLACK,
     })
     app.config.setdefault("UPLOAD_FOLDER", os.path.join(app.instance_path, "uploads"))
     app.config.setdefault("PREVIEW_HOURS", 2)
