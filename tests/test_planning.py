@@ -360,3 +360,14 @@ def test_gap_matrix_page_writes_shares_as_the_language_does(client):
     vi_shares, en_shares = re.findall(cells, vi), re.findall(cells, en)
     assert vi_shares and all(re.fullmatch(r"\d+\s%", s) for s in vi_shares), vi_shares[:5]
     assert en_shares and all(re.fullmatch(r"\d+%", s) for s in en_shares), en_shares[:5]
+
+
+def test_the_rest_target_of_a_district_with_every_xa_ntm_says_so():
+    """/targets read "0/0 xã chưa đạt chuẩn" and "tất cả 0 xã" for Chợ Lách, whose xã are all NTM."""
+    units = [("90001", "Xã An", "Xã", "832", {2022: ("ntm", [])}),
+             ("90002", "Xã Bình", "Xã", "832", {2022: ("nang_cao", [])})]
+    view = P.targets(make_dataset(units), 2022)
+    rest = next(t for d in view.districts if d.district_code == "832" for t in d.targets if t["key"] == "rest_ge_15")
+    cells = P.target_cells(rest, "vi")
+    assert cells["actual"] == cells["goal"] == "mọi xã đã đạt chuẩn NTM" and cells["status"] == "đạt"
+    assert P.target_cells(rest, "en")["goal"] == "every xã is NTM"

@@ -452,6 +452,8 @@ def target_cells(target: dict, lang: str = "vi") -> dict[str, str]:
     label = target["label_en"] if lang == "en" else target["label_vi"]
     if target["key"].startswith("district_"):
         actual, goal = district_level_name(target["actual"], lang), district_level_name(target["target"], lang)
+    elif target["key"] == "rest_ge_15" and not target["target"]:  # every xã is NTM ("all 0 xã" read oddly)
+        actual = goal = _t(lang, "every xã is NTM")
     elif target["key"] == "rest_ge_15":
         actual = _t(lang, "%(n)s of %(total)s xã not yet NTM", n=target["actual"], total=target["target"])
         goal = _t(lang, "all %(n)s xã", n=target["target"])
