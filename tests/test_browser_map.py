@@ -68,6 +68,8 @@ def test_search_is_diacritic_insensitive_and_zooms(live_server, page, query):
     popup.wait_for()
     assert popup.locator(".ntm-popup-name").text_content() == "Xã Giao Long"
     assert "Nghĩa trang nhân dân" in popup.locator(".ntm-pilot-box").text_content()
+    # the requirements are a list, not a checklist: the box says their status is not in the data
+    assert popup.locator(".ntm-pilot-status").text_content() == "Dữ liệu này chưa ghi các yêu cầu đã đạt hay chưa."
     assert popup.locator(".ntm-checklist li").count() == 19
     page.wait_for_function(f"() => NTM.maps[0].map.getZoom() > {zoom_before}")  # zoomed in (animated)
     assert page.errors == [] and page.external == []

@@ -80,6 +80,7 @@ STRINGS = {  # key -> catalog message; `map_strings(lang)` translates them for t
     "unknown": _l("unknown"),
     "pilot": _l("Pilot commune (plan 4798)"),
     "pilot_heading": _l("Pilot commune — provincial requirements:"),
+    "pilot_no_status": _l("Whether they are met is not recorded in this data."),
     "not_applicable_note": _l("Ward/township: the commune NTM criteria do not apply."),
     "no_data_note": _l("No data for this year (not the same as “not met”)."),
     "legend": _l("Legend"),

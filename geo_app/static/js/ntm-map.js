@@ -509,6 +509,7 @@
     var ul = el("ul");
     (this.cfg.pilots[p.ward_code] || []).forEach(function (req) { ul.appendChild(el("li", null, req)); });
     wrap.appendChild(ul);
+    wrap.appendChild(el("p", "ntm-pilot-status", this.s.pilot_no_status)); // a list, not a checklist
     return wrap;
   };
 
