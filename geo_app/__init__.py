@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from flask import Flask, render_template
@@ -69,6 +70,15 @@ def user_message(app: Flask, text: str) -> str:
     return public_text(text, (settings.boundaries_dir, settings.status_dir, Path(app.instance_path), ROOT))
 
 
+LONG_RUN = re.compile(r"\S{81,}")
+
+
+def shortened_values(message: str) -> str:
+    """A refusal's message with any very long unbroken text (a value of 3,000 characters typed into the address)
+    cut to its first 60 characters: the message says what is wrong, not the whole value again."""
+    return LONG_RUN.sub(lambda m: m.group(0)[:60] + "…", message)
+
+
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(DataUnavailable)
     def data_unavailable(exc: DataUnavailable):
@@ -86,7 +96,8 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(exc):
-        return render_template("error.html", status=400, title=_("Bad request"), message=exc.description,
+        return render_template("error.html", status=400, title=_("Bad request"),
+                               message=shortened_values(str(exc.description or "")),
                                hint=_("Check the address (URL) and try again."), lang=request_lang()), 400
 
     @app.errorhandler(404)

@@ -398,3 +398,12 @@ def test_the_summary_reads_right_in_english_for_one_commune():
     assert "106/139 xã đạt chuẩn NTM (76 %), trong đó 39 nâng cao (gồm 3 kiểu mẫu);" in summary_sentence(
         province, 2024, "vi")
     assert "39 of them advanced (including 3 model)" in summary_sentence(province, 2024, "en")
+
+
+@pytest.mark.parametrize("query", ["year=" + "9" * 3000, "district=" + "x" * 3000, "layer=" + "é" * 1500])
+def test_a_very_long_value_is_not_written_back_whole(client, query):
+    """A 3 KB value in the address came back whole in the 400 page's message."""
+    response = client.get(f"/?{query}")
+    text = response.get_data(as_text=True)
+    message = re.search(r'<p class="msg">(.*?)</p>', text, re.S).group(1)
+    assert response.status_code == 400 and len(message) < 400 and "…" in message, message[:500]
