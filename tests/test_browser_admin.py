@@ -210,6 +210,13 @@ def test_the_revisions_on_a_phone_are_cards_with_rollback_in_reach(default_setti
         assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
         link.tap()
         page.wait_for_url(re.compile(r"/rollback"))
+        # The audit log too: its "Chi tiết" column was off the screen and each row about 300 px tall.
+        page.goto(base + "/admin/audit")
+        assert page.evaluate("document.getElementById('audit-table').scrollWidth") <= 370
+        detail = page.locator("#audit-table td.audit-detail").first.bounding_box()
+        assert detail["x"] >= 0 and detail["x"] + detail["width"] <= 390, detail
+        assert page.locator("#audit-table td.audit-detail").first.evaluate(
+            "td => getComputedStyle(td, '::before').content") == '"Chi tiết"'
         context.close()
 
 
