@@ -746,3 +746,16 @@ def test_an_upload_that_changes_nothing_is_not_committed(app, editor):
     assert again.status_code == 409 and f"không có gì thay đổi: mọi dòng của tệp đã có y như vậy trong bản kết quả " \
         f"NTM hiện hành {head}" in text
     assert revisions(app).heads()["status"]["id"] == head
+
+
+def test_an_upload_waiting_in_preview_can_be_discarded_from_the_list(app, editor):
+    """Uploads waiting in preview piled up on /admin (17 in an afternoon, unusable ones too) with no way to drop
+    one but opening each."""
+    uid = upload_id(upload(editor, promotion_csv(promotable(1)), "thu-lan-1.csv"))
+    page = editor.get("/admin/").get_data(as_text=True)
+    listing = page[page.index('id="pending-uploads"'):]
+    form = re.search(r'<form method="post" action="(/admin/preview/[^"]+/discard)" class="pending-discard">', listing)
+    assert form and uid in form.group(1) and 'aria-label="Hủy bỏ: thu-lan-1.csv"' in listing
+    assert editor.post(form.group(1), data={"csrf_token": csrf_token(listing)}).status_code == 302
+    assert "thu-lan-1.csv" not in editor.get("/admin/").get_data(as_text=True)
+    assert editor.get(f"/admin/preview/{uid}").status_code == 404
