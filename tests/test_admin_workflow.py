@@ -470,10 +470,10 @@ def test_audit_actions_and_revision_counts_are_named_in_the_pages_language(app, 
     codes = {e["action"] for e in revisions(app).audit_entries()}
     assert {"login", "upload", "commit"} <= codes and codes <= set(ACTION_LABELS)
     vi = editor.get("/admin/audit").get_data(as_text=True)
-    cells = dict(re.findall(r'<td data-action="([a-z_]+)">([^<]+)</td>', vi))
+    cells = dict(re.findall(r'<td data-action="([a-z_]+)"[^>]*>([^<]+)</td>', vi))
     assert cells["login"] == "Đăng nhập" and cells["commit"] == "Ghi bản mới" and cells["upload"] == "Tải tệp lên"
     en = editor.get("/admin/audit?lang=en").get_data(as_text=True)
-    assert dict(re.findall(r'<td data-action="([a-z_]+)">([^<]+)</td>', en))["commit"] == "Committed a revision"
+    assert dict(re.findall(r'<td data-action="([a-z_]+)"[^>]*>([^<]+)</td>', en))["commit"] == "Committed a revision"
     assert b",login," in editor.get("/admin/audit.csv").get_data()  # the CSV keeps the codes
     listing = editor.get("/admin/revisions").get_data(as_text=True)
     assert "dòng xã:" in listing and "commune_rows" not in listing
@@ -486,7 +486,7 @@ def test_audit_details_are_named_parts_in_the_pages_language(app, editor):
     assert upload(editor, b"MZ\x90\x00", "setup.exe").status_code == 400
     def details(lang: str = "") -> dict:
         page = editor.get("/admin/audit" + lang).get_data(as_text=True)
-        rows = re.findall(r'<td data-action="([a-z_]+)">[^<]*</td>\s*<td>[^<]*</td><td class="audit-detail">([^<]*)</td>',
+        rows = re.findall(r'<td data-action="([a-z_]+)"[^>]*>[^<]*</td>\s*<td[^>]*>[^<]*</td><td[^>]*class="audit-detail">([^<]*)</td>',
                           page)
         return {action: html.unescape(text) for action, text in reversed(rows)}  # the newest of each action
     vi = details()
@@ -500,7 +500,7 @@ def test_audit_details_are_named_parts_in_the_pages_language(app, editor):
     assert vi["login"] == "Vai trò: biên tập viên" and details("?lang=en")["login"] == "Role: editor"
     assert not any("{" in text or "commune_rows" in text for text in vi.values()), vi
     assert details("?lang=en")["commit"].startswith("Kind: NTM status · Note: ")
-    targets = re.findall(r'<td data-action="commit">[^<]*</td>\s*<td>([^<]*)</td>', editor.get("/admin/audit").get_data(as_text=True))
+    targets = re.findall(r'<td data-action="commit"[^>]*>[^<]*</td>\s*<td[^>]*>([^<]*)</td>', editor.get("/admin/audit").get_data(as_text=True))
     assert targets and all(re.fullmatch(r"Bản \d+", target) for target in targets), targets  # was "revision 4"
     csv_text = editor.get("/admin/audit.csv").get_data(as_text=True)
     assert '""commune_rows""' in csv_text  # the CSV keeps the stored JSON
@@ -550,7 +550,7 @@ def test_the_audit_log_writes_stored_refusals_and_problems_in_the_pages_language
     assert not import_status(revisions(app), bad, "editor1").ok  # as `flask import status` does
     def detail(action: str, lang: str = "") -> str:
         page = editor.get("/admin/audit" + lang).get_data(as_text=True)
-        rows = re.findall(r'<td data-action="([a-z_]+)">[^<]*</td>\s*<td>[^<]*</td><td class="audit-detail">([^<]*)</td>',
+        rows = re.findall(r'<td data-action="([a-z_]+)"[^>]*>[^<]*</td>\s*<td[^>]*>[^<]*</td><td[^>]*class="audit-detail">([^<]*)</td>',
                           page)
         return html.unescape(dict(reversed(rows))[action])
     assert detail("upload_rejected") == "Loại: Kết quả NTM · Lý do: setup.exe: tệp kết quả NTM phải có đuôi .csv, .xlsx"

@@ -182,6 +182,10 @@ def test_users_cli(app, tmp_path):
     short.write_text("short\n")
     refused = runner.invoke(args=["users", "create", "third", "--role", "admin", "--password-file", str(short)])
     assert refused.exit_code == 1 and "at least 10" in refused.output
+    for easy in ("1234567890", "aaaaaaaaaaaa", "abab1212abab", "third.admin.2026"):  # "1234567890" was accepted
+        short.write_text(easy + "\n")
+        refused = runner.invoke(args=["users", "create", "third", "--role", "admin", "--password-file", str(short)])
+        assert refused.exit_code == 1 and "too easy to guess" in refused.output, easy
     dup = runner.invoke(args=["users", "create", "lan.nguyen", "--role", "admin"], input=f"{PASSWORD}\n{PASSWORD}\n")
     assert dup.exit_code == 1 and "already" in dup.output
     listing = runner.invoke(args=["users", "list"])

@@ -71,9 +71,19 @@ def check_name(name: str) -> str:
     return name
 
 
-def check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+MIN_DISTINCT_CHARACTERS = 5
+
+
+def check_password(password: str, name: str = "") -> None:
+    """At least MIN_PASSWORD_LENGTH characters, and not one a guesser tries first: only digits ("1234567890"),
+    few different characters ("aaaaaaaaaa", "abababab12") or the user's own name in it."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
         raise StoreError(_p("the password must have at least {n} characters", n=MIN_PASSWORD_LENGTH))
+    if password.isdigit() or len(set(password.lower())) < MIN_DISTINCT_CHARACTERS or (
+            len(name) >= 3 and normal_name(name) in password.lower()):
+        raise StoreError(_p("the password is too easy to guess (only digits, few different characters, or the "
+                            "user name in it); use a few words or a mix of letters and digits"))
 
 
 def token_hash(token: str) -> str:
@@ -104,7 +114,7 @@ class UserStore:
         name = check_name(name)
         if role not in ROLES:
             raise StoreError(_p("role must be one of {roles}", roles=", ".join(ROLES)))
-        check_password(password)
+        check_password(password, name)
         digest = _hasher.hash(password)
         with self.store.writing() as conn:
             if conn.execute(select(users.c.id).where(users.c.name == name)).first():
@@ -134,7 +144,7 @@ class UserStore:
         return self.get(row.name)
 
     def reset_password(self, name: str, password: str, by: str, address: str = "") -> User:
-        check_password(password)
+        check_password(password, name)
         digest = _hasher.hash(password)
         with self.store.writing() as conn:
             row = self._row(conn, name)
