@@ -122,6 +122,7 @@ def test_targets_slide_has_a_native_chart_of_actual_against_goal(deck, dataset):
     actual, goal = (list(s.values) for s in chart.plots[0].series)
     assert actual[0] == 80 and goal[0] == 114  # 2022: 80 of the 114 xã needed for 80 %
     assert chart.has_title and "2025" in chart.chart_title.text_frame.text
+    assert chart.chart_title.text_frame.text.endswith(" — Dữ liệu minh họa")  # the flag travels with the chart
     assert "80/114" in charts[0]._element.xpath("./*[1]/p:cNvPr")[0].get("descr")
 
 
@@ -135,6 +136,13 @@ def test_pictures_have_real_alt_text(deck, dataset):
     descr = next(s for s in province.shapes if s.shape_type == MSO_SHAPE_TYPE.PICTURE)._element.xpath(
         "./p:nvPicPr/p:cNvPr")[0].get("descr")
     assert "80/142" in descr and "Đạt chuẩn NTM: 60" in descr
+
+
+def test_every_slide_of_an_illustrative_year_says_so_in_its_notes(deck, dataset):
+    """Speaker notes of the map, district and target slides did not mention that their numbers are illustrative."""
+    assert dataset.has_illustrative(YEAR)
+    for slide in deck.slides:
+        assert "MINH HỌA" in slide.notes_slide.notes_text_frame.text.upper(), slide.shapes.title.text_frame.text
 
 
 def test_every_slide_has_speaker_notes_with_its_numbers(deck, dataset):

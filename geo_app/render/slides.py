@@ -104,7 +104,7 @@ def map_slide(prs: Presentation, view: MapView) -> None:
     top = _fitted_text(slide, view.summary, MARGIN, 1.0, CONTENT_W, SUMMARY_PT) + GAP
     bottom = _footer(slide, view.footer_lines(), bool(view.warning)) - GAP
     _picture(slide, view, MARGIN, top, CONTENT_W, bottom - top)
-    _notes(slide, [view.summary, *legend_lines(view), view.provenance])
+    _notes(slide, [view.summary, *legend_lines(view), view.provenance, view.warning])
 
 
 def district_slide(prs: Presentation, ds: Dataset, view: MapView) -> None:
@@ -120,7 +120,7 @@ def district_slide(prs: Presentation, ds: Dataset, view: MapView) -> None:
     y = _fitted_text(slide, "\n".join(f"• {line}" for line in numbers), side_left, top, SIDE_W, SIDE_PT) + GAP
     rows = planning.lagging(ds, planning.LaggingFilters(year=view.state.year, district=code))
     shown = _lagging_table(slide, rows, lang, side_left, y, SIDE_W, bottom)
-    _notes(slide, [view.summary, *numbers, *lagging_notes(rows, shown, lang)])
+    _notes(slide, [view.summary, *numbers, *lagging_notes(rows, shown, lang), view.warning])
 
 
 def district_name(view: MapView) -> str:
@@ -218,14 +218,15 @@ def targets_slides(prs: Presentation, ds: Dataset, view: MapView) -> None:
     _table(slide, [headers, *[target_row(t, lang) for t in province]], MARGIN, 1.1, table_w,
            [0.38, 0.22, 0.16, 0.24], 12, bottom=bottom)
     chart_left = MARGIN + table_w + 0.2
-    targets_chart(slide, province, lang, year, chart_left, 1.1, 13.333 - MARGIN - chart_left, bottom - 1.1)
-    _notes(slide, [" | ".join(target_row(t, lang)) for t in province])
+    targets_chart(slide, province, lang, year, chart_left, 1.1, 13.333 - MARGIN - chart_left, bottom - 1.1,
+                  illustrative=bool(view.warning))
+    _notes(slide, [*(" | ".join(target_row(t, lang)) for t in province), view.warning])
 
     slide = _titled(prs, _t(lang, "2025 targets of the districts and the city — {year}", year=year))
     bottom = _footer(slide, footer, bool(view.warning)) - GAP
     _table(slide, [headers, *[target_row(t, lang) for t in districts]], MARGIN, 1.1, CONTENT_W,
            [0.40, 0.18, 0.18, 0.24], 12, bottom=bottom)
-    _notes(slide, [" | ".join(target_row(t, lang)) for t in districts])
+    _notes(slide, [*(" | ".join(target_row(t, lang)) for t in districts), view.warning])
 
 
 def target_row(t: dict, lang: str) -> list[str]:
@@ -244,8 +245,9 @@ def chart_categories(lang: str) -> dict[str, str]:
 
 
 def targets_chart(slide, targets: list[dict], lang: str, year: int, left: float, top: float, width: float,
-                  height: float) -> None:
-    """A native (editable) bar chart: each numeric province target, actual against the 2025 goal."""
+                  height: float, illustrative: bool = False) -> None:
+    """A native (editable) bar chart: each numeric province target, actual against the 2025 goal; its title says
+    when the values are illustrative (a chart copied into another deck leaves the slide's footer behind)."""
     names = chart_categories(lang)
     shown = [t for t in targets if t["key"] in names and isinstance(t["target"], int)]
     data = CategoryChartData()
@@ -256,7 +258,8 @@ def targets_chart(slide, targets: list[dict], lang: str, year: int, left: float,
                                    Inches(height), data)
     chart = frame.chart
     chart.has_title = True
-    chart.chart_title.text_frame.text = _t(lang, "{year} against the 2025 targets (xã / districts)", year=year)
+    chart.chart_title.text_frame.text = _t(lang, "{year} against the 2025 targets (xã / districts)", year=year) + (
+        " — " + _t(lang, "Illustrative data") if illustrative else "")
     chart.chart_title.text_frame.paragraphs[0].runs[0].font.size = Pt(13)
     chart.font.size = Pt(12)
     chart.has_legend = True
