@@ -211,3 +211,17 @@ def test_years_panels_carry_each_years_numbers(dataset):
     renderer = fig.canvas.get_renderer()
     boxes = [ax.get_window_extent(renderer) for ax in fig.axes]
     assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def test_the_years_figure_gives_each_years_provenance(dataset):
+    """years.png's footer gave 2024's provenance ("123 minh họa") for a figure of 2021-2024."""
+    import datetime as dt
+
+    from geo_app.model.viewstate import ViewState, map_view
+    from geo_app.render.static import draw_years
+
+    views = [map_view(dataset, ViewState(year=y), dt.date(2025, 3, 1)) for y in dataset.years]
+    footer = " ".join(t.get_text() for t in draw_years(views).texts)
+    for view in views:
+        assert f"{view.state.year}: {view.provenance.partition(': ')[2]}" in " ".join(footer.split()), view.state.year
+    assert len({v.provenance for v in views}) > 1  # the years differ, so one year's line could not stand for all

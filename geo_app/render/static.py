@@ -324,9 +324,9 @@ FOOTER_CHARS = 200  # characters per footer line at 10 pt across the 16:9 figure
 FOOTER_STEP = 0.02  # figure fraction between footer lines
 
 
-def draw_footer(fig: Figure, view: MapView) -> None:
+def draw_footer(fig: Figure, view: MapView, lines: list[str] | None = None) -> None:
     """Source, provenance/date and the illustrative warning, wrapped to the figure's width."""
-    lines = view.footer_lines()
+    lines = lines or view.footer_lines()
     wrapped = [(part, bool(view.warning) and i == len(lines) - 1)
                for i, line in enumerate(lines) for part in textwrap.wrap(line, FOOTER_CHARS)]
     y = 0.014 + FOOTER_STEP * (len(wrapped) - 1)
@@ -710,8 +710,19 @@ def draw_years(views: list[MapView]) -> Figure:
             _year_panel(ax, view)
         panel = fig.add_axes((0.79, 0.09, 0.2, 0.82))
         _years_legend(panel, last)
-        draw_footer(fig, last)
+        draw_footer(fig, next((v for v in views if v.warning), last), years_footer_lines(views))
     return fig
+
+
+def years_footer_lines(views: list[MapView]) -> list[str]:
+    """The footer of a figure of several years: each year's sources and provenance (it gave the last year's
+    provenance, "123 minh họa" of 2024, for a figure of 2021-2024), the date, and the warning if any year has one."""
+    sources = list(dict.fromkeys(v.source for v in views))
+    label = views[-1].provenance.partition(": ")[0]
+    provenance = "; ".join(f"{v.state.year}: {v.provenance.partition(': ')[2]}" for v in views)
+    lines = [*sources, f"{label} — {provenance} · {views[-1].date_text()}"]
+    warning = next((v.warning for v in views if v.warning), "")
+    return [*lines, warning] if warning else lines
 
 
 def years_title(view: MapView) -> str:
