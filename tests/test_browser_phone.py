@@ -563,3 +563,15 @@ def test_a_tapped_pilot_star_shows_its_whole_sheet(live_server, phone, width, he
     text = sheet.inner_text()
     assert "Phú Lễ" in text and "/19" in text
     assert page.errors == []
+
+
+def test_png_and_its_double_size_stay_on_one_line(live_server, phone):
+    """The export panel broke "PNG (×2)" between its two links at 390 px."""
+    page = phone(390, 844)
+    page.goto(live_server + "/?year=2024")
+    page.wait_for_function(READY)
+    page.locator("#ntm-embed summary").click()
+    links = page.locator(".ntm-export-links .nowrap a")
+    assert links.count() == 2
+    tops = [round(links.nth(i).bounding_box()["y"]) for i in range(2)]
+    assert tops[0] == tops[1], tops
