@@ -575,3 +575,30 @@ def test_png_and_its_double_size_stay_on_one_line(live_server, phone):
     assert links.count() == 2
     tops = [round(links.nth(i).bounding_box()["y"]) for i in range(2)]
     assert tops[0] == tops[1], tops
+
+
+def test_the_menu_strip_shows_that_it_goes_on(live_server, phone):
+    """At 390 px the menu showed "Mục" of "Mục tiêu 2025" with no sign that the strip scrolls: the edge it goes on
+    past now glows, and stops glowing once scrolled to its end."""
+    import io
+
+    from PIL import Image
+
+    page = phone(390, 844)
+    page.goto(live_server + "/?year=2024")
+    page.wait_for_function(READY)
+    strip = page.locator(".site-nav ul")
+    assert strip.evaluate("ul => ul.scrollWidth > ul.clientWidth")  # the menu is wider than the screen
+
+    def edges() -> tuple[float, float]:
+        shot = Image.open(io.BytesIO(strip.screenshot())).convert("L")
+        w, h = shot.size
+        column = lambda x0, x1: sum(shot.getpixel((x, y)) for x in range(x0, x1) for y in range(h)) / ((x1 - x0) * h)  # noqa: E731
+        return column(0, 4), column(w - 4, w)
+
+    left, right = edges()
+    assert right > left + 8, (left, right)  # more to the right: its edge glows
+    strip.evaluate("ul => { ul.scrollLeft = ul.scrollWidth; }")
+    page.wait_for_timeout(100)
+    left, right = edges()
+    assert left > right + 8, (left, right)  # scrolled to the end: now the left edge glows
