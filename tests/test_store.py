@@ -532,6 +532,7 @@ def test_a_corrected_workbook_under_a_new_name_lists_its_real_changes_only(fresh
     assert changes["details_changed"] == 0 and changes["refiled"] == 139 and changes["changed"] == 0
     assert changes["refiled_to"] == ["Báo cáo NTM 2023 (sửa).xlsx"]
     assert "139 with the same data now read from another file" in result.output
+    assert "GSO units matched (a row is a unit in a year)" in result.output  # "598 rows read, 151 matched": of what?
     editor_page = store_of(fresh).diff(head["id"] - 1, head["id"])
     assert editor_page["details"] == []
     same = cli(fresh, "import", "status", str(again))  # the same file again: nothing would change

@@ -61,10 +61,11 @@ class ImportResult:
         if not self.ok:
             return f"{self.file_name}: NOT imported ({sum(len(r.errors) for r in self.reports)} error(s)); " \
                    "the store is unchanged"
+        read = f"{self.file_name}: {self.rows} {what} read, {self.matched} GSO units matched" + (
+            "" if self.kind == "boundaries" else " (a row is a unit in a year)")
         if self.dry_run:
-            return f"{self.file_name}: {self.rows} {what} read, {self.matched} matched; dry run, nothing stored"
-        return (f"{self.file_name}: {self.rows} {what} read, {self.matched} matched; "
-                f"revision {self.revision['id']} ({self.kind}) is now current")
+            return f"{read}; dry run, nothing stored"
+        return f"{read}; revision {self.revision['id']} ({self.kind}) is now current"
 
 
 def file_meta(path: Path) -> FileMeta:
