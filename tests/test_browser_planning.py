@@ -191,7 +191,7 @@ def test_targets_chart_texts_do_not_overlap(browser, live_server, year):  # noqa
 
 
 VALUES_ON_WHITE = """() => [...document.querySelectorAll('#progress figure.pl-chart svg text')]
-  .filter(t => /^\\d+\\.\\d$/.test(t.textContent.trim())).map(t => {
+  .filter(t => /^\\d+[.,]\\d$/.test(t.textContent.trim())).map(t => {
     const patch = t.parentNode.querySelector('path'), r = t.getBoundingClientRect();
     const b = patch ? patch.getBoundingClientRect() : null, fill = patch ? getComputedStyle(patch).fill : '';
     const cx = (r.left + r.right) / 2, cy = (r.top + r.bottom) / 2, w = r.right - r.left;

@@ -439,6 +439,9 @@ def status_changes(old: pd.DataFrame | None, new: pd.DataFrame, imported: pd.Dat
                 files.add(str(rec["source_url"]))
             else:
                 details.append({"unit_code": key[0], "year": key[1], "fields": fields})
+        elif _file_name(rec.get("source_file")) and not _same(prev.get("source_file"), rec.get("source_file")):
+            refiled += 1  # the same values from another file: the pages name the file each year's rows come from
+            files.add(str(rec["source_file"]))
         else:
             unchanged += 1
     removed = len(set(before) - set(after))
