@@ -703,7 +703,7 @@ def test_the_upload_limits_follow_the_settings(default_settings, tmp_path, monke
     page = client.get("/admin/").get_data(as_text=True)
     assert "50 MB" in page and "300 MB" in page
     assert app.config["ADMIN_UPLOAD_LIMITS"]["admin.upload_status"] >= 50 * 2**20
-    from geo_app.store.uploads import max_bytes
+    from geo_app.store.importing import max_file_bytes as max_bytes
 
     assert max_bytes("status") == 50 * 2**20 and max_bytes("boundaries") == 300 * 2**20  # the kept file's check
 

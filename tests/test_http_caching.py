@@ -111,7 +111,8 @@ def test_cached_body_with_placeholder_gives_each_nonce_its_own_bytes():
 
 
 @pytest.mark.parametrize("url", ["/", "/lagging", "/gaps", "/targets", "/embed", "/print", "/api/summary.json",
-                                 "/api/communes.geojson", "/export/map.png?year=2022", "/lagging.xlsx"])
+                                 "/api/communes.geojson", "/export/map.png?year=2022", "/lagging.xlsx",
+                                 "/gaps.csv", "/targets.xlsx"])
 def test_conditional_get_answers_304_with_no_body(client, url):
     first = client.get(url)
     etag = first.headers["ETag"]

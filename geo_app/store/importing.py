@@ -19,7 +19,6 @@ from geo_app.store.revisions import FileMeta, RevisionStore
 if TYPE_CHECKING:  # imported where used: loading them is most of a command's start
     import pandas as pd
 
-DEFAULT_MAX_BOUNDARY_BYTES = 200 * 1024 * 1024
 DEFAULT_MAX_STATUS_BYTES = 20 * 1024 * 1024
 
 

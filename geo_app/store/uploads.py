@@ -39,11 +39,6 @@ _ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _UNSAFE = re.compile(r"[^\w .()+,-]", re.UNICODE)
 
 
-def max_bytes(kind: str) -> int:
-    """The largest file of `kind` kept (the importers' limit: NTM_STATUS_MAX_MB, NTM_BOUNDARY_MAX_MB)."""
-    return max_file_bytes(kind)
-
-
 def safe_file_name(raw: str | None, default: str = "upload") -> str:
     """The uploaded name without folders, control characters or markup: letters, digits, space and ._-()+,"""
     text = unicodedata.normalize("NFC", raw or "")
@@ -118,7 +113,7 @@ class UploadStore:
         upload_id = secrets.token_urlsafe(24)
         folder = self.folder / upload_id
         folder.mkdir(parents=True)
-        digest, size, limit = hashlib.sha256(), 0, max_bytes(kind)
+        digest, size, limit = hashlib.sha256(), 0, max_file_bytes(kind)
         try:
             with (folder / file_name).open("wb") as out:
                 for chunk in iter(lambda: stream.read(1 << 20), b""):

@@ -243,6 +243,7 @@ def gaps_page():
 
 
 @bp.get("/gaps.<fmt>")
+@cached(params=())  # once per data revision and view for every worker, as /lagging.csv
 def gaps_download(fmt: str):
     """The /gaps matrix of a year as CSV or XLSX (same numbers as the page)."""
     ds = dataset()
@@ -253,6 +254,7 @@ def gaps_download(fmt: str):
 
 
 @bp.get("/targets.<fmt>")
+@cached(params=())  # once per data revision and view for every worker, as /lagging.csv
 def targets_download(fmt: str):
     """The /targets tables of a year (province, then each district) as CSV or XLSX."""
     ds = dataset()
