@@ -602,3 +602,33 @@ def test_the_menu_strip_shows_that_it_goes_on(live_server, phone):
     page.wait_for_timeout(100)
     left, right = edges()
     assert left > right + 8, (left, right)  # scrolled to the end: now the left edge glows
+
+
+@pytest.mark.parametrize("width,height", [(844, 390), (740, 360)])
+@pytest.mark.parametrize("path", ["/?year=2024", "/compare?from=2022&year=2024"])
+def test_a_phone_held_sideways_sees_the_whole_map_and_its_legend(live_server, phone, width, height, path):
+    """Held sideways a phone is 360-430 px tall: the map was 438 px (the frame's minimum height), so its foot, the
+    legend's button or the legend's last rows were below the screen, and a 311 px legend hung out of the map."""
+    page = phone(width, height)
+    page.goto(live_server + path)
+    page.wait_for_function(READY)
+    page.locator(".map-frame").first.evaluate("e => e.scrollIntoView()")
+    frame, map_box = box(page, ".map-frame"), box(page, ".folium-map")
+    assert frame["height"] <= height, f"the map's frame is {frame['height']}px on a {height}px screen"
+    assert -1 <= frame["top"] and frame["bottom"] <= height + 1
+    legend = page.locator(".ntm-legend").first
+    toggle = page.locator(".ntm-legend-toggle").first
+    if toggle.is_visible():  # a narrow map: the legend is a button inside the map, on the screen
+        button = box(page, ".ntm-legend-toggle")
+        assert map_box["top"] <= button["top"] and button["bottom"] <= min(map_box["bottom"], height)
+    else:  # in the map's corner: within the map, under the search box, its rows reachable by scrolling it
+        body = box(page, ".ntm-legend-body")
+        search = box(page, ".ntm-search")
+        assert map_box["top"] <= body["top"] and body["bottom"] <= map_box["bottom"]
+        assert body["top"] >= search["bottom"]
+        last = legend.locator(".ntm-legend-row").last
+        last.scroll_into_view_if_needed()
+        row = box(page, ".ntm-legend-body .ntm-legend-row:last-child")
+        assert row["bottom"] <= map_box["bottom"] and row["top"] >= map_box["top"]
+    assert no_sideways_scroll(page)
+    assert page.errors == [] and page.external == []

@@ -839,6 +839,9 @@
     var size = this.map.getSize();
     if (!size.x || !size.y) return; // hidden, or the page being laid out again: laid out when it has a size
     if (this._fitPending) this.fit();
+    // The legend in the map's corner scrolls inside the map where the map is shorter than it (a phone held
+    // sideways: 311 px of legend in a map 376 px tall, under the search box). ntm-map.css reads the height.
+    this.map.getContainer().style.setProperty("--ntm-map-height", size.y + "px");
     var narrow = this.isNarrow(), folded = size.x < LEGEND_ROOM_PX;
     if (folded !== this._folded) {
       var resized = this._folded !== undefined;
