@@ -48,6 +48,9 @@ def test_map_page_draws_everything_offline(live_server, page, dataset):
     # pilot communes: a marker each and a distinct outline
     markers = page.eval_on_selector_all(".ntm-pilot-marker", "els => els.map(e => e.dataset.wardCode)")
     assert set(markers) == PILOTS
+    for code in PILOTS:  # a target of 24 px square at least (WCAG 2.5.8): they were 22 px
+        star = page.locator(f'.ntm-pilot-marker[data-ward-code="{code}"]').bounding_box()
+        assert star["width"] >= 24 and star["height"] >= 24, star
     for code in PILOTS:
         path = page.locator(f'path.ntm-commune[data-ward-code="{code}"]')
         assert path.get_attribute("stroke") == PILOT_OUTLINE
@@ -420,8 +423,11 @@ UNDER_CONTROLS = """() => {
   const map = document.querySelector('.ntm-map'), m = map.getBoundingClientRect();
   const boxes = Array.from(map.querySelectorAll('.leaflet-control-zoom, .ntm-search, .ntm-legend, .leaflet-control-attribution'))
     .map(e => e.getBoundingClientRect());
-  const corners = map.querySelector('.leaflet-control-container');
+  // The controls, and the pilots' stars (a star stands for its commune: a tap on it opens that commune), are set
+  // aside while the communes under them are found.
+  const corners = map.querySelector('.leaflet-control-container'), stars = map.querySelector('.leaflet-marker-pane');
   corners.style.visibility = 'hidden';
+  if (stars) stars.style.visibility = 'hidden';
   const land = {}, under = {};
   for (let y = Math.max(m.top, 0) + 1; y < Math.min(m.bottom, innerHeight); y += 3)
     for (let x = m.left + 1; x < m.right; x += 3) {
@@ -431,6 +437,7 @@ UNDER_CONTROLS = """() => {
       if (boxes.some(r => x >= r.left && x <= r.right && y >= r.top && y <= r.bottom)) under[code] = (under[code] || 0) + 1;
     }
   corners.style.visibility = '';
+  if (stars) stars.style.visibility = '';
   return {seen: Object.keys(land).length, hidden: Object.fromEntries(Object.entries(under).map(([c, n]) => [c, n / land[c]]))};
 }"""
 

@@ -554,7 +554,7 @@
   NtmMap.prototype.addPilotMarker = function (layer, p) {
     var self = this;
     var star = el("span", "ntm-pilot-star", "★");
-    var icon = L.divIcon({ className: "ntm-pilot-marker", html: star, iconSize: [22, 22], iconAnchor: [11, 11] });
+    var icon = L.divIcon({ className: "ntm-pilot-marker", html: star, iconSize: [24, 24], iconAnchor: [12, 12] });
     var marker = L.marker([p.label_lat, p.label_lon], {
       icon: icon, title: p.name + " — " + this.s.pilot, alt: p.name, keyboard: true, riseOnHover: true
     });
