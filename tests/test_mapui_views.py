@@ -48,6 +48,22 @@ def test_navigation_keeps_year_district_and_language(client, path):
         assert f"year=2022" in links[target] and f"district={BA_TRI}" in links[target] and "lang=en" in links[target]
 
 
+@pytest.mark.parametrize("path", ["/", "/lagging", "/gaps", "/targets", "/compare"])
+def test_the_menu_leads_to_the_comparison_of_years(client, dataset, path):
+    """/compare was reached only from a link beside the map's year slider. The menu's link keeps the district and
+    the language, not the year: it compares the first year with the latest (a year compared with itself is no
+    comparison), and the page it leads to answers."""
+    response = client.get(f"{path}?year={dataset.years[1]}&district={BA_TRI}&lang=en")
+    links = nav_links(response.get_data(as_text=True))
+    assert links["/compare"] == f"/compare?district={BA_TRI}&lang=en"
+    answer = client.get(links["/compare"])
+    assert answer.status_code == 200
+    text = answer.get_data(as_text=True)
+    assert f"{dataset.years[0]} → {dataset.years[-1]}" in html.unescape(text)
+    current = re.findall(r'<a href="([^"]+)" aria-current="page">', text.split('class="site-nav"')[1].split("</nav>")[0])
+    assert [href.split("?")[0] for href in current] == ["/compare"]
+
+
 def test_navigation_drops_malformed_values(client):
     links = nav_links(page(client, "year=2022"))
     assert links["/lagging"] == "/lagging?year=2022"
