@@ -450,3 +450,76 @@ def test_a_popup_beside_the_legend_is_moved_clear_of_it(live_server, sized, widt
     assert not page.evaluate(overlap)
     assert page.locator(".ntm-legend-communes").is_visible()
     assert page.errors == []
+
+
+def focused(page) -> str:
+    return page.evaluate("() => { const e = document.activeElement; return e.id || e.name || e.tagName; }")
+
+
+def test_arrow_keys_in_the_options_wait_for_enter_and_the_focus_comes_back(live_server, page):
+    """One ArrowUp in the year list reloaded the page and sent the focus to its top: from 2024 to 2021 took three
+    reloads and 9-13 Tab presses back after each, and a screen reader heard the page load at every step. Keys now
+    only choose; Enter (or "Xem") shows the choice, and the focus is back on the list in the new view."""
+    open_map(page, live_server, "year=2024")
+    year = page.locator("#map-controls select[name=year]")
+    year.focus()
+    for _ in range(2):
+        page.keyboard.press("ArrowUp")
+    page.wait_for_timeout(600)
+    assert "year=2024" in page.url and year.input_value() == "2022"  # nothing loaded yet
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_function(READY)
+    assert "year=2022" in page.url
+    assert focused(page) == "map-controls-year"
+    district = page.locator("#map-controls select[name=district]")
+    district.focus()
+    before = page.url
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(400)
+    assert page.url == before
+    page.keyboard.press("Tab")  # to "Xem", which shows it and keeps the focus
+    assert page.evaluate("document.activeElement.type") == "submit"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_function(READY)
+    assert "district=829" in page.url and focused(page) == "map-controls-button-0"
+    assert page.errors == []
+
+
+def test_a_pointer_choice_still_shows_at_once_and_keeps_the_focus(live_server, page):
+    open_map(page, live_server, "year=2024")
+    with page.expect_navigation():
+        page.select_option("#map-controls select[name=layer]", "band")  # the pointer's (or a phone picker's) choice
+    page.wait_for_function(READY)
+    assert "layer=band" in page.url and focused(page) == "map-controls-layer"
+
+
+def test_the_year_slider_by_keyboard_waits_for_enter(live_server, page):
+    open_map(page, live_server, "year=2024")
+    page.locator("#year-slider").focus()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_timeout(600)
+    assert "year=2024" in page.url
+    assert page.text_content("#year-output") == "2023 · nhấn Enter để xem"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_function(READY)
+    assert "year=2023" in page.url and focused(page) == "year-slider"
+    assert page.text_content("#year-output") == "2023"
+
+
+def test_the_year_show_keeps_the_focus_on_its_button_so_a_key_pauses_it(live_server, page, dataset):
+    """Each year of the show is a page load; the focus went to the page's top at each, so "Dừng" could not be
+    reached from the keyboard before the next year came."""
+    open_map(page, live_server, f"year={dataset.years[-1]}")
+    page.locator("#year-play").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.wait_for_function(READY)
+    assert f"year={dataset.years[0]}" in page.url and "play=1" in page.url
+    assert focused(page) == "year-play"
+    page.keyboard.press("Enter")  # pause
+    assert page.get_attribute("#year-play", "aria-pressed") == "false"
+    page.wait_for_timeout(2000)  # longer than a step: the show has stopped
+    assert f"year={dataset.years[0]}" in page.url and "play=1" not in page.url

@@ -44,17 +44,80 @@
     });
   }
 
+  /* A control that loads another view gets the focus back in that view (sessionStorage, this tab only): a
+   * keyboard or screen-reader user was sent back to the top of the page at every change. */
+  var REFOCUS_KEY = "ntm-refocus";
+  var lastInput = "pointer"; // what the reader last used: "key" or "pointer"
+  document.addEventListener("keydown", function () { lastInput = "key"; }, true);
+  document.addEventListener("pointerdown", function () { lastInput = "pointer"; }, true);
+
+  function refocusAfterLoad(control) {
+    try {
+      window.sessionStorage.setItem(REFOCUS_KEY, JSON.stringify({
+        path: window.location.pathname, id: control.id, keyboard: lastInput === "key"
+      }));
+    } catch (e) { /* storage refused: the focus starts at the top, as before */ }
+  }
+
+  function restoreFocus() {
+    var saved = null;
+    try {
+      saved = JSON.parse(window.sessionStorage.getItem(REFOCUS_KEY) || "null");
+      window.sessionStorage.removeItem(REFOCUS_KEY);
+    } catch (e) { return; }
+    var control = saved && saved.path === window.location.pathname && saved.id && document.getElementById(saved.id);
+    if (!control || control.disabled) return;
+    var body = document.getElementById("map-options-body"), toggle = document.getElementById("map-options-toggle");
+    if (body && body.hidden && body.contains(control)) { // a phone's folded options
+      if (!saved.keyboard || !toggle) return; // a tap: the options fold and the map is on the first screen
+      toggle.click();
+    }
+    control.focus();
+  }
+
+  /* Keys that change a select or the year slider without a pointer: those changes wait for Enter (or the
+   * "Show" button) instead of loading the view at once, so arrowing through the years or the districts does not
+   * reload the page at every step (WCAG 3.2.2). A choice made with the pointer, or in a phone's picker, loads
+   * the view at once as before. */
+  var STEP_KEYS = /^(Arrow(Up|Down|Left|Right)|Home|End|PageUp|PageDown|.)$/;
+
+  function keyedChanges(control) {
+    control.addEventListener("keydown", function (ev) {
+      if (ev.key !== "Enter" && ev.key !== "Tab" && ev.key !== "Escape" && STEP_KEYS.test(ev.key)) control.keyed = true;
+    });
+    control.addEventListener("pointerdown", function () { control.keyed = false; });
+  }
+
   function setupControls(form) {
     if (!form) return;
     form.setAttribute("autocomplete", "off");
     syncForm(form);
     window.addEventListener("pageshow", function () { syncForm(form); });
     window.addEventListener("popstate", function () { syncForm(form); });
-    form.addEventListener("submit", function () { keepView(form, null); });
+    form.addEventListener("submit", function () {
+      keepView(form, null);
+      if (document.activeElement && form.contains(document.activeElement) && document.activeElement.id) {
+        refocusAfterLoad(document.activeElement);
+      }
+    });
+    Array.prototype.forEach.call(form.querySelectorAll("button"), function (button, i) {
+      if (!button.id) button.id = form.id + "-button-" + i;
+    });
     Array.prototype.forEach.call(form.querySelectorAll("select"), function (select) {
+      if (!select.id) select.id = form.id + "-" + select.name;
+      keyedChanges(select);
+      select.addEventListener("keydown", function (ev) {
+        if (ev.key !== "Enter") return;
+        ev.preventDefault();
+        keepView(form, select.name);
+        refocusAfterLoad(select);
+        form.submit();
+      });
       select.addEventListener("change", function () {
         syncCriterion(form);
+        if (select.keyed) return; // Enter or the button loads it
         keepView(form, select.name);
+        refocusAfterLoad(select);
         form.submit();
       });
     });
@@ -142,11 +205,25 @@
       output.textContent = slider.value;
       slider.setAttribute("aria-valuetext", slider.value);
     });
+    keyedChanges(slider);
+    function showChosen() {
+      if (Number(slider.value) === year) return;
+      refocusAfterLoad(slider);
+      window.location.assign(yearUrl(slider.value, false));
+    }
     slider.addEventListener("change", function () {
-      if (Number(slider.value) !== year) window.location.assign(yearUrl(slider.value, false));
+      if (slider.keyed) { // the year is shown on Enter; the output says so
+        output.textContent = slider.value + (Number(slider.value) !== year ? " · " + box.getAttribute("data-enter-hint") : "");
+        return;
+      }
+      showChosen();
+    });
+    slider.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter") { ev.preventDefault(); showChosen(); }
     });
     function next() { // later steps replace the entry: Back leaves the show instead of restarting it
       var i = years.indexOf(year);
+      if (document.activeElement === button) refocusAfterLoad(button); // its next press pauses the show
       var inShow = new URLSearchParams(window.location.search).get("play") === "1";
       if (i >= 0 && i < years.length - 1) window.location[inShow ? "replace" : "assign"](yearUrl(years[i + 1], true));
       else stop();
@@ -163,7 +240,10 @@
       if (timer !== null || button.getAttribute("aria-pressed") === "true") { stop(); return; }
       playing(true);
       // The button says first → last: the show starts at the first year wherever it was pressed.
-      if (year !== years[0]) window.location.assign(yearUrl(years[0], true));
+      if (year !== years[0]) {
+        if (document.activeElement === button) refocusAfterLoad(button);
+        window.location.assign(yearUrl(years[0], true));
+      }
       else timer = window.setTimeout(next, PLAY_MS);
     });
     if (new URLSearchParams(window.location.search).get("play") === "1") {
@@ -204,4 +284,5 @@
   setupPlayer();
   Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), setupTable);
   setupFocus();
+  restoreFocus();
 })();
