@@ -3,6 +3,8 @@ behind one "Tùy chọn bản đồ" button), nothing scrolls sideways, and the 
 15 % of the map (it opens below the map)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from browser_support import RecordingPage, browser, live_server, open_page  # noqa: F401  (pytest fixtures)
 
@@ -632,3 +634,36 @@ def test_a_phone_held_sideways_sees_the_whole_map_and_its_legend(live_server, ph
         assert row["bottom"] <= map_box["bottom"] and row["top"] >= map_box["top"]
     assert no_sideways_scroll(page)
     assert page.errors == [] and page.external == []
+
+
+@pytest.mark.parametrize("width,height", [(360, 740), (390, 844)])
+def test_a_pilots_sheet_shows_its_level_and_criteria_first(live_server, phone, width, height):
+    """At 360×740 Giao Long's sheet showed its name and the pilot's requirements; its level was at 750 px, below
+    the sheet and the screen. The level and the criteria count now come right under the name."""
+    page = phone(width, height)
+    page.goto(live_server + "/?year=2024")
+    page.wait_for_function(READY)
+    star = page.locator('.ntm-pilot-marker[data-ward-code="28813"]').bounding_box()
+    page.touchscreen.tap(star["x"] + star["width"] / 2, star["y"] + star["height"] / 2)
+    page.locator(".ntm-sheet").wait_for()
+    page.wait_for_timeout(300)
+    sheet = box(page, ".ntm-sheet .leaflet-popup-content-wrapper")
+    for dd in (0, 1):  # the level, the criteria met
+        value = page.locator(".ntm-sheet .ntm-facts dd").nth(dd)
+        assert value.is_visible()
+        shown = value.evaluate("e => { const r = e.getBoundingClientRect(); return [r.top, r.bottom]; }")
+        assert sheet["top"] <= shown[0] and shown[1] <= min(sheet["bottom"], height), (dd, shown, sheet)
+    assert page.locator(".ntm-sheet .ntm-pilot-box").count() == 1  # still there, below them
+    assert page.errors == []
+
+
+def test_pilot_stars_are_named_for_their_commune(live_server, phone):
+    """A screen reader named each star "★" (Leaflet's `alt` is for image icons): each is a button named for its
+    commune and what it marks."""
+    page = phone(390, 844)
+    page.goto(live_server + "/?year=2024")
+    page.wait_for_function(READY)
+    for name in ("Giao Long", "Phú Lễ"):
+        star = page.get_by_role("button", name=re.compile(name + " — "))
+        assert star.count() == 1 and "ntm-pilot-marker" in star.get_attribute("class")
+    assert page.get_by_role("button", name="★").count() == 0

@@ -477,9 +477,8 @@
   NtmMap.prototype.popup = function (p) {
     var s = this.s;
     var box = el("div", "ntm-popup");
-    box.appendChild(el("h3", "ntm-popup-name", p.name));
+    box.appendChild(el("h2", "ntm-popup-name", p.name)); // under the page's h1
     box.appendChild(el("p", "ntm-popup-sub", p.district_name + " · " + p.type));
-    if (p.is_pilot) box.appendChild(this.pilotBox(p));
     var dl = el("dl", "ntm-facts");
     function row(term, value) {
       dl.appendChild(el("dt", null, term));
@@ -491,6 +490,8 @@
       row(s.year_recognised, p.year_recognised ? String(p.year_recognised) : "—");
     }
     box.appendChild(dl);
+    // A pilot's requirements after its level and criteria: first, they filled a phone's sheet and hid them.
+    if (p.is_pilot) box.appendChild(this.pilotBox(p));
     if (p.level === "not_applicable") {
       box.appendChild(el("p", "ntm-popup-note", s.not_applicable_note));
     } else if (p.level === "no_data") {
@@ -554,6 +555,7 @@
   NtmMap.prototype.addPilotMarker = function (layer, p) {
     var self = this;
     var star = el("span", "ntm-pilot-star", "★");
+    star.setAttribute("aria-hidden", "true"); // the marker's name says what it is (Leaflet's `alt` is for images)
     var icon = L.divIcon({ className: "ntm-pilot-marker", html: star, iconSize: [24, 24], iconAnchor: [12, 12] });
     var marker = L.marker([p.label_lat, p.label_lon], {
       icon: icon, title: p.name + " — " + this.s.pilot, alt: p.name, keyboard: true, riseOnHover: true
@@ -563,6 +565,7 @@
     var node = marker.getElement();
     if (node) {
       node.setAttribute("data-ward-code", p.ward_code);
+      node.setAttribute("aria-label", p.name + " — " + this.s.pilot);
       L.DomEvent.on(node, "keydown", function (ev) { // a button: Enter or Space opens the commune
         if (ev.key !== "Enter" && ev.key !== " ") return;
         L.DomEvent.preventDefault(ev);
@@ -702,7 +705,7 @@
   NtmMap.prototype.districtPopup = function (p) {
     var s = this.s;
     var box = el("div", "ntm-popup ntm-district-popup");
-    box.appendChild(el("h3", "ntm-popup-name", p.district_name));
+    box.appendChild(el("h2", "ntm-popup-name", p.district_name));
     var dl = el("dl", "ntm-facts");
     function row(term, value) {
       dl.appendChild(el("dt", null, term));
