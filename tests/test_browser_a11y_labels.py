@@ -101,3 +101,67 @@ def test_axe_on_map_views_and_phone(live_server, sized, query):
         page.evaluate("NTM.maps[0].focus('28813')")
         page.wait_for_timeout(300)
         assert axe_violations(page) == []
+
+
+LANDMARK_RULES = ["landmark-one-main", "region", "page-has-heading-one", "heading-order", "landmark-unique"]
+
+
+def axe_rules(page, rules: list[str]) -> list[dict]:
+    """What the named axe-core rules find on the page as it is now, whatever their impact (these are axe's
+    best-practice rules: how a screen reader's user finds their way by landmarks and headings)."""
+    page.evaluate(AXE.read_text("utf-8"))
+    return page.evaluate("""async rules => {
+        const r = await axe.run(document, {runOnly: {type: 'rule', values: rules}, resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+    }""", rules)
+
+
+@pytest.mark.parametrize("path", ["/?year=1999", "/no-such-page", "/embed?year=2022", "/embed?title=B%E1%BA%BFn%20Tre",
+                                  "/print?year=2022"])
+def test_pages_have_one_main_landmark_and_a_heading(live_server, sized, path):
+    """Error pages had no <main> (their text was outside every landmark), the embed had neither <main> nor an
+    h1, and the print page's buttons were outside every landmark."""
+    page = sized(1366, 900)
+    page.goto(live_server + path)
+    if path.startswith("/embed"):
+        settle_labels(page)
+    assert axe_rules(page, LANDMARK_RULES) == []
+
+
+def test_a_phones_open_legend_and_sheet_keep_landmarks_and_headings_in_order(live_server, sized):
+    """At 390 px the opened legend was two regions named "Chú giải" (the folded box holding its button, and the
+    legend below the map), and a commune's name was an h3 straight under the page's h1."""
+    page = sized(390)
+    page.goto(f"{live_server}/?year=2024")
+    settle_labels(page)
+    page.click(".ntm-legend-toggle")
+    page.evaluate("NTM.maps[0].focus('28813')")
+    page.wait_for_timeout(300)
+    assert page.locator(".ntm-legend-sheet").is_visible()
+    assert axe_rules(page, LANDMARK_RULES) == []
+
+
+@pytest.mark.parametrize("path", ["/?year=2024", "/compare"])
+def test_sort_buttons_and_the_options_button_are_named_without_their_arrows(live_server, sized, path):
+    """The sort buttons were read "Huyện ▲", "Mã ↕": the arrows drawn by the style sheet were part of their names
+    (the order is already said by aria-sort)."""
+    page = sized(390)
+    page.goto(live_server + path)
+    settle_labels(page)
+    names = page.evaluate("""() => Array.from(document.querySelectorAll('.sort-button, #map-options-toggle'))
+        .map(b => b.textContent.trim())""")
+    assert names
+    for name in names:
+        button = page.get_by_role("button", name=name, exact=True)
+        assert button.count() >= 1, name
+    page.locator(".sort-button").first.click()
+    first = page.locator(".sort-button").first.text_content().strip()
+    assert page.get_by_role("button", name=first, exact=True).count() >= 1
+
+
+def test_leaflets_link_has_no_english_tooltip_on_a_vietnamese_map(live_server, sized):
+    page = sized(1366, 900)
+    page.goto(f"{live_server}/?year=2024")
+    settle_labels(page)
+    link = page.locator(".leaflet-control-attribution a", has_text="Leaflet")
+    assert link.count() == 1 and link.get_attribute("title") is None  # "A JavaScript library for interactive maps"

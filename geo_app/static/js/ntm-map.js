@@ -206,6 +206,9 @@
     ensureHatchPatterns(this.cfg.hatches || []);
     this.nameZoomButtons();
     this.map.attributionControl.addAttribution(this.cfg.attribution);
+    // Leaflet's own link carries an English tooltip ("A JavaScript library for interactive maps"): left out.
+    var prefix = this.map.attributionControl.options.prefix;
+    if (typeof prefix === "string") this.map.attributionControl.setPrefix(prefix.replace(/ title="[^"]*"/, ""));
     var saved = NTM.urlState && NTM.urlState.read().view;
     if (saved) {
       this.map.setView([saved.lat, saved.lng], saved.z, { animate: false });
@@ -851,6 +854,10 @@
       this._folded = folded;
       if (this.legend) {
         this.legend.box.classList.toggle("ntm-legend-narrow", folded);
+        // Folded, the box holds only its button (the legend opens below the map, a region of its own): not a
+        // second region named "Legend".
+        if (folded) { this.legend.box.removeAttribute("role"); this.legend.box.removeAttribute("aria-label"); }
+        else { this.legend.box.setAttribute("role", "region"); this.legend.box.setAttribute("aria-label", this.s.legend); }
         this.setLegendOpen(!folded);
       }
       if (resized) this.rearrange();
