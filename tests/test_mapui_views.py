@@ -145,3 +145,23 @@ def test_district_features_carry_what_the_district_popup_shows(client, dataset):
         assert p["decision"] == (frame.at[code, "decision"] or "")
         assert p["xa_kieu_mau"] == int(frame.at[code, "xa_kieu_mau"])
         assert p["xa_nang_cao"] == int(frame.at[code, "xa_nang_cao"])
+
+
+@pytest.mark.parametrize("path", ["/lagging", "/gaps"])
+def test_the_menu_names_a_page_as_its_heading_does(client, path):
+    """The menu said "Xã còn chậm" and "Tiêu chí còn thiếu" for pages headed "Xã cần ưu tiên" and "Tiêu chí chưa
+    đạt theo huyện": a reader could not tell they were the same pages."""
+    text = client.get(path + "?year=2024").get_data(as_text=True)
+    nav = text.split('class="site-nav"')[1].split("</nav>")[0]
+    label = html.unescape(re.search(rf'<a href="{path}[^"]*"[^>]*>([^<]+)</a>', nav).group(1))
+    heading = html.unescape(re.search(r"<h1[^>]*>(.*?)</h1>", text, re.S).group(1))
+    assert label in heading, (label, heading)
+
+
+@pytest.mark.parametrize("lang,expected", [("vi", "TCTK 01/02/2020 – 30/11/2024, 157 đơn vị"),
+                                           ("en", "GSO Feb 1, 2020 – Nov 30, 2024, 157 units")])
+def test_the_unit_lists_dates_are_written_as_the_pages_other_dates(client, lang, expected):
+    """The source line under the map (and on every export) gave the unit list's dates as ISO dates,
+    "TCTK 2020-02-01 → 2024-11-30", where the page's footer writes 01/02/2020."""
+    text = html.unescape(page(client, f"year=2024&lang={lang}"))
+    assert expected in text and "2020-02-01" not in text

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 
 from geo_app.domain.criteria import CRITERION_NUMBERS
-from geo_app.domain.messages import long_date, number, office_today, translator
+from geo_app.domain.messages import long_date, number, office_today, short_date, translator
 from geo_app.render.mapspec import (LANGS, LAYERS, MapSpec, boundary_attribution, build_spec, criterion_sentence,
                                     summary_sentence)
 from geo_app.domain.units import BOUNDARY_VINTAGE, DISTRICTS, units
@@ -203,10 +203,13 @@ def status_files(ds: Dataset, year: int | None) -> str:
 
 
 def vintage_text(lang: str = "vi") -> str:
-    """'GSO 2020-02-01 → 2024-11-30, 157 units': the unit list the boundaries and status use."""
+    """'TCTK 01/02/2020 – 30/11/2024, 157 đơn vị' ('GSO Feb 1, 2020 – Nov 30, 2024, 157 units'): the unit list the
+    boundaries and status use, its dates written as the page's other dates (they were ISO dates)."""
     start, _sep, end = BOUNDARY_VINTAGE.partition("/")
     _ = translator(lang)
-    return _("GSO {start} → {end}, {count} units").format(start=start, end=end, count=number(len(units()), lang))
+    day = lambda text: short_date(dt.date.fromisoformat(text), lang) if text else "…"  # noqa: E731
+    return _("GSO {start} – {end}, {count} units").format(start=day(start), end=day(end),
+                                                          count=number(len(units()), lang))
 
 
 def provenance_text(communes: gpd.GeoDataFrame, lang: str = "vi") -> str:
