@@ -165,3 +165,66 @@ def test_leaflets_link_has_no_english_tooltip_on_a_vietnamese_map(live_server, s
     settle_labels(page)
     link = page.locator(".leaflet-control-attribution a", has_text="Leaflet")
     assert link.count() == 1 and link.get_attribute("title") is None  # "A JavaScript library for interactive maps"
+
+
+def test_a_skip_link_before_the_map_leads_to_its_table(live_server, sized):
+    """From the page's top the table's first sort button was the 36th tab stop, 19 of them in the map."""
+    page = sized(1366, 900)
+    page.goto(f"{live_server}/?year=2024")
+    settle_labels(page)
+    page.locator("#compare-link").focus()
+    page.keyboard.press("Tab")
+    skip = page.evaluate("() => [document.activeElement.className, document.activeElement.textContent]")
+    assert skip == ["skip-map", "Bỏ qua bản đồ, đến bảng số liệu"]
+    assert page.locator(".skip-map").is_visible()  # seen while it has the focus
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "table-heading"
+    for _ in range(3):  # the table's downloads (CSV, XLSX, GeoJSON), then its first sort button
+        page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.classList.contains('sort-button')")
+
+
+@pytest.mark.parametrize("path", ["/lagging?year=2024", "/targets?year=2024", "/gaps?year=2024",
+                                  "/targets?year=2024&whatif=all18"])
+def test_a_table_scrolling_in_its_box_can_be_scrolled_from_the_keyboard(live_server, sized, path):
+    """On a phone the planning tables scroll sideways inside their box, which no key could reach (axe:
+    scrollable-region-focusable, serious). Such a box is a named tab stop; a box that fits is not."""
+    for width in (390, 1366):
+        page = sized(width)
+        page.goto(live_server + path)
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(200)
+        boxes = page.evaluate("""() => Array.from(document.querySelectorAll('.pl-table-wrap')).map(w => ({
+            scrolls: w.scrollWidth > w.clientWidth + 1, tab: w.getAttribute('tabindex'), role: w.getAttribute('role'),
+            name: w.getAttribute('aria-label')}))""")
+        assert boxes
+        for b in boxes:
+            assert (b["tab"] == "0") == b["scrolls"] and (b["role"] == "region") == b["scrolls"], (width, b)
+            assert not b["scrolls"] or b["name"], b
+        if width == 390 and path != "/targets?year=2024":  # the targets' own tables fit a phone
+            assert any(b["scrolls"] for b in boxes)
+        assert axe_rules(page, ["scrollable-region-focusable"]) == []
+
+
+def test_export_and_chart_links_say_what_they_download(live_server, sized):
+    page = sized(1366, 900)
+    page.goto(f"{live_server}/targets?year=2024")
+    page.wait_for_load_state("load")
+    names = page.evaluate("""() => Array.from(document.querySelectorAll('.pl-chart figcaption a'))
+        .map(a => a.getAttribute('aria-label') || a.textContent)""")
+    assert len(names) > 1 and len(set(names)) == len(names) and all(n.startswith("SVG: ") for n in names)
+    page.goto(f"{live_server}/?year=2024")
+    settle_labels(page)
+    double = page.get_by_role("link", name="PNG ×2 (kích thước gấp đôi)", include_hidden=True)
+    assert double.count() == 1 and double.text_content() == "×2"
+
+
+def test_a_phones_folded_filters_say_which_any_is_which(live_server, sized):
+    """The folded filters' button read "Bộ lọc: 2024 · Toàn tỉnh · Tất cả · Tất cả"."""
+    page = sized(390)
+    page.goto(f"{live_server}/lagging?year=2024")
+    page.wait_for_load_state("load")
+    now = page.text_content(".pl-filters-now")
+    assert "Tất cả · Tất cả" not in now and now.count(": Tất cả") == 2, now
+    assert now.startswith("2024 · Toàn tỉnh · ")

@@ -25,12 +25,38 @@
 
   var PHONE_QUERY = "(max-width: 640px)"; // as the map page's options (map.js)
 
-  /** The filters in force, as their chosen options read ("2024 · Whole province · Any"). */
+  /** The filters in force, as their chosen options read ("2024 · Toàn tỉnh · Tất cả"); an option read by more
+   * than one filter is named with its filter ("Nhóm: Tất cả"): "Tất cả · Tất cả" did not say which was which. */
   function chosen(form) {
-    return Array.prototype.map.call(form.querySelectorAll("select"), function (select) {
-      var option = select.options[select.selectedIndex];
-      return option ? option.textContent.trim() : "";
-    }).filter(Boolean).join(" · ");
+    var picks = Array.prototype.map.call(form.querySelectorAll("select"), function (select) {
+      var option = select.options[select.selectedIndex], label = select.closest("label");
+      var name = label && label.firstChild && label.firstChild.nodeType === 3 ? label.firstChild.textContent.trim() : "";
+      return { text: option ? option.textContent.trim() : "", name: name };
+    }).filter(function (pick) { return pick.text; });
+    return picks.map(function (pick) {
+      var repeated = picks.filter(function (other) { return other.text === pick.text; }).length > 1;
+      return repeated && pick.name ? pick.name + ": " + pick.text : pick.text;
+    }).join(" · ");
+  }
+
+  /** A table wider than its box scrolls inside it: the box is then a tab stop, a region named for the table
+   * (data-region-label), so it can be scrolled from the keyboard (axe: scrollable-region-focusable); a box that
+   * fits is neither an extra stop nor an extra landmark. */
+  function scrollableByKeyboard(wrap) {
+    function apply() {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1, label = wrap.getAttribute("data-region-label");
+      if (scrolls) {
+        wrap.setAttribute("tabindex", "0");
+        wrap.setAttribute("role", "region");
+        if (label) wrap.setAttribute("aria-label", label);
+      } else {
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("aria-label");
+      }
+    }
+    apply();
+    if (window.ResizeObserver) new window.ResizeObserver(apply).observe(wrap);
   }
 
   function setupFilters(toggle) {
@@ -50,4 +76,5 @@
   }
 
   Array.prototype.forEach.call(document.querySelectorAll(".pl-filters-toggle"), setupFilters);
+  Array.prototype.forEach.call(document.querySelectorAll(".pl-table-wrap"), scrollableByKeyboard);
 })();
