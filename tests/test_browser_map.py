@@ -59,6 +59,27 @@ def test_map_page_draws_everything_offline(live_server, page, dataset):
     assert page.errors == [] and page.external == []
 
 
+@pytest.mark.parametrize("query,code,name,former", [("giao hoa", "28813", "Xã Giao Long", "trước đây: Giao Hòa"),
+                                                      ("Phú Ngãi", "29137", "Xã Phước Ngãi", "trước đây: Phú Ngãi"),
+                                                      ("phuoc tuy", "29137", "Xã Phước Ngãi", "trước đây: Phước Tuy"),
+                                                      ("phuoc ngai", "29137", "Xã Phước Ngãi", None)])
+def test_search_finds_a_commune_by_the_name_it_had_before_2020(live_server, page, dataset, query, code, name, former):
+    """Offices still say "Giao Hòa" for the part of Giao Long it was until the 2020 merger (NQ 1237): the search
+    found nothing. It finds the commune by its former name and says so; a query its own name answers shows no
+    former name."""
+    open_map(page, live_server)
+    page.fill(".ntm-search-input", query)
+    first = page.locator(".ntm-search-hit").first
+    assert first.get_attribute("data-ward-code") == code
+    assert first.locator(".ntm-search-name").text_content() == name
+    shown = first.locator(".ntm-search-former")
+    assert (shown.text_content() if shown.count() else None) == former
+    page.keyboard.press("Enter")
+    page.locator(".leaflet-popup .ntm-popup").wait_for()
+    assert page.locator(".leaflet-popup .ntm-popup-name").text_content() == name
+    assert page.errors == []
+
+
 @pytest.mark.parametrize("query", ["giao long", "Giao Long", "GIAO LONG", "giáo lông"])
 def test_search_is_diacritic_insensitive_and_zooms(live_server, page, query):
     open_map(page, live_server)

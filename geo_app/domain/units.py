@@ -42,6 +42,17 @@ MERGES_2020: dict[tuple[str, str], str] = {(m["district"], m["name"]): m["into"]
 REMOVED_2020: dict[str, tuple[str, str]] = {r["code"]: (r["name"], r["into"])
                                             for r in _change(_DATA, "merge")["removed_codes"]}
 
+
+
+def former_names_2020() -> dict[str, list[str]]:
+    """Unit code -> the names of the units merged into it on 2020-02-01 (NQ 1237), as people still call them:
+    28813 (Giao Long) -> ["Giao Hòa"]."""
+    names: dict[str, set[str]] = {}
+    for (_district, name), into in MERGES_2020.items():
+        names.setdefault(into, set()).add(name)
+    return {code: sorted(found) for code, found in names.items()}
+
+
 # NQ 724/NQ-UBTVQH15 (2023-04): three xã became thị trấn; code -> new name.
 BECAME_TOWNSHIP_2023: dict[str, str] = dict(_change(_DATA, "became_township")["units"])
 TOWNSHIP_CHANGE_YEAR: int = _change(_DATA, "became_township")["effective_year"]

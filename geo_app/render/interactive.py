@@ -51,6 +51,7 @@ from geo_app.domain.messages import plural_mark, translations, translator
 from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
 from geo_app.domain.notes import note_text
 from geo_app.domain.textnorm import strip_type
+from geo_app.domain.units import former_names_2020
 from geo_app.render.mapspec import (ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes,
                                     label_mode)
 from geo_app.domain.plan import PILOTS
@@ -93,6 +94,7 @@ STRINGS = {  # key -> catalog message; `map_strings(lang)` translates them for t
     "search_placeholder": _l("Find a commune…"),
     "search_label": _l("Find a commune, ward or township by name"),
     "search_none": _l("No match"),
+    "formerly": _l("formerly {names}"),
     "search_count": _l("matches"),
     "search_more": _l("… and {n} more: type more to narrow"),
     "criterion_met_short": _l("xã meet criterion"),
@@ -273,6 +275,12 @@ def build_map(spec: MapSpec, *, height: str = "100%", basemap_url: str | None = 
     return m
 
 
+def former_names(communes_fc: dict) -> dict[str, list[str]]:
+    """The search box's former names (2020's merged units) of the communes on this map."""
+    present = {f["properties"].get("ward_code") for f in communes_fc["features"]}
+    return {code: names for code, names in former_names_2020().items() if code in present}
+
+
 def map_document(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highlight: Iterable[str] | None = None,
                  controls: bool = True, legend: bool = True, lang: str | None = None, attribution: str | None = None,
                  geometry: GeometrySource | None = None, focus: Iterable[str] | None = None) -> dict:
@@ -295,7 +303,7 @@ def map_document(spec: MapSpec, communes_fc: dict, districts_fc: dict, *, highli
     bounds = (focus_bounds(communes_fc, focus) if focus else None) or view_bounds(communes_fc, districts_fc,
                                                                                  spec.district)
     config.update(styles=styles.styles, bounds=bounds, layers=layer_options(district_view),
-                  pilotLegend=pilot_legend(communes_fc, lang))
+                  pilotLegend=pilot_legend(communes_fc, lang), formerNames=former_names(communes_fc))
     source = geometry.document() if geometry else {"inline": inline_geometry(communes_fc, districts_fc)}
     return {"config": config, "communes": communes, "districts": districts, "geometry": source}
 

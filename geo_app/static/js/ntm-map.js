@@ -893,8 +893,22 @@
     return -1;
   }
 
-  /** Communes matching `query`, best first: match quality, then xã before thị trấn before phường, then name. */
+  /** The former name (2020's merged units, cfg.formerNames) by which `p` answers a folded query, or null when
+   * its own name answers it as well. */
+  NtmMap.prototype.formerMatch = function (p, q) {
+    var own = matchQuality(p.search || fold(p.name), q), best = null, bestQuality = -1;
+    ((this.cfg.formerNames || {})[p.ward_code] || []).forEach(function (name) {
+      var quality = matchQuality(fold(name), q);
+      if (quality >= 0 && (bestQuality < 0 || quality < bestQuality)) { best = name; bestQuality = quality; }
+    });
+    return best !== null && (own < 0 || bestQuality < own) ? { name: best, quality: bestQuality } : null;
+  };
+
+  /** Communes matching `query` by name or by a former name ("Giao Hòa" finds Giao Long), best first: match
+   * quality (a former name's a step after the same quality of a name), then xã before thị trấn before phường,
+   * then name. */
   NtmMap.prototype.find = function (query) {
+    var self = this;
     var q = fold(query);
     if (!q || !this.communes) return [];
     var hits = [];
@@ -902,6 +916,8 @@
       var p = layer.feature.properties;
       var key = p.search || fold(p.name);
       var quality = matchQuality(key, q);
+      var former = self.formerMatch(p, q);
+      if (former) quality = former.quality + 0.5;
       if (quality < 0) return;
       var type = TYPE_PREFIX.exec(key);
       hits.push({ p: p, quality: quality, type: type ? TYPE_RANK[type[1]] : 3 });
@@ -1005,6 +1021,8 @@
             btn.type = "button";
             btn.setAttribute("data-ward-code", p.ward_code);
             btn.appendChild(el("span", "ntm-search-name", p.name));
+            var former = self.formerMatch(p, fold(query));
+            if (former) btn.appendChild(el("span", "ntm-search-former", s.formerly.replace("{names}", former.name)));
             btn.appendChild(el("span", "ntm-search-district", p.district_name));
             btn.addEventListener("click", function (ev) {
               // the list empties on choice: stop the click here, or the map would see a click from a
