@@ -52,6 +52,7 @@ from geo_app.domain.criteria import COMMUNE_LEVEL_BY_KEY, CRITERIA
 from geo_app.domain.notes import note_text
 from geo_app.domain.textnorm import strip_type
 from geo_app.domain.units import former_names_2020
+from geo_app.render.minify import shipped
 from geo_app.render.mapspec import (ATTRIBUTION, DISTRICT_OUTLINE, PILOT_OUTLINE, MapClass, MapSpec, district_classes,
                                     label_mode)
 from geo_app.domain.plan import PILOTS
@@ -542,7 +543,8 @@ def asset_tags(assets: Assets = "url", static_url: StaticUrl = "/static", kinds:
         js = [f'<script src="{html.escape(url(name))}"></script>' for name in JS_FILES]
     else:
         css = [f'<link rel="stylesheet" href="{_data_uri_css(name)}">' for name in CSS_FILES]
-        js = [f'<script src="{_data_uri(STATIC_DIR / name)}"></script>' for name in JS_FILES]
+        js = [f'<script src="{_data_uri(STATIC_DIR / name, shipped(STATIC_DIR / name, (STATIC_DIR / name).read_bytes()))}"></script>'
+              for name in JS_FILES]
     return "\n".join([*(css if "css" in kinds else []), *(js if "js" in kinds else [])])
 
 
@@ -566,7 +568,7 @@ def _data_uri_css(name: str) -> str:
         return f"url({_data_uri(path.parent / ref)})"
 
     text = re.sub(r"url\(([^)]*)\)", inline, text)
-    return _data_uri(path, text.encode("utf-8"))
+    return _data_uri(path, shipped(path, text.encode("utf-8")))
 
 
 def _css_size(value: str | int | float) -> str:

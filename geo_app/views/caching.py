@@ -36,6 +36,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.utils import safe_join
 
 from geo_app.domain.messages import office_today
+from geo_app.render.minify import shipped
 from geo_app.settings import ROOT
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -511,7 +512,7 @@ def _static_entry(path: str, mtime_ns: int, size: int) -> CachedBody:
         mimetype = "text/javascript"
     if mimetype.startswith("text/") or mimetype in ("application/json", "image/svg+xml"):
         mimetype += "; charset=utf-8"
-    data = Path(path).read_bytes()
+    data = shipped(Path(path), Path(path).read_bytes())  # our scripts and style sheets minified
     key = f"static:{hashlib.sha256(data).hexdigest()}:{mimetype}:{GZIP_LEVEL}:{STATIC_BROTLI_QUALITY}"
     entry = page_cache.get(key)
     if isinstance(entry, CachedBody) and entry.body() == data:
