@@ -43,7 +43,6 @@ REMOVED_2020: dict[str, tuple[str, str]] = {r["code"]: (r["name"], r["into"])
                                             for r in _change(_DATA, "merge")["removed_codes"]}
 
 
-
 def former_names_2020() -> dict[str, list[str]]:
     """Unit code -> the names of the units merged into it on 2020-02-01 (NQ 1237), as people still call them:
     28813 (Giao Long) -> ["Giao Hòa"]."""

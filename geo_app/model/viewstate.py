@@ -207,7 +207,10 @@ def vintage_text(lang: str = "vi") -> str:
     boundaries and status use, its dates written as the page's other dates (they were ISO dates)."""
     start, _sep, end = BOUNDARY_VINTAGE.partition("/")
     _ = translator(lang)
-    day = lambda text: short_date(dt.date.fromisoformat(text), lang) if text else "…"  # noqa: E731
+
+    def day(text: str) -> str:
+        return short_date(dt.date.fromisoformat(text), lang) if text else "…"
+
     return _("GSO {start} – {end}, {count} units").format(start=day(start), end=day(end),
                                                           count=number(len(units()), lang))
 

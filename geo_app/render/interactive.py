@@ -543,9 +543,14 @@ def asset_tags(assets: Assets = "url", static_url: StaticUrl = "/static", kinds:
         js = [f'<script src="{html.escape(url(name))}"></script>' for name in JS_FILES]
     else:
         css = [f'<link rel="stylesheet" href="{_data_uri_css(name)}">' for name in CSS_FILES]
-        js = [f'<script src="{_data_uri(STATIC_DIR / name, shipped(STATIC_DIR / name, (STATIC_DIR / name).read_bytes()))}"></script>'
+        js = [f'<script src="{_data_uri(STATIC_DIR / name, shipped_bytes(STATIC_DIR / name))}"></script>'
               for name in JS_FILES]
     return "\n".join([*(css if "css" in kinds else []), *(js if "js" in kinds else [])])
+
+
+def shipped_bytes(path: Path) -> bytes:
+    """A static file as the browser gets it (render/minify.py)."""
+    return shipped(path, path.read_bytes())
 
 
 def _data_uri(path: Path, data: bytes | None = None) -> str:

@@ -83,7 +83,7 @@
 
   function keyedChanges(control) {
     control.addEventListener("keydown", function (ev) {
-      if (ev.key !== "Enter" && ev.key !== "Tab" && ev.key !== "Escape" && STEP_KEYS.test(ev.key)) control.keyed = true;
+      if (STEP_KEYS.test(ev.key)) control.keyed = true; // not Enter, Tab or Escape (several letters)
     });
     control.addEventListener("pointerdown", function () { control.keyed = false; });
   }
