@@ -43,8 +43,10 @@ REMOVED_2020: dict[str, tuple[str, str]] = {r["code"]: (r["name"], r["into"])
                                             for r in _change(_DATA, "merge")["removed_codes"]}
 
 
+@lru_cache(maxsize=1)
 def former_names_2020() -> dict[str, list[str]]:
-    """Unit code -> the names of the units merged into it on 2020-02-01 (NQ 1237), as people still call them:
+    """Unit code -> the names of the units merged into it on 2020-02-01 (NQ 1237), as people still call them (made
+    once; callers do not change it):
     28813 (Giao Long) -> ["Giao Hòa"]."""
     names: dict[str, set[str]] = {}
     for (_district, name), into in MERGES_2020.items():

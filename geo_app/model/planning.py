@@ -321,18 +321,19 @@ class GapRow:
     xa_no_data: int
     cells: list[GapCell]
 
+    def ranked(self) -> list[GapCell]:
+        """The criteria missed at least once, most missed first (ties by criterion number)."""
+        return sorted((c for c in self.cells if c.count > 0), key=lambda c: (-c.count, c.criterion))
+
     def top(self, n: int = 3) -> list[GapCell]:
-        """The n most missed criteria (ties by criterion number), only those missed at least once."""
-        ranked = sorted((c for c in self.cells if c.count > 0), key=lambda c: (-c.count, c.criterion))
-        return ranked[:n]
+        """The n most missed criteria, only those missed at least once."""
+        return self.ranked()[:n]
 
     def tied_with_last(self, n: int = 3) -> list[GapCell]:
         """The criteria left out of `top(n)` though missed as often as its last one."""
-        top = self.top(n)
-        if not top:
-            return []
-        ranked = sorted((c for c in self.cells if c.count > 0), key=lambda c: (-c.count, c.criterion))
-        return [c for c in ranked[len(top):] if c.count == top[-1].count]
+        ranked = self.ranked()
+        top = ranked[:n]
+        return [c for c in ranked[len(top):] if c.count == top[-1].count] if top else []
 
     def sentence(self, lang: str = "vi") -> str:
         return gap_sentence(self, lang)

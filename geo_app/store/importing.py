@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # imported where used: loading them is most of a command's st
 DEFAULT_MAX_STATUS_BYTES = 20 * 1024 * 1024
 
 
-
 def max_file_bytes(kind: str) -> int:
     """The largest file of `kind` read ("status": NTM_STATUS_MAX_MB, "boundaries": NTM_BOUNDARY_MAX_MB), for the
     command line and the web alike (the importers refused at the defaults whatever the settings said)."""
